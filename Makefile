@@ -1,0 +1,47 @@
+# voiceagent: `make run` (embedded: SQLite, no servers) and `make test` (real PostgreSQL and Redis).
+SHELL := /bin/bash
+PORT ?= 8000
+PY := .venv/bin/python
+
+# The environment of the test suite: production parts, production-like settings.
+TEST_ENV := DEBUG=0 SECRET_KEY=test-secret-key-not-for-production-0123456789abcdef \
+	ALLOWED_HOSTS=testserver,localhost,127.0.0.1 SECURE_SSL_REDIRECT=0 \
+	SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 \
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/voiceagent} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/1} \
+	STATIC_ROOT=var/static-test
+
+.PHONY: setup run test pytest lint format migrate seed bench clean
+
+setup:
+	@scripts/bootstrap.sh
+
+run: setup
+	@DEBUG=1 $(PY) manage.py migrate --noinput -v 0
+	@DEBUG=1 $(PY) manage.py seed_demo
+	@DEBUG=1 $(PY) manage.py create_demo_users
+	@DEBUG=1 PORT=$(PORT) $(PY) scripts/embedded.py
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: setup
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+test: setup lint
+	@scripts/ensure_services.sh
+	$(TEST_ENV) $(PY) manage.py check
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	$(TEST_ENV) $(PY) -m pytest $(ARGS)
+
+# The suite alone (no lint), e.g. `make pytest ARGS="tests/voiceagent -x"`.
+pytest: setup
+	@scripts/ensure_services.sh
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	$(TEST_ENV) $(PY) -m pytest $(ARGS)
+
+clean:
+	rm -rf var .venv

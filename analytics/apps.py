@@ -1,0 +1,7 @@
+"""App config of analytics."""
+
+from django.apps import AppConfig
+
+
+class AnalyticsConfig(AppConfig):
+    name = "analytics"

@@ -1,0 +1,7 @@
+"""App config of exports."""
+
+from django.apps import AppConfig
+
+
+class ExportsConfig(AppConfig):
+    name = "exports"

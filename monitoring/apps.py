@@ -1,0 +1,7 @@
+"""App config of monitoring."""
+
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    name = "monitoring"

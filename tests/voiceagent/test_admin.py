@@ -1,0 +1,100 @@
+"""Every admin changelist and change page answers for staff with a query count that does not grow."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from tests.factories import (
+    make_call,
+    make_campaign,
+    make_lead,
+    make_objection,
+    make_scheduled_call,
+    make_turn,
+    make_user,
+)
+from voiceagent.models import CallEvent, CallOutcome, DoNotCall, Lead
+
+pytestmark = pytest.mark.django_db
+
+MODELS = list(admin.site._registry)
+
+
+_built = [0]
+
+
+def build_rows(n):
+    for _ in range(n):
+        _built[0] += 1
+        i = _built[0]
+        campaign = make_campaign(f"C{i}")
+        lead = make_lead(campaign)
+        call = make_call(lead, outcome=CallOutcome.QUALIFIED)
+        make_turn(call, 1)
+        make_objection(call)
+        make_scheduled_call(lead)
+        DoNotCall.objects.create(phone=f"+91700000{i:04d}")
+        CallEvent.objects.create(
+            event_id=f"e{i}",
+            type="call.queued",
+            call_sid=call.call_sid,
+            occurred_at=call.initiated_at,
+            payload={},
+        )
+        Token.objects.create(user=make_user())
+
+
+def changelist_url(model):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
+def test_changelist_query_count_does_not_grow_with_rows(
+    admin_client, django_assert_max_num_queries, model
+):
+    build_rows(2)
+    with django_assert_max_num_queries(12) as small:
+        assert admin_client.get(changelist_url(model)).status_code == 200
+    build_rows(8)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert admin_client.get(changelist_url(model)).status_code == 200
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
+def test_change_page_answers(admin_client, django_assert_max_num_queries, model):
+    build_rows(3)
+    obj = model.objects.first()
+    if obj is None:
+        pytest.fail(f"no {model._meta.label} row was built")
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk])
+    with django_assert_max_num_queries(30):
+        assert admin_client.get(url).status_code == 200
+
+
+def test_campaign_changelist_shows_call_counts(admin_client):
+    campaign = make_campaign("Counted")
+    lead = make_lead(campaign)
+    make_call(lead, outcome=CallOutcome.QUALIFIED)
+    make_call(lead, outcome=CallOutcome.VOICEMAIL)
+    make_call(lead, status="no_answer", answered=False, outcome=CallOutcome.NO_ANSWER)
+    make_call(lead, status="canceled", answered=False)
+    response = admin_client.get(changelist_url(campaign.__class__))
+    row = next(r for r in response.context["cl"].result_list if r.pk == campaign.pk)
+    assert (row._lead_count, row._calls_made, row._calls_answered, row._calls_qualified) == (
+        1,
+        3,
+        1,
+        1,
+    )
+
+
+def test_dnc_action_flags_leads_and_lists_numbers(admin_client):
+    lead = make_lead(make_campaign(), phone="+919811111111")
+    response = admin_client.post(
+        changelist_url(Lead), {"action": "add_to_dnc", "_selected_action": [lead.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    lead.refresh_from_db()
+    assert lead.is_dnc is True
+    assert list(DoNotCall.objects.values_list("phone", flat=True)) == ["+919811111111"]

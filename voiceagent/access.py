@@ -1,0 +1,26 @@
+"""Who may see what: the one place that decides visibility of campaigns and what hangs off them."""
+
+from django.http import Http404
+
+from voiceagent.models import Campaign
+
+INGEST_PERMISSION = "voiceagent.ingest_callevent"
+MANAGERS_GROUP = "managers"
+INGEST_GROUP = "ingest"
+
+
+def visible_campaigns(user):
+    """Staff see every campaign; anyone else only the campaigns they are a member of."""
+    return Campaign.objects.visible_to(user)
+
+
+def get_campaign_for_user(user, campaign_id):
+    """The campaign if the user may see it, else 404 (never 403: its existence is not revealed)."""
+    try:
+        return visible_campaigns(user).get(pk=campaign_id)
+    except (Campaign.DoesNotExist, ValueError, TypeError):
+        raise Http404("No campaign with that id.") from None
+
+
+def can_ingest(user):
+    return user.is_authenticated and user.is_active and user.has_perm(INGEST_PERMISSION)

@@ -1,0 +1,247 @@
+"""Django admin for staff: enough to run a campaign from, with ingestion-owned fields read-only."""
+
+from django.contrib import admin, messages
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from voiceagent import services
+from voiceagent.models import (
+    FINISHED_STATUSES,
+    CallEvent,
+    CallOutcome,
+    CallSession,
+    Campaign,
+    ConversationTurn,
+    DoNotCall,
+    Lead,
+    Objection,
+    ScheduledCall,
+)
+
+admin.site.site_header = "voiceagent administration"
+admin.site.site_title = "voiceagent admin"
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "status",
+        "lead_count",
+        "calls_made",
+        "calls_answered",
+        "calls_qualified",
+        "created_at",
+    )
+    list_filter = ("status", "created_at")
+    search_fields = ("name", "description")
+    date_hierarchy = "created_at"
+    filter_horizontal = ("members",)
+    readonly_fields = ("created_at", "updated_at", "started_at", "completed_at")
+    autocomplete_fields = ("created_by",)
+
+    def get_queryset(self, request):
+        # Every figure of the changelist in the one query that lists the campaigns.
+        finished = Q(calls__status__in=FINISHED_STATUSES)
+        answered = (
+            finished
+            & Q(calls__answered_at__isnull=False)
+            & ~Q(calls__outcome=CallOutcome.VOICEMAIL)
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _calls_made=Count("calls", filter=finished),
+                _calls_answered=Count("calls", filter=answered),
+                _calls_qualified=Count(
+                    "calls", filter=finished & Q(calls__outcome=CallOutcome.QUALIFIED)
+                ),
+                _lead_count=Coalesce(
+                    Subquery(
+                        Lead.objects.filter(campaign=OuterRef("pk"))
+                        .order_by()
+                        .values("campaign")
+                        .annotate(n=Count("*"))
+                        .values("n"),
+                        output_field=IntegerField(),
+                    ),
+                    0,
+                ),
+            )
+        )
+
+    @admin.display(description="Leads", ordering="_lead_count")
+    def lead_count(self, obj):
+        return obj._lead_count
+
+    @admin.display(description="Calls made", ordering="_calls_made")
+    def calls_made(self, obj):
+        return obj._calls_made
+
+    @admin.display(description="Answered", ordering="_calls_answered")
+    def calls_answered(self, obj):
+        return obj._calls_answered
+
+    @admin.display(description="Qualified", ordering="_calls_qualified")
+    def calls_qualified(self, obj):
+        return obj._calls_qualified
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class ScheduledCallInline(admin.TabularInline):
+    model = ScheduledCall
+    extra = 0
+    fields = ("scheduled_for", "reason", "status", "source_call")
+    readonly_fields = ("source_call",)
+    fk_name = "lead"
+    show_change_link = True
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "phone",
+        "campaign",
+        "city",
+        "status",
+        "is_dnc",
+        "call_attempts",
+        "last_outcome",
+        "last_call_at",
+    )
+    list_filter = ("status", "is_dnc", "property_type", "campaign", "city")
+    list_select_related = ("campaign",)
+    search_fields = ("name", "phone", "email", "city")
+    date_hierarchy = "created_at"
+    autocomplete_fields = ("campaign",)
+    readonly_fields = ("call_attempts", "last_call_at", "last_outcome", "created_at", "updated_at")
+    inlines = [ScheduledCallInline]
+    actions = ["add_to_dnc"]
+
+    @admin.action(description="Put selected leads on the do-not-call list")
+    def add_to_dnc(self, request, queryset):
+        phones = list(queryset.exclude(phone="").values_list("phone", flat=True))
+        added = services.add_to_dnc(
+            phones=phones, reason="Added from the admin", added_by=request.user
+        )
+        self.message_user(
+            request, f"{added} number(s) added to the do-not-call list.", messages.SUCCESS
+        )
+
+
+@admin.register(DoNotCall)
+class DoNotCallAdmin(admin.ModelAdmin):
+    list_display = ("phone", "reason", "added_by", "created_at")
+    search_fields = ("phone", "reason")
+    list_select_related = ("added_by",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("added_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)
+        services.flag_dnc_leads(phones=[obj.phone], reason=obj.reason)
+
+
+class ConversationTurnInline(admin.TabularInline):
+    model = ConversationTurn
+    extra = 0
+    can_delete = False
+    fields = ("sequence", "speaker", "text", "stage", "started_at", "stt_ms", "llm_ms", "tts_ms")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ObjectionInline(admin.TabularInline):
+    model = Objection
+    extra = 0
+    can_delete = False
+    fields = ("category", "text", "occurred_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+INGESTION_OWNED = (
+    "call_sid", "campaign", "lead", "attempt_number", "status", "outcome", "ended_by",
+    "queued_at", "initiated_at", "ringing_at", "answered_at", "ended_at", "duration_seconds",
+    "current_stage", "stage_first_reached", "qualification", "recording_url", "error",
+    "last_event_at", "created_at", "updated_at",
+)  # fmt: skip
+
+
+@admin.register(CallSession)
+class CallSessionAdmin(admin.ModelAdmin):
+    list_display = (
+        "call_sid",
+        "campaign",
+        "lead",
+        "status",
+        "outcome",
+        "current_stage",
+        "duration_seconds",
+        "initiated_at",
+    )
+    list_filter = ("status", "outcome", "current_stage", "campaign")
+    list_select_related = ("campaign", "lead")
+    search_fields = ("call_sid", "lead__name", "lead__phone")
+    date_hierarchy = "initiated_at"
+    readonly_fields = INGESTION_OWNED
+    inlines = [ConversationTurnInline, ObjectionInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ScheduledCall)
+class ScheduledCallAdmin(admin.ModelAdmin):
+    list_display = ("lead", "campaign", "scheduled_for", "reason", "status")
+    list_filter = ("status", "reason", "campaign")
+    list_select_related = ("lead", "campaign")
+    search_fields = ("lead__name", "lead__phone")
+    date_hierarchy = "scheduled_for"
+    autocomplete_fields = ("lead", "campaign")
+    readonly_fields = ("source_call", "created_at")
+
+
+@admin.register(Objection)
+class ObjectionAdmin(admin.ModelAdmin):
+    list_display = ("category", "text", "call", "occurred_at")
+    list_filter = ("category",)
+    list_select_related = ("call",)
+    search_fields = ("text", "call__call_sid")
+    date_hierarchy = "occurred_at"
+    readonly_fields = ("call", "turn", "category", "text", "occurred_at", "event_id")
+
+
+@admin.register(CallEvent)
+class CallEventAdmin(admin.ModelAdmin):
+    list_display = ("event_id", "type", "call_sid", "occurred_at", "source", "received_at")
+    list_filter = ("type", "source")
+    search_fields = ("event_id", "call_sid")
+    date_hierarchy = "received_at"
+    readonly_fields = (
+        "event_id",
+        "type",
+        "call_sid",
+        "occurred_at",
+        "payload",
+        "source",
+        "received_at",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

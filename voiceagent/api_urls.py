@@ -1,0 +1,3 @@
+"""REST API routes of the call domain (campaigns, leads, DNC, ingestion)."""
+
+urlpatterns = []

@@ -1,0 +1,7 @@
+"""Template context shared by every page."""
+
+from django.conf import settings
+
+
+def product(request):
+    return {"TIME_ZONE": settings.TIME_ZONE, "APP_VERSION": settings.VERSION}

@@ -1,0 +1,469 @@
+"""The call domain: campaigns, leads, the DNC list, call sessions, turns, objections, schedules."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+E164_REGEX = r"^\+[1-9][0-9]{6,14}$"
+e164_validator = RegexValidator(
+    E164_REGEX, "Enter a phone number in E.164 form, e.g. +919812345678."
+)
+
+
+def choices_check(field, choices, *, blank=False):
+    """A CheckConstraint that keeps a column inside its TextChoices, enforced by the database."""
+    allowed = Q(**{f"{field}__in": choices.values})
+    if blank:
+        allowed |= Q(**{field: ""})
+    return allowed
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+
+
+class CampaignQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(members=user)
+
+    def active(self):
+        return self.filter(status=CampaignStatus.RUNNING)
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="campaigns", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    max_attempts = models.PositiveSmallIntegerField(
+        default=3, help_text="Calls to one lead before giving up on no answer or busy."
+    )
+    retry_delay_minutes = models.PositiveIntegerField(
+        default=120, help_text="Wait before retrying a lead that did not answer or was busy."
+    )
+    callback_delay_minutes = models.PositiveIntegerField(
+        default=24 * 60, help_text="Wait before calling back a lead who asked for a callback."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=choices_check("status", CampaignStatus), name="campaign_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_attempts__gte=1), name="campaign_attempts_gte_1"
+            ),
+        ]
+        permissions = [("ingest_callevent", "Can post call events (ingestion API)")]
+
+    def __str__(self):
+        return self.name
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    QUALIFIED = "qualified", "Qualified"
+    NOT_INTERESTED = "not_interested", "Not interested"
+    CALLBACK = "callback", "Callback requested"
+    UNREACHABLE = "unreachable", "Unreachable"
+    DNC = "dnc", "Do not call"
+
+
+class PropertyType(models.TextChoices):
+    APARTMENT = "apartment", "Apartment"
+    VILLA = "villa", "Villa"
+    PLOT = "plot", "Plot"
+    INDEPENDENT_HOUSE = "independent_house", "Independent house"
+    COMMERCIAL = "commercial", "Commercial"
+    OTHER = "other", "Other"
+
+
+class LeadQuerySet(models.QuerySet):
+    def valid(self):
+        """Glossary: a valid lead has a valid phone and is not on the DNC list."""
+        return self.exclude(phone="").filter(is_dnc=False)
+
+    def dnc_filtered(self):
+        return self.filter(is_dnc=True)
+
+    def visible_to(self, user):
+        return self.filter(campaign__in=Campaign.objects.visible_to(user))
+
+
+class Lead(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="leads")
+    name = models.CharField(max_length=200)
+    phone = models.CharField(
+        max_length=16,
+        blank=True,
+        validators=[e164_validator],
+        help_text="E.164, e.g. +919812345678",
+    )
+    email = models.EmailField(blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    property_type = models.CharField(max_length=32, choices=PropertyType.choices, blank=True)
+    budget = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Budget in rupees (₹)."
+    )
+    preferred_locations = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    is_dnc = models.BooleanField("DNC", default=False)
+    dnc_reason = models.CharField(max_length=200, blank=True)
+    call_attempts = models.PositiveIntegerField(default=0)
+    last_call_at = models.DateTimeField(null=True, blank=True)
+    last_outcome = models.CharField(max_length=24, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "phone"],
+                condition=~Q(phone=""),
+                name="lead_phone_unique_in_campaign",
+            ),
+            models.CheckConstraint(
+                condition=Q(phone="") | Q(phone__regex=E164_REGEX), name="lead_phone_e164"
+            ),
+            models.CheckConstraint(
+                condition=choices_check("status", LeadStatus), name="lead_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=choices_check("property_type", PropertyType, blank=True),
+                name="lead_property_type_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="lead_campaign_status_idx"),
+            models.Index(fields=["campaign", "-last_call_at"], name="lead_campaign_recent_idx"),
+            models.Index(fields=["phone"], name="lead_phone_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.phone or 'no phone'})"
+
+    @property
+    def valid(self):
+        return bool(self.phone) and not self.is_dnc
+
+
+class DoNotCall(models.Model):
+    phone = models.CharField(max_length=16, unique=True, validators=[e164_validator])
+    reason = models.CharField(max_length=200, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "do-not-call number"
+        verbose_name_plural = "do-not-call list"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(phone__regex=E164_REGEX), name="dnc_phone_e164"),
+        ]
+
+    def __str__(self):
+        return self.phone
+
+
+class CallStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    INITIATED = "initiated", "Initiated"
+    RINGING = "ringing", "Ringing"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    NO_ANSWER = "no_answer", "No answer"
+    BUSY = "busy", "Busy"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+FINISHED_STATUSES = (CallStatus.COMPLETED, CallStatus.NO_ANSWER, CallStatus.BUSY, CallStatus.FAILED)
+IN_PROGRESS_STATUSES = (CallStatus.INITIATED, CallStatus.RINGING, CallStatus.IN_PROGRESS)
+ENDED_STATUSES = (*FINISHED_STATUSES, CallStatus.CANCELED)
+
+
+class CallOutcome(models.TextChoices):
+    QUALIFIED = "qualified", "Qualified"
+    NOT_INTERESTED = "not_interested", "Not interested"
+    CALLBACK_REQUESTED = "callback_requested", "Callback requested"
+    NO_ANSWER = "no_answer", "No answer"
+    VOICEMAIL = "voicemail", "Voicemail"
+    FAILED = "failed", "Failed"
+
+
+class EndedBy(models.TextChoices):
+    AGENT = "agent", "Agent"
+    LEAD = "lead", "Lead"
+    SYSTEM = "system", "System"
+
+
+class Stage(models.TextChoices):
+    GREETING = "greeting", "Greeting"
+    DISCOVERY = "discovery", "Discovery"
+    QUALIFICATION = "qualification", "Qualification"
+    OBJECTION_HANDLING = "objection_handling", "Objection handling"
+    CLOSING = "closing", "Closing"
+
+
+class CallSessionQuerySet(models.QuerySet):
+    def finished(self):
+        """Glossary: a finished call is completed, no_answer, busy or failed (never canceled)."""
+        return self.filter(status__in=FINISHED_STATUSES)
+
+    def answered(self):
+        """Glossary: finished, answered_at set, and not a voicemail."""
+        return (
+            self.finished().filter(answered_at__isnull=False).exclude(outcome=CallOutcome.VOICEMAIL)
+        )
+
+    def in_progress(self):
+        return self.filter(status__in=IN_PROGRESS_STATUSES)
+
+    def visible_to(self, user):
+        return self.filter(campaign__in=Campaign.objects.visible_to(user))
+
+
+class CallSession(models.Model):
+    call_sid = models.CharField(max_length=64, unique=True)
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="calls")
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="calls")
+    attempt_number = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=16, choices=CallStatus.choices, default=CallStatus.QUEUED)
+    outcome = models.CharField(max_length=24, choices=CallOutcome.choices, blank=True)
+    ended_by = models.CharField(max_length=8, choices=EndedBy.choices, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    initiated_at = models.DateTimeField(null=True, blank=True)
+    ringing_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    current_stage = models.CharField(max_length=32, blank=True)
+    # {stage: ISO time of first reach}; ordered by that time it gives stages_reached.
+    stage_first_reached = models.JSONField(default=dict, blank=True)
+    qualification = models.JSONField(default=dict, blank=True)
+    recording_url = models.URLField(max_length=500, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CallSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-initiated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=choices_check("status", CallStatus), name="call_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=choices_check("outcome", CallOutcome, blank=True),
+                name="call_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=choices_check("ended_by", EndedBy, blank=True), name="call_ended_by_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_seconds__isnull=True) | Q(duration_seconds__gte=0),
+                name="call_duration_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True)
+                | Q(initiated_at__isnull=True)
+                | Q(ended_at__gte=models.F("initiated_at")),
+                name="call_ended_after_initiated",
+            ),
+            models.CheckConstraint(condition=Q(attempt_number__gte=1), name="call_attempt_gte_1"),
+        ]
+        indexes = [
+            models.Index(fields=["initiated_at"], name="call_initiated_at_idx"),
+            models.Index(fields=["status"], name="call_status_idx"),
+            models.Index(fields=["outcome"], name="call_outcome_idx"),
+            models.Index(fields=["campaign", "initiated_at"], name="call_campaign_day_idx"),
+            models.Index(fields=["campaign", "status"], name="call_campaign_status_idx"),
+            models.Index(fields=["lead", "-initiated_at"], name="call_lead_recent_idx"),
+        ]
+
+    def __str__(self):
+        return self.call_sid
+
+    @property
+    def stages_reached(self):
+        return [
+            stage for stage, _ in sorted(self.stage_first_reached.items(), key=lambda kv: kv[1])
+        ]
+
+
+class Speaker(models.TextChoices):
+    AGENT = "agent", "Agent"
+    LEAD = "lead", "Lead"
+
+
+class ConversationTurn(models.Model):
+    call = models.ForeignKey(CallSession, on_delete=models.CASCADE, related_name="turns")
+    sequence = models.PositiveIntegerField()
+    speaker = models.CharField(max_length=8, choices=Speaker.choices)
+    text = models.TextField()
+    stage = models.CharField(max_length=32, blank=True)
+    started_at = models.DateTimeField()
+    stt_ms = models.PositiveIntegerField(null=True, blank=True)
+    llm_ms = models.PositiveIntegerField(null=True, blank=True)
+    tts_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["call", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "sequence"], name="turn_sequence_unique_in_call"
+            ),
+            models.CheckConstraint(
+                condition=choices_check("speaker", Speaker), name="turn_speaker_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.call_id}#{self.sequence} {self.speaker}"
+
+
+class ObjectionCategory(models.TextChoices):
+    PRICE = "price", "Price"
+    TIMING = "timing", "Timing"
+    LOCATION = "location", "Location"
+    NOT_INTERESTED = "not_interested", "Not interested"
+    TRUST = "trust", "Trust"
+    OTHER = "other", "Other"
+
+
+class Objection(models.Model):
+    call = models.ForeignKey(CallSession, on_delete=models.CASCADE, related_name="objections")
+    category = models.CharField(max_length=20, choices=ObjectionCategory.choices)
+    text = models.TextField(blank=True)
+    turn = models.ForeignKey(
+        ConversationTurn,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="objections",
+    )
+    occurred_at = models.DateTimeField()
+    # The ingestion event that raised it: the same objection is never stored twice.
+    event_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["call", "occurred_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=choices_check("category", ObjectionCategory),
+                name="objection_category_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["category"], name="objection_category_idx")]
+
+    def __str__(self):
+        return f"{self.category}: {self.text[:40]}"
+
+
+class ScheduledCallReason(models.TextChoices):
+    RETRY = "retry", "Retry"
+    CALLBACK = "callback", "Callback"
+
+
+class ScheduledCallStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DISPATCHED = "dispatched", "Dispatched"
+    DONE = "done", "Done"
+    CANCELED = "canceled", "Canceled"
+
+
+class ScheduledCallQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=ScheduledCallStatus.PENDING)
+
+    def due(self, now=None):
+        return self.pending().filter(scheduled_for__lte=now or timezone.now())
+
+
+class ScheduledCall(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="scheduled_calls")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="scheduled_calls")
+    scheduled_for = models.DateTimeField()
+    reason = models.CharField(max_length=12, choices=ScheduledCallReason.choices)
+    status = models.CharField(
+        max_length=12, choices=ScheduledCallStatus.choices, default=ScheduledCallStatus.PENDING
+    )
+    source_call = models.OneToOneField(
+        CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_up"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScheduledCallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scheduled_for"]
+        constraints = [
+            models.CheckConstraint(
+                condition=choices_check("reason", ScheduledCallReason),
+                name="scheduled_reason_valid",
+            ),
+            models.CheckConstraint(
+                condition=choices_check("status", ScheduledCallStatus),
+                name="scheduled_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status"], name="scheduled_status_idx"),
+            models.Index(fields=["status", "scheduled_for"], name="scheduled_due_idx"),
+            models.Index(fields=["campaign", "status"], name="scheduled_campaign_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.reason} {self.lead_id} at {self.scheduled_for:%Y-%m-%d %H:%M}"
+
+
+class CallEvent(models.Model):
+    """Every accepted ingestion event, as received: the audit log and the source for replay."""
+
+    event_id = models.CharField(max_length=128, unique=True)
+    type = models.CharField(max_length=32)
+    call_sid = models.CharField(max_length=64, db_index=True)
+    occurred_at = models.DateTimeField()
+    payload = models.JSONField()
+    source = models.CharField(max_length=16, default="api")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        indexes = [models.Index(fields=["received_at"], name="callevent_received_idx")]
+
+    def __str__(self):
+        return f"{self.event_id} {self.type}"

@@ -1,0 +1,3 @@
+"""WebSocket routes (the consumers live in analytics.consumers)."""
+
+websocket_urlpatterns = []

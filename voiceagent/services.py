@@ -1,0 +1,35 @@
+"""Writes of the call domain that are not ingestion: the do-not-call list."""
+
+from django.db import transaction
+
+from voiceagent.models import DoNotCall, Lead
+
+
+@transaction.atomic
+def add_to_dnc(*, phones, reason="", added_by=None):
+    """Put numbers on the DNC list and flag every lead with them; returns how many were new."""
+    phones = sorted({phone for phone in phones if phone})
+    existing = set(DoNotCall.objects.filter(phone__in=phones).values_list("phone", flat=True))
+    new = [
+        DoNotCall(phone=phone, reason=reason, added_by=added_by)
+        for phone in phones
+        if phone not in existing
+    ]
+    DoNotCall.objects.bulk_create(new, ignore_conflicts=True)
+    flag_dnc_leads(phones=phones, reason=reason)
+    return len(new)
+
+
+def flag_dnc_leads(*, phones, reason=""):
+    return Lead.objects.filter(phone__in=phones, is_dnc=False).update(
+        is_dnc=True, dnc_reason=reason[:200]
+    )
+
+
+@transaction.atomic
+def remove_from_dnc(*, phone):
+    """Take a number off the DNC list; its leads become callable again. Returns whether it was listed."""
+    deleted, _ = DoNotCall.objects.filter(phone=phone).delete()
+    if deleted:
+        Lead.objects.filter(phone=phone, is_dnc=True).update(is_dnc=False, dnc_reason="")
+    return bool(deleted)
