@@ -1,3 +1,8 @@
-"""REST API routes of the call domain (campaigns, leads, DNC, ingestion)."""
+"""REST API routes of the call domain: campaigns, leads and DNC; call-event ingestion and webhooks."""
 
-urlpatterns = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("voiceagent.urls_campaigns")),
+    path("", include("voiceagent.urls_ingest")),
+]

@@ -1,0 +1,3 @@
+"""Routes of the campaigns, leads and DNC API."""
+
+urlpatterns = []

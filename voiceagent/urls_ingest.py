@@ -1,0 +1,3 @@
+"""Routes of call-event ingestion and the Exotel webhook."""
+
+urlpatterns = []
