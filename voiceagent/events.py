@@ -1,7 +1,15 @@
 """Domain events of the call domain, published once after commit; live updates and metrics listen.
 
-Receivers get `call` (a CallSession, fresh from the database), `changes` (a dict of what the
-event changed: {"status": ..., "stage": ..., "turn": ConversationTurn, ...}) and `ended` (bool).
+`call_changed` receivers get `call` (the CallSession as stored after the change), `ended` (bool)
+and `changes`, a dict describing what one accepted, non-duplicate event did:
+- "type": the event type that caused it ("call.turn", ..., or "exotel.status");
+- "created": True exactly once per call, for the event that created its CallSession
+  (calls_initiated_total counts these);
+- "ended": True exactly once per call, for the event that moved it to a finished or canceled
+  status (its outcome and duration_seconds are then final);
+- "status" / "stage": the new value when the event changed it, else absent;
+- "turn": {"sequence", "speaker", "stt_ms", "llm_ms", "tts_ms"} when the event stored a new turn.
+`call_ended` is sent as well when "ended" is True. `export_progress` receivers get `job`.
 """
 
 from django.db import transaction
