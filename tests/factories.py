@@ -3,7 +3,7 @@
 import itertools
 from datetime import timedelta
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
 
 from voiceagent.access import INGEST_GROUP, MANAGERS_GROUP
@@ -22,10 +22,22 @@ from voiceagent.models import (
 _seq = itertools.count(1)
 
 
+def ensure_groups():
+    """The groups the 0002 migration creates; tests with transaction=True flush them away."""
+    managers, _ = Group.objects.get_or_create(name=MANAGERS_GROUP)
+    ingest, created = Group.objects.get_or_create(name=INGEST_GROUP)
+    if created:
+        ingest.permissions.add(Permission.objects.get(codename="ingest_callevent"))
+    if not managers.permissions.exists():
+        managers.permissions.add(*Permission.objects.filter(content_type__app_label="voiceagent", codename__startswith="view_"))
+
+
 def make_user(username=None, *, staff=False, groups=(), password="pass-1234-word", **fields):
     user = User.objects.create_user(
         username=username or f"user{next(_seq)}", password=password, is_staff=staff, **fields
     )
+    if groups:
+        ensure_groups()
     for name in groups:
         user.groups.add(Group.objects.get(name=name))
     return user
