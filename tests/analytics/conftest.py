@@ -1,0 +1,30 @@
+"""Helpers of the analytics tests: times in Asia/Kolkata and a token client per team member."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+IST = ZoneInfo("Asia/Kolkata")
+
+
+def ist(year, month, day, hour=12, minute=0):
+    """An aware datetime on the wall clock of Asia/Kolkata (settings.TIME_ZONE)."""
+    return datetime(year, month, day, hour, minute, tzinfo=IST)
+
+
+@pytest.fixture
+def member_client(team, api_client):
+    return api_client(team.member)
+
+
+@pytest.fixture
+def get_json(member_client):
+    """GET as the member; asserts the status and returns the JSON body."""
+
+    def get(url, status=200, client=None):
+        response = (client or member_client).get(url)
+        assert response.status_code == status, response.content
+        return response.json()
+
+    return get
