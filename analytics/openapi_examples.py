@@ -293,6 +293,7 @@ EXAMPLES = {
                     "lead_name": "Priya Sharma",
                     "stage": "discovery",
                     "status": "in_progress",
+                    "outcome": None,
                     "duration_seconds": 74,
                     "started_at": "2025-03-15T09:58:46+05:30",
                 }

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.db import connection
 from django.db.models import Avg, Count, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
 from analytics.aggregates import PercentileCont, condition, percentile_cont, rate, rounded
@@ -382,7 +382,8 @@ def _latency_in_database(turns):
 
 
 def _latency_in_python(turns):
-    columns = list(zip(*turns.values_list(*LATENCY_FIELDS), strict=True)) or [()] * 3
+    rows = turns.order_by().values_list(*LATENCY_FIELDS)
+    columns = list(zip(*rows, strict=True)) or [()] * len(LATENCY_FIELDS)
     summary = {}
     for field, column in zip(LATENCY_FIELDS, columns, strict=True):
         values = [value for value in column if value is not None]
@@ -532,24 +533,35 @@ def objection_breakdown(*, campaign, period=None):
 
 
 def active_calls(*, campaigns, now=None, limit=500):
-    """Calls in progress, oldest first, shaped as the live dashboard shows them (and as the
-    live updates push them): duration_seconds counts from started_at (initiated_at) to now."""
+    """Calls in progress, oldest first, shaped like the live updates' call objects
+    (analytics.live.call_payload): started_at is when the lead answered, else when the call was
+    initiated or queued; duration_seconds counts from it to now."""
     now = now or timezone.now()
     rows = (
         _of_campaigns(CallSession.objects.in_progress(), campaigns)
+        .annotate(started_at=Coalesce("answered_at", "initiated_at", "queued_at"))
         .order_by("initiated_at", "pk")
         .values(
             "call_sid",
             "campaign_id",
             "lead_id",
             "status",
+            "outcome",
+            "started_at",
             stage=F("current_stage"),
-            started_at=F("initiated_at"),
             campaign_name=F("campaign__name"),
             lead_name=F("lead__name"),
         )[:limit]
     )
-    return [{**row, "duration_seconds": _seconds_since(row["started_at"], now)} for row in rows]
+    return [
+        {
+            **row,
+            "stage": row["stage"] or None,
+            "outcome": row["outcome"] or None,
+            "duration_seconds": _seconds_since(row["started_at"], now),
+        }
+        for row in rows
+    ]
 
 
 def _seconds_since(started_at, now):

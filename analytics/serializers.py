@@ -425,15 +425,22 @@ class DashboardOverviewSerializer(serializers.Serializer):
 
 
 class ActiveCallSerializer(serializers.Serializer):
+    """The shape of a live update's `call` object as well (analytics.live.call_payload)."""
+
     call_sid = serializers.CharField()
     campaign_id = serializers.IntegerField()
     campaign_name = serializers.CharField()
     lead_id = serializers.IntegerField()
     lead_name = serializers.CharField()
-    stage = serializers.CharField()
+    stage = serializers.CharField(allow_null=True, help_text="Current stage; null before one.")
     status = serializers.ChoiceField(choices=CallStatus.choices)
+    outcome = serializers.ChoiceField(
+        choices=CallOutcome.choices, allow_null=True, help_text="Null until the call ends."
+    )
     duration_seconds = serializers.IntegerField(help_text="Seconds since started_at.")
-    started_at = serializers.DateTimeField(allow_null=True, help_text="initiated_at.")
+    started_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the lead answered, else when the call was initiated."
+    )
 
 
 class RealtimeSerializer(serializers.Serializer):
