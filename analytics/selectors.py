@@ -18,6 +18,7 @@ from analytics.aggregates import PercentileCont, condition, percentile_cont, rat
 from analytics.periods import Period, local_today, local_zone, start_of_day
 from monitoring.components import component_statuses
 from voiceagent.models import (
+    IN_PROGRESS_STATUSES,
     CallOutcome,
     CallSession,
     CallStatus,
@@ -112,7 +113,9 @@ def lead_counts(*, campaigns):
 def live_counts(*, campaigns, now=None):
     """calls_in_progress, and calls_queued = queued calls + pending ScheduledCalls due by now."""
     now = now or timezone.now()
-    calls = _of_campaigns(CallSession.objects.all(), campaigns).aggregate(
+    # Only live rows are read: the (campaign, status) and (status) indexes find them directly.
+    live = CallSession.objects.filter(status__in=(CallStatus.QUEUED, *IN_PROGRESS_STATUSES))
+    calls = _of_campaigns(live, campaigns).aggregate(
         calls_in_progress=Count("pk", filter=condition(CallSession.objects.in_progress())),
         queued_calls=Count("pk", filter=Q(status=CallStatus.QUEUED)),
     )
@@ -490,41 +493,43 @@ def best_hours(*, campaign, period=None, min_calls=5, top=3):
 def objection_breakdown(*, campaign, period=None):
     """Objections of the campaign's finished calls by category (every category, zeros
     included), with how many calls raised each and the share of those calls that still
-    qualified."""
-    calls = _finished_calls(campaign, period).filter(objections__isnull=False)
+    qualified. One pass over the calls joined to their objections."""
     qualified = Q(outcome=CallOutcome.QUALIFIED)
-    rows = (
-        calls.values("objections__category")
-        .order_by()
-        .annotate(
-            objections=Count("objections"),
-            calls=Count("pk", distinct=True),
-            calls_qualified=Count("pk", distinct=True, filter=qualified),
+    totals = {
+        "calls": Count("pk", distinct=True),
+        "calls_qualified": Count("pk", distinct=True, filter=qualified),
+    }
+    for category in ObjectionCategory.values:
+        raised = Q(objections__category=category)
+        totals[f"{category}:objections"] = Count("objections", filter=raised)
+        totals[f"{category}:calls"] = Count("pk", distinct=True, filter=raised)
+        totals[f"{category}:calls_qualified"] = Count(
+            "pk", distinct=True, filter=raised & qualified
         )
-    )
-    by_category = {row.pop("objections__category"): row for row in rows}
-    overall = calls.aggregate(
-        calls=Count("pk", distinct=True),
-        calls_qualified=Count("pk", distinct=True, filter=qualified),
-    )
+    counted = _finished_calls(campaign, period).filter(objections__isnull=False).aggregate(**totals)
     categories = []
     for category, label in ObjectionCategory.choices:
-        row = by_category.get(category, {"objections": 0, "calls": 0, "calls_qualified": 0})
+        calls, calls_qualified = (
+            counted[f"{category}:calls"],
+            counted[f"{category}:calls_qualified"],
+        )
         categories.append(
             {
                 "category": category,
                 "label": label,
-                **row,
-                "qualified_share": rate(row["calls_qualified"], row["calls"]),
+                "objections": counted[f"{category}:objections"],
+                "calls": calls,
+                "calls_qualified": calls_qualified,
+                "qualified_share": rate(calls_qualified, calls),
             }
         )
     return {
         "campaign_id": campaign.pk,
         **_period_fields(period),
         "total_objections": sum(row["objections"] for row in categories),
-        "calls_with_objections": overall["calls"],
-        "calls_with_objections_qualified": overall["calls_qualified"],
-        "qualified_share": rate(overall["calls_qualified"], overall["calls"]),
+        "calls_with_objections": counted["calls"],
+        "calls_with_objections_qualified": counted["calls_qualified"],
+        "qualified_share": rate(counted["calls_qualified"], counted["calls"]),
         "categories": categories,
     }
 

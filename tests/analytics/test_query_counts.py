@@ -23,7 +23,7 @@ ENDPOINTS = {
     "/analytics/campaigns/{campaign}/metrics?days=30": 6,
     "/analytics/campaigns/{campaign}/funnel": 4,
     "/analytics/campaigns/{campaign}/best-hours": 3,
-    "/analytics/campaigns/{campaign}/objections": 4,
+    "/analytics/campaigns/{campaign}/objections": 3,
     "/analytics/daily-stats": 2,
     "/analytics/daily-stats?campaign_id={campaign}&days=30": 3,
     "/analytics/conversations/{call_sid}": 5,
