@@ -103,6 +103,9 @@ class ConversationView(APIView):
     )
     def get(self, request, call_sid):
         try:
+            # PostgreSQL refuses NUL in text (a DataError, i.e. a 500): no stored sid holds one.
+            if "\x00" in call_sid:
+                raise CallSession.DoesNotExist
             call = (
                 CallSession.objects.visible_to(request.user)
                 .select_related("campaign", "lead")

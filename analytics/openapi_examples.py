@@ -45,8 +45,6 @@ QUIET_DAY = {
     "total_call_time": 0,
 }
 METRICS = {
-    "from": None,
-    "to": None,
     "campaign_id": 1,
     "campaign_name": "Powai launch",
     "campaign_status": "running",
@@ -68,6 +66,8 @@ METRICS = {
     "conversion_rate": 11.34,
     "avg_call_duration": 151.25,
     "total_call_time": 15125,
+    "from": None,
+    "to": None,
 }
 ACTIVITY = {
     "lead_id": 42,

@@ -56,33 +56,33 @@ def _finished_calls(campaigns, period=None):
     return calls
 
 
+def _answered():
+    return condition(CallSession.objects.answered())
+
+
+def _outcome(outcome):
+    return Q(outcome=outcome)
+
+
+# Aggregates over finished calls, by glossary name; run them on `.finished()` rows only, which is
+# why the outcome counts need no status condition of their own.
+CALL_TOTALS = {
+    "calls_made": lambda: Count("pk"),
+    "calls_answered": lambda: Count("pk", filter=_answered()),
+    "calls_qualified": lambda: Count("pk", filter=_outcome(CallOutcome.QUALIFIED)),
+    "calls_not_interested": lambda: Count("pk", filter=_outcome(CallOutcome.NOT_INTERESTED)),
+    "calls_callback": lambda: Count("pk", filter=_outcome(CallOutcome.CALLBACK_REQUESTED)),
+    "calls_no_answer": lambda: Count("pk", filter=_outcome(CallOutcome.NO_ANSWER)),
+    "calls_failed": lambda: Count("pk", filter=_outcome(CallOutcome.FAILED)),
+    "calls_voicemail": lambda: Count("pk", filter=_outcome(CallOutcome.VOICEMAIL)),
+    "leads_qualified": lambda: Count("lead", distinct=True, filter=_outcome(CallOutcome.QUALIFIED)),
+    "avg_call_duration": lambda: Avg("duration_seconds", filter=_answered()),
+    "total_call_time": lambda: Sum("duration_seconds", default=0),
+}
+
+
 def _call_totals(*names):
-    """Aggregates over finished calls (run them on `.finished()` rows), by glossary name."""
-    by_outcome = {
-        "calls_voicemail": CallOutcome.VOICEMAIL,
-        "calls_qualified": CallOutcome.QUALIFIED,
-        "calls_not_interested": CallOutcome.NOT_INTERESTED,
-        "calls_callback": CallOutcome.CALLBACK_REQUESTED,
-        "calls_no_answer": CallOutcome.NO_ANSWER,
-        "calls_failed": CallOutcome.FAILED,
-    }
-    totals = {}
-    for name in names:
-        if name == "calls_made":
-            totals[name] = Count("pk")
-        elif name == "calls_answered":
-            totals[name] = Count("pk", filter=condition(CallSession.objects.answered()))
-        elif name in by_outcome:
-            totals[name] = Count("pk", filter=Q(outcome=by_outcome[name]))
-        elif name == "leads_qualified":
-            totals[name] = Count("lead", distinct=True, filter=Q(outcome=CallOutcome.QUALIFIED))
-        elif name == "avg_call_duration":
-            totals[name] = Avg("duration_seconds", filter=condition(CallSession.objects.answered()))
-        elif name == "total_call_time":
-            totals[name] = Sum("duration_seconds", default=0)
-        else:
-            raise ValueError(f"Unknown call total {name!r}.")
-    return totals
+    return {name: CALL_TOTALS[name]() for name in names}
 
 
 def _with_rates(row):
@@ -131,21 +131,7 @@ def live_counts(*, campaigns, now=None):
 
 def campaign_metrics(*, campaign, period=None, now=None):
     """The campaign's glossary fields. Call counts cover `period`; leads and live counts are now."""
-    calls = _finished_calls(campaign, period).aggregate(
-        **_call_totals(
-            "calls_made",
-            "calls_answered",
-            "calls_qualified",
-            "calls_not_interested",
-            "calls_callback",
-            "calls_no_answer",
-            "calls_failed",
-            "calls_voicemail",
-            "leads_qualified",
-            "avg_call_duration",
-            "total_call_time",
-        )
-    )
+    calls = _finished_calls(campaign, period).aggregate(**_call_totals(*CALL_TOTALS))
     leads = lead_counts(campaigns=campaign)
     conversion_rate = rate(calls.pop("leads_qualified"), leads["valid_leads"])
     return {

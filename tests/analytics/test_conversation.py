@@ -188,3 +188,10 @@ def test_a_call_of_another_team_is_404(team, get_json):
     assert get_json("/analytics/conversations/CA-theirs", status=404) == {
         "detail": "No call with that call_sid."
     }
+
+
+@pytest.mark.parametrize("call_sid", ["CA%00x", "x" * 5000])
+def test_an_impossible_call_sid_is_404_not_500(call_sid, get_json):
+    assert get_json(f"/analytics/conversations/{call_sid}", status=404) == {
+        "detail": "No call with that call_sid."
+    }
