@@ -234,11 +234,7 @@ SPECTACULAR_SETTINGS |= {
         "ScheduledCallReasonEnum": "voiceagent.models.ScheduledCallReason",
         "ScheduledCallStatusEnum": "voiceagent.models.ScheduledCallStatus",
     },
-    "SWAGGER_UI_SETTINGS": {
-        "deepLinking": True,
-        "persistAuthorization": True,
-        "validatorUrl": None,
-    },
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # Celery: Redis in production; kombu's filesystem transport (no server) in embedded mode.

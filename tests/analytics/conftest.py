@@ -7,6 +7,21 @@ import pytest
 
 IST = ZoneInfo("Asia/Kolkata")
 
+# Every path of this API, with its parameters named as in the URL patterns and the schema.
+API_PATHS = [
+    "/analytics/campaigns/{campaign_id}/metrics",
+    "/analytics/campaigns/{campaign_id}/funnel",
+    "/analytics/campaigns/{campaign_id}/best-hours",
+    "/analytics/campaigns/{campaign_id}/objections",
+    "/analytics/daily-stats",
+    "/analytics/conversations/{call_sid}",
+    "/analytics/system",
+    "/analytics/leads/activity",
+    "/dashboard/overview",
+    "/dashboard/realtime",
+    "/dashboard/campaigns/{campaign_id}/summary",
+]
+
 
 def ist(year, month, day, hour=12, minute=0):
     """An aware datetime on the wall clock of Asia/Kolkata (settings.TIME_ZONE)."""

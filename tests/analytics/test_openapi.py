@@ -8,21 +8,11 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from tests.analytics.conftest import API_PATHS
+
 pytestmark = pytest.mark.django_db
 
-OUR_PATHS = {
-    "/analytics/campaigns/{campaign_id}/metrics",
-    "/analytics/campaigns/{campaign_id}/funnel",
-    "/analytics/campaigns/{campaign_id}/best-hours",
-    "/analytics/campaigns/{campaign_id}/objections",
-    "/analytics/daily-stats",
-    "/analytics/conversations/{call_sid}",
-    "/analytics/system",
-    "/analytics/leads/activity",
-    "/dashboard/overview",
-    "/dashboard/realtime",
-    "/dashboard/campaigns/{campaign_id}/summary",
-}
+OUR_PATHS = set(API_PATHS)
 
 
 @pytest.fixture(scope="module")

@@ -2,32 +2,19 @@
 
 import pytest
 
+from tests.analytics.conftest import API_PATHS
 from tests.factories import make_call, make_lead
 
 pytestmark = pytest.mark.django_db
-
-PATHS = [
-    "/analytics/campaigns/{campaign}/metrics",
-    "/analytics/campaigns/{campaign}/funnel",
-    "/analytics/campaigns/{campaign}/best-hours",
-    "/analytics/campaigns/{campaign}/objections",
-    "/analytics/daily-stats",
-    "/analytics/conversations/{call_sid}",
-    "/analytics/system",
-    "/analytics/leads/activity",
-    "/dashboard/overview",
-    "/dashboard/realtime",
-    "/dashboard/campaigns/{campaign}/summary",
-]
 
 
 @pytest.fixture
 def path_values(team):
     call = make_call(make_lead(team.campaign), call_sid="CA-slash")
-    return {"campaign": team.campaign.pk, "call_sid": call.call_sid}
+    return {"campaign_id": team.campaign.pk, "call_sid": call.call_sid}
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", API_PATHS)
 @pytest.mark.parametrize("slash", ["", "/"])
 def test_path_answers_with_and_without_trailing_slash(path, slash, path_values, member_client):
     response = member_client.get(path.format(**path_values) + slash)
@@ -56,12 +43,12 @@ def test_path_answers_with_and_without_trailing_slash(path, slash, path_values, 
          "Give either days or from/to, not both."),
         ("/analytics/daily-stats?from=2024-01-01&to=2024-12-31", "to",
          "from/to may span at most 365 days."),
-        ("/analytics/campaigns/{campaign}/metrics?days=abc", "days", "A valid integer is required."),
-        ("/analytics/campaigns/{campaign}/funnel?to=2025-01-01", "from",
+        ("/analytics/campaigns/{campaign_id}/metrics?days=abc", "days", "A valid integer is required."),
+        ("/analytics/campaigns/{campaign_id}/funnel?to=2025-01-01", "from",
          "from is required when to is given."),
-        ("/analytics/campaigns/{campaign}/objections?from=yesterday", "from",
+        ("/analytics/campaigns/{campaign_id}/objections?from=yesterday", "from",
          "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
-        ("/analytics/campaigns/{campaign}/best-hours?min_calls=0", "min_calls",
+        ("/analytics/campaigns/{campaign_id}/best-hours?min_calls=0", "min_calls",
          "Ensure this value is greater than or equal to 1."),
         ("/analytics/leads/activity?limit=0", "limit",
          "Ensure this value is greater than or equal to 1."),
@@ -70,7 +57,7 @@ def test_path_answers_with_and_without_trailing_slash(path, slash, path_values, 
         ("/analytics/leads/activity?status=happy", "status", '"happy" is not a valid choice.'),
         ("/dashboard/realtime?limit=many", "limit", "A valid integer is required."),
         ("/dashboard/overview?days=400", "days", "Ensure this value is less than or equal to 365."),
-        ("/dashboard/campaigns/{campaign}/summary?limit=9999", "limit",
+        ("/dashboard/campaigns/{campaign_id}/summary?limit=9999", "limit",
          "Ensure this value is less than or equal to 500."),
     ],
 )  # fmt: skip
