@@ -6,16 +6,31 @@ the cache; readers never trigger an outbound call.
 
 from django.core.cache import cache
 
-COMPONENTS = ("database", "redis", "worker", "scheduler", "exotel", "deepgram", "openai", "elevenlabs")
+COMPONENTS = (
+    "database",
+    "redis",
+    "worker",
+    "scheduler",
+    "exotel",
+    "deepgram",
+    "openai",
+    "elevenlabs",
+)
 CACHE_KEY = "monitoring:component:{}"
 
 
-def store_status(name, status, *, message="", response_time_ms=None, timeout=300):
+def store_status(name, status, *, message="", response_time_ms=None, timeout=300, **details):
+    """Store a check's result; `details` (e.g. checked_at) are kept beside it for the checks."""
     cache.set(
         CACHE_KEY.format(name),
-        {"status": status, "message": message, "response_time_ms": response_time_ms},
+        {"status": status, "message": message, "response_time_ms": response_time_ms, **details},
         timeout,
     )
+
+
+def read_status(name):
+    """The stored result of one component (a dict), or None; raises when the cache is down."""
+    return cache.get(CACHE_KEY.format(name))
 
 
 def component_statuses():
@@ -24,4 +39,6 @@ def component_statuses():
         found = cache.get_many([CACHE_KEY.format(name) for name in COMPONENTS])
     except Exception:  # the cache itself (Redis) may be down; say so rather than fail the page
         found = {}
-    return {name: found.get(CACHE_KEY.format(name), {}).get("status", "unknown") for name in COMPONENTS}
+    return {
+        name: found.get(CACHE_KEY.format(name), {}).get("status", "unknown") for name in COMPONENTS
+    }
