@@ -1,10 +1,12 @@
-"""ASGI middleware counting live-dashboard WebSockets: websocket_connections and their errors.
+"""ASGI pieces of monitoring, mounted in voiceagent.asgi: WebSocket counting and process lifespan.
 
-It wraps the whole WebSocket router (voiceagent.asgi), so every consumer is counted the same way
-without knowing about metrics: +1 when the app accepts a socket, -1 when that socket's app ends.
+WebSocketMetricsMiddleware wraps the whole WebSocket router, so every consumer is counted the same
+way without knowing about metrics: +1 when the app accepts a socket, -1 when that socket's app
+ends, and an error counted when a consumer raises.
 """
 
 from monitoring.metrics import record_error, websocket_connections
+from monitoring.multiprocess import mark_current_process_dead
 
 
 class WebSocketMetricsMiddleware:
@@ -31,3 +33,16 @@ class WebSocketMetricsMiddleware:
         finally:
             if accepted:
                 websocket_connections.dec()
+
+
+async def process_lifespan(scope, receive, send):
+    """ASGI lifespan of a web process: on shutdown its live gauges leave the multiprocess
+    directory. Uvicorn workers end by re-raising SIGTERM, so atexit hooks never run there."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            mark_current_process_dead()
+            await send({"type": "lifespan.shutdown.complete"})
+            return

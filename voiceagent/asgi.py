@@ -11,7 +11,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from monitoring.asgi import WebSocketMetricsMiddleware  # noqa: E402
+from monitoring.asgi import WebSocketMetricsMiddleware, process_lifespan  # noqa: E402
 from voiceagent.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -20,5 +20,6 @@ application = ProtocolTypeRouter(
         "websocket": WebSocketMetricsMiddleware(
             AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
+        "lifespan": process_lifespan,
     }
 )
