@@ -176,3 +176,13 @@ def test_concurrent_probes_of_a_stale_service_share_one_refresh(settings, fake_a
         thread.join()
     assert results == ["unhealthy"] * 5
     assert len(fake_api.requests) == 1
+
+
+def test_scrub_removes_urls_and_configured_secrets_from_messages(settings):
+    configure(settings, "openai", "https://api.example.invalid", api_key=SECRET)
+    settings.METRICS_TOKEN = "metrics-token-777"
+    message = (
+        f"failed at https://user:pw@api.example.invalid/v1 with key {SECRET}"
+        " and token metrics-token-777"
+    )
+    assert checks.scrub(message) == "failed at <url> with key *** and token ***"
