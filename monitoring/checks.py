@@ -10,10 +10,12 @@ import asyncio
 import dataclasses
 import logging
 import re
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
@@ -31,6 +33,7 @@ HEALTHY, UNHEALTHY, NOT_CONFIGURED = external.HEALTHY, external.UNHEALTHY, exter
 CORE_COMPONENTS = ("database", "redis")
 BROKER_TIMEOUT_SECONDS = 1.0
 WORKER_PING_TIMEOUT_SECONDS = 1.0
+WORKER_PING_REUSE_SECONDS = 5.0
 MESSAGE_MAX_LENGTH = 200
 # A component reported by the checks under another name in monitoring.components.
 STORED_AS = {"celery_worker": "worker"}
@@ -104,23 +107,47 @@ def ping_broker():
 @dataclasses.dataclass
 class CeleryWorkerCheck(HealthCheck):
     """A ping answered by at least one worker. The broker is pinged first: Celery's own ping
-    once hung when the broker was down."""
+    once hung when the broker was down. A ping broadcasts to every worker, so its answer is
+    reused for WORKER_PING_REUSE_SECONDS: a flood of probes is not a flood of broadcasts."""
 
     component: ClassVar[str] = "celery_worker"
 
     def run(self):
-        from voiceagent.celery import app
-
         ping_broker()
-        with app.connection_for_write(settings.CELERY_BROKER_URL) as connection:
-            replies = app.control.ping(
-                timeout=WORKER_PING_TIMEOUT_SECONDS, limit=1, connection=connection
-            )
-        if not replies:
+        if not worker_answered_ping():
             raise ServiceUnavailable(
                 f"no worker answered the ping within {WORKER_PING_TIMEOUT_SECONDS:g} s"
             )
         self.message = "a worker answered the ping"
+
+
+_last_ping = {"broker": None, "at": 0.0, "answered": False}
+_ping_lock = threading.Lock()
+
+
+def worker_answered_ping():
+    from voiceagent.celery import app
+
+    url = settings.CELERY_BROKER_URL
+    with _ping_lock:
+        if (
+            _last_ping["broker"] == url
+            and time.monotonic() - _last_ping["at"] < WORKER_PING_REUSE_SECONDS
+        ):
+            return _last_ping["answered"]
+    with app.connection_for_write(url) as connection:
+        replies = app.control.ping(
+            timeout=WORKER_PING_TIMEOUT_SECONDS, limit=1, connection=connection
+        )
+    with _ping_lock:
+        _last_ping.update(broker=url, at=time.monotonic(), answered=bool(replies))
+    return bool(replies)
+
+
+def forget_worker_ping():
+    """Ping afresh on the next check (tests; a worker just started)."""
+    with _ping_lock:
+        _last_ping.update(broker=None, at=0.0, answered=False)
 
 
 @dataclasses.dataclass
@@ -148,7 +175,7 @@ class ExternalServiceCheck(HealthCheck):
     """An external API's latest background result; a probe never calls out itself (at most it
     awaits the one refresh it found needed)."""
 
-    service: str = "openai"
+    service: str
     records_failures: ClassVar[bool] = False  # external.refresh counts them, once per check
 
     @property
@@ -277,6 +304,8 @@ def _secrets():
         values += [value for key, value in config.items() if key != "base_url"]
     for database in settings.DATABASES.values():
         values.append(database.get("PASSWORD"))
+    for url in (settings.REDIS_URL, settings.CELERY_BROKER_URL):
+        values.append(urlsplit(url).password)
     return sorted({str(value) for value in values if value and len(str(value)) >= 4}, key=len)[::-1]
 
 

@@ -1,4 +1,5 @@
-"""The Celery worker's side of the metrics: its own /health/metrics, and pool-process cleanup.
+"""The Celery side of monitoring: the worker's own /health/metrics, pool-process cleanup, and a
+first heartbeat and status refresh as soon as beat starts (not one interval later).
 
 In production the worker runs in its own container with its own PROMETHEUS_MULTIPROC_DIR, so
 Prometheus scrapes it directly (deploy/prometheus.yml, job voiceagent-worker): when
@@ -12,7 +13,7 @@ import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
+from celery.signals import beat_init, worker_process_shutdown, worker_ready, worker_shutdown
 from django.conf import settings
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -83,3 +84,13 @@ def _pool_process_exits(pid=None, **kwargs):
 @worker_shutdown.connect(dispatch_uid="monitoring.worker_dead")
 def _worker_exits(**kwargs):
     mark_current_process_dead()
+
+
+@beat_init.connect(dispatch_uid="monitoring.beat_started")
+def _beat_starts(sender=None, **kwargs):
+    # Beat runs an interval task one interval after it starts: without this, /health/detailed
+    # would call the scheduler unhealthy for the first minute of every deployment.
+    from monitoring import tasks
+
+    tasks.record_scheduler_heartbeat.delay()
+    tasks.refresh_component_statuses.delay()

@@ -6,7 +6,7 @@ import socket
 import pytest
 from django.core.cache import cache
 
-from monitoring import external
+from monitoring import checks, external
 from tests.monitoring.helpers import FakeAPI, free_port, parse_exposition
 
 
@@ -15,8 +15,10 @@ def _fresh_monitoring_state():
     """Each test starts with no cached check result (Redis database of this worktree only)."""
     cache.clear()
     external.forget_results()
+    checks.forget_worker_ping()
     yield
     external.forget_results()
+    checks.forget_worker_ping()
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from monitoring import heartbeat
-from tests.monitoring.helpers import process_env, run_python
+from monitoring.components import component_statuses
+from tests.monitoring.helpers import process_env, run_python, sample
 
 pytestmark = pytest.mark.django_db
 DEADLINE = 3.0
@@ -157,22 +158,15 @@ def test_a_heartbeat_within_two_intervals_keeps_the_scheduler_healthy(client, se
 
 
 def test_failed_checks_count_in_errors_total(client, settings, closed_port, scrape):
-    from tests.monitoring.helpers import sample
-
     before = scrape()
     point_redis_at(settings, closed_port)
     client.get("/health/ready")
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    }  # the scrape reads component statuses from the cache
     after = scrape()
     labels = {"type": "health_check_failed", "component": "redis"}
     assert sample(after, "errors_total", **labels) - sample(before, "errors_total", **labels) == 1
 
 
 def test_detailed_stores_component_statuses_for_the_system_page(client):
-    from monitoring.components import component_statuses
-
     heartbeat.record_heartbeat()
     client.get("/health/detailed")
     statuses = component_statuses()
@@ -231,3 +225,12 @@ def test_a_hanging_database_still_gets_answers_within_3_s_and_no_secret_leaks(ha
     assert "db-pass-s3cret" not in text
     assert "postgres://" not in text
     assert str(hanging_port) not in text
+
+
+def test_a_flood_of_detailed_probes_pings_the_workers_once(client):
+    started = time.monotonic()
+    for _ in range(5):
+        check = client.get("/health/detailed").json()["checks"]["celery_worker"]
+        assert check["message"] == "no worker answered the ping within 1 s"
+    # One broadcast waited its 1 s; the four probes after it reused the answer.
+    assert time.monotonic() - started < 1 + 4 * 0.9

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from celery.signals import beat_init
 from django.conf import settings as django_settings
 
 from monitoring import components, heartbeat, tasks
@@ -159,3 +160,19 @@ def test_a_stopped_worker_leaves_no_live_gauge_of_its_processes(tmp_path):
         assert running.process.wait(30) == 0
     assert list(tmp_path.glob("gauge_livesum_*.db")) == []
     assert len(list(tmp_path.glob("counter_*.db"))) == 2
+
+
+@pytest.fixture
+def tasks_run_eagerly():
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_beat_records_a_heartbeat_and_refreshes_statuses_as_soon_as_it_starts(
+    tasks_run_eagerly,
+):
+    assert heartbeat.last_heartbeat() is None
+    beat_init.send(sender=None)
+    assert time.time() - heartbeat.last_heartbeat() < 5
+    assert components.read_status("openai")["status"] == "not_configured"
