@@ -3,19 +3,17 @@ under one deadline, so a hanging dependency costs a probe that deadline and no m
 
 database and redis (cache and broker) decide readiness; celery_worker, scheduler and the
 external APIs only degrade /health/detailed. Messages name what failed and how, never a
-password, token or URL (see `scrub`).
+password, token or URL (monitoring.redaction).
 """
 
 import asyncio
 import dataclasses
 import logging
-import re
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
-from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
@@ -27,6 +25,7 @@ from kombu import Connection
 
 from monitoring import components, external, heartbeat
 from monitoring.metrics import record_error
+from monitoring.redaction import scrub
 
 logger = logging.getLogger(__name__)
 HEALTHY, UNHEALTHY, NOT_CONFIGURED = external.HEALTHY, external.UNHEALTHY, external.NOT_CONFIGURED
@@ -34,7 +33,6 @@ CORE_COMPONENTS = ("database", "redis")
 BROKER_TIMEOUT_SECONDS = 1.0
 WORKER_PING_TIMEOUT_SECONDS = 1.0
 WORKER_PING_REUSE_SECONDS = 5.0
-MESSAGE_MAX_LENGTH = 200
 # A component reported by the checks under another name in monitoring.components.
 STORED_AS = {"celery_worker": "worker"}
 
@@ -293,26 +291,3 @@ def store_outcomes(outcomes):
             )
         except Exception:  # the cache is down; the outcome already says so
             return
-
-
-_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
-
-
-def _secrets():
-    values = [settings.SECRET_KEY, settings.METRICS_TOKEN, settings.EXOTEL_WEBHOOK_SECRET]
-    for config in settings.EXTERNAL_SERVICES.values():
-        values += [value for key, value in config.items() if key != "base_url"]
-    for database in settings.DATABASES.values():
-        values.append(database.get("PASSWORD"))
-    for url in (settings.REDIS_URL, settings.CELERY_BROKER_URL):
-        values.append(urlsplit(url).password)
-    return sorted({str(value) for value in values if value and len(str(value)) >= 4}, key=len)[::-1]
-
-
-def scrub(message):
-    """A message safe to publish: no URL (they carry hosts and credentials), no configured
-    secret, bounded length."""
-    message = _URL.sub("<url>", message)
-    for secret in _secrets():
-        message = message.replace(secret, "***")
-    return message[:MESSAGE_MAX_LENGTH]

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from monitoring import checks, external, tasks
+from monitoring import checks, external, redaction, tasks
 from tests.monitoring.helpers import sample
 
 pytestmark = pytest.mark.django_db
@@ -185,4 +185,4 @@ def test_scrub_removes_urls_and_configured_secrets_from_messages(settings):
         f"failed at https://user:pw@api.example.invalid/v1 with key {SECRET}"
         " and token metrics-token-777"
     )
-    assert checks.scrub(message) == "failed at <url> with key *** and token ***"
+    assert redaction.scrub(message) == "failed at <url> with key *** and token ***"
