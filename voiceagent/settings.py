@@ -283,3 +283,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Lead import (CSV/XLSX into a campaign): larger uploads are refused, large ones run on Celery.
+LEAD_IMPORT_MAX_BYTES = env_int("LEAD_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+LEAD_IMPORT_SYNC_MAX_BYTES = env_int("LEAD_IMPORT_SYNC_MAX_BYTES", 10 * 1024 * 1024)
+LEAD_IMPORT_MAX_ERRORS = env_int("LEAD_IMPORT_MAX_ERRORS", 1000)
+LEAD_IMPORT_MAX_ATTEMPTS = env_int("LEAD_IMPORT_MAX_ATTEMPTS", 3)
