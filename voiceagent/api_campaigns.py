@@ -9,7 +9,6 @@ Who may do what (staff = `is_staff`; everyone else through Django model permissi
   for writes as for reads: its existence is not revealed.
 """
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q
 from django_filters import rest_framework as filters
@@ -31,7 +30,7 @@ from voiceagent import campaigns, serializers, services
 from voiceagent.access import visible_campaigns
 from voiceagent.api_utils import exception_handler
 from voiceagent.cleaning import normalise_phone
-from voiceagent.lead_files import FileRejected
+from voiceagent.lead_files import FileRejected, check_request_size
 from voiceagent.lead_import_jobs import import_upload
 from voiceagent.models import (
     Campaign,
@@ -181,7 +180,7 @@ class CampaignViewSet(DomainErrorsMixin, viewsets.ModelViewSet):
     )
     def import_leads(self, request, pk=None):
         campaign = self.get_object()
-        _refuse_oversized_request(request)
+        check_request_size(request.META.get("CONTENT_LENGTH"))
         upload = serializers.LeadImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
@@ -197,21 +196,6 @@ class CampaignViewSet(DomainErrorsMixin, viewsets.ModelViewSet):
             location = f"/api/lead-imports/{outcome.pk}"
             return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
         return Response(serializers.ImportResultSerializer(outcome.as_dict()).data)
-
-
-def _refuse_oversized_request(request):
-    """Refuse by Content-Length before the body is parsed (and spooled to disk)."""
-    limit = settings.LEAD_IMPORT_MAX_BYTES
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    # Multipart framing adds a few hundred bytes to the file; leave it room.
-    if length > limit + 64 * 1024:
-        raise BadRequest(
-            f"The upload is {length:,} bytes; the largest accepted file is {limit:,} bytes "
-            f"({limit / 2**20:g} MB, setting LEAD_IMPORT_MAX_BYTES). Split it into smaller files."
-        )
 
 
 class LeadFilter(filters.FilterSet):

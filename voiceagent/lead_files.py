@@ -47,14 +47,33 @@ def file_size(file):
     return size
 
 
+def _limit_text(limit):
+    return f"{limit:,} bytes ({limit / 2**20:g} MB, setting LEAD_IMPORT_MAX_BYTES)"
+
+
+def check_request_size(content_length):
+    """Refuse an upload by its Content-Length, before the body is parsed (and spooled to disk)."""
+    limit = settings.LEAD_IMPORT_MAX_BYTES
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        length = 0
+    # Multipart framing adds a few hundred bytes to the file; leave it room.
+    if length > limit + 64 * 1024:
+        raise FileRejected(
+            f"The upload is {length:,} bytes; the largest accepted file is {_limit_text(limit)}. "
+            "Split it into smaller files."
+        )
+
+
 def check_upload(*, file, filename):
     """The kind of an upload ("csv" or "xlsx"), or FileRejected for its size or type."""
     size = file_size(file)
     limit = settings.LEAD_IMPORT_MAX_BYTES
     if size > limit:
         raise FileRejected(
-            f"The file is {size:,} bytes; the largest accepted is {limit:,} bytes "
-            f"({limit / 2**20:g} MB, setting LEAD_IMPORT_MAX_BYTES). Split it into smaller files."
+            f"The file is {size:,} bytes; the largest accepted is {_limit_text(limit)}. "
+            "Split it into smaller files."
         )
     if size == 0:
         raise FileRejected("The file is empty.")
