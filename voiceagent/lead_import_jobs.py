@@ -60,11 +60,12 @@ def _enqueue(job_id):
     except Exception:
         # The broker is down: say so on the job rather than leave it pending forever.
         logger.exception("Could not queue lead import %s", job_id)
-        LeadImport.objects.filter(pk=job_id, status=LeadImportStatus.PENDING).update(
-            status=LeadImportStatus.FAILED,
-            error="The import could not be queued (task broker unreachable); upload it again.",
-            finished_at=timezone.now(),
-        )
+        job = LeadImport.objects.filter(pk=job_id, status=LeadImportStatus.PENDING).first()
+        if job is not None:
+            _finish(
+                job,
+                error="The import could not be queued (task broker unreachable); upload it again.",
+            )
 
 
 def run_import_job(*, lead_import_id):
