@@ -105,7 +105,11 @@ def map_columns(cells):
             columns.name_parts.append((NAME_PARTS[header], position))
         else:
             columns.ignored.append(str(cell).strip())
-    if "name" not in columns.index and columns.name_parts:
+    if "name" in columns.index:
+        # A full name column wins over first/last name columns, which are then unused.
+        columns.ignored.extend(str(cells[p]).strip() for _, p in columns.name_parts)
+        columns.name_parts = []
+    elif columns.name_parts:
         columns.name_parts.sort()
         columns.headers["name"] = " + ".join(str(cells[p]).strip() for _, p in columns.name_parts)
     for name in REQUIRED_FIELDS:
@@ -113,8 +117,8 @@ def map_columns(cells):
             accepted = ", ".join(a for a in _ALIASES[name][:8])
             found = ", ".join(str(c).strip() for c in cells if str(c or "").strip()) or "nothing"
             raise FileRejected(
-                f"No {FIELD_LABELS[name].lower()} column: the header row (row 1 with data) has "
-                f"{found}; name the column one of: {accepted}."
+                f"No {FIELD_LABELS[name].lower()} column: the header row has {found}; "
+                f"name the column one of: {accepted}."
             )
     return columns
 

@@ -332,3 +332,10 @@ def test_openapi_schema_describes_every_campaigns_api_path_without_warnings():
     ]
     import_responses = schema["paths"]["/api/campaigns/{id}/leads/import/"]["post"]["responses"]
     assert sorted(import_responses) == ["200", "202", "400"]
+
+
+def test_the_browsable_api_renders_for_a_logged_in_user(team, client):
+    client.force_login(team.member)
+    response = client.get(url(), HTTP_ACCEPT="text/html")
+    assert (response.status_code, response["Content-Type"]) == (200, "text/html; charset=utf-8")
+    assert b"Powai launch" in response.content

@@ -196,11 +196,11 @@ def _refused(client, campaign, content, name):
         (b"Name,Phone\r\n", "leads.csv", "The file has a header row but no lead rows."),
         (b"\r\n\r\n,,\r\n", "leads.csv", "The file is empty: it has no header row and no leads."),
         (b"Name,City\r\nAsha,Pune\r\n", "leads.csv",
-         "No phone column: the header row (row 1 with data) has Name, City; name the column one "
-         "of: phone, phone number, phone no, phone num, mobile, mobile number, mobile no, mobile num."),
+         "No phone column: the header row has Name, City; name the column one of: phone, "
+         "phone number, phone no, phone num, mobile, mobile number, mobile no, mobile num."),
         (b"Phone\r\n9812345678\r\n", "leads.csv",
-         "No name column: the header row (row 1 with data) has Phone; name the column one of: "
-         "name, full name, fullname, lead name, customer name, client name, contact name, lead."),
+         "No name column: the header row has Phone; name the column one of: name, full name, "
+         "fullname, lead name, customer name, client name, contact name, lead."),
         (b"PK\x03\x04" + bytes(range(256)) * 4, "leads.xlsx",
          "The file is not a readable XLSX workbook (BadZipFile)."),
         (b"Name,Phone\r\nAsha,98123", "leads.xlsx", "'leads.xlsx' is not an XLSX workbook (its content is not a ZIP)."),
@@ -361,3 +361,11 @@ def test_import_path_answers_with_and_without_trailing_slash(team, api_client):
             format="multipart",
         )
         assert response.status_code == 200
+
+
+def test_a_full_name_column_wins_over_first_and_last_name_columns(team):
+    rows = [["First Name", "Name", "Phone"], ["Asha", "Asha Rao", "9812345678"]]
+    result = import_leads(
+        campaign=team.campaign, file=io.BytesIO(csv_bytes(rows)), filename="x.csv"
+    )
+    assert (team.campaign.leads.get().name, result.ignored_columns) == ("Asha Rao", ["First Name"])
