@@ -316,7 +316,7 @@ def test_import_memory_does_not_grow_with_the_file(team):
         finally:
             tracemalloc.stop()
 
-    small, large = peak_bytes(2_000), peak_bytes(20_000)
+    small, large = peak_bytes(1_000), peak_bytes(10_000)
     assert large < small * 1.5
 
 
