@@ -50,7 +50,7 @@ class BadRequest(APIException):
 
 
 class ActionPermission(BasePermission):
-    """Writes need staff or the model permission `view.write_permissions[action]` names.
+    """Writes need staff or the model permissions `view.required_permissions[action]` names.
 
     Detail actions are checked on the object, after the visibility-filtered lookup, so another
     team's campaign answers 404 before any 403.
@@ -90,12 +90,13 @@ def _named_exception_handler(exc, context):
     if response is not None and isinstance(response.data, dict):
         errors = response.data.get("errors")
         if response.data.get("detail") == "Invalid input." and isinstance(errors, dict):
-            parts = [
-                f"{name}: {' '.join(str(m) for m in messages) if isinstance(messages, list) else messages}"
-                for name, messages in errors.items()
-            ]
+            parts = [f"{name}: {_joined(messages)}" for name, messages in errors.items()]
             response.data["detail"] = "Invalid input: " + "; ".join(parts)
     return response
+
+
+def _joined(messages):
+    return " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
 
 
 def _user_ids_prefetch():

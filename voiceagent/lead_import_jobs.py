@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from voiceagent.campaigns import RuleViolation
-from voiceagent.lead_files import FileRejected, file_size
+from voiceagent.lead_files import FileRejected, check_upload, file_size
 from voiceagent.lead_import import check_importable, import_leads
 from voiceagent.models import LeadImport, LeadImportStatus
 
@@ -26,7 +26,13 @@ PROGRESS_TTL_SECONDS = 6 * 3600
 
 def import_upload(*, campaign, user, file, filename, background=False):
     """Import now (ImportResult) or, for a large file or when asked, queue a LeadImport job."""
-    if background or file_size(file) > settings.LEAD_IMPORT_SYNC_MAX_BYTES:
+    kind = check_upload(file=file, filename=filename)
+    # XLSX is compressed and parsed cell by cell: a few MB of it take as long as 10 MB of CSV.
+    if kind == "xlsx":
+        sync_limit = settings.LEAD_IMPORT_SYNC_MAX_XLSX_BYTES
+    else:
+        sync_limit = settings.LEAD_IMPORT_SYNC_MAX_BYTES
+    if background or file_size(file) > sync_limit:
         # What the job would refuse at once is refused now, while the uploader waits.
         kind = check_importable(campaign=campaign, file=file, filename=filename)
         return start_import_job(

@@ -301,7 +301,9 @@ def test_any_text_cells_import_or_are_reported_never_crash(team, cells):
         )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_import_memory_does_not_grow_with_the_file(team):
+    # Past psycopg's 32 kB COPY buffer at both sizes; the peak is a few hundred kB either way.
     def peak_bytes(rows):
         content = csv_bytes(
             [HEADER]
@@ -316,8 +318,8 @@ def test_import_memory_does_not_grow_with_the_file(team):
         finally:
             tracemalloc.stop()
 
-    small, large = peak_bytes(1_000), peak_bytes(10_000)
-    assert large < small * 1.5
+    small, large = peak_bytes(2_000), peak_bytes(8_000)
+    assert large < small * 1.5, (small, large)
 
 
 # Who may import.

@@ -15,6 +15,7 @@ from tests.voiceagent.lead_files import (
     list_dnc_number,
     post_file,
     stored_leads,
+    xlsx_bytes,
 )
 from voiceagent.celery import app as celery_app
 from voiceagent.lead_import_jobs import _report_progress, run_import_job
@@ -85,6 +86,15 @@ def test_a_file_above_the_sync_limit_becomes_a_job(team, api_client, media_root,
     assert (job.status, job.created_by, job.file_size) == ("pending", team.staff, len(content))
     assert len(stored_files(media_root)) == 1
     assert Lead.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_xlsx_has_its_own_lower_sync_limit(team, api_client, media_root, settings):
+    settings.LEAD_IMPORT_SYNC_MAX_XLSX_BYTES = 1000
+    client = api_client(team.staff)
+    assert post_file(client, team.campaign, csv_bytes(CRAFTED_ROWS)).status_code == 200
+    response = post_file(client, team.campaign, xlsx_bytes(CRAFTED_ROWS), "leads.xlsx")
+    assert (response.status_code, LeadImport.objects.get().filename) == (202, "leads.xlsx")
 
 
 @pytest.mark.django_db
