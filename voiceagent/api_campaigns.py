@@ -38,6 +38,7 @@ from voiceagent.models import (
     DoNotCall,
     Lead,
     LeadImport,
+    LeadImportStatus,
     LeadStatus,
     PropertyType,
 )
@@ -318,6 +319,16 @@ class DoNotCallViewSet(
         services.remove_from_dnc(phone=instance.phone)
 
 
+class LeadImportFilter(filters.FilterSet):
+    # A number, not a choice of campaigns: the choices would list campaigns of other teams.
+    campaign = filters.NumberFilter(field_name="campaign_id")
+    status = filters.ChoiceFilter(choices=LeadImportStatus.choices)
+
+    class Meta:
+        model = LeadImport
+        fields = ["campaign", "status"]
+
+
 @extend_schema_view(
     list=extend_schema(summary="Background lead imports of the campaigns you may see"),
     retrieve=extend_schema(summary="One background lead import: status, progress, result"),
@@ -325,7 +336,7 @@ class DoNotCallViewSet(
 class LeadImportViewSet(DomainErrorsMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.LeadImportSerializer
     permission_classes = [ActionPermission]
-    filterset_fields = ["campaign", "status"]
+    filterset_class = LeadImportFilter
     ordering_fields = ["created_at"]
     required_permissions = {}
 

@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import re
+import zipfile
 
 import openpyxl
 from django.conf import settings
@@ -19,6 +20,8 @@ XLSX_EXTENSIONS = {".xlsx"}
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and other Office 97 files)
 SAMPLE_BYTES = 64 * 1024
+# A real workbook inflates 5-10 times; far more means a ZIP bomb, not a lead list.
+EXPANSION_LIMIT = 20
 DELIMITERS = (",", ";", "\t", "|")
 ENCODING_NAMES = {
     "utf-8": "UTF-8",
@@ -186,10 +189,29 @@ def detect_delimiter(text):
     return best if counts[best] else ","
 
 
+def check_expanded_size(file):
+    """Refuse a workbook that inflates far beyond any real lead list (a ZIP bomb)."""
+    limit = settings.LEAD_IMPORT_MAX_BYTES * EXPANSION_LIMIT
+    file.seek(0)
+    try:
+        with zipfile.ZipFile(file) as archive:
+            expanded = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise FileRejected(
+            f"The file is not a readable XLSX workbook ({type(exc).__name__})."
+        ) from None
+    if expanded > limit:
+        raise FileRejected(
+            f"The workbook expands to {expanded:,} bytes, more than {limit:,}; "
+            "save it as CSV or split it."
+        )
+
+
 class XlsxSource:
     """Rows of the first worksheet of an XLSX workbook, read-only (streamed from the ZIP)."""
 
     def __init__(self, file):
+        check_expanded_size(file)
         file.seek(0)
         try:
             # Formulas are read as their text (data_only=False) so they can be refused as such.

@@ -1,6 +1,7 @@
 """Input and output serializers of the campaigns, leads, DNC and lead-import API."""
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from rest_framework import serializers
 
 from voiceagent import cleaning
@@ -35,6 +36,17 @@ class CampaignSerializer(serializers.ModelSerializer):
             "completed_at",
         ]
         read_only_fields = ["created_by", "created_at", "updated_at", "started_at", "completed_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and not request.user.is_staff:
+            # Non-staff name at most the users they already share a campaign with (and
+            # themselves); the browsable API's form then lists no one else.
+            shared = Q(pk=request.user.pk) | Q(campaigns__in=visible_campaigns(request.user))
+            self.fields["members"].child_relation.queryset = (
+                get_user_model().objects.filter(shared, is_active=True).distinct()
+            )
 
     def validate_name(self, value):
         return _clean_text(value, max_length=200)

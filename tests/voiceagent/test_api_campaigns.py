@@ -190,7 +190,7 @@ def test_a_non_staff_creator_becomes_a_member(team, api_client):
 
 
 def test_only_staff_may_name_other_members(team, api_client):
-    creator = grant(make_manager("creator"), "add_campaign")
+    creator = grant(make_manager("creator", campaigns=[team.campaign]), "add_campaign")
     response = api_client(creator).post(
         url(), {"name": "Own", "members": [team.member.pk]}, format="json"
     )
@@ -202,10 +202,23 @@ def test_only_staff_may_name_other_members(team, api_client):
     assert not Campaign.objects.filter(name="Own").exists()
 
 
+def test_a_non_staff_may_not_name_users_they_share_no_campaign_with(team, api_client):
+    creator = grant(make_manager("creator"), "add_campaign")
+    response = api_client(creator).post(
+        url(), {"name": "Own", "members": [team.member.pk]}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        f'Invalid input: members: Invalid pk "{team.member.pk}" - object does not exist.'
+    )
+
+
 def test_a_non_staff_editor_may_not_change_members(team, api_client):
     grant(team.member, "change_campaign")
+    colleague = make_manager("colleague")
+    make_campaign(members=[team.member, colleague])
     response = api_client(team.member).patch(
-        url(team.campaign), {"members": [team.member.pk, team.outsider.pk]}, format="json"
+        url(team.campaign), {"members": [team.member.pk, colleague.pk]}, format="json"
     )
     assert response.status_code == 400
     assert response.json()["detail"] == (

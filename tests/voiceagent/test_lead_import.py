@@ -3,6 +3,7 @@
 import io
 import random
 import tracemalloc
+import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -209,6 +210,17 @@ def _refused(client, campaign, content, name):
 )  # fmt: skip
 def test_bad_files_are_refused_with_a_clear_reason(team, api_client, content, name, detail):
     assert _refused(api_client(team.staff), team.campaign, content, name) == detail
+
+
+def test_a_zip_bomb_named_xlsx_is_refused(team, api_client, settings):
+    settings.LEAD_IMPORT_MAX_BYTES = 2**20
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * 30 * 2**20)
+    detail = _refused(api_client(team.staff), team.campaign, bomb.getvalue(), "leads.xlsx")
+    assert detail == (
+        "The workbook expands to 31,457,280 bytes, more than 20,971,520; save it as CSV or split it."
+    )
 
 
 def test_binary_garbage_is_refused(team, api_client):

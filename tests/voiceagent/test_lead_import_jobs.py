@@ -151,6 +151,8 @@ def test_imports_of_another_teams_campaign_are_not_shown(team, api_client, media
     client = api_client(team.member)
     assert [row["id"] for row in client.get("/api/lead-imports").json()["results"]] == [mine.pk]
     assert client.get(f"/api/lead-imports/{theirs.pk}/").status_code == 404
+    by_campaign = client.get("/api/lead-imports", {"campaign": team.other_campaign.pk})
+    assert (by_campaign.status_code, by_campaign.json()["results"]) == (200, [])
 
 
 @pytest.mark.django_db
