@@ -217,6 +217,26 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# OpenAPI (analytics issue): each route documented once (not its trailing-slash twin), one enum
+# component per choice set (no name collisions), Swagger UI without the public validator badge.
+SPECTACULAR_SETTINGS |= {
+    "PREPROCESSING_HOOKS": ["voiceagent.openapi.drop_trailing_slash_twins"],
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "voiceagent.models.CampaignStatus",
+        "LeadStatusEnum": "voiceagent.models.LeadStatus",
+        "PropertyTypeEnum": "voiceagent.models.PropertyType",
+        "CallStatusEnum": "voiceagent.models.CallStatus",
+        "CallOutcomeEnum": "voiceagent.models.CallOutcome",
+        "EndedByEnum": "voiceagent.models.EndedBy",
+        "StageEnum": "voiceagent.models.Stage",
+        "SpeakerEnum": "voiceagent.models.Speaker",
+        "ObjectionCategoryEnum": "voiceagent.models.ObjectionCategory",
+        "ScheduledCallReasonEnum": "voiceagent.models.ScheduledCallReason",
+        "ScheduledCallStatusEnum": "voiceagent.models.ScheduledCallStatus",
+    },
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
+
 # Celery: Redis in production; kombu's filesystem transport (no server) in embedded mode.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
