@@ -334,3 +334,10 @@ LOGGING["loggers"]["health_check"] = {"level": "ERROR"}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem pidbox (the worker ping of /health/detailed) writes to ./control otherwise.
     CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(_queue_dir / "control")
+
+# Lead import (CSV/XLSX into a campaign): larger uploads are refused, large ones run on Celery.
+LEAD_IMPORT_MAX_BYTES = env_int("LEAD_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+LEAD_IMPORT_SYNC_MAX_BYTES = env_int("LEAD_IMPORT_SYNC_MAX_BYTES", 10 * 1024 * 1024)
+LEAD_IMPORT_SYNC_MAX_XLSX_BYTES = env_int("LEAD_IMPORT_SYNC_MAX_XLSX_BYTES", 2 * 1024 * 1024)
+LEAD_IMPORT_MAX_ERRORS = env_int("LEAD_IMPORT_MAX_ERRORS", 1000)
+LEAD_IMPORT_MAX_ATTEMPTS = env_int("LEAD_IMPORT_MAX_ATTEMPTS", 3)
