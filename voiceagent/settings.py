@@ -283,3 +283,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# slash_optional routes are documented once (voiceagent/openapi_hooks.py).
+SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"] = ["voiceagent.openapi_hooks.drop_trailing_slash_twins"]
