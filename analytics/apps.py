@@ -1,7 +1,18 @@
-"""App config of analytics."""
+"""App config of analytics: metric selectors, dashboard API and pages, live updates."""
 
 from django.apps import AppConfig
 
 
 class AnalyticsConfig(AppConfig):
     name = "analytics"
+
+    def ready(self):
+        from analytics import live
+        from voiceagent import events
+
+        events.call_changed.connect(
+            live.on_call_changed, dispatch_uid="analytics.live.call_changed"
+        )
+        events.export_progress.connect(
+            live.on_export_progress, dispatch_uid="analytics.live.export_progress"
+        )

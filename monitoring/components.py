@@ -6,7 +6,16 @@ the cache; readers never trigger an outbound call.
 
 from django.core.cache import cache
 
-COMPONENTS = ("database", "redis", "worker", "scheduler", "exotel", "deepgram", "openai", "elevenlabs")
+COMPONENTS = (
+    "database",
+    "redis",
+    "worker",
+    "scheduler",
+    "exotel",
+    "deepgram",
+    "openai",
+    "elevenlabs",
+)
 CACHE_KEY = "monitoring:component:{}"
 
 
@@ -24,4 +33,6 @@ def component_statuses():
         found = cache.get_many([CACHE_KEY.format(name) for name in COMPONENTS])
     except Exception:  # the cache itself (Redis) may be down; say so rather than fail the page
         found = {}
-    return {name: found.get(CACHE_KEY.format(name), {}).get("status", "unknown") for name in COMPONENTS}
+    return {
+        name: found.get(CACHE_KEY.format(name), {}).get("status", "unknown") for name in COMPONENTS
+    }

@@ -29,7 +29,11 @@ def ensure_groups():
     if created:
         ingest.permissions.add(Permission.objects.get(codename="ingest_callevent"))
     if not managers.permissions.exists():
-        managers.permissions.add(*Permission.objects.filter(content_type__app_label="voiceagent", codename__startswith="view_"))
+        managers.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="voiceagent", codename__startswith="view_"
+            )
+        )
 
 
 def make_user(username=None, *, staff=False, groups=(), password="pass-1234-word", **fields):
