@@ -220,7 +220,7 @@ def _apply(events, *, source, received_at):
         return IngestResult(accepted=0, duplicates=duplicates)
     _log(fresh, source=source, received_at=received_at)
     leads = _lock_leads({event.lead_id for event in fresh})
-    calls, new_sids = _lock_or_start_calls(fresh, received_at=received_at)
+    calls, new_sids = _lock_or_start_calls(fresh, leads, received_at=received_at)
     before = {sid: _lead_relevant(call) for sid, call in calls.items() if sid not in new_sids}
     folded = _fold(fresh, calls, new_sids)
     _write_calls(calls, new_sids, received_at=received_at)
@@ -298,8 +298,12 @@ def _lock_leads(lead_ids):
     return {lead.pk: lead for lead in locked}
 
 
-def _lock_or_start_calls(events, *, received_at):
-    """Existing calls of the batch, locked, plus unsaved new ones; and the set of new call_sids."""
+def _lock_or_start_calls(events, leads, *, received_at):
+    """Existing calls of the batch, locked, plus unsaved new ones; and the set of new call_sids.
+
+    Each call gets its (locked) lead and campaign attached, so that receivers of the domain
+    events read call.lead and call.campaign without a query per call.
+    """
     first_event = {}
     for event in events:
         first_event.setdefault(event.call_sid, event)
@@ -336,6 +340,9 @@ def _lock_or_start_calls(events, *, received_at):
                 ingest_state={},
                 created_at=received_at,
             )
+    for call in calls.values():
+        call.lead = leads[call.lead_id]
+        call.campaign = call.lead.campaign
     return calls, new_sids
 
 

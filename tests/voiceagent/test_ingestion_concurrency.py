@@ -11,7 +11,7 @@ from tests.voiceagent.call_scripts import answered_call, call_state, lead_state,
 from voiceagent.ingestion import ingest_events
 from voiceagent.models import CallEvent, CallSession, ConversationTurn, ScheduledCall
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 WORKERS = 8
 

@@ -227,7 +227,7 @@ def test_waiting_for_a_server_that_never_answers_gives_up_after_the_timeout():
         wait_for_server(f"http://127.0.0.1:{closed_port()}", timeout=0.5, sleep=lambda s: None)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_command_posts_over_http_with_the_embedded_simulator_token(live_server):
     campaign = make_campaign("Live")
     for _ in range(10):
