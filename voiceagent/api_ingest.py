@@ -14,7 +14,13 @@ from rest_framework.views import APIView
 
 from voiceagent.access import can_ingest
 from voiceagent.event_schema import AGENT_TYPES, MAX_BATCH_EVENTS, MAX_BODY_BYTES
-from voiceagent.ingestion import ConflictingEvents, InvalidEvents, batch_problem, ingest_events
+from voiceagent.ingestion import (
+    ConflictingEvents,
+    InvalidEvents,
+    batch_problem,
+    events_rejected,
+    ingest_events,
+)
 
 
 class CanIngest(BasePermission):
@@ -159,6 +165,7 @@ class CallEventsView(APIView):
     def post(self, request):
         events, problem = read_json_body(request)
         if problem:
+            events_rejected.send(sender=None, source="api", reason="invalid")
             return rejected([problem])
         try:
             result = ingest_events(events=events, source="api")

@@ -6,6 +6,7 @@ in embedded mode) both fall back to the ORM.
 """
 
 import json
+import time
 
 from django.db import connection
 
@@ -42,6 +43,7 @@ def copy_rows(model, fields, rows):
         return
     columns = ", ".join(connection.ops.quote_name(field.column) for field in concrete)
     sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    started = time.monotonic()
     # The raw psycopg cursor bypasses Django's error translation: restore it (IntegrityError).
     with (
         connection.wrap_database_errors,
@@ -50,6 +52,11 @@ def copy_rows(model, fields, rows):
     ):
         for row in rows:
             copy.write_row(row)
+    if connection.queries_logged:
+        # Bypassing the cursor wrapper also hides COPY from query counts; it is one statement.
+        connection.queries_log.append(
+            {"sql": f"{sql} ({len(rows)} rows)", "time": f"{time.monotonic() - started:.3f}"}
+        )
 
 
 def update_rows(model, objs, fields):

@@ -44,7 +44,12 @@ from voiceagent.api_ingest import (
 )
 from voiceagent.call_state import utc_key
 from voiceagent.event_schema import EXOTEL_SOURCE, EXOTEL_TYPE
-from voiceagent.ingestion import ConflictingEvents, InvalidEvents, ingest_events
+from voiceagent.ingestion import (
+    ConflictingEvents,
+    InvalidEvents,
+    events_rejected,
+    ingest_events,
+)
 from voiceagent.models import CallSession, CallStatus
 
 STATUS_MAP = {
@@ -239,6 +244,7 @@ class ExotelStatusView(APIView):
         try:
             fields = request.data
         except ParseError as exc:
+            events_rejected.send(sender=None, source=EXOTEL_SOURCE, reason="invalid")
             return self._problem("body", f"Malformed body: {exc.detail}")
         if not isinstance(fields, dict) and not hasattr(fields, "dict"):
             return self._problem("body", "Send the callback fields as a form or a JSON object.")
@@ -246,6 +252,8 @@ class ExotelStatusView(APIView):
             event = exotel_event(_flat(fields))
             result = ingest_events(events=[event], source=EXOTEL_SOURCE)
         except ExotelCallbackError as exc:
+            reason = "unknown_call" if exc.status_code == 404 else "invalid"
+            events_rejected.send(sender=None, source=EXOTEL_SOURCE, reason=reason)
             return self._problem(exc.field, exc.message, exc.status_code)
         except InvalidEvents as exc:
             return Response(

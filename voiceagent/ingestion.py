@@ -54,8 +54,9 @@ from voiceagent.models import (
 
 logger = logging.getLogger(__name__)
 
-# Sent once per rejected batch (sender=None, source=..., reason="invalid"|"conflict"), for
-# errors_total; accepted events are announced by voiceagent.events instead.
+# Sent once per rejected batch or callback (sender=None, source="api"|"exotel"|..., reason=
+# "invalid"|"conflict"|"unknown_call"), for errors_total; accepted events are announced by
+# voiceagent.events instead.
 events_rejected = Signal()
 
 MAX_TRANSACTION_ATTEMPTS = 4

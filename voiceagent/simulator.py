@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
+from django.db import DatabaseError
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
@@ -265,7 +266,7 @@ def wait_for_server(url, *, sleep=time.sleep, timeout=None, client=None):
     started = time.monotonic()
     for attempt in itertools.count():
         try:
-            client.get(url.rstrip("/") + "/api/call-events")
+            client.get(url.rstrip("/") + "/")
             return
         except httpx.TransportError:
             if timeout is not None and time.monotonic() - started > timeout:
@@ -352,8 +353,12 @@ class Simulator:
     def _pick_lead(self, elapsed):
         busy = set(self.in_flight.values())
         if elapsed - self._refreshed_at >= self.refresh_every or not self._candidates:
-            self._candidates = self.leads.candidates(exclude=busy)
             self._refreshed_at = elapsed
+            try:
+                self._candidates = self.leads.candidates(exclude=busy)
+            except DatabaseError as exc:  # e.g. SQLite busy in embedded mode: try again later
+                logger.warning("simulator: could not read leads (%s)", exc)
+                return None
         choices = [lead for lead in self._candidates if lead.id not in busy]
         if not choices:
             return None
@@ -389,7 +394,7 @@ class Simulator:
             return
         try:
             self.sink.send(self.pending)
-        except (httpx.TransportError, ConnectionError) as exc:
+        except (httpx.TransportError, ConnectionError, DatabaseError) as exc:
             # Idempotent by event_id: the same events go out again on the next tick.
             logger.warning(
                 "simulator: could not send %s events (%s); retrying", len(self.pending), exc

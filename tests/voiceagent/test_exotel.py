@@ -8,7 +8,7 @@ import pytest
 from tests.factories import make_lead
 from tests.voiceagent.call_scripts import CallScript, answered_call, at
 from voiceagent.events import call_changed
-from voiceagent.ingestion import ingest_events
+from voiceagent.ingestion import events_rejected, ingest_events
 from voiceagent.models import CallEvent, CallSession, ScheduledCall
 
 pytestmark = pytest.mark.django_db
@@ -265,6 +265,18 @@ def test_unknown_call_sid_is_404_so_that_exotel_retries(client, dialled):
         "(Exotel retries this callback)."
     )
     assert CallSession.objects.filter(call_sid="NEVER-REPORTED").exists() is False
+
+
+def test_unknown_call_sid_is_signalled_as_a_rejection(client, dialled):
+    seen = []
+    receiver = lambda sender, source, reason, **kw: seen.append((source, reason))  # noqa: E731
+    events_rejected.connect(receiver)
+    try:
+        client.post(URL, callback(CallSid="NEVER-REPORTED"))
+    finally:
+        events_rejected.disconnect(receiver)
+
+    assert seen == [("exotel", "unknown_call")]
 
 
 def test_custom_field_identifies_a_call_not_reported_yet(client, lead):

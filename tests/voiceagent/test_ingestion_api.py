@@ -9,6 +9,7 @@ from drf_spectacular.generators import SchemaGenerator
 from tests.factories import make_ingest_user, make_lead
 from tests.voiceagent.call_scripts import CallScript, answered_call, unanswered_call
 from voiceagent.event_schema import AGENT_TYPES
+from voiceagent.ingestion import events_rejected
 from voiceagent.models import CallEvent, CallSession, ConversationTurn, Lead
 
 pytestmark = pytest.mark.django_db
@@ -286,7 +287,7 @@ def test_query_count_of_a_batch_does_not_grow_with_its_size(
 ):
     batch = calls_batch(team.campaign, n_calls)[:500]
 
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(20):
         response = post(agent, batch)
 
     assert response.json() == {"accepted": len(batch), "duplicates": 0}
@@ -298,7 +299,7 @@ def test_query_count_of_follow_up_batches_does_not_grow_either(
     batch = calls_batch(team.campaign, 29)
     post(agent, batch[:250])
 
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(20):
         response = post(agent, batch[250:493])
 
     assert response.json() == {"accepted": 243, "duplicates": 0}
@@ -330,3 +331,53 @@ def test_openapi_schema_describes_both_endpoints_with_bodies():
     assert exotel["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/IngestResult"
     }
+
+
+def test_call_sid_of_another_leads_call_is_400_and_stores_nothing(agent, team, lead):
+    post(agent, unanswered_call(lead, "CA1")[:1])
+    other = make_lead(team.campaign)
+    stolen = {**unanswered_call(other, "CA1")[1], "event_id": "other-1"}
+
+    response = post(agent, [unanswered_call(other, "CA9")[0], stolen])
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "index": 1,
+            "field": "call_sid",
+            "message": f"Call 'CA1' belongs to lead {lead.pk} of campaign {team.campaign.pk}.",
+        }
+    ]
+    assert (CallEvent.objects.count(), CallSession.objects.count()) == (1, 1)
+
+
+def test_one_call_sid_given_two_leads_in_a_batch_is_400(agent, team, lead):
+    other = make_lead(team.campaign)
+    first = unanswered_call(lead, "CA1")[0]
+    second = {**unanswered_call(other, "CA1")[1]}
+
+    response = post(agent, [first, second])
+
+    assert response.json()["errors"] == [
+        {
+            "index": 1,
+            "field": "call_sid",
+            "message": f"Event 0 of this batch gives call 'CA1' to lead {lead.pk} of campaign "
+            f"{team.campaign.pk}.",
+        }
+    ]
+
+
+def test_rejected_body_is_signalled_for_the_error_counters(agent):
+    seen = []
+
+    def on_rejected(sender, source, reason, **kwargs):
+        seen.append((source, reason))
+
+    events_rejected.connect(on_rejected)
+    try:
+        post(agent, "{")
+    finally:
+        events_rejected.disconnect(on_rejected)
+
+    assert seen == [("api", "invalid")]

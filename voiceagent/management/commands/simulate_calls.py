@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
 from voiceagent.access import INGEST_GROUP, INGEST_PERMISSION
-from voiceagent.models import Campaign
+from voiceagent.models import Campaign, CampaignStatus
 from voiceagent.simulator import DatabaseLeads, HttpSink, ServiceSink, Simulator
 from voiceagent.simulator import wait_for_server as wait_until_answering
 
@@ -60,8 +60,14 @@ class Command(BaseCommand):
     def handle(self, *args, rate, duration, campaign, seed, url, token, wait_for_server, speed, **options):  # fmt: skip
         if rate < 0 or duration < 0 or speed <= 0:
             raise CommandError("--rate and --duration must be >= 0 and --speed > 0.")
-        if campaign is not None and not Campaign.objects.filter(pk=campaign).exists():
-            raise CommandError(f"No campaign with id {campaign}.")
+        if campaign is not None:
+            chosen = Campaign.objects.filter(pk=campaign).first()
+            if chosen is None:
+                raise CommandError(f"No campaign with id {campaign}.")
+            if chosen.status != CampaignStatus.RUNNING:
+                self.stderr.write(
+                    f"Campaign {campaign} is {chosen.status}; calls start once it runs."
+                )
         if (token or wait_for_server) and not url:
             raise CommandError("--token and --wait-for-server need --url.")
         logging.getLogger("voiceagent.simulator").setLevel(logging.INFO)
