@@ -32,6 +32,7 @@ format: setup
 
 test: setup lint
 	@scripts/ensure_services.sh
+	@scripts/ensure_promtool.sh
 	$(TEST_ENV) $(PY) manage.py check
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
@@ -40,6 +41,7 @@ test: setup lint
 # The suite alone (no lint), e.g. `make pytest ARGS="tests/voiceagent -x"`.
 pytest: setup
 	@scripts/ensure_services.sh
+	@scripts/ensure_promtool.sh
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) $(PY) -m pytest $(ARGS)
 

@@ -156,3 +156,45 @@ def test_rejected_batches_publish_nothing_and_signal_the_rejection(
 
     assert (callbacks, changed) == ([], [])
     assert rejections == [("api", "invalid"), ("exotel", "conflict")]
+
+
+def test_events_posted_through_the_api_feed_the_prometheus_counters_once(
+    api_client, team, client, django_capture_on_commit_callbacks
+):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.factories import make_ingest_user
+
+    def scrape():
+        text = client.get("/health/metrics").content.decode()
+        return {
+            (s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
+    campaign = str(team.campaign.pk)
+    keys = {
+        "initiated": ("calls_initiated_total", frozenset({("campaign", campaign)})),
+        "qualified": (
+            "calls_completed_total",
+            frozenset({("campaign", campaign), ("outcome", "qualified")}),
+        ),
+        "llm": ("llm_request_duration_seconds_count", frozenset()),
+        "stt": ("stt_request_duration_seconds_count", frozenset()),
+    }
+    agent = api_client(make_ingest_user())
+    body = answered_call(make_lead(team.campaign), "CA1")
+    before = scrape()
+
+    for _ in range(2):  # the second post is all duplicates: nothing more is counted
+        with django_capture_on_commit_callbacks(execute=True):
+            agent.post("/api/call-events", body, format="json")
+
+    after = scrape()
+    assert {name: after.get(key, 0) - before.get(key, 0) for name, key in keys.items()} == {
+        "initiated": 1,
+        "qualified": 1,
+        "llm": 3,
+        "stt": 3,
+    }

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("voiceagent", "0002_groups"),
+        ("voiceagent", "0003_issue3_lead_import"),
     ]
 
     operations = [
