@@ -10,6 +10,7 @@ a new task id, or fails it when its attempts are used up. A run that finds its j
 (re-queued, failed or expired meanwhile) stops without touching it.
 """
 
+import copy
 import logging
 import tempfile
 import uuid
@@ -179,6 +180,11 @@ def open_job_file(*, job) -> FileExport:
 # --- jobs -----------------------------------------------------------------------------------
 
 
+def _publish(job):
+    # A copy: the event tells the job as it is now, even if sent after later changes to `job`.
+    publish_export_progress(job=copy.copy(job))
+
+
 def _enqueue(job):
     """Send the job's task after commit; a broker that refuses it fails the job, visibly."""
     task_id = job.task_id
@@ -214,7 +220,7 @@ def create_export_job(*, user, campaign, kind, fmt, selected_ids=None) -> Export
         heartbeat_at=timezone.now(),
     )
     _enqueue(job)
-    publish_export_progress(job=job)
+    _publish(job)
     return job
 
 
@@ -244,14 +250,14 @@ def _claim(*, job_id, task_id):
         job.finished_at = now
         job.error = _give_up_message(job.attempts)
         job.save()
-        publish_export_progress(job=job)
+        _publish(job)
         return None
     job.status = ExportStatus.RUNNING
     job.attempts += 1
     job.started_at = job.heartbeat_at = now
     job.progress, job.rows_written, job.error = 0, 0, ""
     job.save()
-    publish_export_progress(job=job)
+    _publish(job)
     return job
 
 
@@ -265,7 +271,7 @@ def _update_running(job, task_id, **fields):
         raise JobSuperseded(job.pk)
     for name, value in fields.items():
         setattr(job, name, value)
-    publish_export_progress(job=job)
+    _publish(job)
 
 
 class _Progress:
@@ -307,7 +313,7 @@ def _store(job, task_id, out, rows):
         current.finished_at = current.heartbeat_at = now
         current.expires_at = now + settings.EXPORT_TTL
         current.save()
-        publish_export_progress(job=current)
+        _publish(current)
     return current
 
 
@@ -317,7 +323,7 @@ def _fail(job, task_id, message):
     ).update(status=ExportStatus.FAILED, finished_at=timezone.now(), error=message[:1000])
     if updated:
         job.refresh_from_db()
-        publish_export_progress(job=job)
+        _publish(job)
 
 
 def run_export_job(*, job_id, task_id) -> ExportJob | None:
@@ -406,7 +412,7 @@ def reap_stale_export_jobs(*, now=None, stale_after=None) -> ReapResult:
                 _enqueue(job)
                 result.requeued.append(job.pk)
             job.save()
-            publish_export_progress(job=job)
+            _publish(job)
     if result.requeued or result.failed:
         logger.warning("stale export jobs: requeued %s, failed %s", result.requeued, result.failed)
     return result

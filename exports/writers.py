@@ -96,17 +96,29 @@ def csv_cell(value, column_type=TEXT):
 
 
 def iter_csv(columns: list[Column], rows: Iterable[tuple]) -> Iterator[bytes]:
-    """UTF-8 CSV with a BOM (so Excel shows Hindi and Marathi names), `\\n` line ends, in chunks.
+    """UTF-8 CSV with a BOM (so Excel shows Hindi and Marathi names), in chunks of bytes.
 
-    Line ends are `\\n` like PostgreSQL's COPY, so both CSV paths give the same bytes.
+    Line ends are `\\n` and quoting is minimal, as PostgreSQL's COPY writes them, so both CSV
+    paths give the same bytes for the same rows.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # The csv module quotes a cell holding a character of the line terminator, so with "\n" a
+    # lone "\r" would go unquoted (COPY quotes it): such rows go through a writer ending lines
+    # with "\r\n", whose "\r" is then taken back off.
+    cr_writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow([csv_cell(column.header) for column in columns])
     types = [column.type for column in columns]
     for row in rows:
-        writer.writerow([csv_cell(value, kind) for value, kind in zip(row, types, strict=True)])
+        cells = [csv_cell(value, kind) for value, kind in zip(row, types, strict=True)]
+        if any(isinstance(cell, str) and "\r" in cell for cell in cells):
+            cr_writer.writerow(cells)
+            buffer.seek(buffer.tell() - 2)
+            buffer.write("\n")
+            buffer.truncate()
+        else:
+            writer.writerow(cells)
         if buffer.tell() >= CSV_FLUSH_BYTES:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -147,7 +159,7 @@ class _Sheets:
 
     def close_current(self):
         if self.sheet is not None:
-            self.sheet.autofilter(0, 0, max(self.rows_on_sheet, 1), len(self.columns) - 1)
+            self.sheet.autofilter(0, 0, self.rows_on_sheet, len(self.columns) - 1)
 
 
 def write_xlsx(
