@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import NotSupportedError
-from django.db.models import F, Func, TextField
+from django.db.models import F, Func, OrderBy, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -225,14 +225,19 @@ def count_rows(*, kind, campaign, user, selected_ids=None):
 
 
 def _values_queryset(source, rows, *, sort_keys=False):
+    """The export's cells as c0, c1, ...; with sort_keys, its sort keys as s0, s1, ... too."""
     columns = {f"c{index}": field.expression for index, field in enumerate(source.fields)}
     names = list(columns)
+    ordering = source.ordering
     if sort_keys:
         keys = {f"s{index}": order.expression for index, order in enumerate(source.ordering)}
         columns.update(keys)
         names += list(keys)
-        return rows.annotate(**columns).order_by().values_list(*names)
-    return rows.annotate(**columns).order_by(*source.ordering).values_list(*names)
+        ordering = [
+            OrderBy(F(name), descending=order.descending, nulls_last=order.nulls_last)
+            for name, order in zip(keys, source.ordering, strict=True)
+        ]
+    return rows.annotate(**columns).order_by(*ordering).values_list(*names)
 
 
 def _shapers(source):
@@ -290,7 +295,13 @@ COPY_FORMATS = {
 
 
 def copy_sql(*, kind, campaign, user, selected_ids=None):
-    """(sql, params) of a SELECT giving the CSV cells of the export, for PostgreSQL's COPY."""
+    """(sql, params) of a SELECT giving the CSV cells of the export, for PostgreSQL's COPY.
+
+    The export's query, sorted, is fenced with OFFSET 0 so that PostgreSQL does not inline it
+    into the formatting SELECT: inlined, each `CASE WHEN c ~ ... THEN ... c ... ELSE c` would
+    evaluate the correlated subqueries behind `c` (objections, stages) twice per row. The outer
+    ORDER BY is then already satisfied by the subquery's order (no second sort).
+    """
     source = source_for(kind)
     rows = base_queryset(kind=kind, campaign=campaign, user=user, selected_ids=selected_ids)
     inner, params = _values_queryset(source, rows, sort_keys=True).query.sql_with_params()
@@ -303,7 +314,7 @@ def copy_sql(*, kind, campaign, user, selected_ids=None):
         f"{' NULLS LAST' if order.nulls_last else ''}"
         for index, order in enumerate(source.ordering)
     )
-    return f"SELECT {cells} FROM ({inner}) AS q ORDER BY {order}", params
+    return f"SELECT {cells} FROM ({inner} OFFSET 0) AS q ORDER BY {order}", params
 
 
 def visible_jobs(user):

@@ -261,6 +261,14 @@ CELERY_BEAT_SCHEDULE["exports-reap-stale"] = {
     "task": "exports.reap_stale_export_jobs",
     "schedule": timedelta(minutes=1),
 }
+# OpenAPI: the export choice sets get names of their own, apart from other "status" fields.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "ExportKindEnum": "exports.models.ExportKind",
+        "ExportFormatEnum": "exports.models.ExportFormat",
+        "ExportStatusEnum": "exports.models.ExportStatus",
+    }
+)
 # Export files go to an S3-compatible bucket when one is configured (install django-storages[s3]
 # then); to MEDIA_ROOT otherwise. Either way they are read back only through the storage API.
 if env_str("STORAGE_S3_BUCKET"):

@@ -195,3 +195,25 @@ def test_query_count_does_not_grow_with_rows(
     _grow(crafted.campaign, 30)
     with django_assert_max_num_queries(len(small.captured_queries)):
         body(client.get(url(crafted.campaign, kind, fmt)))
+
+
+def test_under_asgi_the_csv_streams_from_an_async_iterator(crafted, team):
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=team.member)
+    client = AsyncClient()
+
+    async def fetch():
+        response = await client.get(
+            url(crafted.campaign, "results", "csv"),
+            headers={"Authorization": f"Token {token.key}"},
+        )
+        chunks = [chunk async for chunk in response.streaming_content]
+        return response, chunks
+
+    response, chunks = async_to_sync(fetch)()
+    assert response.status_code == 200
+    assert response.is_async is True
+    assert b"".join(chunks).decode("utf-8") == RESULTS_CSV
