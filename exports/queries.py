@@ -75,9 +75,11 @@ class StagesReached(Func):
         raise NotSupportedError("StagesReached is written for PostgreSQL and SQLite.")
 
     def as_postgresql(self, compiler, connection, **extra):
+        # Calls that never got an answer have no stages: skip the per-row set-returning call.
         template = (
+            "(CASE WHEN %(expressions)s = '{}'::jsonb THEN NULL ELSE "
             "(SELECT string_agg(exp_s.key, ' > ' ORDER BY exp_s.value, exp_s.key) "
-            "FROM jsonb_each_text(%(expressions)s) AS exp_s)"
+            "FROM jsonb_each_text(%(expressions)s) AS exp_s) END)"
         )
         return super().as_sql(compiler, connection, template=template, **extra)
 
