@@ -190,4 +190,10 @@ class ExportJobDownloadView(APIView):
                 {"detail": f"This export is {job.status}; its file is not available."},
                 status=status.HTTP_409_CONFLICT,
             )
-        return file_response(request, services.open_job_file(job=job))
+        try:
+            return file_response(request, services.open_job_file(job=job))
+        except FileNotFoundError:
+            return Response(
+                {"detail": "The file of this export is no longer stored; export again."},
+                status=status.HTTP_410_GONE,
+            )

@@ -184,7 +184,7 @@ def start_export(*, user, campaign, kind, fmt) -> FileExport | ExportJob:
         chunks = csv_chunks(kind=kind, campaign=campaign, user=user)
         return FileExport(filename, writers.CONTENT_TYPES["csv"], chunks)
     # An XLSX is a zip written at close: build it in a temporary file, then send that.
-    # The file is closed by file_chunks once sent (or by the response if never read).
+    # file_chunks closes it once read; unread, it is closed when garbage-collected.
     out = tempfile.TemporaryFile()  # noqa: SIM115
     write_xlsx_file(kind=kind, campaign=campaign, user=user, out=out)
     size = out.tell()
@@ -193,7 +193,10 @@ def start_export(*, user, campaign, kind, fmt) -> FileExport | ExportJob:
 
 
 def open_job_file(*, job) -> FileExport:
-    """The stored file of a succeeded job, read back through the storage API."""
+    """The stored file of a succeeded job, read back through the storage API.
+
+    FileNotFoundError when the storage no longer has it (deleted by hand).
+    """
     return FileExport(
         filename=job.file.name.rsplit("/", 1)[-1],
         content_type=writers.CONTENT_TYPES[job.format],

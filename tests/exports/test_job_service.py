@@ -229,3 +229,29 @@ def test_deleting_a_job_deletes_its_file(crafted, team, django_capture_on_commit
     with django_capture_on_commit_callbacks(execute=True):
         job.delete()
     assert default_storage.exists(name) is False
+
+
+def test_celery_is_configured_so_a_running_export_is_never_delivered_twice(settings):
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert settings.CELERY_TASK_ACKS_LATE is True
+    assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST is True
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT < visibility
+
+
+def test_beat_runs_expiry_and_the_reaper(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert schedule["exports-expire"]["task"] == "exports.expire_export_jobs"
+    assert schedule["exports-reap-stale"]["task"] == "exports.reap_stale_export_jobs"
+    assert schedule["exports-reap-stale"]["schedule"] < settings.EXPORT_STALE_AFTER
+
+
+def test_expiry_and_reaper_tasks_call_their_services(crafted, team):
+    from exports import tasks
+
+    job = run(new_job(team.member, crafted.campaign))
+    ExportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert tasks.expire_export_jobs.apply().get() == 1
+    assert tasks.reap_stale_export_jobs.apply().get() == {"requeued": [], "failed": []}
+    job.refresh_from_db()
+    assert job.status == "expired"

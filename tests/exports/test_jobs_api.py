@@ -224,3 +224,23 @@ def test_session_login_downloads_too(crafted, team, client):
     assert response["Content-Length"] == str(job.file_size)
     assert len(b"".join(response.streaming_content)) == job.file_size
     assert Token.objects.count() == 0
+
+
+def test_download_of_a_file_deleted_from_storage_is_410(crafted, team, api_client):
+    from django.core.files.storage import default_storage
+
+    job = succeeded_job(team.member, crafted.campaign)
+    default_storage.delete(job.file.name)
+    response = api_client(team.member).get(f"/exports/jobs/{job.pk}/download")
+    assert response.status_code == 410
+    assert response.json() == {
+        "detail": "The file of this export is no longer stored; export again."
+    }
+
+
+def test_download_query_count_is_pinned(crafted, team, api_client, django_assert_num_queries):
+    job = succeeded_job(team.member, crafted.campaign)
+    client = api_client(team.member)
+    with django_assert_num_queries(2):  # token with its user, the job
+        response = client.get(f"/exports/jobs/{job.pk}/download")
+        assert len(b"".join(response.streaming_content)) == job.file_size
