@@ -261,7 +261,11 @@ CELERY_BEAT_SCHEDULE["exports-reap-stale"] = {
     "task": "exports.reap_stale_export_jobs",
     "schedule": timedelta(minutes=1),
 }
-# OpenAPI: the export choice sets get names of their own, apart from other "status" fields.
+# OpenAPI: /exports/ routes documented once (not their trailing-slash twins); the export choice
+# sets get names of their own, apart from other "status" fields.
+SPECTACULAR_SETTINGS.setdefault("PREPROCESSING_HOOKS", []).append(
+    "exports.openapi.drop_exports_slash_twins"
+)
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "ExportKindEnum": "exports.models.ExportKind",
