@@ -32,6 +32,7 @@ format: setup
 
 test: setup lint
 	@scripts/ensure_services.sh
+	@scripts/ensure_promtool.sh
 	$(TEST_ENV) $(PY) manage.py check
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
@@ -40,8 +41,20 @@ test: setup lint
 # The suite alone (no lint), e.g. `make pytest ARGS="tests/voiceagent -x"`.
 pytest: setup
 	@scripts/ensure_services.sh
+	@scripts/ensure_promtool.sh
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) $(PY) -m pytest $(ARGS)
 
 clean:
 	rm -rf var .venv
+
+# Performance at reference scale (SCALE=small for a one-minute run); see README "Performance".
+bench: setup
+	@scripts/ensure_services.sh
+	SCALE=$${SCALE:-reference} $(PY) bench/run.py
+
+# Exports at 100k and 1M result rows: CSV and XLSX time and peak RSS against COPY and plain
+# xlsxwriter/openpyxl (a dedicated database, about 15 minutes); see README "Exports".
+bench-exports: setup
+	@scripts/ensure_services.sh
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) bench/export_bench.py

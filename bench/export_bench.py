@@ -1,6 +1,6 @@
 """Export benchmark: time and peak memory of the results export at 100k and 1M rows, on PostgreSQL.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/export_bench.py
+    make bench-exports    # or: DATABASE_URL=postgres://…/postgres .venv/bin/python bench/export_bench.py
 
 It (re)creates a dedicated database (`voiceagent_bench_exports` on the server of DATABASE_URL;
 --database to change it), migrates it, fills it with set-based SQL (generate_series: one campaign

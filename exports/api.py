@@ -19,7 +19,11 @@ from rest_framework.views import APIView
 from exports import services
 from exports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
 from exports.queries import get_job_for_user, visible_jobs
-from exports.serializers import DetailSerializer, ExportJobCreateSerializer, ExportJobSerializer
+from exports.serializers import (
+    ExportErrorSerializer,
+    ExportJobCreateSerializer,
+    ExportJobSerializer,
+)
 from voiceagent.access import get_campaign_for_user
 
 FILE_MEDIA_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -76,10 +80,10 @@ def _choice(value, choices, what):
 
 
 ERRORS = {
-    400: DetailSerializer,
-    401: DetailSerializer,
-    403: DetailSerializer,
-    404: DetailSerializer,
+    400: ExportErrorSerializer,
+    401: ExportErrorSerializer,
+    403: ExportErrorSerializer,
+    404: ExportErrorSerializer,
 }
 
 
@@ -170,8 +174,8 @@ class ExportJobDownloadView(APIView):
         responses={
             (200, FILE_MEDIA_TYPES[0]): OpenApiResponse(OpenApiTypes.BINARY, "The CSV file"),
             (200, FILE_MEDIA_TYPES[1]): OpenApiResponse(OpenApiTypes.BINARY, "The XLSX file"),
-            409: DetailSerializer,
-            410: DetailSerializer,
+            409: ExportErrorSerializer,
+            410: ExportErrorSerializer,
             **ERRORS,
         },
     )

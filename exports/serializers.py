@@ -43,5 +43,10 @@ class ExportJobCreateSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=ExportFormat.choices)
 
 
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+class ExportErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What is wrong, naming the kind, format or field.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages by field name (invalid job input only).",
+    )

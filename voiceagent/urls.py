@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("", include("exports.urls")),
     path("", include("monitoring.urls")),
+    path("", include("voiceagent.urls_docs")),
     path("", pages.home, name="home"),
 ]
