@@ -320,11 +320,16 @@ def copy_sql(*, kind, campaign, user, selected_ids=None):
 
 
 def visible_jobs(user):
-    """Export jobs a user may see: their own; staff see everyone's."""
+    """Export jobs a user may see: their own, of campaigns they may still see; staff see all.
+
+    A manager taken off a campaign loses its exports too: a job's file is the campaign's data.
+    """
     jobs = ExportJob.objects.select_related("campaign")
     if not (user.is_authenticated and user.is_active):
         return jobs.none()
-    return jobs if user.is_staff else jobs.filter(user=user)
+    if user.is_staff:
+        return jobs
+    return jobs.filter(user=user, campaign__in=visible_campaigns(user))
 
 
 def get_job_for_user(user, job_id):
