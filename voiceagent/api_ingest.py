@@ -138,6 +138,7 @@ class CallEventsView(APIView):
     # Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token`.
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated, CanIngest]
+    throttle_scope = "ingest"  # per token, at INGEST_RATE (voiceagent.throttling)
     parser_classes = [JSONParser]
 
     @extend_schema(

@@ -379,3 +379,34 @@ LEAD_IMPORT_SYNC_MAX_BYTES = env_int("LEAD_IMPORT_SYNC_MAX_BYTES", 10 * 1024 * 1
 LEAD_IMPORT_SYNC_MAX_XLSX_BYTES = env_int("LEAD_IMPORT_SYNC_MAX_XLSX_BYTES", 2 * 1024 * 1024)
 LEAD_IMPORT_MAX_ERRORS = env_int("LEAD_IMPORT_MAX_ERRORS", 1000)
 LEAD_IMPORT_MAX_ATTEMPTS = env_int("LEAD_IMPORT_MAX_ATTEMPTS", 3)
+
+# Hardening (issue 10): Content-Security-Policy, login lockout, API rate limits.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "voiceagent.security.ContentSecurityPolicyMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "worker-src": "'self' blob:",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# Swagger UI, ReDoc and a few admin widgets set style attributes from their scripts.
+CONTENT_SECURITY_POLICY_INLINE_STYLES = {"style-src": "'self' 'unsafe-inline'"}
+CONTENT_SECURITY_POLICY_INLINE_STYLE_PATHS = ["/docs", "/redoc", "/admin/"]
+AUTHENTICATION_BACKENDS = ["voiceagent.throttling.ThrottledModelBackend"]
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["voiceagent.throttling.UserOrScopeRateThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "user": env_str("API_USER_RATE", "1200/min"),
+    # Generous: the calling agent posts bursts of batches; the bench and simulator stay far below.
+    "ingest": env_str("INGEST_RATE", "6000/min"),
+}

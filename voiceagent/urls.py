@@ -5,10 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from voiceagent import pages
+from voiceagent.login import AdminLoginForm, LoginView
+
+# The admin's login form tells a locked-out user so (voiceagent.throttling).
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("voiceagent.api_urls")),
     path("", include("analytics.urls")),

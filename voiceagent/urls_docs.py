@@ -5,7 +5,11 @@ own static files (drf-spectacular-sidecar), never from a CDN.
 """
 
 from django.contrib.auth.decorators import login_required
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework.permissions import IsAuthenticated
 
 from voiceagent.urltools import slash_optional
@@ -18,7 +22,10 @@ urlpatterns = [
     *slash_optional(
         "docs",
         login_required(
-            SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[IsAuthenticated])
+            # The split view serves its start-up script as a file: no inline script (CSP).
+            SpectacularSwaggerSplitView.as_view(
+                url_name="schema", permission_classes=[IsAuthenticated]
+            )
         ),
         "swagger-ui",
     ),

@@ -1,0 +1,150 @@
+"""Login lockout per username and address; API rate limits per user, ingestion per token."""
+
+import json
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from tests.factories import make_ingest_user, make_lead
+from voiceagent.throttling import UserOrScopeRateThrottle
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "pass-1234-word"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def rates(monkeypatch):
+    def set_rates(**rates):
+        monkeypatch.setattr(UserOrScopeRateThrottle, "THROTTLE_RATES", rates)
+
+    return set_rates
+
+
+def fail_logins(client, username, times, path="/accounts/login/"):
+    for _ in range(times):
+        client.post(path, {"username": username, "password": "wrong"})
+
+
+def test_fifth_failure_locks_the_username_out_with_429_and_a_clear_message(client, team, settings):
+    settings.LOGIN_MAX_FAILURES = 5
+    fail_logins(client, "member", 5)
+    response = client.post("/accounts/login/", {"username": "member", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many failed login attempts for this username from your address." in (
+        response.content.decode()
+    )
+    assert "_auth_user_id" not in client.session
+
+
+def test_four_failures_still_let_the_right_password_in(client, team, settings):
+    settings.LOGIN_MAX_FAILURES = 5
+    fail_logins(client, "member", 4)
+    response = client.post("/accounts/login/", {"username": "member", "password": PASSWORD})
+    assert (response.status_code, int(client.session["_auth_user_id"])) == (302, team.member.pk)
+
+
+def test_successful_login_resets_the_failure_count(client, team, settings):
+    settings.LOGIN_MAX_FAILURES = 3
+    fail_logins(client, "member", 2)
+    client.post("/accounts/login/", {"username": "member", "password": PASSWORD})
+    client.logout()
+    fail_logins(client, "member", 2)
+    response = client.post("/accounts/login/", {"username": "member", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_lockout_is_per_address(client, team, settings):
+    settings.LOGIN_MAX_FAILURES = 2
+    fail_logins(client, "member", 2)
+    response = client.post(
+        "/accounts/login/",
+        {"username": "member", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.9",
+    )
+    assert response.status_code == 302
+
+
+def test_lockout_is_per_username(client, team, settings):
+    settings.LOGIN_MAX_FAILURES = 2
+    fail_logins(client, "member", 2)
+    response = client.post("/accounts/login/", {"username": "outsider", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_admin_login_is_locked_out_too_and_says_so(client, team, settings):
+    settings.LOGIN_MAX_FAILURES = 2
+    fail_logins(client, "staff", 2, path="/admin/login/")
+    response = client.post("/admin/login/", {"username": "staff", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_api_user_over_the_user_rate_gets_429(api_client, team, rates):
+    rates(user="3/min", ingest="100/min")
+    client = api_client(team.member)
+    statuses = [client.get("/api/campaigns").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_throttled_answer_says_when_to_retry(api_client, team, rates):
+    rates(user="1/min", ingest="100/min")
+    client = api_client(team.member)
+    client.get("/api/campaigns")
+    response = client.get("/api/campaigns")
+    assert response.status_code == 429
+    assert response.json()["detail"].startswith("Request was throttled. Expected available in")
+    assert int(response["Retry-After"]) > 0
+
+
+def test_user_rate_is_counted_per_user(api_client, team, rates):
+    rates(user="1/min", ingest="100/min")
+    api_client(team.member).get("/api/campaigns")
+    assert api_client(team.outsider).get("/api/campaigns").status_code == 200
+
+
+def event(lead, n):
+    return {
+        "event_id": f"throttle-{n}",
+        "type": "call.queued",
+        "occurred_at": timezone.now().isoformat(),
+        "call_sid": f"CAthrottle{n}",
+        "campaign_id": lead.campaign_id,
+        "lead_id": lead.pk,
+        "data": {},
+    }
+
+
+def test_ingestion_has_its_own_rate_per_token(api_client, team, rates):
+    rates(user="1/min", ingest="2/min")
+    lead = make_lead(team.campaign)
+    agent, other_agent = api_client(make_ingest_user()), api_client(make_ingest_user())
+
+    def post(client, n):
+        body = json.dumps(event(lead, n))
+        return client.post("/api/call-events", body, content_type="application/json").status_code
+
+    assert [post(agent, 1), post(agent, 2), post(agent, 3), post(other_agent, 4)] == [
+        202,
+        202,
+        429,
+        202,
+    ]
+
+
+def test_probes_are_never_throttled(client, rates):
+    rates(user="1/min", ingest="1/min")
+    assert [client.get("/health/live").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_default_ingest_rate_is_generous(settings):
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ingest"] == "6000/min"

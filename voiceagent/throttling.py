@@ -1,0 +1,87 @@
+"""Rate limits: API requests per user (ingestion per token, its own scope) and login attempts.
+
+API: one DRF throttle for every view. A view naming a `throttle_scope` (ingestion: "ingest") is
+limited per user in that scope's rate (API_INGEST_RATE, generous: the agent posts in bursts);
+every other view by the user rate (API_USER_RATE). Anonymous requests are not counted here:
+the API refuses them anyway, and the open probes (/health/*) must never be throttled.
+
+Login: failures are counted per username and client address in the cache; after
+LOGIN_MAX_FAILURES within LOGIN_LOCKOUT_SECONDS that pair is locked out for the rest of the
+window. The check sits in the authentication backend, so every login form (ours and the
+admin's) is covered, and the forms say so plainly instead of "wrong password".
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.dispatch import receiver
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class UserOrScopeRateThrottle(SimpleRateThrottle):
+    """Per authenticated user; the rate of the view's `throttle_scope`, else of "user"."""
+
+    def allow_request(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return True
+        self.scope = getattr(view, "throttle_scope", None) or "user"
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_rate(self):
+        return self.THROTTLE_RATES.get(getattr(self, "scope", None) or "user")
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+def _client_address(request):
+    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a proxy rewrites it.
+    return (request.META.get("REMOTE_ADDR") if request is not None else None) or "unknown"
+
+
+def _failures_key(request, username):
+    return f"login-failures:{(username or '').strip().lower()}:{_client_address(request)}"
+
+
+def login_locked(request, username):
+    return cache.get(_failures_key(request, username), 0) >= settings.LOGIN_MAX_FAILURES
+
+
+def lockout_message():
+    minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
+    return (
+        f"Too many failed login attempts for this username from your address. "
+        f"Try again in {minutes} minutes."
+    )
+
+
+class ThrottledModelBackend(ModelBackend):
+    """Django's backend, refusing a locked-out username and address without checking the password."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if login_locked(request, username):
+            raise PermissionDenied(lockout_message())
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+@receiver(user_login_failed, dispatch_uid="count-login-failure")
+def count_login_failure(sender, credentials, request=None, **kwargs):
+    key = _failures_key(request, credentials.get("username"))
+    # add() starts the window at the first failure; incr() never extends it.
+    if not cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+
+
+@receiver(user_logged_in, dispatch_uid="reset-login-failures")
+def reset_login_failures(sender, request, user, **kwargs):
+    cache.delete(_failures_key(request, user.get_username()))
