@@ -25,6 +25,7 @@ class Scale:
 
 
 SCALES = {
+    "tiny": Scale("tiny", 20, 200, 1_000),  # the smoke test of `make test`
     "small": Scale("small", 20, 4_000, 20_000),
     "10k": Scale("10k", 20, 2_000, 10_000),
     "100k": Scale("100k", 20, 20_000, 100_000),
@@ -100,7 +101,8 @@ FROM (
 
 INSERT INTO voiceagent_callsession (id, call_sid, campaign_id, lead_id, attempt_number, status, outcome, ended_by,
     queued_at, initiated_at, ringing_at, answered_at, ended_at, duration_seconds, current_stage,
-    stage_first_reached, qualification, recording_url, error, last_event_at, created_at, updated_at)
+    stage_first_reached, qualification, recording_url, error, last_event_at, created_at, updated_at,
+    ingest_state)
 SELECT p.id, 'BENCH' || lpad(p.id::text, 9, '0'), l.campaign_id, p.lead_id, 1,
     CASE WHEN r < 0.20 THEN 'no_answer' WHEN r < 0.28 THEN 'busy' WHEN r < 0.33 THEN 'failed'
          WHEN r < 0.35 THEN 'canceled' ELSE 'completed' END,
@@ -123,7 +125,7 @@ SELECT p.id, 'BENCH' || lpad(p.id::text, 9, '0'), l.campaign_id, p.lead_id, 1,
         'timeline', (ARRAY['immediately','3 months','6 months'])[1 + p.id %% 3],
         'interest_level', (ARRAY['high','medium','low'])[1 + p.id %% 3], 'budget', '80 lakh') END,
     '', CASE WHEN r >= 0.28 AND r < 0.33 THEN 'SIP 503 from carrier' ELSE '' END,
-    p.initiated_at + (p.talk || ' seconds')::interval, p.initiated_at, now()
+    p.initiated_at + (p.talk || ' seconds')::interval, p.initiated_at, now(), '{}'::jsonb
 FROM call_plan p JOIN voiceagent_lead l ON l.id = p.lead_id;
 
 INSERT INTO voiceagent_conversationturn (call_id, sequence, speaker, text, stage, started_at, stt_ms, llm_ms, tts_ms)

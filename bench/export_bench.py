@@ -279,6 +279,7 @@ def main():
     parser.add_argument("--measure", choices=MEASURES, help=argparse.SUPPRESS)
     parser.add_argument("--size", choices=list(SIZES), help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--json", help="also write the figures to this file (make bench uses it)")
     args = parser.parse_args()
 
     if args.measure:
@@ -315,6 +316,10 @@ def main():
         print(
             f"{size:>5}  {what:<14} {r['seconds']:>8.2f} {SIZES[size] / r['seconds']:>9,.0f} "
             f"{r['peak_rss_mb']:>12.1f} {r['rss_before_mb']:>11.1f} {r['file_mb']:>8.1f}  {ratios}"
+        )
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps([{"size": size, "what": what, **r} for (size, what), r in results.items()])
         )
     load = os.getloadavg()
     print(f"\nload average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")

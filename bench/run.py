@@ -13,10 +13,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.dataset import SCALES, build  # noqa: E402
+from bench.dataset import SCALES, SERVER_URL, build  # noqa: E402
 
 PLANS = {
     # scale: [(dataset, sections)]
+    "tiny": [("tiny", "endpoints,metrics,ingestion")],
     "small": [("small", "endpoints,metrics,ingestion")],
     "reference": [
         ("10k", "endpoints"),
@@ -46,6 +47,54 @@ def measure(dataset, sections, runs):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def measure_exports(sizes):
+    """Results export at 100k and 1M rows: CSV against COPY of the same content, XLSX against
+    plain xlsxwriter; throughput ratio (ours / baseline rows per second) and peak RSS."""
+    out = ROOT / "var" / "export-bench.json"
+    out.parent.mkdir(exist_ok=True)
+    env = {**os.environ, "DATABASE_URL": f"{SERVER_URL}/postgres"}
+    reuse = ["--reuse"] if _export_db_ready() else []
+    subprocess.run(
+        [sys.executable, "bench/export_bench.py", *reuse, "--sizes", *sizes, "--measures",
+         "csv_ours", "csv_copy_same", "xlsx_ours", "xlsx_plain", "--json", str(out)],
+        cwd=ROOT, env=env, check=True, stdout=sys.stderr,
+    )  # fmt: skip
+    rows = {(r["size"], r["what"]): r for r in json.loads(out.read_text())}
+    figures = []
+    for size in sizes:
+        count = {"100k": 100_000, "1M": 1_000_000}[size]
+        for ours, base, target in (
+            ("csv_ours", "csv_copy_same", 0.5),
+            ("xlsx_ours", "xlsx_plain", 0.8),
+        ):
+            mine, theirs = rows[(size, ours)], rows[(size, base)]
+            ratio = theirs["seconds"] / mine["seconds"]
+            figures.append(
+                {
+                    "figure": f"{ours[:4].upper()} results export, peak {mine['peak_rss_mb']:.0f} MB",
+                    "scale": size,
+                    "unit": "rows/s",
+                    "ours": count / mine["seconds"],
+                    "baseline": count / theirs["seconds"],
+                    "ratio": round(ratio, 2),
+                    "target": f"≥ {target}× and < 200 MB",
+                    "met": ratio >= target and mine["peak_rss_mb"] < 200,
+                }
+            )
+    return figures
+
+
+def _export_db_ready():
+    import psycopg
+
+    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
+        return bool(
+            conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = 'voiceagent_bench_exports'"
+            ).fetchone()
+        )
+
+
 def table(figures):
     head = f"{'figure':34} {'scale':>9} {'ours':>11} {'baseline':>11} {'ratio':>6} {'queries':>7}  target"
     lines = [head, "-" * len(head)]
@@ -68,15 +117,18 @@ def main():
     figures = []
     for dataset, sections in PLANS[scale]:
         figures += measure(dataset, sections, runs)
+    if scale == "reference" and os.environ.get("BENCH_EXPORTS", "1") == "1":
+        figures += measure_exports(["100k", "1M"])
     report = {
         "scale": scale,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "seconds": round(time.monotonic() - started),
         "figures": figures,
     }
-    (ROOT / "bench" / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    results = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "results.json"))
+    results.write_text(json.dumps(report, indent=2) + "\n")
     print(table(figures))
-    print(f"\n{report['machine']}; {report['seconds']} s; written to bench/results.json")
+    print(f"\n{report['machine']}; {report['seconds']} s; written to {results}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,49 @@
+"""`make bench` on tiny data: the harness runs end to end and its table has the promised shape."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.endpoints import ENDPOINTS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_bench_harness_prints_one_row_per_figure_and_writes_results(tmp_path):
+    results = tmp_path / "results.json"
+    env = {
+        **os.environ,
+        "SCALE": "tiny",
+        "RUNS": "1",
+        "BENCH_EVENTS": "1000",
+        "BENCH_RESULTS": str(results),
+    }
+    result = subprocess.run(
+        [sys.executable, "bench/run.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(results.read_text())
+    figures = [figure["figure"] for figure in report["figures"]]
+    assert figures == [name for name, _, _ in ENDPOINTS] + [
+        "/health/metrics scrape",
+        "ingestion (1,000 events, batches of 500)",
+    ]
+    for figure in report["figures"]:
+        assert figure["scale"] == "tiny"
+        assert figure["ratio"] > 0
+        assert isinstance(figure["met"], bool)
+    endpoint_rows = report["figures"][: len(ENDPOINTS)]
+    assert all(1 <= row["queries"] <= 12 for row in endpoint_rows)
+    header, rule, *rows = result.stdout.strip().splitlines()[: 2 + len(figures)]
+    assert header.split()[:6] == ["figure", "scale", "ours", "baseline", "ratio", "queries"]
+    assert len(rows) == len(figures)
