@@ -356,7 +356,7 @@ def clean_event(raw, index, *, source):
     allowed = (*AGENT_TYPES, EXOTEL_TYPE) if source == EXOTEL_SOURCE else AGENT_TYPES
     if event_type in (None, ""):
         problems.add("type", "This field is required.")
-    elif event_type not in allowed:
+    elif not isinstance(event_type, str) or event_type not in allowed:
         problems.add("type", f"Unknown event type {event_type!r}; expected one of {list(allowed)}.")
     occurred_at = None
     if raw.get("occurred_at") in (None, ""):
@@ -374,7 +374,7 @@ def clean_event(raw, index, *, source):
         data = {}
     if not isinstance(data, dict):
         problems.add("data", "Must be a JSON object.")
-    elif event_type in DATA_CLEANERS:
+    elif isinstance(event_type, str) and event_type in DATA_CLEANERS:
         cleaned = DATA_CLEANERS[event_type](problems, data)
     if problems.items:
         return None, problems.items

@@ -1,11 +1,16 @@
-"""Content-Security-Policy on every answer: our pages load only our own scripts and styles.
+"""Request and response hardening: Content-Security-Policy, and refusal of control characters.
 
+Content-Security-Policy on every answer: our pages load only our own scripts and styles.
 Django 5.2 has no CSP of its own. The policy is one header built from settings; the API docs
 (Swagger UI, ReDoc) and the admin set styles inline at run time, so those paths also allow
 inline *styles* (never inline scripts: Swagger UI's start-up script is served as a file).
 """
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest, JsonResponse
+
+from voiceagent.errors import is_api_path
+from voiceagent.text_safety import first_control_character
 
 
 def _header(policy):
@@ -27,3 +32,28 @@ class ContentSecurityPolicyMiddleware:
             relaxed = request.path.startswith(self.inline_style_prefixes)
             response["Content-Security-Policy"] = self.inline_styles if relaxed else self.strict
         return response
+
+
+class RejectControlCharactersMiddleware:
+    """A query parameter with a control character is refused with 400 naming it.
+
+    NUL reaching PostgreSQL in a filter is an error (a 500); the others are never meaningful.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            for text in (name, *values):
+                found = first_control_character(text)
+                if found:
+                    detail = f"Query parameter {name!r} contains a control character ({found})."
+                    return bad_request(request, detail)
+        return self.get_response(request)
+
+
+def bad_request(request, detail):
+    if is_api_path(request.path):
+        return JsonResponse({"detail": detail}, status=400)
+    return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")

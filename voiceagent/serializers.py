@@ -36,6 +36,8 @@ class CampaignSerializer(serializers.ModelSerializer):
             "completed_at",
         ]
         read_only_fields = ["created_by", "created_at", "updated_at", "started_at", "completed_at"]
+        # The database's campaign_attempts_gte_1 check, said as a 400 instead of an IntegrityError.
+        extra_kwargs = {"max_attempts": {"min_value": 1}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

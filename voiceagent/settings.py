@@ -410,3 +410,14 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     # Generous: the calling agent posts bursts of batches; the bench and simulator stay far below.
     "ingest": env_str("INGEST_RATE", "6000/min"),
 }
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("voiceagent.security.ContentSecurityPolicyMiddleware") + 1,
+    "voiceagent.security.RejectControlCharactersMiddleware",
+)
+# JSON bodies of the API (not ingestion, not file uploads): refused above this size with 413.
+API_MAX_JSON_BYTES = env_int("API_MAX_JSON_BYTES", 2 * 1024 * 1024)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "voiceagent.parsers.SafeJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]

@@ -21,3 +21,8 @@ urlpatterns = [
     path("", include("voiceagent.urls_docs")),
     path("", pages.home, name="home"),
 ]
+
+handler404 = "voiceagent.errors.page_not_found"
+handler500 = "voiceagent.errors.server_error"
+handler400 = "voiceagent.errors.bad_request"
+handler403 = "voiceagent.errors.permission_denied"
