@@ -58,3 +58,18 @@ bench: setup
 bench-exports: setup
 	@scripts/ensure_services.sh
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) bench/export_bench.py
+
+# Hardening (see README "Hardening"): backup/restore of database + MEDIA_ROOT, load and faults.
+.PHONY: backup restore load faults
+backup:
+	@scripts/backup.sh $(DEST)
+
+restore:
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/voiceagent-..." >&2; exit 2; }
+	@scripts/restore.sh $(BACKUP)
+
+load: setup
+	$(PY) scripts/load.py $(ARGS)
+
+faults: setup
+	$(PY) scripts/faults.py $(ARGS)

@@ -4,32 +4,10 @@ import os
 import subprocess
 import sys
 
-import psycopg
 import pytest
 from django.conf import settings
 
 OUR_APPS = ("voiceagent", "analytics", "exports", "monitoring")
-
-
-@pytest.fixture
-def scratch_database_url():
-    db = settings.DATABASES["default"]
-    name = f"{db['NAME']}_scratch_migrations"[:63]
-    params = {
-        "host": db.get("HOST") or "127.0.0.1",
-        "port": db.get("PORT") or 5432,
-        "user": db.get("USER") or "postgres",
-        "password": db.get("PASSWORD") or None,
-        "dbname": "postgres",
-        "autocommit": True,
-    }
-    with psycopg.connect(**params) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    auth = f"{params['user']}:{params['password']}@" if params["password"] else f"{params['user']}@"
-    yield f"postgres://{auth}{params['host']}:{params['port']}/{name}"
-    with psycopg.connect(**params) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def manage(database_url, *args):
