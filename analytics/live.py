@@ -61,8 +61,9 @@ def send(groups, message):
         return
     for group in groups:
         try:
-            async_to_sync(layer.group_send)(group, {**message, "seq": next_sequence(group), "type": "live.message",
-                                                    "event": message["type"]})  # fmt: skip
+            # "group" lets a page that listens to several groups check each one's sequence.
+            async_to_sync(layer.group_send)(group, {**message, "seq": next_sequence(group), "group": group,
+                                                    "type": "live.message", "event": message["type"]})  # fmt: skip
         except Exception:
             logger.exception("live update to %s not sent", group)
 

@@ -4,8 +4,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from voiceagent import pages
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -14,5 +12,5 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("", include("exports.urls")),
     path("", include("monitoring.urls")),
-    path("", pages.home, name="home"),
+    path("", include("analytics.page_urls")),
 ]
