@@ -205,11 +205,11 @@ def export_jobs(request):
         elif form_values["format"] not in ExportFormat.values:
             form_error = "Pick a format: CSV or Excel."
         else:
-            job = export_services.start_export(
+            job = export_services.create_export_job(
                 user=request.user,
                 campaign=campaign,
                 kind=form_values["kind"],
-                format=form_values["format"],
+                fmt=form_values["format"],
             )
             return redirect(f"{request.path}?job={job.pk}")
         status = 400

@@ -223,8 +223,8 @@
   function resync() {
     if (!realtimeUrl) return Promise.resolve();
     if (resyncing) return resyncing;
-    var url = realtimeUrl + (campaignId ? "?campaign_id=" + encodeURIComponent(campaignId) : "");
-    resyncing = getJSON(url)
+    // Every visible call comes back; a campaign page keeps its own (belongsHere).
+    resyncing = getJSON(realtimeUrl)
       .then(function (data) {
         replaceCalls(data.active_calls || []);
         if (!campaignId) {
