@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -103,8 +104,8 @@ def live_server_url(django_db_setup):
         stop(proc)
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup):
+@contextmanager
+def celery_worker():
     """A real Celery worker on the Redis broker and the test database (exports run there)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "voiceagent", "worker", "--loglevel", "WARNING",
@@ -112,9 +113,6 @@ def celery_worker_process(django_db_setup):
          "--without-heartbeat"],
         cwd=ROOT, env=server_environment(),
     )  # fmt: skip
-    time.sleep(2)
-    if proc.poll() is not None:
-        raise RuntimeError(f"the Celery worker exited with {proc.returncode}")
     try:
         yield proc
     finally:

@@ -1,0 +1,230 @@
+"""The dashboard in headless Chromium against a real ASGI server: numbers, live calls over the
+WebSocket, the polling fallback, keyboard use, console errors, and screenshots of every page."""
+
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+from playwright.sync_api import expect
+
+from tests import factories
+from tests.browser import scenery
+from tests.browser.conftest import celery_worker, screenshot
+from voiceagent.events import publish_call_change
+from voiceagent.models import CallSession, CallStatus
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def member_campaign(db):
+    member = factories.make_manager("asha")
+    member.first_name, member.last_name = "Asha", "Rao"
+    member.save()
+    campaign = factories.make_campaign("Powai launch", members=[member])
+    return member, campaign
+
+
+def wait_until_live(page):
+    expect(page.locator("#live-state")).to_have_attribute("data-state", "live")
+
+
+def publish(call, changes, *, ended=False):
+    """Announce a call change as ingestion does, from a thread of its own: Playwright's event
+    loop runs in the test's thread, where the channel layer's async_to_sync refuses to run."""
+
+    def announce():
+        try:
+            with transaction.atomic():
+                publish_call_change(call=call, changes=changes, ended=ended)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(announce).result()
+
+
+def test_overview_shows_the_numbers_of_the_data_built(page_for, member_campaign, console_errors):
+    member, campaign = member_campaign
+    people, calls = scenery.build_campaign(campaign, leads=12, days=14, in_progress=0)
+    scenery.start_call(people[0])
+    factories.make_campaign("Another team's campaign")  # not visible to the member
+
+    page = page_for(member)
+
+    expect(page.locator('[data-field="system.total_campaigns"]')).to_have_text("1")
+    expect(page.locator('[data-field="system.total_leads"]')).to_have_text("12")
+    expect(page.locator('[data-field="calls_in_progress"]')).to_have_text("1")
+    row = page.locator(f'[data-recent-campaigns] tr[data-campaign-id="{campaign.pk}"]')
+    expect(row.locator('[data-col="calls_made"]')).to_have_text("42")
+    expect(row.locator('[data-col="calls_qualified"]')).to_have_text("14")
+    expect(page.locator(".user-name")).to_have_text("Asha Rao")
+    expect(page.get_by_text("Times in Asia/Kolkata")).to_be_visible()
+    wait_until_live(page)
+    assert console_errors == []
+
+
+def test_call_change_appears_on_live_page_without_reload_within_2_seconds(
+    page_for, member_campaign, console_errors
+):
+    member, campaign = member_campaign
+    page = page_for(member)
+    page.goto("/live/")
+    wait_until_live(page)
+    expect(page.get_by_text("No calls in progress right now")).to_be_visible()
+
+    call = scenery.start_call(factories.make_lead(campaign, "Kavya Reddy"), seconds_ago=65)
+    started = time.monotonic()
+    publish(call, {"type": "call.answered", "created": True, "status": "in_progress"})
+    row = page.locator(f'tr[data-call-sid="{call.call_sid}"]')
+    expect(row).to_contain_text("Kavya Reddy", timeout=2000)
+    assert time.monotonic() - started < 2
+    expect(row.locator('[data-col="stage"]')).to_have_text("Discovery")
+    expect(page.get_by_text("No calls in progress right now")).to_be_hidden()
+
+    CallSession.objects.filter(pk=call.pk).update(current_stage="qualification")
+    call.refresh_from_db()
+    publish(call, {"type": "call.stage_changed", "stage": "qualification"})
+    expect(row.locator('[data-col="stage"]')).to_have_text("Qualification", timeout=2000)
+
+    CallSession.objects.filter(pk=call.pk).update(
+        status=CallStatus.COMPLETED, outcome="qualified", duration_seconds=70
+    )
+    call.refresh_from_db()
+    publish(call, {"type": "call.completed", "ended": True, "status": "completed"}, ended=True)
+    expect(row).to_have_count(0, timeout=2000)
+    assert console_errors == []
+
+
+def test_durations_of_calls_in_progress_tick(page_for, member_campaign, console_errors):
+    member, campaign = member_campaign
+    call = scenery.start_call(factories.make_lead(campaign, "Ravi Kumar"), seconds_ago=125)
+    page = page_for(member)
+    page.goto("/live/")
+    duration = page.locator(f'tr[data-call-sid="{call.call_sid}"] [data-col="duration"]')
+    first = duration.inner_text()
+    assert re.fullmatch(r"2:0[5-8]", first)
+    expect(duration).not_to_have_text(first, timeout=2500)
+    assert console_errors == []
+
+
+def test_page_keeps_updating_by_polling_after_the_socket_is_cut(
+    page_for, member_campaign, console_errors
+):
+    member, campaign = member_campaign
+    page = page_for(member)
+    page.goto("/live/")
+    wait_until_live(page)
+
+    # Every new socket is closed at once (as by a proxy that drops them), then the live one goes.
+    page.route_web_socket(re.compile(r".*/ws/.*"), lambda socket: socket.close())
+    page.evaluate("window.voiceagentLive.socket.close()")
+    expect(page.locator("#live-state")).to_have_attribute("data-state", "polling")
+    expect(page.locator("#live-state")).to_have_text("Offline: refreshing every 5 s")
+
+    # A call that nobody pushes: only polling /dashboard/realtime can bring it to the page.
+    call = scenery.start_call(factories.make_lead(campaign, "Meera Joshi"))
+    expect(page.locator(f'tr[data-call-sid="{call.call_sid}"]')).to_contain_text(
+        "Meera Joshi", timeout=7000
+    )
+    expect(page.locator('[data-field="calls_in_progress"]')).to_have_text("1")
+    assert page.evaluate("window.voiceagentLive.polling") is True
+    assert console_errors == []
+
+
+def test_a_gap_in_sequence_numbers_resyncs_the_page(page_for, member_campaign, console_errors):
+    member, campaign = member_campaign
+    page = page_for(member)
+    page.goto("/live/")
+    wait_until_live(page)
+    # Calls the page never heard of: a dropped message is simulated by skipping a number.
+    call = scenery.start_call(factories.make_lead(campaign, "Ishaan Gupta"))
+    page.evaluate(
+        """group => {
+            const socket = window.voiceagentLive.socket;
+            const message = seq => new MessageEvent("message", {data: JSON.stringify(
+                {type: "pong", seq: seq, group: group})});
+            socket.dispatchEvent(message(100));
+            socket.dispatchEvent(message(102));
+        }""",
+        f"campaign.{campaign.pk}",
+    )
+    expect(page.locator(f'tr[data-call-sid="{call.call_sid}"]')).to_contain_text(
+        "Ishaan Gupta", timeout=2000
+    )
+    assert console_errors == []
+
+
+def test_keyboard_users_can_skip_to_the_content_and_reach_the_links(
+    page_for, member_campaign, console_errors
+):
+    member, campaign = member_campaign
+    page = page_for(member)
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "All live calls"
+    assert console_errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_every_page_renders_without_console_errors(
+    page_for, member_campaign, console_errors, width
+):
+    member, campaign = member_campaign
+    people, calls = scenery.build_campaign(campaign)
+    scenery.add_conversation(calls[0])
+    scenery.start_call(people[1])
+    scenery.start_call(people[2], seconds_ago=300, stage="qualification")
+    pages = {
+        "overview": "/",
+        "campaign": f"/campaigns/{campaign.pk}/",
+        "call": f"/calls/{calls[0].call_sid}/",
+        "live": "/live/",
+        "exports": "/exports/",
+    }
+    page = page_for(member, width=width)
+    for name, url in pages.items():
+        page.goto(url)
+        expect(page.locator("h1")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        # Nothing wider than the screen but the charts' and tables' own scroll areas.
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} is {overflow}px wider than the screen"
+        screenshot(page, name)
+    assert console_errors == []
+
+
+def test_export_started_from_the_campaign_page_shows_progress_and_downloads(
+    page_for, member_campaign, console_errors
+):
+    member, campaign = member_campaign
+    scenery.build_campaign(campaign, leads=6, days=3)
+    page = page_for(member)
+    page.goto(f"/campaigns/{campaign.pk}/")
+    page.select_option("#export-kind", "results")
+    page.select_option("#export-format", "csv")
+    page.click("[data-start-export]")
+    page.wait_for_url(re.compile(r"/exports/\?job=\d+$"))
+
+    # No worker yet: the job waits, and the page says so with a progress bar.
+    row = page.locator("tr[data-export-job]").first
+    expect(row).to_have_attribute("data-status", "pending")
+    expect(row.locator("progress")).to_be_visible()
+    with celery_worker():
+        # The worker picks the job up; the page follows it without a reload.
+        expect(row).to_have_attribute("data-status", "succeeded", timeout=30_000)
+    expect(row.locator('[data-col="status-label"]')).to_have_text("Succeeded")
+    expect(row.locator('[data-col="rows_written"]')).to_have_text("9")
+    with page.expect_download() as download:
+        row.get_by_role("link", name="Download").click()
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert download.value.suggested_filename.endswith(".csv")
+    assert "Aarav Shah" in content
+    assert console_errors == []
