@@ -289,9 +289,10 @@
       setText(row.querySelector('[data-col="file_size"]'), job.file_size ? sizeText(job.file_size) : "—");
     }
     var download = row.querySelector('[data-col="download"]');
-    if (download && job.status === "succeeded" && job.download_url && !download.querySelector("a")) {
+    if (download && job.status === "succeeded" && !download.querySelector("a")) {
+      // A pushed progress message carries no URL; the download address is the contract's.
       download.textContent = "";
-      var anchor = link(job.download_url, "Download");
+      var anchor = link(job.download_url || "/exports/jobs/" + job.id + "/download", "Download");
       anchor.setAttribute("download", "");
       download.appendChild(anchor);
     } else if (download && (job.status === "failed" || job.status === "expired")) {

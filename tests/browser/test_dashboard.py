@@ -106,7 +106,7 @@ def test_durations_of_calls_in_progress_tick(page_for, member_campaign, console_
     page.goto("/live/")
     duration = page.locator(f'tr[data-call-sid="{call.call_sid}"] [data-col="duration"]')
     first = duration.inner_text()
-    assert re.fullmatch(r"2:0[5-8]", first)
+    assert re.fullmatch(r"2:0\d", first)  # counted from when the call started or was answered
     expect(duration).not_to_have_text(first, timeout=2500)
     assert console_errors == []
 
@@ -211,7 +211,7 @@ def test_export_started_from_the_campaign_page_shows_progress_and_downloads(
     page.select_option("#export-kind", "results")
     page.select_option("#export-format", "csv")
     page.click("[data-start-export]")
-    page.wait_for_url(re.compile(r"/exports/\?job=\d+$"))
+    page.wait_for_url(re.compile(r"/exports/?\?job=\d+$"))
 
     # No worker yet: the job waits, and the page says so with a progress bar.
     row = page.locator("tr[data-export-job]").first
