@@ -29,9 +29,6 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "pass-1234-word"
 
-# Playwright's sync API keeps an event loop running in this thread; the ORM calls that build
-# test data are still plain synchronous code, so Django's guard against async contexts is off.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +58,7 @@ def test_database_url():
 
 def server_environment():
     env = dict(os.environ, DATABASE_URL=test_database_url(), PYTHONUNBUFFERED="1")
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the servers keep Django's async safety
     return env
 
 
@@ -119,12 +116,19 @@ def celery_worker():
         stop(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    # Playwright's sync API keeps an event loop running in this thread while it is open; the ORM
+    # calls that build test data are still plain synchronous code, so Django's guard against
+    # async contexts is off for exactly that long (never for the rest of the suite).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 class ConsoleErrors(list):
