@@ -32,6 +32,7 @@ format: setup
 
 test: setup lint
 	@scripts/ensure_services.sh
+	@scripts/ensure_promtool.sh
 	@# The browser tests drive Debian's Chromium (Playwright downloads no browser here).
 	@[ -x /usr/bin/chromium ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	$(TEST_ENV) $(PY) manage.py check
@@ -42,6 +43,7 @@ test: setup lint
 # The suite alone (no lint), e.g. `make pytest ARGS="tests/voiceagent -x"`.
 pytest: setup
 	@scripts/ensure_services.sh
+	@scripts/ensure_promtool.sh
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) $(PY) -m pytest $(ARGS)
 

@@ -19,12 +19,18 @@ COMPONENTS = (
 CACHE_KEY = "monitoring:component:{}"
 
 
-def store_status(name, status, *, message="", response_time_ms=None, timeout=300):
+def store_status(name, status, *, message="", response_time_ms=None, timeout=300, **details):
+    """Store a check's result; `details` (e.g. checked_at) are kept beside it for the checks."""
     cache.set(
         CACHE_KEY.format(name),
-        {"status": status, "message": message, "response_time_ms": response_time_ms},
+        {"status": status, "message": message, "response_time_ms": response_time_ms, **details},
         timeout,
     )
+
+
+def read_status(name):
+    """The stored result of one component (a dict), or None; raises when the cache is down."""
+    return cache.get(CACHE_KEY.format(name))
 
 
 def component_statuses():

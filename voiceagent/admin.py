@@ -3,8 +3,9 @@
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import path
 
-from voiceagent import services
+from voiceagent import admin_import, services
 from voiceagent.models import (
     FINISHED_STATUSES,
     CallEvent,
@@ -91,6 +92,18 @@ class CampaignAdmin(admin.ModelAdmin):
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        # The lead import page, linked from the campaign page's object tools.
+        view = self.admin_site.admin_view(self.import_leads_view)
+        return [
+            path("<int:object_id>/import-leads/", view, name="voiceagent_campaign_import_leads"),
+            path("<int:object_id>/import-leads", view),
+            *super().get_urls(),
+        ]
+
+    def import_leads_view(self, request, object_id):
+        return admin_import.import_leads_view(self, request, object_id)
 
 
 class ScheduledCallInline(admin.TabularInline):

@@ -12,8 +12,12 @@ and `changes`, a dict describing what one accepted, non-duplicate event did:
 `call_ended` is sent as well when "ended" is True. `export_progress` receivers get `job`.
 """
 
+import logging
+
 from django.db import transaction
 from django.dispatch import Signal
+
+logger = logging.getLogger(__name__)
 
 call_changed = Signal()
 call_ended = Signal()
@@ -24,12 +28,24 @@ def publish_call_change(*, call, changes, ended=False):
     """Announce a call change after the surrounding transaction commits (never for a rollback)."""
 
     def send():
-        call_changed.send(sender=type(call), call=call, changes=changes, ended=ended)
+        _log_failures(
+            call_changed.send_robust(sender=type(call), call=call, changes=changes, ended=ended)
+        )
         if ended:
-            call_ended.send(sender=type(call), call=call, changes=changes)
+            _log_failures(call_ended.send_robust(sender=type(call), call=call, changes=changes))
 
     transaction.on_commit(send, robust=True)
 
 
 def publish_export_progress(*, job):
-    transaction.on_commit(lambda: export_progress.send(sender=type(job), job=job), robust=True)
+    def send():
+        _log_failures(export_progress.send_robust(sender=type(job), job=job))
+
+    transaction.on_commit(send, robust=True)
+
+
+def _log_failures(results):
+    # One listener failing (say, the live push with Redis down) must not starve the others.
+    for receiver, result in results:
+        if isinstance(result, Exception):
+            logger.error("domain event receiver %r failed", receiver, exc_info=result)

@@ -467,3 +467,59 @@ class CallEvent(models.Model):
 
     def __str__(self):
         return f"{self.event_id} {self.type}"
+
+
+class LeadImportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class LeadImport(models.Model):
+    """A lead file imported in the background (Celery): its stored upload, progress and result."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="lead_imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The upload, kept on the default storage (shared by web and worker) until the job finishes.
+    file = models.FileField(upload_to="lead-imports/", blank=True)
+    filename = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(
+        max_length=12, choices=LeadImportStatus.choices, default=LeadImportStatus.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    dnc_count = models.PositiveIntegerField(default=0)
+    invalid_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    errors_truncated = models.BooleanField(default=False)
+    ignored_columns = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True, help_text="Why the whole file was rejected, if it was.")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=choices_check("status", LeadImportStatus), name="lead_import_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="lead_import_progress_lte_100"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "-created_at"], name="lead_import_campaign_idx"),
+        ]
+
+    def __str__(self):
+        return f"import #{self.pk} of {self.filename}"

@@ -224,6 +224,26 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# OpenAPI (analytics issue): each route documented once (not its trailing-slash twin), one enum
+# component per choice set (no name collisions), Swagger UI without the public validator badge.
+SPECTACULAR_SETTINGS |= {
+    "PREPROCESSING_HOOKS": ["voiceagent.openapi.drop_trailing_slash_twins"],
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "voiceagent.models.CampaignStatus",
+        "LeadStatusEnum": "voiceagent.models.LeadStatus",
+        "PropertyTypeEnum": "voiceagent.models.PropertyType",
+        "CallStatusEnum": "voiceagent.models.CallStatus",
+        "CallOutcomeEnum": "voiceagent.models.CallOutcome",
+        "EndedByEnum": "voiceagent.models.EndedBy",
+        "StageEnum": "voiceagent.models.Stage",
+        "SpeakerEnum": "voiceagent.models.Speaker",
+        "ObjectionCategoryEnum": "voiceagent.models.ObjectionCategory",
+        "ScheduledCallReasonEnum": "voiceagent.models.ScheduledCallReason",
+        "ScheduledCallStatusEnum": "voiceagent.models.ScheduledCallStatus",
+    },
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
+
 # Celery: Redis in production; kombu's filesystem transport (no server) in embedded mode.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -290,3 +310,41 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Monitoring (issue 6): multiprocess metrics, health-check budgets, background checks.
+# The multiprocess directory is read by prometheus_client from the environment at import; the
+# scrape view reads this setting (same value) to merge every process's files.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+# The Celery worker serves its own /health/metrics on this port (0 = off, e.g. when it shares the
+# web's multiprocess directory, as in `make run`).
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
+WORKER_METRICS_ADDR = env_str("WORKER_METRICS_ADDR", "0.0.0.0")
+# Every /health/* answer comes within this many seconds, whatever a dependency does.
+HEALTH_CHECK_DEADLINE_SECONDS = float(env_str("HEALTH_CHECK_DEADLINE_SECONDS", "2.5"))
+EXTERNAL_CHECK_TIMEOUT_SECONDS = float(env_str("EXTERNAL_CHECK_TIMEOUT_SECONDS", "2"))
+EXTERNAL_CHECK_INTERVAL_SECONDS = env_int("EXTERNAL_CHECK_INTERVAL_SECONDS", 60)
+SCHEDULER_HEARTBEAT_INTERVAL_SECONDS = env_int("SCHEDULER_HEARTBEAT_INTERVAL_SECONDS", 60)
+# campaign_status / campaign_info keep a completed campaign this long, then drop its series.
+METRICS_COMPLETED_CAMPAIGN_DAYS = env_int("METRICS_COMPLETED_CAMPAIGN_DAYS", 7)
+CELERY_BEAT_SCHEDULE["monitoring-scheduler-heartbeat"] = {
+    "task": "monitoring.tasks.record_scheduler_heartbeat",
+    "schedule": float(SCHEDULER_HEARTBEAT_INTERVAL_SECONDS),
+    "options": {"expires": SCHEDULER_HEARTBEAT_INTERVAL_SECONDS},
+}
+CELERY_BEAT_SCHEDULE["monitoring-refresh-component-statuses"] = {
+    "task": "monitoring.tasks.refresh_component_statuses",
+    "schedule": float(EXTERNAL_CHECK_INTERVAL_SECONDS),
+    "options": {"expires": EXTERNAL_CHECK_INTERVAL_SECONDS},
+}
+# django-health-check logs every failed probe with a traceback; monitoring.checks logs one line.
+LOGGING["loggers"]["health_check"] = {"level": "ERROR"}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem pidbox (the worker ping of /health/detailed) writes to ./control otherwise.
+    CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(_queue_dir / "control")
+
+# Lead import (CSV/XLSX into a campaign): larger uploads are refused, large ones run on Celery.
+LEAD_IMPORT_MAX_BYTES = env_int("LEAD_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+LEAD_IMPORT_SYNC_MAX_BYTES = env_int("LEAD_IMPORT_SYNC_MAX_BYTES", 10 * 1024 * 1024)
+LEAD_IMPORT_SYNC_MAX_XLSX_BYTES = env_int("LEAD_IMPORT_SYNC_MAX_XLSX_BYTES", 2 * 1024 * 1024)
+LEAD_IMPORT_MAX_ERRORS = env_int("LEAD_IMPORT_MAX_ERRORS", 1000)
+LEAD_IMPORT_MAX_ATTEMPTS = env_int("LEAD_IMPORT_MAX_ATTEMPTS", 3)

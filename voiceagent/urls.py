@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("", include("exports.urls")),
     path("", include("monitoring.urls")),
+    path("", include("voiceagent.urls_docs")),
     path("", include("analytics.page_urls")),
 ]

@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 
 from tests.factories import make_call, make_lead
@@ -55,6 +55,7 @@ def test_member_receives_a_call_change_within_a_second(team):
                 publish_call_change(
                     call=call, changes={"type": "call.stage_changed", "stage": "discovery"}
                 )
+            connection.close()  # this executor thread's own connection
 
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -91,6 +92,7 @@ def test_dashboard_socket_of_a_member_gets_their_campaigns_only(team):
                     publish_call_change(
                         call=call, changes={"type": "call.ringing", "status": "ringing"}
                     )
+            connection.close()  # this executor thread's own connection
 
         await asyncio.get_running_loop().run_in_executor(None, publish)
         received = []

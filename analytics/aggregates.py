@@ -1,0 +1,64 @@
+"""Aggregation helpers: glossary filters as conditions, percentiles, and the glossary's rounding."""
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Aggregate, FloatField
+
+
+def condition(queryset):
+    """The WHERE clause of a QuerySet method (`CallSession.objects.answered()`, ...) as a boolean
+    expression for `Count(filter=...)`, so that the glossary is written once, in the QuerySet
+    methods of voiceagent/models.py, and every metric is still counted in one pass over the rows.
+
+    Only filters on the model's own columns qualify: a join would refer to a table the
+    aggregating query does not have.
+    """
+    query = queryset.query
+    if len(query.alias_map) > 1 or query.annotations:
+        raise ValueError("condition() needs a filter on the model's own columns (no join).")
+    return query.where
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's continuous percentile: `percentile_cont(f) WITHIN GROUP (ORDER BY expr)`."""
+
+    function = "percentile_cont"
+    name = "PercentileCont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+    allow_distinct = False
+
+    def __init__(self, expression, *, fraction, **extra):
+        if not 0 <= fraction <= 1:
+            raise ValueError("fraction must be between 0 and 1.")
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+
+def percentile_cont(values, fraction):
+    """The same percentile in Python, for databases without percentile_cont (SQLite): linear
+    interpolation between the two nearest ranks, exactly as PostgreSQL computes it. None without
+    values (as PostgreSQL returns NULL)."""
+    ordered = sorted(value for value in values if value is not None)
+    if not ordered:
+        return None
+    position = fraction * (len(ordered) - 1)
+    lower, upper = math.floor(position), math.ceil(position)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+def rounded(value, places=2):
+    """Half-up rounding to `places` decimals (12.345 → 12.35, where float round() gives 12.34);
+    None and empty aggregates become 0.0 (the glossary never answers null for a number)."""
+    if value is None:
+        return 0.0
+    step = Decimal(1).scaleb(-places)
+    return float(Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP))
+
+
+def rate(numerator, denominator):
+    """numerator / denominator × 100, rounded to 2 decimals; 0.0 when the denominator is 0."""
+    if not denominator:
+        return 0.0
+    exact = Decimal(numerator or 0) * 100 / Decimal(denominator)
+    return float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

@@ -1,0 +1,323 @@
+"""Response examples of the analytics and dashboard API for the OpenAPI document (/docs, /redoc)."""
+
+from drf_spectacular.utils import OpenApiExample
+
+COMPONENTS = {
+    "database": "healthy",
+    "redis": "healthy",
+    "worker": "healthy",
+    "scheduler": "healthy",
+    "exotel": "healthy",
+    "deepgram": "not_configured",
+    "openai": "healthy",
+    "elevenlabs": "unknown",
+}
+SYSTEM = {
+    "total_campaigns": 4,
+    "active_campaigns": 2,
+    "total_leads": 1200,
+    "calls_today": 86,
+    "calls_in_progress": 3,
+    "calls_queued": 12,
+    "answer_rate": 41.86,
+    "qualification_rate": 27.78,
+    "rates_days": 30,
+    "components": COMPONENTS,
+}
+DAY = {
+    "date": "2025-03-14",
+    "calls_made": 86,
+    "calls_answered": 36,
+    "calls_qualified": 10,
+    "answer_rate": 41.86,
+    "qualification_rate": 27.78,
+    "avg_call_duration": 142.5,
+    "total_call_time": 5130,
+}
+QUIET_DAY = {
+    "date": "2025-03-15",
+    "calls_made": 0,
+    "calls_answered": 0,
+    "calls_qualified": 0,
+    "answer_rate": 0.0,
+    "qualification_rate": 0.0,
+    "avg_call_duration": 0.0,
+    "total_call_time": 0,
+}
+METRICS = {
+    "campaign_id": 1,
+    "campaign_name": "Powai launch",
+    "campaign_status": "running",
+    "total_leads": 300,
+    "valid_leads": 291,
+    "dnc_filtered_leads": 7,
+    "calls_made": 300,
+    "calls_answered": 100,
+    "calls_qualified": 33,
+    "calls_not_interested": 40,
+    "calls_callback": 20,
+    "calls_no_answer": 180,
+    "calls_failed": 8,
+    "calls_voicemail": 12,
+    "calls_in_progress": 2,
+    "calls_queued": 5,
+    "answer_rate": 33.33,
+    "qualification_rate": 33.0,
+    "conversion_rate": 11.34,
+    "avg_call_duration": 151.25,
+    "total_call_time": 15125,
+    "from": None,
+    "to": None,
+}
+ACTIVITY = {
+    "lead_id": 42,
+    "name": "Priya Sharma",
+    "phone": "+919812345678",
+    "city": "Mumbai",
+    "campaign_id": 1,
+    "campaign_name": "Powai launch",
+    "status": "callback",
+    "is_dnc": False,
+    "call_attempts": 2,
+    "last_call_at": "2025-03-14T18:02:11+05:30",
+    "last_outcome": "callback_requested",
+    "next_action": {"reason": "callback", "scheduled_for": "2025-03-15T18:02:11+05:30"},
+}
+SLOT = {
+    "weekday": 6,
+    "weekday_name": "Saturday",
+    "hour": 11,
+    "calls_made": 40,
+    "calls_answered": 22,
+    "calls_qualified": 8,
+    "answer_rate": 55.0,
+    "qualification_rate": 36.36,
+}
+
+
+def _example(name, value, summary):
+    return OpenApiExample(name, value=value, summary=summary, response_only=True)
+
+
+EXAMPLES = {
+    "campaign_metrics": _example("Campaign metrics", METRICS, "All time"),
+    "daily_stats": _example(
+        "Daily stats",
+        {
+            "from": "2025-03-14",
+            "to": "2025-03-15",
+            "campaign_id": None,
+            "days": 2,
+            "timezone": "Asia/Kolkata",
+            "stats": [DAY, QUIET_DAY],
+        },
+        "Two days, every visible campaign",
+    ),
+    "conversation": _example(
+        "Conversation",
+        {
+            "call_sid": "CA7f3a1c9e",
+            "campaign_id": 1,
+            "campaign_name": "Powai launch",
+            "lead": {"id": 42, "name": "Priya Sharma", "phone": "+919812345678", "city": "Mumbai"},
+            "attempt_number": 1,
+            "status": "completed",
+            "outcome": "qualified",
+            "ended_by": "lead",
+            "initiated_at": "2025-03-14T11:02:00+05:30",
+            "answered_at": "2025-03-14T11:02:09+05:30",
+            "ended_at": "2025-03-14T11:05:09+05:30",
+            "duration_seconds": 180,
+            "current_stage": "closing",
+            "recording_url": "https://recordings.example.com/CA7f3a1c9e.mp3",
+            "error": "",
+            "exchanges": 2,
+            "stages_reached": ["greeting", "discovery"],
+            "objections": [
+                {
+                    "category": "price",
+                    "text": "That is above my budget.",
+                    "occurred_at": "2025-03-14T11:03:40+05:30",
+                    "turn_sequence": 2,
+                }
+            ],
+            "qualification": {"purpose": "buy", "timeline": "3 months", "budget": "80 lakh"},
+            "latency": {
+                "stt_ms": {"avg": 210.0, "p95": 228.0, "samples": 2},
+                "llm_ms": {"avg": 640.0, "p95": 640.0, "samples": 1},
+                "tts_ms": {"avg": 180.0, "p95": 180.0, "samples": 1},
+            },
+            "transcript": [
+                {
+                    "sequence": 1,
+                    "speaker": "agent",
+                    "text": "Namaste, am I speaking with Priya?",
+                    "stage": "greeting",
+                    "started_at": "2025-03-14T11:02:10+05:30",
+                    "stt_ms": 190,
+                    "llm_ms": 640,
+                    "tts_ms": 180,
+                },
+                {
+                    "sequence": 2,
+                    "speaker": "lead",
+                    "text": "Yes, but that is above my budget.",
+                    "stage": "discovery",
+                    "started_at": "2025-03-14T11:03:40+05:30",
+                    "stt_ms": 230,
+                    "llm_ms": None,
+                    "tts_ms": None,
+                },
+            ],
+        },
+        "A qualified call",
+    ),
+    "system": _example("System", SYSTEM, "Your campaigns"),
+    "lead_activity": _example("Lead activity", [ACTIVITY], "One lead"),
+    "funnel": _example(
+        "Funnel",
+        {
+            "from": None,
+            "to": None,
+            "campaign_id": 1,
+            "steps": [
+                {
+                    "step": "leads",
+                    "label": "Valid leads",
+                    "count": 200,
+                    "step_rate": 100.0,
+                    "overall_rate": 100.0,
+                },
+                {
+                    "step": "dialed",
+                    "label": "Dialed",
+                    "count": 150,
+                    "step_rate": 75.0,
+                    "overall_rate": 75.0,
+                },
+                {
+                    "step": "answered",
+                    "label": "Answered",
+                    "count": 60,
+                    "step_rate": 40.0,
+                    "overall_rate": 30.0,
+                },
+                {
+                    "step": "qualified",
+                    "label": "Qualified",
+                    "count": 18,
+                    "step_rate": 30.0,
+                    "overall_rate": 9.0,
+                },
+            ],
+        },  # fmt: skip
+        "Abridged: every stage has a step between answered and qualified",
+    ),
+    "best_hours": _example(
+        "Best hours",
+        {
+            "from": "2025-01-01",
+            "to": "2025-03-31",
+            "campaign_id": 1,
+            "timezone": "Asia/Kolkata",
+            "min_calls": 5,
+            "best": [SLOT],
+            "slots": [SLOT],
+        },
+        "Abridged: slots holds all 168 weekday × hour cells",
+    ),
+    "objections": _example(
+        "Objections",
+        {
+            "from": None,
+            "to": None,
+            "campaign_id": 1,
+            "total_objections": 3,
+            "calls_with_objections": 2,
+            "calls_with_objections_qualified": 1,
+            "qualified_share": 50.0,
+            "categories": [
+                {
+                    "category": "price",
+                    "label": "Price",
+                    "objections": 2,
+                    "calls": 2,
+                    "calls_qualified": 1,
+                    "qualified_share": 50.0,
+                },
+                {
+                    "category": "timing",
+                    "label": "Timing",
+                    "objections": 1,
+                    "calls": 1,
+                    "calls_qualified": 0,
+                    "qualified_share": 0.0,
+                },
+            ],
+        },  # fmt: skip
+        "Abridged: every category is listed, zeros included",
+    ),
+    "overview": _example(
+        "Overview",
+        {
+            "system": SYSTEM,
+            "recent_campaigns": [
+                {
+                    "id": 1,
+                    "name": "Powai launch",
+                    "status": "running",
+                    "calls_made": 300,
+                    "calls_answered": 100,
+                    "calls_qualified": 33,
+                    "answer_rate": 33.33,
+                    "qualification_rate": 33.0,
+                },
+            ],
+            "daily_stats": [DAY, QUIET_DAY],
+            "timezone": "Asia/Kolkata",
+            "generated_at": "2025-03-15T10:00:00+05:30",
+        },  # fmt: skip
+        "Your campaigns",
+    ),
+    "realtime": _example(
+        "Realtime",
+        {
+            "calls_in_progress": 1,
+            "calls_queued": 4,
+            "active_calls": [
+                {
+                    "call_sid": "CA9b2e77d0",
+                    "campaign_id": 1,
+                    "campaign_name": "Powai launch",
+                    "lead_id": 42,
+                    "lead_name": "Priya Sharma",
+                    "stage": "discovery",
+                    "status": "in_progress",
+                    "outcome": None,
+                    "duration_seconds": 74,
+                    "started_at": "2025-03-15T09:58:46+05:30",
+                }
+            ],
+            "timestamp": "2025-03-15T10:00:00+05:30",
+        },
+        "One call in progress",
+    ),
+    "campaign_summary": _example(
+        "Campaign summary",
+        {"metrics": METRICS, "daily_stats": [DAY, QUIET_DAY], "recent_activity": [ACTIVITY]},
+        "Metrics, two days, one lead",
+    ),
+    "error_400": _example(
+        "Invalid parameter",
+        {
+            "detail": "Invalid query parameter days: Ensure this value is less than or equal "
+            "to 365.",
+            "errors": {"days": ["Ensure this value is less than or equal to 365."]},
+        },
+        "days out of range",
+    ),
+    "error_403": _example(
+        "Not logged in", {"detail": "Authentication credentials were not provided."}, "No token"
+    ),
+    "error_404": _example("Not visible", {"detail": "No campaign with that id."}, "Not yours"),
+}

@@ -1,0 +1,592 @@
+"""Metric reads for the API, pages and exports: every number of DESIGN.md's glossary, in one place.
+
+Selectors take campaigns already limited to what the user may see (one `Campaign`, or a queryset
+from `visible_campaigns(user)`), aggregate in the database with a fixed number of queries whatever
+the amount of data, and return plain dicts. Calls are placed in time by `initiated_at`, days are
+calendar days in settings.TIME_ZONE, and `period` (an `analytics.periods.Period`) limits calls to
+those days; None means all time.
+"""
+
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Avg, Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.utils import timezone
+
+from analytics.aggregates import PercentileCont, condition, percentile_cont, rate, rounded
+from analytics.periods import Period, local_today, local_zone, start_of_day
+from monitoring.components import component_statuses
+from voiceagent.models import (
+    IN_PROGRESS_STATUSES,
+    CallOutcome,
+    CallSession,
+    CallStatus,
+    Campaign,
+    ConversationTurn,
+    Lead,
+    ObjectionCategory,
+    ScheduledCall,
+    Stage,
+)
+
+SYSTEM_RATE_DAYS = 30
+LATENCY_PERCENTILE = 0.95
+LATENCY_FIELDS = ("stt_ms", "llm_ms", "tts_ms")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+# --- scoping -------------------------------------------------------------------------------------
+
+
+def _of_campaigns(queryset, campaigns):
+    """Rows of one campaign or of a queryset of campaigns (filtered by campaign_id, so that the
+    (campaign, ...) indexes serve it). An unfiltered queryset (staff) needs no filter at all."""
+    if isinstance(campaigns, Campaign):
+        return queryset.filter(campaign=campaigns)
+    if campaigns.query.where or campaigns.query.is_sliced:
+        return queryset.filter(campaign__in=campaigns)
+    return queryset
+
+
+def _finished_calls(campaigns, period=None):
+    calls = _of_campaigns(CallSession.objects.finished(), campaigns)
+    if period is not None:
+        calls = calls.filter(**period.filter_kwargs())
+    return calls
+
+
+def _answered():
+    return condition(CallSession.objects.answered())
+
+
+def _outcome(outcome):
+    return Q(outcome=outcome)
+
+
+# Aggregates over finished calls, by glossary name; run them on `.finished()` rows only, which is
+# why the outcome counts need no status condition of their own.
+CALL_TOTALS = {
+    "calls_made": lambda: Count("pk"),
+    "calls_answered": lambda: Count("pk", filter=_answered()),
+    "calls_qualified": lambda: Count("pk", filter=_outcome(CallOutcome.QUALIFIED)),
+    "calls_not_interested": lambda: Count("pk", filter=_outcome(CallOutcome.NOT_INTERESTED)),
+    "calls_callback": lambda: Count("pk", filter=_outcome(CallOutcome.CALLBACK_REQUESTED)),
+    "calls_no_answer": lambda: Count("pk", filter=_outcome(CallOutcome.NO_ANSWER)),
+    "calls_failed": lambda: Count("pk", filter=_outcome(CallOutcome.FAILED)),
+    "calls_voicemail": lambda: Count("pk", filter=_outcome(CallOutcome.VOICEMAIL)),
+    "leads_qualified": lambda: Count("lead", distinct=True, filter=_outcome(CallOutcome.QUALIFIED)),
+    "avg_call_duration": lambda: Avg("duration_seconds", filter=_answered()),
+    "total_call_time": lambda: Sum("duration_seconds", default=0),
+}
+
+
+def _call_totals(*names):
+    return {name: CALL_TOTALS[name]() for name in names}
+
+
+def _with_rates(row):
+    """Adds answer_rate and qualification_rate, rounds avg_call_duration (glossary rules)."""
+    row["answer_rate"] = rate(row["calls_answered"], row["calls_made"])
+    row["qualification_rate"] = rate(row["calls_qualified"], row["calls_answered"])
+    if "avg_call_duration" in row:
+        row["avg_call_duration"] = rounded(row["avg_call_duration"])
+    return row
+
+
+def _period_fields(period):
+    return {"from": period.first if period else None, "to": period.last if period else None}
+
+
+# --- counts shared by several endpoints ----------------------------------------------------------
+
+
+def lead_counts(*, campaigns):
+    """total_leads, valid_leads and dnc_filtered_leads, in one pass over the leads."""
+    return _of_campaigns(Lead.objects.all(), campaigns).aggregate(
+        total_leads=Count("pk"),
+        valid_leads=Count("pk", filter=condition(Lead.objects.valid())),
+        dnc_filtered_leads=Count("pk", filter=condition(Lead.objects.dnc_filtered())),
+    )
+
+
+def live_counts(*, campaigns, now=None):
+    """calls_in_progress, and calls_queued = queued calls + pending ScheduledCalls due by now."""
+    now = now or timezone.now()
+    # Only live rows are read: the (campaign, status) and (status) indexes find them directly.
+    live = CallSession.objects.filter(status__in=(CallStatus.QUEUED, *IN_PROGRESS_STATUSES))
+    calls = _of_campaigns(live, campaigns).aggregate(
+        calls_in_progress=Count("pk", filter=condition(CallSession.objects.in_progress())),
+        queued_calls=Count("pk", filter=Q(status=CallStatus.QUEUED)),
+    )
+    due = _of_campaigns(ScheduledCall.objects.due(now), campaigns).count()
+    return {
+        "calls_in_progress": calls["calls_in_progress"],
+        "calls_queued": calls["queued_calls"] + due,
+    }
+
+
+# --- campaign metrics and daily series -----------------------------------------------------------
+
+
+def campaign_metrics(*, campaign, period=None, now=None):
+    """The campaign's glossary fields. Call counts cover `period`; leads and live counts are now."""
+    calls = _finished_calls(campaign, period).aggregate(**_call_totals(*CALL_TOTALS))
+    leads = lead_counts(campaigns=campaign)
+    conversion_rate = rate(calls.pop("leads_qualified"), leads["valid_leads"])
+    return {
+        "campaign_id": campaign.pk,
+        "campaign_name": campaign.name,
+        "campaign_status": campaign.status,
+        **leads,
+        **_with_rates(calls),
+        **live_counts(campaigns=campaign, now=now),
+        "conversion_rate": conversion_rate,
+        **_period_fields(period),
+    }
+
+
+def daily_stats(*, campaigns, period):
+    """One row per calendar day of `period`, oldest first, days without calls as zeros."""
+    rows = (
+        _finished_calls(campaigns, period)
+        .annotate(date=TruncDate("initiated_at", tzinfo=local_zone()))
+        .values("date")
+        .order_by()
+        .annotate(
+            **_call_totals(
+                "calls_made",
+                "calls_answered",
+                "calls_qualified",
+                "avg_call_duration",
+                "total_call_time",
+            )
+        )
+    )
+    by_date = {row.pop("date"): row for row in rows}
+    empty = {
+        "calls_made": 0,
+        "calls_answered": 0,
+        "calls_qualified": 0,
+        "avg_call_duration": None,
+        "total_call_time": 0,
+    }
+    return [_with_rates({"date": day, **by_date.get(day, empty)}) for day in period.dates()]
+
+
+def daily_report(*, campaigns, period, campaign_id=None):
+    """The /analytics/daily-stats document: the series with what it covers."""
+    return {
+        "campaign_id": campaign_id,
+        "days": period.days,
+        "timezone": str(local_zone()),
+        **_period_fields(period),
+        "stats": daily_stats(campaigns=campaigns, period=period),
+    }
+
+
+# --- system-wide ---------------------------------------------------------------------------------
+
+
+def system_metrics(*, campaigns, now=None):
+    """Totals over the visible campaigns; rates over the last 30 days (today included);
+    calls_today = calls made today; components from the cached checks (never a network call)."""
+    now = now or timezone.now()
+    last_30_days = Period.last_days(SYSTEM_RATE_DAYS, now=now)
+    campaign_totals = campaigns.aggregate(
+        total_campaigns=Count("pk"),
+        active_campaigns=Count("pk", filter=condition(Campaign.objects.active())),
+    )
+    total_leads = _of_campaigns(Lead.objects.all(), campaigns).count()
+    calls = _finished_calls(campaigns, last_30_days).aggregate(
+        **_call_totals("calls_made", "calls_answered", "calls_qualified"),
+        calls_today=Count("pk", filter=Q(initiated_at__gte=start_of_day(local_today(now)))),
+    )
+    return {
+        **campaign_totals,
+        "total_leads": total_leads,
+        "calls_today": calls["calls_today"],
+        **live_counts(campaigns=campaigns, now=now),
+        "answer_rate": rate(calls["calls_answered"], calls["calls_made"]),
+        "qualification_rate": rate(calls["calls_qualified"], calls["calls_answered"]),
+        "rates_days": SYSTEM_RATE_DAYS,
+        "components": component_statuses(),
+    }
+
+
+def recent_campaigns(*, campaigns, limit=10):
+    """The newest campaigns with their all-time call counts and rates (two queries)."""
+    recent = list(campaigns.order_by("-created_at", "-id").values("id", "name", "status")[:limit])
+    totals = {
+        row.pop("campaign_id"): row
+        for row in CallSession.objects.finished()
+        .filter(campaign_id__in=[campaign["id"] for campaign in recent])
+        .values("campaign_id")
+        .order_by()
+        .annotate(**_call_totals("calls_made", "calls_answered", "calls_qualified"))
+    }
+    zeros = {"calls_made": 0, "calls_answered": 0, "calls_qualified": 0}
+    return [_with_rates({**campaign, **totals.get(campaign["id"], zeros)}) for campaign in recent]
+
+
+# --- leads ---------------------------------------------------------------------------------------
+
+
+def lead_activity(*, campaigns, status=None, limit=50):
+    """Leads most recently called first (never-called last), with their next action: the earliest
+    pending ScheduledCall (reason and time) or None."""
+    next_call = (
+        ScheduledCall.objects.pending().filter(lead=OuterRef("pk")).order_by("scheduled_for", "pk")
+    )
+    leads = _of_campaigns(Lead.objects.all(), campaigns)
+    if status:
+        leads = leads.filter(status=status)
+    rows = (
+        leads.annotate(
+            next_reason=Subquery(next_call.values("reason")[:1]),
+            next_scheduled_for=Subquery(next_call.values("scheduled_for")[:1]),
+        )
+        .order_by(F("last_call_at").desc(nulls_last=True), "-id")
+        .values(
+            "id",
+            "name",
+            "phone",
+            "city",
+            "campaign_id",
+            "status",
+            "is_dnc",
+            "call_attempts",
+            "last_call_at",
+            "last_outcome",
+            "next_reason",
+            "next_scheduled_for",
+            campaign_name=F("campaign__name"),
+        )[:limit]
+    )
+    activity = []
+    for row in rows:
+        reason, scheduled_for = row.pop("next_reason"), row.pop("next_scheduled_for")
+        row["lead_id"] = row.pop("id")
+        row["next_action"] = (
+            {"reason": reason, "scheduled_for": scheduled_for} if reason is not None else None
+        )
+        activity.append(row)
+    return activity
+
+
+# --- one conversation ----------------------------------------------------------------------------
+
+
+def conversation(*, call):
+    """Everything about one call (fetched with its campaign and lead): fields, exchanges,
+    stages reached in order of first reach, objections, qualification data, AI latency and the
+    transcript. Three or four queries whatever its length."""
+    turns = list(
+        call.turns.order_by("sequence").values(
+            "id", "sequence", "speaker", "text", "stage", "started_at", *LATENCY_FIELDS
+        )
+    )
+    sequence_of_turn = {turn.pop("id"): turn["sequence"] for turn in turns}
+    objections = [
+        {
+            "category": objection["category"],
+            "text": objection["text"],
+            "occurred_at": objection["occurred_at"],
+            "turn_sequence": sequence_of_turn.get(objection["turn_id"]),
+        }
+        for objection in call.objections.order_by("occurred_at", "pk").values(
+            "category", "text", "occurred_at", "turn_id"
+        )
+    ]
+    lead = call.lead
+    return {
+        "call_sid": call.call_sid,
+        "campaign_id": call.campaign_id,
+        "campaign_name": call.campaign.name,
+        "lead": {"id": lead.pk, "name": lead.name, "phone": lead.phone, "city": lead.city},
+        "attempt_number": call.attempt_number,
+        "status": call.status,
+        "outcome": call.outcome,
+        "ended_by": call.ended_by,
+        "initiated_at": call.initiated_at,
+        "answered_at": call.answered_at,
+        "ended_at": call.ended_at,
+        "duration_seconds": call.duration_seconds,
+        "current_stage": call.current_stage,
+        "recording_url": call.recording_url,
+        "error": call.error,
+        "exchanges": len(turns),
+        "stages_reached": stages_reached(call=call, turns=turns),
+        "objections": objections,
+        "qualification": call.qualification or {},
+        "latency": latency_summary(turns=ConversationTurn.objects.filter(call=call)),
+        "transcript": turns,
+    }
+
+
+def stages_reached(*, call, turns):
+    """Distinct stages in order of first reach, from the call's stage changes
+    (stage_first_reached) and from its turns' stages, whichever came first."""
+    first_reached = {}
+    for stage, at in (call.stage_first_reached or {}).items():
+        first_reached[stage] = _as_datetime(at)
+    for turn in turns:
+        stage, at = turn["stage"], turn["started_at"]
+        if stage and (stage not in first_reached or at < first_reached[stage]):
+            first_reached[stage] = at
+    return sorted(first_reached, key=lambda stage: (first_reached[stage], stage))
+
+
+def _as_datetime(value):
+    if isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(value)
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, local_zone())
+
+
+def latency_summary(*, turns):
+    """Average and 95th percentile of each AI latency over `turns` (a ConversationTurn queryset),
+    with the number of turns that reported it; 0.0 without any. PostgreSQL computes the
+    percentile itself (percentile_cont); elsewhere the same interpolation runs in Python."""
+    if connection.vendor == "postgresql":
+        return _latency_in_database(turns)
+    return _latency_in_python(turns)
+
+
+def _latency_in_database(turns):
+    aggregates = {}
+    for field in LATENCY_FIELDS:
+        aggregates[f"{field}_avg"] = Avg(field)
+        aggregates[f"{field}_p95"] = PercentileCont(field, fraction=LATENCY_PERCENTILE)
+        aggregates[f"{field}_samples"] = Count(field)
+    totals = turns.aggregate(**aggregates)
+    return {
+        field: {
+            "avg": rounded(totals[f"{field}_avg"]),
+            "p95": rounded(totals[f"{field}_p95"]),
+            "samples": totals[f"{field}_samples"],
+        }
+        for field in LATENCY_FIELDS
+    }
+
+
+def _latency_in_python(turns):
+    rows = turns.order_by().values_list(*LATENCY_FIELDS)
+    columns = list(zip(*rows, strict=True)) or [()] * len(LATENCY_FIELDS)
+    summary = {}
+    for field, column in zip(LATENCY_FIELDS, columns, strict=True):
+        values = [value for value in column if value is not None]
+        summary[field] = {
+            "avg": rounded(sum(values) / len(values) if values else None),
+            "p95": rounded(percentile_cont(values, LATENCY_PERCENTILE)),
+            "samples": len(values),
+        }
+    return summary
+
+
+# --- beyond the spec: funnel, best hours, objections ---------------------------------------------
+
+
+def campaign_funnel(*, campaign, period=None):
+    """Leads → dialed → answered → each stage → qualified, counted in distinct leads.
+
+    leads: valid leads; dialed: with a finished call; answered: with an answered call; a stage:
+    with an answered call that reached it or a later stage (stages run greeting → closing, and
+    objection handling may be skipped, so a funnel step never counts fewer leads than the next
+    stage); qualified: with a qualified call. step_rate is the share of the previous step,
+    overall_rate the share of the first.
+    """
+    stages = list(Stage.values)
+    answered = condition(CallSession.objects.answered())
+    counts = {
+        "dialed": Count("lead", distinct=True),
+        "answered": Count("lead", distinct=True, filter=answered),
+    }
+    for index, stage in enumerate(stages):
+        counts[stage] = Count(
+            "lead",
+            distinct=True,
+            filter=condition(
+                CallSession.objects.answered().filter(
+                    stage_first_reached__has_any_keys=stages[index:]
+                )
+            ),
+        )
+    counts["qualified"] = Count("lead", distinct=True, filter=Q(outcome=CallOutcome.QUALIFIED))
+    reached = _finished_calls(campaign, period).aggregate(**counts)
+    valid_leads = lead_counts(campaigns=campaign)["valid_leads"]
+    labels = {"leads": "Valid leads", "dialed": "Dialed", "answered": "Answered"}
+    labels.update({stage: f"Reached {label.lower()}" for stage, label in Stage.choices})
+    labels["qualified"] = "Qualified"
+    steps, previous = [], valid_leads
+    for name, count in [("leads", valid_leads), *reached.items()]:
+        steps.append(
+            {
+                "step": name,
+                "label": labels[name],
+                "count": count,
+                "step_rate": rate(count, previous),
+                "overall_rate": rate(count, valid_leads),
+            }
+        )
+        previous = count
+    return {"campaign_id": campaign.pk, **_period_fields(period), "steps": steps}
+
+
+def best_hours(*, campaign, period=None, min_calls=5, top=3):
+    """Answer and qualification rate for each weekday × hour (settings.TIME_ZONE), all 168
+    slots, Monday 00h first; `best` = the `top` slots with at least `min_calls` calls made, by
+    answer rate, then qualification rate, then calls made."""
+    zone = local_zone()
+    rows = (
+        _finished_calls(campaign, period)
+        .annotate(
+            weekday=ExtractIsoWeekDay("initiated_at", tzinfo=zone),
+            hour=ExtractHour("initiated_at", tzinfo=zone),
+        )
+        .values("weekday", "hour")
+        .order_by()
+        .annotate(**_call_totals("calls_made", "calls_answered", "calls_qualified"))
+    )
+    by_slot = {(row.pop("weekday"), row.pop("hour")): row for row in rows}
+    zeros = {"calls_made": 0, "calls_answered": 0, "calls_qualified": 0}
+    slots = [
+        _with_rates(
+            {
+                "weekday": weekday,
+                "weekday_name": WEEKDAY_NAMES[weekday - 1],
+                "hour": hour,
+                **by_slot.get((weekday, hour), zeros),
+            }
+        )
+        for weekday in range(1, 8)
+        for hour in range(24)
+    ]
+    candidates = [slot for slot in slots if slot["calls_made"] >= min_calls]
+    candidates.sort(
+        key=lambda slot: (-slot["answer_rate"], -slot["qualification_rate"], -slot["calls_made"])
+    )
+    return {
+        "campaign_id": campaign.pk,
+        "timezone": str(zone),
+        **_period_fields(period),
+        "min_calls": min_calls,
+        "best": candidates[:top],
+        "slots": slots,
+    }
+
+
+def objection_breakdown(*, campaign, period=None):
+    """Objections of the campaign's finished calls by category (every category, zeros
+    included), with how many calls raised each and the share of those calls that still
+    qualified. One pass over the calls joined to their objections."""
+    qualified = Q(outcome=CallOutcome.QUALIFIED)
+    totals = {
+        "calls": Count("pk", distinct=True),
+        "calls_qualified": Count("pk", distinct=True, filter=qualified),
+    }
+    for category in ObjectionCategory.values:
+        raised = Q(objections__category=category)
+        totals[f"{category}:objections"] = Count("objections", filter=raised)
+        totals[f"{category}:calls"] = Count("pk", distinct=True, filter=raised)
+        totals[f"{category}:calls_qualified"] = Count(
+            "pk", distinct=True, filter=raised & qualified
+        )
+    counted = _finished_calls(campaign, period).filter(objections__isnull=False).aggregate(**totals)
+    categories = []
+    for category, label in ObjectionCategory.choices:
+        calls, calls_qualified = (
+            counted[f"{category}:calls"],
+            counted[f"{category}:calls_qualified"],
+        )
+        categories.append(
+            {
+                "category": category,
+                "label": label,
+                "objections": counted[f"{category}:objections"],
+                "calls": calls,
+                "calls_qualified": calls_qualified,
+                "qualified_share": rate(calls_qualified, calls),
+            }
+        )
+    return {
+        "campaign_id": campaign.pk,
+        **_period_fields(period),
+        "total_objections": sum(row["objections"] for row in categories),
+        "calls_with_objections": counted["calls"],
+        "calls_with_objections_qualified": counted["calls_qualified"],
+        "qualified_share": rate(counted["calls_qualified"], counted["calls"]),
+        "categories": categories,
+    }
+
+
+# --- live ----------------------------------------------------------------------------------------
+
+
+def active_calls(*, campaigns, now=None, limit=500):
+    """Calls in progress, oldest first, shaped like the live updates' call objects
+    (analytics.live.call_payload): started_at is when the lead answered, else when the call was
+    initiated or queued; duration_seconds counts from it to now."""
+    now = now or timezone.now()
+    rows = (
+        _of_campaigns(CallSession.objects.in_progress(), campaigns)
+        .annotate(started_at=Coalesce("answered_at", "initiated_at", "queued_at"))
+        .order_by("initiated_at", "pk")
+        .values(
+            "call_sid",
+            "campaign_id",
+            "lead_id",
+            "status",
+            "outcome",
+            "started_at",
+            stage=F("current_stage"),
+            campaign_name=F("campaign__name"),
+            lead_name=F("lead__name"),
+        )[:limit]
+    )
+    return [
+        {
+            **row,
+            "stage": row["stage"] or None,
+            "outcome": row["outcome"] or None,
+            "duration_seconds": _seconds_since(row["started_at"], now),
+        }
+        for row in rows
+    ]
+
+
+def _seconds_since(started_at, now):
+    if started_at is None:
+        return 0
+    return max(0, int((now - started_at).total_seconds()))
+
+
+def realtime(*, campaigns, now=None, limit=500):
+    now = now or timezone.now()
+    return {
+        **live_counts(campaigns=campaigns, now=now),
+        "active_calls": active_calls(campaigns=campaigns, now=now, limit=limit),
+        "timestamp": now,
+    }
+
+
+# --- dashboard documents -------------------------------------------------------------------------
+
+
+def dashboard_overview(*, campaigns, period, now=None):
+    now = now or timezone.now()
+    return {
+        "system": system_metrics(campaigns=campaigns, now=now),
+        "recent_campaigns": recent_campaigns(campaigns=campaigns),
+        "daily_stats": daily_stats(campaigns=campaigns, period=period),
+        "timezone": str(local_zone()),
+        "generated_at": now,
+    }
+
+
+def campaign_summary(*, campaign, period, limit=10, now=None):
+    return {
+        "metrics": campaign_metrics(campaign=campaign, now=now),
+        "daily_stats": daily_stats(campaigns=campaign, period=period),
+        "recent_activity": lead_activity(campaigns=campaign, limit=limit),
+    }

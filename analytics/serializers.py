@@ -1,0 +1,456 @@
+"""Query-parameter and response serializers of the analytics and dashboard API (the schema's truth)."""
+
+from datetime import timedelta
+
+from rest_framework import serializers
+
+from analytics.periods import MAX_PERIOD_DAYS, Period, local_today
+from voiceagent.models import (
+    CallOutcome,
+    CallStatus,
+    CampaignStatus,
+    LeadStatus,
+    ObjectionCategory,
+    ScheduledCallReason,
+    Speaker,
+)
+
+MAX_ID = 2**63 - 1
+
+
+class KeywordFieldsMixin:
+    """`from` is a Python keyword: declare the field as `from_`, publish it as `from`."""
+
+    def get_fields(self):
+        return {
+            name[:-1] if name.endswith("_") else name: field
+            for name, field in super().get_fields().items()
+        }
+
+
+# --- query parameters ----------------------------------------------------------------------------
+
+
+class PeriodQuerySerializer(KeywordFieldsMixin, serializers.Serializer):
+    """`days` or `from`/`to` (calendar days in settings.TIME_ZONE, both included) → `period`."""
+
+    default_days = None  # None: all time
+
+    days = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_PERIOD_DAYS,
+        help_text="The last N calendar days, today included (1–365).",
+    )
+    from_ = serializers.DateField(
+        required=False,
+        help_text="First day (ISO date, configured time zone), instead of `days`.",
+    )
+    to = serializers.DateField(
+        required=False,
+        help_text="Last day, included (ISO date); defaults to today. Needs `from`.",
+    )
+
+    def validate(self, attrs):
+        days, first, last = attrs.get("days"), attrs.get("from"), attrs.get("to")
+        if days is not None and (first or last):
+            raise serializers.ValidationError({"days": "Give either days or from/to, not both."})
+        if last and not first:
+            raise serializers.ValidationError({"from": "from is required when to is given."})
+        if first:
+            last = last or local_today()
+            if first > last:
+                raise serializers.ValidationError({"from": f"from ({first}) is after to ({last})."})
+            if last - first >= timedelta(days=MAX_PERIOD_DAYS):
+                raise serializers.ValidationError(
+                    {"to": f"from/to may span at most {MAX_PERIOD_DAYS} days."}
+                )
+            attrs["period"] = Period(first=first, last=last)
+        elif days or self.default_days:
+            attrs["period"] = Period.last_days(days or self.default_days)
+        else:
+            attrs["period"] = None
+        return attrs
+
+
+class CampaignFilterQuerySerializer(serializers.Serializer):
+    campaign_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Only this campaign (one you may see); every visible campaign when absent.",
+    )
+
+
+class DailyStatsQuerySerializer(CampaignFilterQuerySerializer, PeriodQuerySerializer):
+    default_days = 7
+
+    days = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_PERIOD_DAYS,
+        help_text="The last N calendar days, today included (1–365, default 7).",
+    )
+
+
+class BestHoursQuerySerializer(PeriodQuerySerializer):
+    min_calls = serializers.IntegerField(
+        required=False,
+        default=5,
+        min_value=1,
+        max_value=1_000_000,
+        help_text="Calls made a slot needs to be ranked among the best (default 5).",
+    )
+
+
+class LeadActivityQuerySerializer(CampaignFilterQuerySerializer):
+    status = serializers.ChoiceField(
+        choices=LeadStatus.choices, required=False, help_text="Only leads in this status."
+    )
+    limit = serializers.IntegerField(
+        required=False, default=50, min_value=1, max_value=500, help_text="1–500, default 50."
+    )
+
+
+class RealtimeQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        required=False,
+        default=500,
+        min_value=1,
+        max_value=500,
+        help_text="At most this many active calls, oldest first (1–500, default 500).",
+    )
+
+
+class DashboardQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(
+        required=False,
+        default=7,
+        min_value=1,
+        max_value=MAX_PERIOD_DAYS,
+        help_text="Days of the daily series, today included (1–365, default 7).",
+    )
+
+    def validate(self, attrs):
+        attrs["period"] = Period.last_days(attrs["days"])
+        return attrs
+
+
+class CampaignSummaryQuerySerializer(DashboardQuerySerializer):
+    limit = serializers.IntegerField(
+        required=False,
+        default=10,
+        min_value=1,
+        max_value=500,
+        help_text="Leads in recent_activity (1–500, default 10).",
+    )
+
+
+# --- shared output pieces ------------------------------------------------------------------------
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What is wrong, naming the parameter.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages by parameter name (invalid input only).",
+    )
+
+
+def period_start_field():
+    return serializers.DateField(allow_null=True, help_text="First day covered; null: all time.")
+
+
+def period_end_field():
+    return serializers.DateField(allow_null=True, help_text="Last day covered, included.")
+
+
+class CallCountsSerializer(serializers.Serializer):
+    calls_made = serializers.IntegerField(help_text="Finished calls (canceled never count).")
+    calls_answered = serializers.IntegerField(
+        help_text="Finished calls answered by a person (voicemail excluded)."
+    )
+    calls_qualified = serializers.IntegerField()
+    answer_rate = serializers.FloatField(help_text="calls_answered / calls_made × 100.")
+    qualification_rate = serializers.FloatField(help_text="calls_qualified / calls_answered × 100.")
+
+
+class DateFieldSerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="Calendar day in the configured time zone.")
+
+
+class DailyStatSerializer(DateFieldSerializer, CallCountsSerializer):
+    avg_call_duration = serializers.FloatField(help_text="Seconds, mean of answered calls.")
+    total_call_time = serializers.IntegerField(help_text="Seconds, sum over finished calls.")
+
+
+# --- /analytics/* --------------------------------------------------------------------------------
+
+
+class CampaignMetricsSerializer(KeywordFieldsMixin, serializers.Serializer):
+    campaign_id = serializers.IntegerField()
+    campaign_name = serializers.CharField()
+    campaign_status = serializers.ChoiceField(choices=CampaignStatus.choices)
+    total_leads = serializers.IntegerField()
+    valid_leads = serializers.IntegerField(help_text="With a phone and not on the DNC list.")
+    dnc_filtered_leads = serializers.IntegerField()
+    calls_made = serializers.IntegerField(help_text="Finished calls (canceled never count).")
+    calls_answered = serializers.IntegerField(help_text="Answered by a person (not voicemail).")
+    calls_qualified = serializers.IntegerField()
+    calls_not_interested = serializers.IntegerField()
+    calls_callback = serializers.IntegerField()
+    calls_no_answer = serializers.IntegerField(help_text="Outcome no_answer (busy included).")
+    calls_failed = serializers.IntegerField()
+    calls_voicemail = serializers.IntegerField()
+    calls_in_progress = serializers.IntegerField(help_text="Now: initiated, ringing, in progress.")
+    calls_queued = serializers.IntegerField(
+        help_text="Now: queued calls plus pending scheduled calls that are due."
+    )
+    answer_rate = serializers.FloatField()
+    qualification_rate = serializers.FloatField()
+    conversion_rate = serializers.FloatField(
+        help_text="Distinct leads with a qualified call / valid leads × 100."
+    )
+    avg_call_duration = serializers.FloatField(help_text="Seconds; 0.0 without answered calls.")
+    total_call_time = serializers.IntegerField(help_text="Seconds over finished calls.")
+    from_ = period_start_field()
+    to = period_end_field()
+
+
+class DailyStatsSerializer(KeywordFieldsMixin, serializers.Serializer):
+    campaign_id = serializers.IntegerField(allow_null=True)
+    days = serializers.IntegerField()
+    from_ = period_start_field()
+    to = period_end_field()
+    timezone = serializers.CharField()
+    stats = DailyStatSerializer(many=True, help_text="One row per day, oldest first.")
+
+
+class LeadSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    city = serializers.CharField()
+
+
+class ObjectionItemSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=ObjectionCategory.choices)
+    text = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    turn_sequence = serializers.IntegerField(allow_null=True)
+
+
+class LatencySerializer(serializers.Serializer):
+    avg = serializers.FloatField(help_text="Milliseconds; 0.0 without samples.")
+    p95 = serializers.FloatField(help_text="95th percentile (continuous), milliseconds.")
+    samples = serializers.IntegerField(help_text="Turns that reported this latency.")
+
+
+class ConversationLatencySerializer(serializers.Serializer):
+    stt_ms = LatencySerializer()
+    llm_ms = LatencySerializer()
+    tts_ms = LatencySerializer()
+
+
+class TurnSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    speaker = serializers.ChoiceField(choices=Speaker.choices)
+    text = serializers.CharField()
+    stage = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    stt_ms = serializers.IntegerField(allow_null=True)
+    llm_ms = serializers.IntegerField(allow_null=True)
+    tts_ms = serializers.IntegerField(allow_null=True)
+
+
+class ConversationSerializer(serializers.Serializer):
+    call_sid = serializers.CharField()
+    campaign_id = serializers.IntegerField()
+    campaign_name = serializers.CharField()
+    lead = LeadSummarySerializer()
+    attempt_number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=CallStatus.choices)
+    outcome = serializers.ChoiceField(
+        choices=CallOutcome.choices, allow_blank=True, help_text="Empty until the call ends."
+    )
+    ended_by = serializers.CharField()
+    initiated_at = serializers.DateTimeField(allow_null=True)
+    answered_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    duration_seconds = serializers.IntegerField(allow_null=True)
+    current_stage = serializers.CharField()
+    recording_url = serializers.CharField()
+    error = serializers.CharField()
+    exchanges = serializers.IntegerField(help_text="Number of conversation turns.")
+    stages_reached = serializers.ListField(
+        child=serializers.CharField(), help_text="Distinct stages in order of first reach."
+    )
+    objections = ObjectionItemSerializer(many=True)
+    qualification = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="Collected data: purpose, timeline, interest_level, budget, ...",
+    )
+    latency = ConversationLatencySerializer()
+    transcript = TurnSerializer(many=True)
+
+
+class ComponentsSerializer(serializers.Serializer):
+    database = serializers.CharField()
+    redis = serializers.CharField()
+    worker = serializers.CharField()
+    scheduler = serializers.CharField()
+    exotel = serializers.CharField()
+    deepgram = serializers.CharField()
+    openai = serializers.CharField()
+    elevenlabs = serializers.CharField()
+
+
+class SystemMetricsSerializer(serializers.Serializer):
+    total_campaigns = serializers.IntegerField()
+    active_campaigns = serializers.IntegerField(help_text="Campaigns running now.")
+    total_leads = serializers.IntegerField()
+    calls_today = serializers.IntegerField(help_text="Calls made (finished) today.")
+    calls_in_progress = serializers.IntegerField()
+    calls_queued = serializers.IntegerField()
+    answer_rate = serializers.FloatField(help_text="Over the last `rates_days` days.")
+    qualification_rate = serializers.FloatField(help_text="Over the last `rates_days` days.")
+    rates_days = serializers.IntegerField()
+    components = ComponentsSerializer(
+        help_text="Latest cached status of each component (healthy, unhealthy, "
+        "not_configured, or unknown when not checked recently)."
+    )
+
+
+class NextActionSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ScheduledCallReason.choices)
+    scheduled_for = serializers.DateTimeField()
+
+
+class LeadActivitySerializer(serializers.Serializer):
+    lead_id = serializers.IntegerField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    city = serializers.CharField()
+    campaign_id = serializers.IntegerField()
+    campaign_name = serializers.CharField()
+    status = serializers.ChoiceField(choices=LeadStatus.choices)
+    is_dnc = serializers.BooleanField()
+    call_attempts = serializers.IntegerField()
+    last_call_at = serializers.DateTimeField(allow_null=True)
+    last_outcome = serializers.CharField()
+    next_action = NextActionSerializer(
+        allow_null=True, help_text="The earliest pending scheduled call, or null."
+    )
+
+
+class FunnelStepSerializer(serializers.Serializer):
+    step = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField(help_text="Distinct leads.")
+    step_rate = serializers.FloatField(help_text="count / previous step's count × 100.")
+    overall_rate = serializers.FloatField(help_text="count / valid leads × 100.")
+
+
+class FunnelSerializer(KeywordFieldsMixin, serializers.Serializer):
+    campaign_id = serializers.IntegerField()
+    from_ = period_start_field()
+    to = period_end_field()
+    steps = FunnelStepSerializer(many=True)
+
+
+class HourFieldsSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(help_text="ISO weekday: 1 Monday … 7 Sunday.")
+    weekday_name = serializers.CharField()
+    hour = serializers.IntegerField(help_text="Hour of day, 0–23, configured time zone.")
+
+
+class HourSlotSerializer(HourFieldsSerializer, CallCountsSerializer):
+    pass
+
+
+class BestHoursSerializer(KeywordFieldsMixin, serializers.Serializer):
+    campaign_id = serializers.IntegerField()
+    from_ = period_start_field()
+    to = period_end_field()
+    timezone = serializers.CharField()
+    min_calls = serializers.IntegerField()
+    best = HourSlotSerializer(
+        many=True,
+        help_text="Up to 3 slots with at least min_calls calls, by answer rate, then "
+        "qualification rate, then calls made.",
+    )
+    slots = HourSlotSerializer(many=True, help_text="All 168 slots, Monday 00h first.")
+
+
+class ObjectionCategoryStatSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=ObjectionCategory.choices)
+    label = serializers.CharField()
+    objections = serializers.IntegerField()
+    calls = serializers.IntegerField(help_text="Finished calls that raised it.")
+    calls_qualified = serializers.IntegerField()
+    qualified_share = serializers.FloatField(help_text="calls_qualified / calls × 100.")
+
+
+class ObjectionBreakdownSerializer(KeywordFieldsMixin, serializers.Serializer):
+    campaign_id = serializers.IntegerField()
+    from_ = period_start_field()
+    to = period_end_field()
+    total_objections = serializers.IntegerField()
+    calls_with_objections = serializers.IntegerField()
+    calls_with_objections_qualified = serializers.IntegerField()
+    qualified_share = serializers.FloatField()
+    categories = ObjectionCategoryStatSerializer(many=True)
+
+
+# --- /dashboard/* --------------------------------------------------------------------------------
+
+
+class CampaignFieldsSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=CampaignStatus.choices)
+
+
+class RecentCampaignSerializer(CampaignFieldsSerializer, CallCountsSerializer):
+    pass
+
+
+class DashboardOverviewSerializer(serializers.Serializer):
+    system = SystemMetricsSerializer()
+    recent_campaigns = RecentCampaignSerializer(many=True)
+    daily_stats = DailyStatSerializer(many=True)
+    timezone = serializers.CharField()
+    generated_at = serializers.DateTimeField()
+
+
+class ActiveCallSerializer(serializers.Serializer):
+    """The shape of a live update's `call` object as well (analytics.live.call_payload)."""
+
+    call_sid = serializers.CharField()
+    campaign_id = serializers.IntegerField()
+    campaign_name = serializers.CharField()
+    lead_id = serializers.IntegerField()
+    lead_name = serializers.CharField()
+    stage = serializers.CharField(allow_null=True, help_text="Current stage; null before one.")
+    status = serializers.ChoiceField(choices=CallStatus.choices)
+    outcome = serializers.ChoiceField(
+        choices=CallOutcome.choices, allow_null=True, help_text="Null until the call ends."
+    )
+    duration_seconds = serializers.IntegerField(help_text="Seconds since started_at.")
+    started_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the lead answered, else when the call was initiated."
+    )
+
+
+class RealtimeSerializer(serializers.Serializer):
+    calls_in_progress = serializers.IntegerField()
+    calls_queued = serializers.IntegerField()
+    active_calls = ActiveCallSerializer(many=True)
+    timestamp = serializers.DateTimeField()
+
+
+class CampaignSummarySerializer(serializers.Serializer):
+    metrics = CampaignMetricsSerializer()
+    daily_stats = DailyStatSerializer(many=True)
+    recent_activity = LeadActivitySerializer(many=True)

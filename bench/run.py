@@ -1,0 +1,78 @@
+"""`make bench`: build (or reuse) the datasets, measure each in its own process, print one table
+and write bench/results.json. SCALE=small runs in about a minute; the default is reference scale.
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.dataset import SCALES, build  # noqa: E402
+
+PLANS = {
+    # scale: [(dataset, sections)]
+    "small": [("small", "endpoints")],
+    "reference": [("10k", "endpoints"), ("100k", "endpoints"), ("reference", "endpoints")],
+}
+
+
+def measure(dataset, sections, runs):
+    url = build(SCALES[dataset], log=lambda line: print(line, file=sys.stderr, flush=True))
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-secret-key-bench-secret-key-bench-secret-key-0123",
+        "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
+        "STATIC_ROOT": "var/static-test",
+    }
+    out = subprocess.run(
+        [sys.executable, "bench/measure.py", dataset, str(runs), sections],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def table(figures):
+    head = f"{'figure':34} {'scale':>9} {'ours':>11} {'baseline':>11} {'ratio':>6} {'queries':>7}  target"
+    lines = [head, "-" * len(head)]
+    for f in figures:
+        unit = f.get("unit", "ms")
+        ours = f"{f['ours_ms']:.2f} {unit}" if unit == "ms" else f"{f['ours']:,.0f} {unit}"
+        base = f"{f['baseline_ms']:.2f} {unit}" if unit == "ms" else f"{f['baseline']:,.0f} {unit}"
+        mark = "ok" if f.get("met") else "MISSED"
+        lines.append(
+            f"{f['figure'][:34]:34} {f['scale']:>9} {ours:>11} {base:>11} {f['ratio'] or 0:>6.2f} "
+            f"{f.get('queries', ''):>7}  {f.get('target', '')} {mark}"
+        )
+    return "\n".join(lines)
+
+
+def main():
+    scale = os.environ.get("SCALE", "reference")
+    runs = int(os.environ.get("RUNS", "7" if scale == "small" else "5"))
+    started = time.monotonic()
+    figures = []
+    for dataset, sections in PLANS[scale]:
+        figures += measure(dataset, sections, runs)
+    report = {
+        "scale": scale,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "seconds": round(time.monotonic() - started),
+        "figures": figures,
+    }
+    (ROOT / "bench" / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(table(figures))
+    print(f"\n{report['machine']}; {report['seconds']} s; written to bench/results.json")
+
+
+if __name__ == "__main__":
+    main()

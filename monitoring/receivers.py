@@ -1,0 +1,54 @@
+"""Metrics fed by domain events: what one accepted, non-duplicate ingestion event did.
+
+The ingestion service publishes `call_changed` after commit (see voiceagent.events for the
+`changes` contract), so a rolled-back or duplicate event is never counted.
+"""
+
+from django.dispatch import receiver
+
+from monitoring import metrics
+from voiceagent.events import call_changed, export_progress
+from voiceagent.models import FINISHED_STATUSES, CallOutcome
+
+TURN_LATENCIES = (
+    ("stt_ms", metrics.stt_request_duration_seconds),
+    ("llm_ms", metrics.llm_request_duration_seconds),
+    ("tts_ms", metrics.tts_request_duration_seconds),
+)
+FAILED_EXPORT_STATUS = "failed"
+# Export jobs already counted as failed in this process (a job may announce its failure twice).
+_failed_exports_seen = set()
+
+
+@receiver(call_changed, dispatch_uid="monitoring.count_call_change")
+def count_call_change(sender, *, call, changes, **kwargs):
+    campaign = str(call.campaign_id)
+    if changes.get("created"):
+        metrics.calls_initiated_total.labels(campaign=campaign).inc()
+    if changes.get("ended"):
+        _count_ended_call(call, campaign)
+    turn = changes.get("turn")
+    if turn:
+        for field, histogram in TURN_LATENCIES:
+            if turn.get(field) is not None:
+                histogram.observe(turn[field] / 1000)
+
+
+def _count_ended_call(call, campaign):
+    # Glossary: a canceled call is never a finished call, so it is not a completed one either.
+    if call.status not in FINISHED_STATUSES:
+        return
+    metrics.calls_completed_total.labels(campaign=campaign, outcome=call.outcome or "unknown").inc()
+    answered = call.answered_at is not None and call.outcome != CallOutcome.VOICEMAIL
+    if answered and call.duration_seconds is not None:
+        metrics.call_duration_seconds.labels(campaign=campaign).observe(call.duration_seconds)
+
+
+@receiver(export_progress, dispatch_uid="monitoring.count_export_failure")
+def count_export_failure(sender, *, job, **kwargs):
+    if getattr(job, "status", None) != FAILED_EXPORT_STATUS or job.pk in _failed_exports_seen:
+        return
+    if len(_failed_exports_seen) > 10_000:  # bounded memory in a long-lived worker
+        _failed_exports_seen.clear()
+    _failed_exports_seen.add(job.pk)
+    metrics.record_error("export_failed", "exports")

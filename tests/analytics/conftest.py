@@ -1,0 +1,45 @@
+"""Helpers of the analytics tests: times in Asia/Kolkata and a token client per team member."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+IST = ZoneInfo("Asia/Kolkata")
+
+# Every path of this API, with its parameters named as in the URL patterns and the schema.
+API_PATHS = [
+    "/analytics/campaigns/{campaign_id}/metrics",
+    "/analytics/campaigns/{campaign_id}/funnel",
+    "/analytics/campaigns/{campaign_id}/best-hours",
+    "/analytics/campaigns/{campaign_id}/objections",
+    "/analytics/daily-stats",
+    "/analytics/conversations/{call_sid}",
+    "/analytics/system",
+    "/analytics/leads/activity",
+    "/dashboard/overview",
+    "/dashboard/realtime",
+    "/dashboard/campaigns/{campaign_id}/summary",
+]
+
+
+def ist(year, month, day, hour=12, minute=0):
+    """An aware datetime on the wall clock of Asia/Kolkata (settings.TIME_ZONE)."""
+    return datetime(year, month, day, hour, minute, tzinfo=IST)
+
+
+@pytest.fixture
+def member_client(team, api_client):
+    return api_client(team.member)
+
+
+@pytest.fixture
+def get_json(member_client):
+    """GET as the member; asserts the status and returns the JSON body."""
+
+    def get(url, status=200, client=None):
+        response = (client or member_client).get(url)
+        assert response.status_code == status, response.content
+        return response.json()
+
+    return get

@@ -1,0 +1,77 @@
+"""The glossary's rounding, the percentile and its SQLite fallback, and glossary conditions."""
+
+import random
+
+import pytest
+from django.db.models import Count
+
+from analytics.aggregates import PercentileCont, condition, percentile_cont, rate, rounded
+from analytics.selectors import _latency_in_database, _latency_in_python
+from tests.factories import make_call, make_lead, make_turn
+from voiceagent.models import CallSession, ConversationTurn, Lead
+
+
+@pytest.mark.parametrize(
+    "numerator, denominator, expected",
+    [(1, 3, 33.33), (2, 3, 66.67), (1, 8, 12.5), (1, 32, 3.13), (0, 5, 0.0), (5, 0, 0.0),
+     (0, 0, 0.0), (7, 7, 100.0)],
+)  # fmt: skip
+def test_rate_is_a_percentage_rounded_half_up_and_zero_without_denominator(
+    numerator, denominator, expected
+):
+    assert rate(numerator, denominator) == expected
+
+
+def test_rounded_goes_half_up_and_turns_none_into_zero():
+    assert (rounded(12.345), rounded(2.675), rounded(None), rounded(7)) == (12.35, 2.68, 0.0, 7.0)
+
+
+def test_python_percentile_interpolates_between_ranks():
+    assert percentile_cont([100, 200, 300, 400], 0.95) == pytest.approx(385.0)
+    assert percentile_cont([None, 42], 0.95) == 42
+    assert percentile_cont([], 0.95) is None
+    assert percentile_cont([1, 2, 3], 0.5) == 2
+
+
+@pytest.mark.django_db
+def test_python_fallback_matches_postgresql_percentile_cont(team):
+    call = make_call(make_lead(team.campaign))
+    rng = random.Random(5)
+    for sequence in range(1, 58):
+        make_turn(call, sequence, stt_ms=rng.randint(50, 900),
+                  llm_ms=rng.choice([None, rng.randint(200, 3000)]), tts_ms=None)  # fmt: skip
+    turns = ConversationTurn.objects.filter(call=call)
+
+    in_database = _latency_in_database(turns)
+
+    assert in_database == _latency_in_python(turns)
+    assert in_database["tts_ms"] == {"avg": 0.0, "p95": 0.0, "samples": 0}
+    values = sorted(turns.values_list("stt_ms", flat=True))
+    assert turns.aggregate(p=PercentileCont("stt_ms", fraction=0.95))["p"] == pytest.approx(
+        percentile_cont(values, 0.95)
+    )
+
+
+@pytest.mark.django_db
+def test_a_glossary_condition_counts_what_its_queryset_method_selects(team):
+    lead = make_lead(team.campaign)
+    make_call(lead, outcome="qualified")
+    make_call(lead, outcome="voicemail")
+    make_call(lead, status="canceled")
+    make_call(lead, status="busy", outcome="no_answer")
+
+    counted = CallSession.objects.aggregate(
+        answered=Count("pk", filter=condition(CallSession.objects.answered())),
+        finished=Count("pk", filter=condition(CallSession.objects.finished())),
+    )
+
+    assert counted == {
+        "answered": CallSession.objects.answered().count(),
+        "finished": CallSession.objects.finished().count(),
+    }
+    assert counted == {"answered": 1, "finished": 3}
+
+
+def test_a_condition_with_a_join_is_refused():
+    with pytest.raises(ValueError, match="no join"):
+        condition(Lead.objects.filter(campaign__name="Powai launch"))

@@ -1,0 +1,94 @@
+"""OpenAPI 3: the schema validates, every endpoint is described once, and /docs and /redoc
+serve Swagger UI and ReDoc from our own static files to logged-in users."""
+
+import json
+import re
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+from tests.analytics.conftest import API_PATHS
+
+pytestmark = pytest.mark.django_db
+
+OUR_PATHS = set(API_PATHS)
+
+
+@pytest.fixture(scope="module")
+def schema(tmp_path_factory, django_db_blocker):
+    target = tmp_path_factory.mktemp("openapi") / "schema.yaml"
+    with django_db_blocker.unblock():
+        # --fail-on-warn: any warning (an unresolvable field, a duplicate operation id) fails.
+        call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    return yaml.safe_load(target.read_text())
+
+
+def test_the_schema_validates_and_describes_each_endpoint_once(schema):
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) >= OUR_PATHS
+    assert not any(
+        path.rstrip("/") in schema["paths"]
+        for path in schema["paths"]
+        if path.endswith("/") and path != "/"
+    )
+
+
+@pytest.mark.parametrize("path", sorted(OUR_PATHS))
+def test_each_endpoint_documents_its_response_and_errors(schema, path):
+    operation = schema["paths"][path]["get"]
+    success = operation["responses"]["200"]["content"]["application/json"]
+
+    assert "$ref" in success["schema"] or success["schema"]["type"] == "array"
+    assert success["examples"]
+    assert {"403"} <= set(operation["responses"])
+    assert operation["responses"]["403"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ApiError"
+    }
+
+
+def test_the_schema_needs_a_login(client, api_client, team):
+    assert client.get("/api/schema").status_code == 403
+
+    response = api_client(team.member).get("/api/schema?format=json")
+
+    assert response.status_code == 200
+    assert set(json.loads(response.content)["paths"]) >= OUR_PATHS
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_docs_pages_send_anonymous_visitors_to_the_login_form(path, client):
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={path}"
+
+
+@pytest.mark.parametrize("path", ["/docs", "/docs/", "/redoc", "/redoc/"])
+def test_docs_pages_load_their_assets_from_our_static_files(path, client, team):
+    client.force_login(team.member)
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/api/schema" in html
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets, html
+    assert not [url for url in assets if url.startswith(("http:", "https:", "//"))]
+    assert "googleapis" not in html and "cdn" not in html.lower()
+    for url in assets:
+        assert url.startswith("/static/drf_spectacular_sidecar/"), url
+        assert client.get(url).status_code == 200, url
+
+
+def test_the_browsable_api_works_for_a_logged_in_user(client, team):
+    client.force_login(team.member)
+
+    response = client.get(
+        f"/analytics/campaigns/{team.campaign.pk}/metrics", HTTP_ACCEPT="text/html"
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert "Powai launch" in response.content.decode()

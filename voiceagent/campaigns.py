@@ -1,0 +1,143 @@
+"""Writes of campaigns and single leads: status transitions, membership, deletion rules.
+
+Status transitions: draft → running ⇄ paused → completed, and running → completed (a campaign
+whose leads are exhausted ends without a pause). completed is final. A new campaign is a
+transition from draft, so it may start as draft or running. Only drafts without calls can be
+deleted (their leads and scheduled calls go with them).
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from voiceagent.models import (
+    Campaign,
+    CampaignStatus,
+    DoNotCall,
+    Lead,
+    ScheduledCall,
+)
+
+TRANSITIONS = {
+    CampaignStatus.DRAFT: (CampaignStatus.RUNNING,),
+    CampaignStatus.RUNNING: (CampaignStatus.PAUSED, CampaignStatus.COMPLETED),
+    CampaignStatus.PAUSED: (CampaignStatus.RUNNING, CampaignStatus.COMPLETED),
+    CampaignStatus.COMPLETED: (),
+}
+
+
+class RuleViolation(Exception):
+    """A write the domain forbids (illegal transition, deleting a live campaign...): a 400."""
+
+    def __init__(self, detail):
+        super().__init__(detail)
+        self.detail = detail
+
+
+def check_transition(*, current, new):
+    if new == current:
+        return
+    allowed = TRANSITIONS[current]
+    if new not in allowed:
+        targets = ", ".join(allowed) if allowed else "nothing (it is final)"
+        raise RuleViolation(
+            f"Illegal status transition {current} → {new}: a {current} campaign can move to "
+            f"{targets}."
+        )
+
+
+def _stamp(campaign, *, status, now):
+    if status == CampaignStatus.RUNNING and campaign.started_at is None:
+        campaign.started_at = now
+    if status == CampaignStatus.COMPLETED:
+        campaign.completed_at = now
+
+
+@transaction.atomic
+def create_campaign(*, created_by, members=(), status=CampaignStatus.DRAFT, **fields):
+    """A new campaign; a non-staff creator always becomes one of its members."""
+    check_transition(current=CampaignStatus.DRAFT, new=status)
+    campaign = Campaign(created_by=created_by, status=status, **fields)
+    _stamp(campaign, status=status, now=timezone.now())
+    campaign.save()
+    members = set(members)
+    if not created_by.is_staff:
+        members.add(created_by)
+    campaign.members.set(members)
+    return campaign
+
+
+@transaction.atomic
+def update_campaign(*, campaign, members=None, **changes):
+    """Apply changes; a status change must be a legal transition from the stored status."""
+    # Locked, so two concurrent transitions cannot both pass the check against the old status.
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if "status" in changes and changes["status"] != campaign.status:
+        check_transition(current=campaign.status, new=changes["status"])
+        _stamp(campaign, status=changes["status"], now=timezone.now())
+    for name, value in changes.items():
+        setattr(campaign, name, value)
+    campaign.save()
+    if members is not None:
+        campaign.members.set(members)
+    return campaign
+
+
+@transaction.atomic
+def delete_campaign(*, campaign):
+    """Delete a draft campaign without calls, with its leads and their scheduled calls."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise RuleViolation(
+            f"Only draft campaigns can be deleted; this one is {campaign.status}. "
+            "Complete it instead."
+        )
+    calls = campaign.calls.count()
+    if calls:
+        raise RuleViolation(
+            f"This draft campaign has {calls} call(s); a campaign with calls cannot be deleted."
+        )
+    ScheduledCall.objects.filter(campaign=campaign).delete()
+    Lead.objects.filter(campaign=campaign).delete()
+    campaign.delete()
+
+
+def check_accepts_leads(campaign):
+    if campaign.status == CampaignStatus.COMPLETED:
+        raise RuleViolation(f"Campaign {campaign.pk} is completed; it accepts no new leads.")
+
+
+def _flag_if_dnc(lead):
+    entry = DoNotCall.objects.filter(phone=lead.phone).only("reason").first()
+    if entry is not None and not lead.is_dnc:
+        lead.is_dnc = True
+        lead.dnc_reason = entry.reason
+
+
+def _save_lead(lead):
+    try:
+        with transaction.atomic():
+            lead.save()
+    except IntegrityError:
+        # Only reachable in a race with another writer; validation checks it first.
+        raise RuleViolation(
+            f"A lead with phone {lead.phone} already exists in campaign {lead.campaign_id}."
+        ) from None
+    return lead
+
+
+def create_lead(*, campaign, **fields):
+    """A new lead of the campaign, flagged DNC when its phone is on the do-not-call list."""
+    check_accepts_leads(campaign)
+    lead = Lead(campaign=campaign, **fields)
+    _flag_if_dnc(lead)
+    return _save_lead(lead)
+
+
+def update_lead(*, lead, **changes):
+    """Apply changes; a new phone on the DNC list flags the lead (an import never unflags)."""
+    phone_changed = "phone" in changes and changes["phone"] != lead.phone
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    if phone_changed:
+        _flag_if_dnc(lead)
+    return _save_lead(lead)

@@ -1,0 +1,12 @@
+"""Celery tasks of the call domain: background lead imports."""
+
+from celery import shared_task
+
+from voiceagent.lead_import_jobs import run_import_job
+
+
+@shared_task(name="voiceagent.import_leads")
+def import_leads_task(lead_import_id):
+    """Run one queued lead import; a redelivered message finds it finished and does nothing."""
+    job = run_import_job(lead_import_id=lead_import_id)
+    return job.status if job is not None else None
