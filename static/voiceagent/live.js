@@ -219,10 +219,16 @@
 
   var realtimeUrl = root.getAttribute("data-realtime-url");
   var resyncing = null;
+  var resyncAgain = false;
 
   function resync() {
     if (!realtimeUrl) return Promise.resolve();
-    if (resyncing) return resyncing;
+    // One request at a time; a resync asked for meanwhile runs once that one is answered, since
+    // the answer in flight may predate what prompted it.
+    if (resyncing) {
+      resyncAgain = true;
+      return resyncing;
+    }
     // Every visible call comes back; a campaign page keeps its own (belongsHere).
     resyncing = getJSON(realtimeUrl)
       .then(function (data) {
@@ -240,6 +246,10 @@
       })
       .then(function () {
         resyncing = null;
+        if (resyncAgain) {
+          resyncAgain = false;
+          resync();
+        }
       });
     return resyncing;
   }
