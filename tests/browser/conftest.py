@@ -30,7 +30,6 @@ CHROMIUM_ARGS = [
 PASSWORD = "pass-1234-word"
 
 
-
 @pytest.fixture(autouse=True)
 def _server_password_hasher(settings):
     # The server process verifies passwords with the default hashers only; the suite's fast MD5
