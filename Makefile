@@ -49,3 +49,8 @@ pytest: setup
 
 clean:
 	rm -rf var .venv
+
+# Performance at reference scale (SCALE=small for a one-minute run); see README "Performance".
+bench: setup
+	@scripts/ensure_services.sh
+	SCALE=$${SCALE:-reference} $(PY) bench/run.py

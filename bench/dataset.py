@@ -176,6 +176,7 @@ def build(scale, *, log=print):
     """Create (or reuse) the database of `scale`; returns its DATABASE_URL."""
     url = database_url(scale)
     if _exists(scale):
+        _migrate(url)  # new tables of later migrations start empty; the generated rows stay valid
         log(f"dataset {scale.name}: reusing {url}")
         return url
     started = time.monotonic()

@@ -33,6 +33,7 @@ def measure(dataset, sections, runs):
         "SECURE_SSL_REDIRECT": "0",
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
         "STATIC_ROOT": "var/static-test",
+        "DB_CONN_MAX_AGE": "600",  # production runs persistent connections; so does the bench
     }
     out = subprocess.run(
         [sys.executable, "bench/measure.py", dataset, str(runs), sections],

@@ -1,3 +1,10 @@
 """Routes of call-event ingestion and the Exotel webhook."""
 
-urlpatterns = []
+from voiceagent.api_ingest import CallEventsView
+from voiceagent.exotel import ExotelStatusView
+from voiceagent.urltools import slash_optional
+
+urlpatterns = [
+    *slash_optional("api/call-events", CallEventsView.as_view(), name="call-events"),
+    *slash_optional("webhooks/exotel/status", ExotelStatusView.as_view(), name="exotel-status"),
+]

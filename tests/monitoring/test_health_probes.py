@@ -2,6 +2,7 @@
 failures: Redis on a closed or hanging port, a database that refuses or hangs (other processes)."""
 
 import json
+import re
 import time
 
 import pytest
@@ -154,7 +155,8 @@ def test_a_heartbeat_within_two_intervals_keeps_the_scheduler_healthy(client, se
     heartbeat.record_heartbeat(now=time.time() - 100)
     check = client.get("/health/detailed").json()["checks"]["scheduler"]
     assert check["status"] == "healthy"
-    assert check["message"] == "last heartbeat 100 s ago"
+    # The probe itself takes a moment on a loaded machine: 100 s plus at most a few.
+    assert re.fullmatch(r"last heartbeat 10[0-5] s ago", check["message"]), check["message"]
 
 
 def test_failed_checks_count_in_errors_total(client, settings, closed_port, scrape):
