@@ -108,7 +108,8 @@ def campaign_detail(request, campaign_id):
     status = request.GET.get("status", "")
     if status not in LeadStatus.values:
         status = ""
-    search = request.GET.get("q", "").strip()[:100]
+    # NUL is refused by PostgreSQL in text comparisons; nobody types it in a name or phone.
+    search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     daily_stats = selectors.daily_stats(campaigns=campaign, period=period)
     funnel = selectors.campaign_funnel(campaign=campaign, period=period)
     hours = selectors.best_hours(campaign=campaign, period=period)
@@ -146,6 +147,9 @@ def campaign_detail(request, campaign_id):
 @login_required
 def call_detail(request, call_sid):
     try:
+        # PostgreSQL refuses NUL in text (a DataError, a 500): no stored sid holds one.
+        if "\x00" in call_sid:
+            raise CallSession.DoesNotExist
         call = (
             CallSession.objects.visible_to(request.user)
             .select_related("campaign", "lead")

@@ -213,6 +213,15 @@ def test_campaign_page_filters_leads_by_status_and_search(client, team):
     assert "1 lead</span>" in html
 
 
+def test_campaign_page_survives_odd_filter_values(client, team):
+    factories.make_lead(team.campaign, "Asha Rao")
+    login(client, team.member)
+    for params in ({"q": "As\x00ha"}, {"status": "nonsense"}, {"page": "x"}, {"page": "99"}):
+        response = client.get(f"/campaigns/{team.campaign.pk}/", params)
+        assert response.status_code == 200, params
+        assert "Asha Rao" in response.content.decode()
+
+
 def test_campaign_page_paginates_leads_25_at_a_time(client, team):
     for index in range(30):
         factories.make_lead(team.campaign, f"Lead number {index:02d}")
@@ -300,6 +309,11 @@ def test_conversation_page_shows_latency_per_step(client, team):
 def test_conversation_of_another_team_is_not_found(client, team):
     call = make_conversation(team.campaign)
     response = login(client, team.outsider).get(f"/calls/{call.call_sid}/")
+    assert response.status_code == 404
+
+
+def test_conversation_with_a_nul_in_its_sid_is_not_found(client, team):
+    response = login(client, team.member).get("/calls/CA%00x/")
     assert response.status_code == 404
 
 
