@@ -116,7 +116,8 @@ def daily_trend(stats):
             height = values[index] * scale
             body.append(_rect(x, plot_bottom - height, bar, height, colour))
         body.append("</g>")
-        if index % label_every == 0 or index == len(stats) - 1 and len(stats) < 8:
+        # Counted back from the last day, so today always has its label.
+        if (len(stats) - 1 - index) % label_every == 0:
             body.append(
                 _text(
                     x + bar / 2, plot_bottom + 16, f"{day:%d %b}", anchor="middle", fill="#57606a"
