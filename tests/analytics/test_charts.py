@@ -97,3 +97,9 @@ def test_latency_histogram_counts_turns_per_bucket():
 def test_chart_labels_are_escaped():
     svg = charts.funnel([{"label": "<script>", "count": 1, "step_rate": None}])
     assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+def test_daily_trend_always_labels_the_last_day():
+    svg = charts.daily_trend([day(n, n, 0, 0) for n in range(1, 15)])
+    labels = re.findall(r">(\d\d Mar)</text>", svg)
+    assert labels == ["02 Mar", "04 Mar", "06 Mar", "08 Mar", "10 Mar", "12 Mar", "14 Mar"]
