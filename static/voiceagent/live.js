@@ -256,10 +256,42 @@
 
   var overviewUrl = root.getAttribute("data-overview-url");
 
+  // The same rules as pages.overall_health, so the banner of a page left open stays true.
+  var CORE_COMPONENTS = ["database", "redis", "worker"];
+  var HEALTH_LABELS = {
+    unhealthy: "Service disrupted: live calls or exports may not work",
+    degraded: "Degraded: an external service is not answering",
+    unknown: "Status not checked yet",
+    healthy: "All systems operational",
+  };
+
+  function renderHealth(components) {
+    var banner = root.querySelector("[data-health]");
+    if (!banner || !components) return;
+    var names = Object.keys(components);
+    var status = "healthy";
+    if (CORE_COMPONENTS.some(function (name) { return components[name] === "unhealthy"; })) {
+      status = "unhealthy";
+    } else if (names.some(function (name) { return components[name] === "unhealthy"; })) {
+      status = "degraded";
+    } else if (names.every(function (name) { return components[name] === "unknown"; })) {
+      status = "unknown";
+    }
+    banner.className = "health health-" + status;
+    setText(banner.querySelector("[data-health-label]"), HEALTH_LABELS[status]);
+    names.forEach(function (name) {
+      var item = banner.querySelector('[data-component="' + name + '"]');
+      if (!item) return;
+      item.className = "component component-" + components[name];
+      setText(item.querySelector(".component-status"), words(components[name]));
+    });
+  }
+
   function refreshOverview() {
     return getJSON(overviewUrl)
       .then(function (data) {
         setFields({ system: data.system });
+        renderHealth(data.system && data.system.components);
         (data.recent_campaigns || []).forEach(function (campaign) {
           var row = root.querySelector('[data-recent-campaigns] tr[data-campaign-id="' + campaign.id + '"]');
           if (!row) return;
@@ -452,5 +484,6 @@
       return socket;
     },
     resync: resync,
+    refreshOverview: overviewUrl ? refreshOverview : null,
   };
 })();

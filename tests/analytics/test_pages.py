@@ -5,8 +5,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
+from analytics.pages import overall_health
+from monitoring.components import CACHE_KEY, COMPONENTS, store_status
 from tests import factories
 from voiceagent.models import CallOutcome, CallStatus, LeadStatus
 
@@ -119,6 +122,40 @@ def test_overview_says_what_to_do_when_the_user_has_no_campaign(client, db):
     html = login(client, loner).get("/").content.decode()
     assert "You are not a member of any campaign yet" in html
     assert "No calls in progress right now" in html
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ({}, ("unknown", "Status not checked yet")),
+        ({"database": "unhealthy", "openai": "healthy"},
+         ("unhealthy", "Service disrupted: live calls or exports may not work")),
+        ({"database": "healthy", "openai": "unhealthy"},
+         ("degraded", "Degraded: an external service is not answering")),
+        ({"database": "healthy", "redis": "healthy", "exotel": "not_configured"},
+         ("healthy", "All systems operational")),
+    ],
+)  # fmt: skip
+def test_overall_health_sums_up_the_components(statuses, expected):
+    components = dict.fromkeys(COMPONENTS, "unknown") | statuses
+    health = overall_health(components)
+    assert (health["status"], health["label"]) == expected
+    assert [row["label"] for row in health["components"]][-2:] == ["OpenAI", "ElevenLabs"]
+
+
+def test_overview_shows_the_cached_component_statuses(client, team):
+    try:
+        store_status("database", "healthy")
+        store_status("deepgram", "unhealthy")
+        html = login(client, team.member).get("/").content.decode()
+    finally:
+        cache.delete_many([CACHE_KEY.format(name) for name in ("database", "deepgram")])
+    assert 'class="health health-degraded"' in html
+    assert (
+        '<li class="component component-unhealthy" data-component="deepgram">'
+        '<span class="component-name">Deepgram</span> '
+        '<span class="component-status">Unhealthy</span></li>'
+    ) in html
 
 
 def test_overview_needs_a_login(client, db):

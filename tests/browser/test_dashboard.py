@@ -7,10 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
+from monitoring.components import CACHE_KEY, store_status
 from tests import factories
 from tests.browser import scenery
 from tests.browser.conftest import celery_worker, screenshot
@@ -48,6 +50,33 @@ def test_overview_shows_the_numbers_of_the_data_built(page_for, member_campaign,
     expect(page.locator(".user-name")).to_have_text("Asha Rao")
     expect(page.get_by_text("Times in Asia/Kolkata")).to_be_visible()
     wait_until_live(page)
+    assert console_errors == []
+
+
+def test_overview_refresh_updates_cards_and_health_in_place(
+    page_for, member_campaign, console_errors
+):
+    member, campaign = member_campaign
+    page = page_for(member)
+    expect(page.locator("[data-health-label]")).to_have_text("Status not checked yet")
+    expect(page.locator('[data-field="system.total_leads"]')).to_have_text("0")
+
+    for _ in range(3):
+        factories.make_lead(campaign)
+    try:
+        store_status("database", "healthy")
+        store_status("openai", "unhealthy")
+        # What the 30-second timer runs; called now rather than waited for.
+        page.evaluate("window.voiceagentLive.refreshOverview()")
+        expect(page.locator('[data-field="system.total_leads"]')).to_have_text("3")
+        expect(page.locator("[data-health-label]")).to_have_text(
+            "Degraded: an external service is not answering"
+        )
+        expect(page.locator('[data-component="openai"] .component-status')).to_have_text(
+            "Unhealthy"
+        )
+    finally:
+        cache.delete_many([CACHE_KEY.format(name) for name in ("database", "openai")])
     assert console_errors == []
 
 
