@@ -6,11 +6,18 @@ per-group sequence number; a page that sees a gap resyncs from /dashboard/realti
 drops group messages silently when a channel is over capacity).
 """
 
+import asyncio
 import logging
+import os
+import threading
+import time
+from collections import Counter
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.core.cache import cache
+from django.db import close_old_connections, connection
+from django.db.models import Count
 from django.utils import timezone
 
 from voiceagent.models import IN_PROGRESS_STATUSES, CallSession, CallStatus, ScheduledCall
@@ -18,19 +25,23 @@ from voiceagent.models import IN_PROGRESS_STATUSES, CallSession, CallStatus, Sch
 logger = logging.getLogger(__name__)
 STAFF_GROUP = "staff"
 COUNTERS_THROTTLE_SECONDS = 1
+# Changes are gathered this long, so a batch of 500 events of 50 calls becomes 50 messages.
+FLUSH_DELAY_SECONDS = 0.05
 
 
 def campaign_group(campaign_id):
     return f"campaign.{campaign_id}"
 
 
-def next_sequence(group):
+def reserve_sequences(group, count):
+    """`count` consecutive sequence numbers of `group`, shared by every process through the cache."""
     key = f"live:seq:{group}"
     try:
         cache.add(key, 0, None)
-        return cache.incr(key)
+        last = cache.incr(key, count)
     except Exception:  # the cache being down must not lose the push itself
-        return 0
+        return [0] * count
+    return list(range(last - count + 1, last + 1))
 
 
 def call_payload(call, now=None):
@@ -55,38 +66,151 @@ def call_payload(call, now=None):
     }
 
 
-def send(groups, message):
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    for group in groups:
-        try:
-            # "group" lets a page that listens to several groups check each one's sequence.
-            async_to_sync(layer.group_send)(group, {**message, "seq": next_sequence(group), "group": group,
-                                                    "type": "live.message", "event": message["type"]})  # fmt: skip
-        except Exception:
-            logger.exception("live update to %s not sent", group)
-
-
-def counters():
-    """Cheap counts for the cards: calls in progress and the queue (glossary definitions)."""
+def counters(campaign_ids):
+    """Calls in progress and queued (glossary), per campaign asked for and over every campaign."""
     now = timezone.now()
-    return {
-        "calls_in_progress": CallSession.objects.in_progress().count(),
-        "calls_queued": CallSession.objects.filter(status=CallStatus.QUEUED).count()
-        + ScheduledCall.objects.due(now).count(),
+    in_progress = _count_by_campaign(CallSession.objects.in_progress())
+    queued = _count_by_campaign(CallSession.objects.filter(status=CallStatus.QUEUED))
+    queued.update(_count_by_campaign(ScheduledCall.objects.due(now)))
+    per_campaign = {
+        campaign_id: {
+            "calls_in_progress": in_progress[campaign_id],
+            "calls_queued": queued[campaign_id],
+        }
+        for campaign_id in campaign_ids
     }
+    overall = {"calls_in_progress": in_progress.total(), "calls_queued": queued.total()}
+    return per_campaign, overall
+
+
+def _count_by_campaign(queryset):
+    rows = (
+        queryset.order_by()
+        .values("campaign_id")
+        .annotate(n=Count("id"))
+        .values_list("campaign_id", "n")
+    )
+    return Counter(dict(rows))
+
+
+class LivePusher:
+    """Pushes call changes from a background thread of this process, coalesced per call.
+
+    The request that ingested the events returns without waiting for Redis; within
+    FLUSH_DELAY_SECONDS the thread sends the latest state of each changed call (an end is never
+    coalesced away) to its campaign group and the staff group, all sends of a flush concurrently.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.pending = {}
+        self.counters_due = set()
+        self.pid = None
+
+    def submit(self, payload, *, ended, counters_changed):
+        with self.lock:
+            earlier = self.pending.get(payload["call_sid"])
+            self.pending[payload["call_sid"]] = (payload, ended or bool(earlier and earlier[1]))
+            if counters_changed:
+                self.counters_due.add(payload["campaign_id"])
+            self._ensure_thread()
+        self.wake.set()
+
+    def _ensure_thread(self):
+        if self.pid != os.getpid():  # first use in this process (or in a forked child)
+            self.pid = os.getpid()
+            threading.Thread(target=self._run, name="live-pusher", daemon=True).start()
+
+    def _take(self):
+        with self.lock:
+            pending, self.pending = self.pending, {}
+            counters_due, self.counters_due = self.counters_due, set()
+        return pending, counters_due
+
+    def _run(self):
+        loop = asyncio.new_event_loop()
+        while True:
+            self.wake.wait()
+            time.sleep(FLUSH_DELAY_SECONDS)
+            self.wake.clear()
+            pending, counters_due = self._take()
+            try:
+                messages = self._messages(pending, counters_due)
+                loop.run_until_complete(_send_all(messages))
+            except Exception:
+                logger.exception("live updates not sent")
+            finally:
+                close_old_connections()
+                connection.close()
+
+    def _messages(self, pending, counters_due):
+        by_group = {}
+        for payload, ended in pending.values():
+            message = {"event": "call.ended" if ended else "call.updated", "call": payload}
+            for group in (campaign_group(payload["campaign_id"]), STAFF_GROUP):
+                by_group.setdefault(group, []).append(message)
+        if counters_due and cache.add("live:counters-throttle", 1, COUNTERS_THROTTLE_SECONDS):
+            per_campaign, overall = counters(counters_due)
+            for campaign_id, counts in per_campaign.items():
+                by_group.setdefault(campaign_group(campaign_id), []).append(
+                    {"event": "counters", "campaign_id": campaign_id, **counts}
+                )
+            by_group.setdefault(STAFF_GROUP, []).append(
+                {"event": "counters", "campaign_id": None, **overall}
+            )
+        sends = []
+        for group, group_messages in by_group.items():
+            for message, seq in zip(
+                group_messages, reserve_sequences(group, len(group_messages)), strict=True
+            ):
+                # "group" lets a page that listens to several groups check each one's sequence.
+                sends.append(
+                    (group, {"type": "live.message", "seq": seq, "group": group, **message})
+                )
+        return sends
+
+
+async def _send_all(sends):
+    """Send every message; groups concurrently, each group's messages in sequence order."""
+    layer = get_channel_layer()
+    if layer is None or not sends:
+        return
+    by_group = {}
+    for group, message in sends:
+        by_group.setdefault(group, []).append(message)
+
+    async def send_in_order(group, messages):
+        for message in messages:
+            await layer.group_send(group, message)
+
+    results = await asyncio.gather(
+        *(send_in_order(group, messages) for group, messages in by_group.items()),
+        return_exceptions=True,
+    )
+    failures = [result for result in results if isinstance(result, Exception)]
+    if failures:
+        logger.error(
+            "live messages of %d of %d groups not sent: %r",
+            len(failures),
+            len(by_group),
+            failures[0],
+        )
+
+
+pusher = LivePusher()
 
 
 def on_call_changed(sender, *, call, changes, ended=False, **kwargs):
-    message = {"type": "call.ended" if ended else "call.updated", "call": call_payload(call)}
-    groups = [campaign_group(call.campaign_id), STAFF_GROUP]
-    send(groups, message)
-    # Counters change when a call starts or ends; send them at most once a second per process.
-    if (changes.get("created") or ended or "status" in changes) and cache.add(
-        "live:counters-throttle", 1, COUNTERS_THROTTLE_SECONDS
-    ):
-        send(groups, {"type": "counters", **counters()})
+    payload = call_payload(call)
+    counters_changed = bool(changes.get("created") or ended or "status" in changes)
+    if isinstance(get_channel_layer(), InMemoryChannelLayer):
+        # Embedded mode: the in-memory layer lives in the server's event loop and is not
+        # thread-safe, so send from the request, through that loop (async_to_sync).
+        due = {payload["campaign_id"]} if counters_changed else set()
+        async_to_sync(_send_all)(pusher._messages({payload["call_sid"]: (payload, ended)}, due))
+        return
+    pusher.submit(payload, ended=ended, counters_changed=counters_changed)
 
 
 def on_export_progress(sender, *, job, **kwargs):

@@ -102,7 +102,7 @@ ENDPOINTS = [
     ("objections", "/analytics/campaigns/{campaign}/objections", [OBJECTIONS_SQL]),
     ("dashboard overview", "/dashboard/overview",
      [*SYSTEM_SQL, RECENT_CAMPAIGNS_SQL, DAILY_SQL.replace("{where}", "")]),
-    ("dashboard realtime", "/dashboard/realtime", [REALTIME_SQL]),
+    ("dashboard realtime", "/dashboard/realtime", [*SYSTEM_SQL[2:], REALTIME_SQL]),
     ("campaign summary", "/dashboard/campaigns/{campaign}/summary",
      [*CAMPAIGN_METRICS_SQL, DAILY_SQL.replace("{where}", "campaign_id = %(campaign)s AND"), ACTIVITY_SQL]),
 ]  # fmt: skip

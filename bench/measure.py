@@ -3,11 +3,15 @@
 Prints one JSON list of figures: {figure, scale, ours_ms, baseline_ms, ratio, queries, ...}.
 """
 
+import itertools
 import json
 import os
+import random
 import statistics
 import sys
 import time
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,10 +22,12 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.contrib.auth.models import User  # noqa: E402
+from django.contrib.auth.models import Group, User  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
 
 from bench.endpoints import ENDPOINTS  # noqa: E402
 
@@ -54,8 +60,9 @@ def measure_endpoints(scale, runs):
     user, _ = User.objects.get_or_create(
         username="bench-staff", defaults={"is_staff": True, "is_superuser": True}
     )
-    client = Client()
-    client.force_login(user)
+    # An API consumer's request: token authentication, as the spec's httpx clients do.
+    token, _ = Token.objects.get_or_create(user=user)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
     params = subjects()
     figures = []
     for figure, path, statements in ENDPOINTS:
@@ -98,6 +105,126 @@ def measure_endpoints(scale, runs):
     return figures
 
 
+def ingestion_events(count, campaign):
+    """`count` realistic events (the simulator's call scripts) of new calls, in time order."""
+    from voiceagent.models import Lead
+    from voiceagent.simulator import CallPlanner, LeadInfo
+
+    planner = CallPlanner(random.Random(7))
+    fields = ("id", "campaign_id", "name", "city", "property_type", "budget", "preferred_locations")
+    leads = [
+        LeadInfo(**row) for row in Lead.objects.filter(campaign_id=campaign).values(*fields)[:5000]
+    ]
+    run = uuid.uuid4().hex[:8]
+    start = timezone.now() - timedelta(hours=1)
+    events = []
+    for number in itertools.count():
+        lead = leads[number % len(leads)]
+        sid = f"BENCH-{run}-{number}"
+        call_start = start + timedelta(seconds=number * 2)
+        for index, (at, kind, data) in enumerate(planner.plan(lead)):
+            events.append(
+                {
+                    "event_id": f"{sid}-{index}",
+                    "type": kind,
+                    "occurred_at": (call_start + timedelta(seconds=at)).isoformat(),
+                    "call_sid": sid,
+                    "campaign_id": lead.campaign_id,
+                    "lead_id": lead.id,
+                    "data": data,
+                }
+            )
+        if len(events) >= count:
+            break
+    events.sort(key=lambda event: event["occurred_at"])
+    return events[:count]
+
+
+def measure_ingestion(scale, count=20_000, batch=500):
+    """Events/s through POST /api/call-events in batches of 500, beside a plain multi-row INSERT."""
+    from tests.factories import ensure_groups
+
+    ensure_groups()
+    agent, _ = User.objects.get_or_create(username="bench-agent")
+    agent.groups.add(Group.objects.get(name="ingest"))
+    token, _ = Token.objects.get_or_create(user=agent)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    events = ingestion_events(count, subjects()["campaign"])
+    batches = [events[i : i + batch] for i in range(0, len(events), batch)]
+    started = time.perf_counter()
+    for chunk in batches:
+        response = client.post(
+            "/api/call-events", json.dumps(chunk), content_type="application/json"
+        )
+        assert response.status_code == 202, response.content[:300]
+    ours = len(events) / (time.perf_counter() - started)
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE bench_events (LIKE voiceagent_callevent INCLUDING ALL)")
+        started = time.perf_counter()
+        for chunk in batches:
+            values = ", ".join(["(%s, %s, %s, %s, %s::jsonb, 'api', now())"] * len(chunk))
+            params = []
+            for event in chunk:
+                params += [
+                    event["event_id"],
+                    event["type"],
+                    event["call_sid"],
+                    event["occurred_at"],
+                    json.dumps(event),
+                ]
+            cursor.execute(
+                "INSERT INTO bench_events (event_id, type, call_sid, occurred_at, payload, source, received_at) "
+                f"VALUES {values}",
+                params,
+            )
+        baseline = len(events) / (time.perf_counter() - started)
+        cursor.execute("DROP TABLE bench_events")
+    return [
+        {
+            "figure": f"ingestion ({count:,} events, batches of {batch})",
+            "scale": scale,
+            "unit": "ev/s",
+            "ours": round(ours),
+            "baseline": round(baseline),
+            "ratio": round(ours / baseline, 2),
+            "target": "≥ 3,000 ev/s",
+            "met": ours >= 3000,
+        }
+    ]
+
+
+def measure_metrics_scrape(scale, runs):
+    client = Client()
+    queries = [
+        "SELECT count(*) FROM voiceagent_callsession WHERE status IN ('initiated','ringing','in_progress')",
+        "SELECT count(*) FROM voiceagent_callsession WHERE status = 'queued'",
+        "SELECT id, status FROM voiceagent_campaign",
+    ]
+
+    def ours():
+        assert client.get("/health/metrics").status_code == 200
+
+    def baseline():
+        with connection.cursor() as cursor:
+            for sql in queries:
+                cursor.execute(sql)
+                cursor.fetchall()
+
+    ours_ms, baseline_ms = median_ms(ours, runs), median_ms(baseline, runs)
+    return [
+        {
+            "figure": "/health/metrics scrape",
+            "scale": scale,
+            "ours_ms": round(ours_ms, 2),
+            "baseline_ms": round(baseline_ms, 2),
+            "ratio": round(ours_ms / baseline_ms, 2),
+            "target": "< 50 ms",
+            "met": ours_ms < 50,
+        }
+    ]
+
+
 if __name__ == "__main__":
     scale = sys.argv[1]
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
@@ -105,4 +232,8 @@ if __name__ == "__main__":
     results = []
     if "endpoints" in sections:
         results += measure_endpoints(scale, runs)
+    if "metrics" in sections:
+        results += measure_metrics_scrape(scale, runs)
+    if "ingestion" in sections:
+        results += measure_ingestion(scale, count=int(os.environ.get("BENCH_EVENTS", "20000")))
     print(json.dumps(results))

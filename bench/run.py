@@ -17,8 +17,12 @@ from bench.dataset import SCALES, build  # noqa: E402
 
 PLANS = {
     # scale: [(dataset, sections)]
-    "small": [("small", "endpoints")],
-    "reference": [("10k", "endpoints"), ("100k", "endpoints"), ("reference", "endpoints")],
+    "small": [("small", "endpoints,metrics,ingestion")],
+    "reference": [
+        ("10k", "endpoints"),
+        ("100k", "endpoints"),
+        ("reference", "endpoints,metrics,ingestion"),
+    ],
 }
 
 

@@ -8,6 +8,7 @@ from django.dispatch import receiver
 
 from monitoring import metrics
 from voiceagent.events import call_changed, export_progress
+from voiceagent.ingestion import events_rejected
 from voiceagent.models import FINISHED_STATUSES, CallOutcome
 
 TURN_LATENCIES = (
@@ -52,3 +53,9 @@ def count_export_failure(sender, *, job, **kwargs):
         _failed_exports_seen.clear()
     _failed_exports_seen.add(job.pk)
     metrics.record_error("export_failed", "exports")
+
+
+@receiver(events_rejected, dispatch_uid="monitoring.count_rejected_events")
+def count_rejected_events(sender, *, source, reason, **kwargs):
+    """A batch (or callback) the ingestion refused: invalid, or conflicting with a stored event."""
+    metrics.record_error("rejected_event", "ingestion")

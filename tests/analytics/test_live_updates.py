@@ -95,7 +95,8 @@ def test_dashboard_socket_of_a_member_gets_their_campaigns_only(team):
             connection.close()  # this executor thread's own connection
 
         await asyncio.get_running_loop().run_in_executor(None, publish)
-        received = []
+        # The member's own call arrives; nothing of the foreign one, sent first, comes before or after.
+        received = [await communicator.receive_json_from(timeout=2)]
         while not await communicator.receive_nothing(timeout=0.5):
             received.append(await communicator.receive_json_from())
         await communicator.disconnect()
@@ -134,3 +135,44 @@ def test_foreign_origin_is_refused(team):
         return connected
 
     assert async_to_sync(scenario)() is False
+
+
+def test_an_ingested_event_reaches_a_subscribed_member_within_a_second(team):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from voiceagent.ingestion import ingest_events
+
+    lead = make_lead(team.campaign, "Ravi Menon")
+    headers = session_headers(team.member)
+    at = datetime(2026, 11, 20, 11, 0, tzinfo=ZoneInfo("Asia/Kolkata")).isoformat()
+    events = [
+        {"event_id": f"live-{kind}", "type": kind, "occurred_at": at, "call_sid": "CA-LIVE-1",
+         "campaign_id": team.campaign.pk, "lead_id": lead.pk, "data": {}}
+        for kind in ("call.initiated", "call.ringing")
+    ]  # fmt: skip
+
+    async def scenario():
+        communicator, connected, _ = await connect(f"/ws/campaigns/{team.campaign.pk}/", headers)
+        assert connected
+        await communicator.receive_json_from(timeout=2)
+
+        def ingest():
+            ingest_events(events=events, source="api")
+            connection.close()
+
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await loop.run_in_executor(None, ingest)
+        message = await communicator.receive_json_from(timeout=1)
+        elapsed = loop.time() - started
+        await communicator.disconnect()
+        return message, elapsed
+
+    message, elapsed = async_to_sync(scenario)()
+    assert elapsed < 1
+    # Two events of one call, coalesced: one message with the call's latest state.
+    assert message["type"] == "call.updated"
+    assert message["call"]["call_sid"] == "CA-LIVE-1"
+    assert message["call"]["status"] == "ringing"
+    assert message["call"]["lead_name"] == "Ravi Menon"

@@ -234,3 +234,15 @@ def test_known_error_series_exist_at_zero_before_any_error(scrape):
             "errors_total",
             frozenset({"type": error_type, "component": component}.items()),
         ) in samples
+
+
+def test_a_rejected_ingestion_batch_counts_once_in_errors_total(scrape, team, api_client):
+    from tests.factories import make_ingest_user
+
+    before = sample(scrape(), "errors_total", type="rejected_event", component="ingestion")
+    response = api_client(make_ingest_user()).post(
+        "/api/call-events", [{"event_id": "x", "type": "call.exploded"}], format="json"
+    )
+    assert response.status_code == 400
+    after = sample(scrape(), "errors_total", type="rejected_event", component="ingestion")
+    assert after - before == 1
