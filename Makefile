@@ -54,3 +54,9 @@ clean:
 bench: setup
 	@scripts/ensure_services.sh
 	SCALE=$${SCALE:-reference} $(PY) bench/run.py
+
+# Exports at 100k and 1M result rows: CSV and XLSX time and peak RSS against COPY and plain
+# xlsxwriter/openpyxl (a dedicated database, about 15 minutes); see README "Exports".
+bench-exports: setup
+	@scripts/ensure_services.sh
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) bench/export_bench.py

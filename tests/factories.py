@@ -125,3 +125,11 @@ def make_scheduled_call(lead, *, reason=ScheduledCallReason.RETRY, scheduled_for
         scheduled_for=scheduled_for or timezone.now() - timedelta(minutes=5),
         **fields,
     )
+
+
+def make_export_job(campaign, user, *, kind="results", format="csv", **fields):
+    from exports.models import ExportJob
+
+    return ExportJob.objects.create(
+        campaign=campaign, user=user, kind=kind, format=format, **fields
+    )

@@ -276,6 +276,42 @@ CELERY_BEAT_SCHEDULE = {}
 # Exports.
 EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 10_000)
 EXPORT_TTL = timedelta(seconds=env_int("EXPORT_TTL_SECONDS", 24 * 3600))
+# A worker that dies mid-export leaves its job running: after this long without a progress
+# heartbeat the reaper re-queues it, and after EXPORT_MAX_ATTEMPTS starts it fails it.
+EXPORT_STALE_AFTER = timedelta(seconds=env_int("EXPORT_STALE_AFTER_SECONDS", 15 * 60))
+EXPORT_MAX_ATTEMPTS = env_int("EXPORT_MAX_ATTEMPTS", 3)
+EXPORT_PROGRESS_EVERY = env_int("EXPORT_PROGRESS_EVERY", 5000)
+EXPORT_CHUNK_SIZE = env_int("EXPORT_CHUNK_SIZE", 2000)
+CELERY_BEAT_SCHEDULE["exports-expire"] = {
+    "task": "exports.expire_export_jobs",
+    "schedule": timedelta(minutes=10),
+}
+CELERY_BEAT_SCHEDULE["exports-reap-stale"] = {
+    "task": "exports.reap_stale_export_jobs",
+    "schedule": timedelta(minutes=1),
+}
+# OpenAPI: the export choice sets get names of their own, apart from other "status" fields.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "ExportKindEnum": "exports.models.ExportKind",
+        "ExportFormatEnum": "exports.models.ExportFormat",
+        "ExportStatusEnum": "exports.models.ExportStatus",
+    }
+)
+# Export files go to an S3-compatible bucket when one is configured (install django-storages[s3]
+# then); to MEDIA_ROOT otherwise. Either way they are read back only through the storage API.
+if env_str("STORAGE_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("STORAGE_S3_BUCKET"),
+            "endpoint_url": env_str("STORAGE_S3_ENDPOINT_URL") or None,
+            "access_key": env_str("STORAGE_S3_ACCESS_KEY") or None,
+            "secret_key": env_str("STORAGE_S3_SECRET_KEY") or None,
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
 
 # Ingestion and external services.
 EXOTEL_WEBHOOK_SECRET = env_str("EXOTEL_WEBHOOK_SECRET")

@@ -8,6 +8,7 @@ from rest_framework.authtoken.models import Token
 from tests.factories import (
     make_call,
     make_campaign,
+    make_export_job,
     make_lead,
     make_objection,
     make_scheduled_call,
@@ -43,6 +44,7 @@ def build_rows(n):
             payload={},
         )
         Token.objects.create(user=make_user())
+        make_export_job(campaign, make_user())
 
 
 def changelist_url(model):

@@ -1,0 +1,471 @@
+"""Export writes: the file of a small export, export jobs (create, run, expire, reap), their files.
+
+Reliability of jobs (DESIGN.md, Celery pitfalls): the job row says which Celery task id may run
+it (`task_id`). A delivery of that message claims the job and counts an attempt, whether it is
+the first delivery or a redelivery after its worker died (acks_late + reject_on_worker_lost, or
+Redis' visibility timeout); once EXPORT_MAX_ATTEMPTS attempts have started, the next claim fails
+the job instead of looping forever. Progress writes double as a heartbeat; the reaper re-queues
+a running job whose heartbeat stopped (its worker was killed before the message came back) under
+a new task id, or fails it when its attempts are used up. A run that finds its job taken over
+(re-queued, failed or expired meanwhile) stops without touching it.
+"""
+
+import copy
+import logging
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext, suppress
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from exports import writers
+from exports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
+from exports.queries import copy_sql, count_rows, export_rows, source_for
+from voiceagent.events import publish_export_progress
+from voiceagent.models import Campaign, Lead
+
+logger = logging.getLogger(__name__)
+
+FILE_CHUNK_BYTES = 64 * 1024
+
+
+@dataclass
+class FileExport:
+    """A file ready to send: its name, type, content as byte chunks, and size when known."""
+
+    filename: str
+    content_type: str
+    chunks: Iterator[bytes]
+    size: int | None = None
+
+
+class JobSuperseded(Exception):
+    """The job was re-queued, failed or expired while this run was writing it."""
+
+
+def export_filename(*, campaign, kind, fmt, day=None):
+    """A safe attachment name: the slugged campaign name, the kind and the local date."""
+    name = slugify(campaign.name)[:60].strip("-") or f"campaign-{campaign.pk}"
+    day = day or timezone.localdate()
+    return f"{name}-{kind}-{day.isoformat()}.{fmt}"
+
+
+# --- building files -------------------------------------------------------------------------
+
+
+def _counted(rows: Iterable, progress: Callable[[int], None] | None) -> Iterator:
+    if progress is None:
+        yield from rows
+        return
+    for written, row in enumerate(rows, start=1):
+        yield row
+        progress(written)
+
+
+# Session settings while an export query runs: no JIT (compiling the export query costs about a
+# second and a half, more than it saves) and room to sort in memory. The COPY path also formats
+# timestamps in the product's zone (the ORM path must not: Django reads timestamps as UTC).
+EXPORT_SESSION = (("jit", "off"), ("work_mem", "64MB"))
+COPY_SESSION = (("TimeZone", settings.TIME_ZONE), *EXPORT_SESSION)
+
+
+@contextmanager
+def _session_settings(raw_connection, values):
+    """PostgreSQL session settings for the duration of the block, then the previous ones."""
+    with raw_connection.cursor() as cursor:
+        names = [name for name, _ in values]
+        cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+        previous = list(zip(names, cursor.fetchone(), strict=True))
+        _set_session(cursor, values)
+    try:
+        yield
+    finally:
+        # An aborted transaction rolls the settings back by itself.
+        with suppress(Exception), raw_connection.cursor() as cursor:
+            _set_session(cursor, previous)
+
+
+def _set_session(cursor, values):
+    placeholders = ", ".join(["set_config(%s, %s, false)"] * len(values))
+    cursor.execute(f"SELECT {placeholders}", [item for pair in values for item in pair])
+
+
+def _copy_chunks(raw_connection, sql, params) -> Iterator[tuple[bytes, int]]:
+    """(bytes, rows) of `COPY (sql) TO STDOUT` in CSV, under COPY_SESSION settings."""
+    with _session_settings(raw_connection, COPY_SESSION), raw_connection.cursor() as cursor:
+        buffer, rows = bytearray(), 0
+        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+            # libpq hands over COPY data one row at a time: counting reads counts rows.
+            for row in copy:
+                buffer += row
+                rows += 1
+                if len(buffer) >= FILE_CHUNK_BYTES:
+                    yield bytes(buffer), rows
+                    buffer.clear()
+                    rows = 0
+        yield bytes(buffer), rows
+
+
+def csv_chunks(*, kind, campaign, user, selected_ids=None, progress=None) -> Iterator[bytes]:
+    """The CSV file of an export, in chunks: from COPY on PostgreSQL, the Python writer elsewhere.
+
+    `progress(rows)` is called as rows are written. On PostgreSQL outside a transaction (the
+    worker), COPY runs on a connection of its own so that progress can be written meanwhile on
+    the default one; inside a transaction (a request, a test) it runs on the default connection
+    to see that transaction's rows, and progress is reported when it is done.
+    """
+    source = source_for(kind)
+    scope = {"kind": kind, "campaign": campaign, "user": user, "selected_ids": selected_ids}
+    if connection.vendor != "postgresql":
+        rows = _counted(export_rows(**scope, chunk_size=settings.EXPORT_CHUNK_SIZE), progress)
+        yield from writers.iter_csv(source.columns, rows)
+        return
+    yield writers.csv_header(source.columns)
+    sql, params = copy_sql(**scope)
+    own = progress is not None and not connection.in_atomic_block
+    database = connections.create_connection(DEFAULT_DB_ALIAS) if own else connection
+    try:
+        database.ensure_connection()
+        written = 0
+        for chunk, rows in _copy_chunks(database.connection, sql, params):
+            written += rows
+            if own:
+                progress(written)
+            yield chunk
+        if progress is not None and not own:
+            progress(written)
+    finally:
+        if own:
+            database.close()
+
+
+def write_xlsx_file(*, kind, campaign, user, out, selected_ids=None, progress=None) -> int:
+    source = source_for(kind)
+    rows = export_rows(
+        kind=kind,
+        campaign=campaign,
+        user=user,
+        selected_ids=selected_ids,
+        chunk_size=settings.EXPORT_CHUNK_SIZE,
+    )
+    session = nullcontext()
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        session = _session_settings(connection.connection, EXPORT_SESSION)
+    with session:
+        return writers.write_xlsx(
+            out, source.columns, _counted(rows, progress), sheet_title=source.sheet_title
+        )
+
+
+def file_chunks(file, *, close=True) -> Iterator[bytes]:
+    try:
+        while chunk := file.read(FILE_CHUNK_BYTES):
+            yield chunk
+    finally:
+        if close:
+            file.close()
+
+
+def start_export(*, user, campaign, kind, fmt) -> FileExport | ExportJob:
+    """The file itself for an export of at most EXPORT_SYNC_MAX_ROWS rows, else a queued job."""
+    total = count_rows(kind=kind, campaign=campaign, user=user)
+    if total > settings.EXPORT_SYNC_MAX_ROWS:
+        return create_export_job(user=user, campaign=campaign, kind=kind, fmt=fmt)
+    filename = export_filename(campaign=campaign, kind=kind, fmt=fmt)
+    if fmt == ExportFormat.CSV:
+        chunks = csv_chunks(kind=kind, campaign=campaign, user=user)
+        return FileExport(filename, writers.CONTENT_TYPES["csv"], chunks)
+    # An XLSX is a zip written at close: build it in a temporary file, then send that.
+    # file_chunks closes it once read; unread, it is closed when garbage-collected.
+    out = tempfile.TemporaryFile()  # noqa: SIM115
+    write_xlsx_file(kind=kind, campaign=campaign, user=user, out=out)
+    size = out.tell()
+    out.seek(0)
+    return FileExport(filename, writers.CONTENT_TYPES["xlsx"], file_chunks(out), size)
+
+
+def open_job_file(*, job) -> FileExport:
+    """The stored file of a succeeded job, read back through the storage API.
+
+    FileNotFoundError when the storage no longer has it (deleted by hand).
+    """
+    return FileExport(
+        filename=job.file.name.rsplit("/", 1)[-1],
+        content_type=writers.CONTENT_TYPES[job.format],
+        chunks=file_chunks(default_storage.open(job.file.name, "rb")),
+        size=job.file_size,
+    )
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+
+def _publish(job):
+    # A copy: the event tells the job as it is now, even if sent after later changes to `job`.
+    publish_export_progress(job=copy.copy(job))
+
+
+def _enqueue(job):
+    """Send the job's task after commit; a broker that refuses it fails the job, visibly."""
+    task_id = job.task_id
+
+    def send():
+        from exports.tasks import run_export_job as task  # tasks import this module
+
+        try:
+            task.apply_async(args=[job.pk], task_id=task_id)
+        except Exception as exc:
+            logger.exception("export job %s could not be queued", job.pk)
+            ExportJob.objects.filter(
+                pk=job.pk, status=ExportStatus.PENDING, task_id=task_id
+            ).update(
+                status=ExportStatus.FAILED,
+                finished_at=timezone.now(),
+                error=f"The export could not be queued: {exc}"[:1000],
+            )
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def create_export_job(*, user, campaign, kind, fmt, selected_ids=None) -> ExportJob:
+    """A pending job for `user`, queued to a worker once the transaction commits."""
+    job = ExportJob.objects.create(
+        user=user,
+        campaign=campaign,
+        kind=kind,
+        format=fmt,
+        selected_ids=sorted(selected_ids) if selected_ids is not None else None,
+        task_id=uuid.uuid4().hex,
+        heartbeat_at=timezone.now(),
+    )
+    _enqueue(job)
+    _publish(job)
+    return job
+
+
+def _give_up_message(attempts):
+    return (
+        f"The export was started {attempts} times and its worker stopped each time "
+        "(killed, out of memory or over the time limit); giving up."
+    )
+
+
+@transaction.atomic
+def _claim(*, job_id, task_id):
+    """Mark the job running for this delivery; None when this delivery must not run it."""
+    job = (
+        ExportJob.objects.select_for_update(of=("self",))
+        .select_related("campaign", "user")
+        .filter(pk=job_id)
+        .first()
+    )
+    if job is None or job.task_id != task_id:
+        return None
+    if job.status not in (ExportStatus.PENDING, ExportStatus.RUNNING):
+        return None
+    now = timezone.now()
+    if job.attempts >= settings.EXPORT_MAX_ATTEMPTS:
+        job.status = ExportStatus.FAILED
+        job.finished_at = now
+        job.error = _give_up_message(job.attempts)
+        job.save()
+        _publish(job)
+        return None
+    job.status = ExportStatus.RUNNING
+    job.attempts += 1
+    job.started_at = job.heartbeat_at = now
+    job.progress, job.rows_written, job.error = 0, 0, ""
+    job.save()
+    _publish(job)
+    return job
+
+
+def _update_running(job, task_id, **fields):
+    """Write fields of a job this run still owns; JobSuperseded if it no longer does."""
+    fields["heartbeat_at"] = timezone.now()
+    updated = ExportJob.objects.filter(
+        pk=job.pk, status=ExportStatus.RUNNING, task_id=task_id
+    ).update(**fields)
+    if not updated:
+        raise JobSuperseded(job.pk)
+    for name, value in fields.items():
+        setattr(job, name, value)
+    _publish(job)
+
+
+class _Progress:
+    """Writes rows_written/progress (and so the heartbeat) every EXPORT_PROGRESS_EVERY rows."""
+
+    def __init__(self, job, task_id, total):
+        self.job, self.task_id, self.total = job, task_id, total
+        self.every = max(1, settings.EXPORT_PROGRESS_EVERY)
+        self.next_write = self.every
+        self.rows = 0
+
+    def __call__(self, rows):
+        self.rows = rows
+        if rows < self.next_write:
+            return
+        self.next_write = (rows // self.every + 1) * self.every
+        # 100 is for a stored file: a running job shows at most 99.
+        percent = min(99, rows * 100 // self.total) if self.total else 99
+        _update_running(self.job, self.task_id, rows_written=rows, progress=percent)
+
+
+def _store(job, task_id, out, rows):
+    size = out.tell()
+    out.seek(0)
+    name = export_filename(campaign=job.campaign, kind=job.kind, fmt=job.format)
+    stored = default_storage.save(job.file.field.generate_filename(job, name), File(out, name))
+    with transaction.atomic():
+        current = ExportJob.objects.select_for_update().filter(pk=job.pk).first()
+        if current is None or current.status != ExportStatus.RUNNING or current.task_id != task_id:
+            default_storage.delete(stored)
+            raise JobSuperseded(job.pk)
+        now = timezone.now()
+        current.file.name = stored
+        current.file_size = size
+        current.rows_written = rows
+        current.total_rows = rows
+        current.progress = 100
+        current.status = ExportStatus.SUCCEEDED
+        current.finished_at = current.heartbeat_at = now
+        current.expires_at = now + settings.EXPORT_TTL
+        current.save()
+        _publish(current)
+    return current
+
+
+def _fail(job, task_id, message):
+    updated = ExportJob.objects.filter(
+        pk=job.pk, status=ExportStatus.RUNNING, task_id=task_id
+    ).update(status=ExportStatus.FAILED, finished_at=timezone.now(), error=message[:1000])
+    if updated:
+        job.refresh_from_db()
+        _publish(job)
+
+
+def run_export_job(*, job_id, task_id) -> ExportJob | None:
+    """Build, store and finish one job for the delivery `task_id`; returns the job as left."""
+    job = _claim(job_id=job_id, task_id=task_id)
+    if job is None:
+        return ExportJob.objects.filter(pk=job_id).first()
+    try:
+        scope = {
+            "kind": job.kind,
+            "campaign": job.campaign,
+            "user": job.user,
+            "selected_ids": job.selected_ids,
+        }
+        total = count_rows(**scope)
+        _update_running(job, task_id, total_rows=total)
+        progress = _Progress(job, task_id, total)
+        with tempfile.TemporaryFile() as out:
+            if job.format == ExportFormat.CSV:
+                for chunk in csv_chunks(**scope, progress=progress):
+                    out.write(chunk)
+                rows = progress.rows
+            else:
+                rows = write_xlsx_file(**scope, out=out, progress=progress)
+            return _store(job, task_id, out, rows)
+    except JobSuperseded:
+        logger.info("export job %s was taken over; this run stops", job.pk)
+        return ExportJob.objects.filter(pk=job.pk).first()
+    except Exception as exc:  # SoftTimeLimitExceeded included: the job fails with the reason
+        logger.exception("export job %s failed", job.pk)
+        _fail(job, task_id, f"{type(exc).__name__}: {exc}")
+        return ExportJob.objects.filter(pk=job.pk).first()
+
+
+def expire_export_jobs(*, now=None) -> int:
+    """Delete the files of jobs past expires_at and mark them expired; fail jobs never started.
+
+    Returns how many jobs expired.
+    """
+    now = now or timezone.now()
+    expired = 0
+    due = ExportJob.objects.filter(status=ExportStatus.SUCCEEDED, expires_at__lte=now)
+    for job in due.only("pk", "file").iterator(chunk_size=500):
+        if job.file:
+            default_storage.delete(job.file.name)
+        expired += ExportJob.objects.filter(pk=job.pk, status=ExportStatus.SUCCEEDED).update(
+            status=ExportStatus.EXPIRED, file=""
+        )
+    ExportJob.objects.filter(
+        status=ExportStatus.PENDING, created_at__lte=now - settings.EXPORT_TTL
+    ).update(
+        status=ExportStatus.FAILED,
+        finished_at=now,
+        error="No worker started the export in time; please ask for it again.",
+    )
+    return expired
+
+
+@dataclass
+class ReapResult:
+    requeued: list
+    failed: list
+
+
+def reap_stale_export_jobs(*, now=None, stale_after=None) -> ReapResult:
+    """Re-queue (or fail, attempts used up) running jobs whose heartbeat stopped."""
+    now = now or timezone.now()
+    stale_after = settings.EXPORT_STALE_AFTER if stale_after is None else stale_after
+    result = ReapResult(requeued=[], failed=[])
+    with transaction.atomic():
+        stale = ExportJob.objects.select_for_update(skip_locked=True).filter(
+            status=ExportStatus.RUNNING, heartbeat_at__lt=now - stale_after
+        )
+        for job in stale:
+            if job.attempts >= settings.EXPORT_MAX_ATTEMPTS:
+                job.status = ExportStatus.FAILED
+                job.finished_at = now
+                job.error = _give_up_message(job.attempts)
+                result.failed.append(job.pk)
+            else:
+                # A new task id: the lost message, if Redis ever restores it, no longer runs it.
+                job.status = ExportStatus.PENDING
+                job.task_id = uuid.uuid4().hex
+                job.progress, job.rows_written = 0, 0
+                job.heartbeat_at = now
+                _enqueue(job)
+                result.requeued.append(job.pk)
+            job.save()
+            _publish(job)
+    if result.requeued or result.failed:
+        logger.warning("stale export jobs: requeued %s, failed %s", result.requeued, result.failed)
+    return result
+
+
+def create_jobs_for_selection(*, user, queryset, fmt) -> list[ExportJob]:
+    """Jobs for rows picked in the admin: campaigns → their results; leads → a lead list, and
+    calls → results, of the picked rows only, one job per campaign they belong to."""
+    if queryset.model is Campaign:
+        plans = [(campaign, ExportKind.RESULTS, None) for campaign in queryset.order_by("pk")]
+    else:
+        kind = ExportKind.LEADS if queryset.model is Lead else ExportKind.RESULTS
+        picked = {}
+        for campaign_id, pk in queryset.order_by().values_list("campaign_id", "pk"):
+            picked.setdefault(campaign_id, []).append(pk)
+        campaigns = Campaign.objects.in_bulk(list(picked))
+        plans = [(campaigns[cid], kind, ids) for cid, ids in sorted(picked.items())]
+    return [
+        create_export_job(user=user, campaign=campaign, kind=kind, fmt=fmt, selected_ids=ids)
+        for campaign, kind, ids in plans
+    ]
+
+
+def delete_job_file(sender, instance, **kwargs):
+    """post_delete of ExportJob: its stored file goes too, once the deletion is committed."""
+    if instance.file:
+        name = instance.file.name
+        transaction.on_commit(lambda: default_storage.delete(name))

@@ -1,0 +1,80 @@
+"""The exact rows the crafted data (conftest.crafted) exports to, per kind, as cells."""
+
+RESULTS_HEADER = [
+    "Call SID", "Call date", "Initiated at", "Lead", "Phone", "Email", "City", "Status",
+    "Outcome", "Ended by", "Attempt", "Lead call attempts", "Duration (s)", "Purpose",
+    "Timeline", "Interest level", "Budget", "Stages reached", "Objections", "Recording URL",
+]  # fmt: skip
+RESULTS_ROWS = [
+    [
+        "CA-ANITA-1", "2025-01-15", "2025-01-15T09:30:00+05:30", "अनिता शर्मा", "+919812345678",
+        "anita@example.com", "Mumbai", "completed", "qualified", "lead", 1, 1, 125, "buy",
+        "3 months", "high", "80 lakh", "greeting > discovery > qualification",
+        "price: Too costly; timing", "https://recordings.example/CA-ANITA-1.mp3",
+    ],
+    [
+        "CA-PAYLOAD-1", "2025-01-16", "2025-01-16T01:30:00+05:30",
+        "'=HYPERLINK(\"http://evil.example\",\"x\")", "+919800000002", None, "'-Pune",
+        "no_answer", "no_answer", None, 2, 2, 0, None, None, None, None, None, None, None,
+    ],
+]  # fmt: skip
+
+TRANSCRIPTS_HEADER = [
+    "Call SID", "Call date", "Call initiated at", "Duration (s)", "Outcome", "Lead", "Phone",
+    "Turn", "Speaker", "Stage", "Spoken at", "Text",
+]  # fmt: skip
+_CALL = ["CA-ANITA-1", "2025-01-15", "2025-01-15T09:30:00+05:30", 125, "qualified", "अनिता शर्मा",
+         "+919812345678"]  # fmt: skip
+TRANSCRIPTS_ROWS = [
+    [*_CALL, 1, "agent", "greeting", "2025-01-15T09:30:06+05:30", "नमस्ते, calling about Powai flats."],
+    [*_CALL, 2, "lead", "discovery", "2025-01-15T09:30:07+05:30", "'+1 for the 2BHK"],
+    [*_CALL, 3, "agent", "qualification", "2025-01-15T09:30:08+05:30", "'=SUM(A1:A3)"],
+]  # fmt: skip
+
+LEADS_HEADER = [
+    "Lead ID", "Name", "Phone", "Email", "City", "Property type", "Budget (₹)",
+    "Preferred locations", "Status", "DNC", "DNC reason", "Call attempts", "Last call at",
+    "Last outcome", "Added at",
+]  # fmt: skip
+
+
+def leads_rows(crafted):
+    return [
+        [
+            crafted.anita.pk, "अनिता शर्मा", "+919812345678", "anita@example.com", "Mumbai",
+            "apartment", 8500000, "Powai, Andheri", "qualified", "no", None, 1,
+            "2025-01-15T09:32:10+05:30", "qualified", "2025-01-10T11:30:00+05:30",
+        ],
+        [
+            crafted.payload.pk, "'=HYPERLINK(\"http://evil.example\",\"x\")", "+919800000002",
+            None, "'-Pune", None, None, None, "new", "yes", "'@asked not to call", 2,
+            "2025-01-16T01:30:00+05:30", "no_answer", "2025-01-10T11:35:00+05:30",
+        ],
+        [
+            crafted.silent.pk, "सुनील पाटील", None, None, "पुणे", None, None, None, "new", "no",
+            None, 0, None, None, "2025-01-12T00:10:07+05:30",
+        ],
+    ]  # fmt: skip
+
+
+def expected(kind, crafted):
+    if kind == "results":
+        return RESULTS_HEADER, RESULTS_ROWS
+    if kind == "transcripts":
+        return TRANSCRIPTS_HEADER, TRANSCRIPTS_ROWS
+    return LEADS_HEADER, leads_rows(crafted)
+
+
+def csv_text(header, rows):
+    """The CSV the rows make: BOM, quoted only where needed, `\\n` line ends."""
+
+    def cell(value):
+        if value is None:
+            return ""
+        text = str(value)
+        if any(char in text for char in ',"\n\r'):
+            return '"' + text.replace('"', '""') + '"'
+        return text
+
+    lines = [",".join(cell(value) for value in line) for line in [header, *rows]]
+    return "\ufeff" + "\n".join(lines) + "\n"
