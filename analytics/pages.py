@@ -8,6 +8,7 @@ the HTML, so the pages work without JavaScript; live.js only keeps them fresh.
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -15,6 +16,8 @@ from django.utils import timezone
 
 from analytics import charts, page_selectors, selectors
 from analytics.periods import MAX_PERIOD_DAYS, Period, local_today
+from exports import services as export_services
+from exports.models import ExportFormat, ExportJob, ExportKind
 from voiceagent.access import get_campaign_for_user, visible_campaigns
 from voiceagent.models import CallSession, LeadStatus
 
@@ -180,19 +183,12 @@ def dashboard_html(request):
 
 
 def export_choices():
-    from exports.models import ExportFormat, ExportKind
-
     return {"export_kinds": ExportKind.choices, "export_formats": ExportFormat.choices}
 
 
 @login_required
 def export_jobs(request):
     """The user's export jobs with progress and downloads; POST starts one (form, no JS needed)."""
-    from django.conf import settings
-
-    from exports import services as export_services
-    from exports.models import ExportFormat, ExportJob, ExportKind
-
     campaigns = list(visible_campaigns(request.user).order_by("name").only("pk", "name"))
     form_values, form_error, status = {}, None, 200
     if request.method == "POST":

@@ -251,6 +251,7 @@ def test_export_started_from_the_campaign_page_shows_progress_and_downloads(
     with page.expect_download() as download:
         row.get_by_role("link", name="Download").click()
     content = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    screenshot(page, "exports-with-job")
     assert download.value.suggested_filename.endswith(".csv")
     assert "Aarav Shah" in content
     assert console_errors == []
