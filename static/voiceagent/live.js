@@ -327,6 +327,10 @@
       percentText.hidden = !active;
     }
     setText(row.querySelector('[data-col="rows_written"]'), format(job.rows_written, "count"));
+    if (job.status === "succeeded" && job.file_size === undefined) {
+      // A pushed message is brief; the job's own document has its size and download address.
+      getJSON("/exports/jobs/" + job.id).then(renderJob).catch(function () {});
+    }
     if (job.file_size !== undefined) {
       setText(row.querySelector('[data-col="file_size"]'), job.file_size ? sizeText(job.file_size) : "—");
     }
@@ -350,7 +354,7 @@
       value /= 1024;
       unit += 1;
     }
-    return (unit ? value.toFixed(1) : String(value)) + " " + units[unit];
+    return (unit ? value.toFixed(1) : String(value)) + "\u00a0" + units[unit]; // as filesizeformat
   }
 
   function pollExports() {

@@ -248,6 +248,9 @@ def test_export_started_from_the_campaign_page_shows_progress_and_downloads(
         expect(row).to_have_attribute("data-status", "succeeded", timeout=30_000)
     expect(row.locator('[data-col="status-label"]')).to_have_text("Succeeded")
     expect(row.locator('[data-col="rows_written"]')).to_have_text("9")
+    expect(row.locator('[data-col="file_size"]')).to_have_text(
+        re.compile(r"^\d+(\.\d)?\s(bytes|KB)$")
+    )
     with page.expect_download() as download:
         row.get_by_role("link", name="Download").click()
     content = Path(download.value.path()).read_text(encoding="utf-8-sig")
