@@ -145,11 +145,11 @@ def test_overall_health_sums_up_the_components(statuses, expected):
 
 def test_overview_shows_the_cached_component_statuses(client, team):
     try:
-        store_status("database", "healthy")
-        store_status("deepgram", "unhealthy")
+        for name in COMPONENTS:
+            store_status(name, "unhealthy" if name == "deepgram" else "healthy")
         html = login(client, team.member).get("/").content.decode()
     finally:
-        cache.delete_many([CACHE_KEY.format(name) for name in ("database", "deepgram")])
+        cache.delete_many([CACHE_KEY.format(name) for name in COMPONENTS])
     assert 'class="health health-degraded"' in html
     assert (
         '<li class="component component-unhealthy" data-component="deepgram">'

@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
-from monitoring.components import CACHE_KEY, store_status
+from monitoring.components import CACHE_KEY, COMPONENTS, store_status
 from tests import factories
 from tests.browser import scenery
 from tests.browser.conftest import celery_worker, screenshot
@@ -53,30 +53,37 @@ def test_overview_shows_the_numbers_of_the_data_built(page_for, member_campaign,
     assert console_errors == []
 
 
+@pytest.fixture
+def component_statuses():
+    """Sets every component's cached status (other tests may have left some) and clears them."""
+
+    def set_all(**statuses):
+        for name in COMPONENTS:
+            store_status(name, statuses.get(name, "healthy"))
+
+    yield set_all
+    cache.delete_many([CACHE_KEY.format(name) for name in COMPONENTS])
+
+
 def test_overview_refresh_updates_cards_and_health_in_place(
-    page_for, member_campaign, console_errors
+    page_for, member_campaign, component_statuses, console_errors
 ):
     member, campaign = member_campaign
+    component_statuses()
     page = page_for(member)
-    expect(page.locator("[data-health-label]")).to_have_text("Status not checked yet")
+    expect(page.locator("[data-health-label]")).to_have_text("All systems operational")
     expect(page.locator('[data-field="system.total_leads"]')).to_have_text("0")
 
     for _ in range(3):
         factories.make_lead(campaign)
-    try:
-        store_status("database", "healthy")
-        store_status("openai", "unhealthy")
-        # What the 30-second timer runs; called now rather than waited for.
-        page.evaluate("window.voiceagentLive.refreshOverview()")
-        expect(page.locator('[data-field="system.total_leads"]')).to_have_text("3")
-        expect(page.locator("[data-health-label]")).to_have_text(
-            "Degraded: an external service is not answering"
-        )
-        expect(page.locator('[data-component="openai"] .component-status')).to_have_text(
-            "Unhealthy"
-        )
-    finally:
-        cache.delete_many([CACHE_KEY.format(name) for name in ("database", "openai")])
+    component_statuses(openai="unhealthy")
+    # What the 30-second timer runs; called now rather than waited for.
+    page.evaluate("window.voiceagentLive.refreshOverview()")
+    expect(page.locator('[data-field="system.total_leads"]')).to_have_text("3")
+    expect(page.locator("[data-health-label]")).to_have_text(
+        "Degraded: an external service is not answering"
+    )
+    expect(page.locator('[data-component="openai"] .component-status')).to_have_text("Unhealthy")
     assert console_errors == []
 
 
