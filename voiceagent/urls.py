@@ -4,8 +4,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from voiceagent import pages
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -15,5 +13,5 @@ urlpatterns = [
     path("", include("exports.urls")),
     path("", include("monitoring.urls")),
     path("", include("voiceagent.urls_docs")),
-    path("", pages.home, name="home"),
+    path("", include("analytics.page_urls")),
 ]
