@@ -33,6 +33,8 @@ format: setup
 test: setup lint
 	@scripts/ensure_services.sh
 	@scripts/ensure_promtool.sh
+	@# The browser tests drive Debian's Chromium (Playwright downloads no browser here).
+	@[ -x /usr/bin/chromium ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	$(TEST_ENV) $(PY) manage.py check
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0

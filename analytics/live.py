@@ -164,7 +164,10 @@ class LivePusher:
             for message, seq in zip(
                 group_messages, reserve_sequences(group, len(group_messages)), strict=True
             ):
-                sends.append((group, {"type": "live.message", "seq": seq, **message}))
+                # "group" lets a page that listens to several groups check each one's sequence.
+                sends.append(
+                    (group, {"type": "live.message", "seq": seq, "group": group, **message})
+                )
         return sends
 
 

@@ -28,18 +28,20 @@ DAILY_SQL = f"""SELECT {LOCAL_DAY} AS day, count(*) FILTER (WHERE {FINISHED}), c
     sum(duration_seconds) FILTER (WHERE {FINISHED})
 FROM voiceagent_callsession WHERE {{where}} initiated_at >= now() - interval '30 days' GROUP BY 1 ORDER BY 1"""
 
+LIVE_SQL = [
+    "SELECT count(*) FROM voiceagent_callsession WHERE status IN ('initiated','ringing','in_progress')",
+    "SELECT count(*) FROM voiceagent_callsession WHERE status = 'queued'",
+    "SELECT count(*) FROM voiceagent_scheduledcall WHERE status = 'pending' AND scheduled_for <= now()",
+]
 SYSTEM_SQL = [
     "SELECT count(*), count(*) FILTER (WHERE status = 'running') FROM voiceagent_campaign",
     "SELECT count(*) FROM voiceagent_lead",
-    f"""SELECT count(*) FILTER (WHERE {LOCAL_DAY} = (now() AT TIME ZONE 'Asia/Kolkata')::date),
-        count(*) FILTER (WHERE status IN ('initiated','ringing','in_progress')),
-        count(*) FILTER (WHERE status = 'queued'),
-        count(*) FILTER (WHERE {FINISHED} AND initiated_at >= now() - interval '30 days'),
-        count(*) FILTER (WHERE {ANSWERED} AND initiated_at >= now() - interval '30 days'),
-        count(*) FILTER (WHERE {FINISHED} AND outcome = 'qualified' AND initiated_at >= now() - interval '30 days')
-    FROM voiceagent_callsession WHERE initiated_at >= now() - interval '30 days'
-        OR status IN ('queued','initiated','ringing','in_progress')""",
-    "SELECT count(*) FROM voiceagent_scheduledcall WHERE status = 'pending' AND scheduled_for <= now()",
+    f"""SELECT count(*) FILTER (WHERE {FINISHED}) FROM voiceagent_callsession
+    WHERE initiated_at >= date_trunc('day', now() AT TIME ZONE 'Asia/Kolkata') AT TIME ZONE 'Asia/Kolkata'""",
+    f"""SELECT count(*) FILTER (WHERE {FINISHED}), count(*) FILTER (WHERE {ANSWERED}),
+        count(*) FILTER (WHERE {FINISHED} AND outcome = 'qualified')
+    FROM voiceagent_callsession WHERE initiated_at >= now() - interval '30 days'""",
+    *LIVE_SQL,
 ]
 
 RECENT_CAMPAIGNS_SQL = f"""SELECT c.id, c.name, c.status, count(s.id) FILTER (WHERE s.{FINISHED}),
@@ -102,7 +104,7 @@ ENDPOINTS = [
     ("objections", "/analytics/campaigns/{campaign}/objections", [OBJECTIONS_SQL]),
     ("dashboard overview", "/dashboard/overview",
      [*SYSTEM_SQL, RECENT_CAMPAIGNS_SQL, DAILY_SQL.replace("{where}", "")]),
-    ("dashboard realtime", "/dashboard/realtime", [*SYSTEM_SQL[2:], REALTIME_SQL]),
+    ("dashboard realtime", "/dashboard/realtime", [*LIVE_SQL, REALTIME_SQL]),
     ("campaign summary", "/dashboard/campaigns/{campaign}/summary",
      [*CAMPAIGN_METRICS_SQL, DAILY_SQL.replace("{where}", "campaign_id = %(campaign)s AND"), ACTIVITY_SQL]),
 ]  # fmt: skip

@@ -145,6 +145,13 @@ else:
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Live updates (dashboard issue): redis-py 8 reads with a 5 s socket timeout by default, and the
+# channel layer's receive is a BZPOPMIN blocking up to 5 s, so every idle WebSocket consumer died
+# with "Timeout reading from ..." every few seconds. The channel layer's reads wait as long as
+# the blocking command does.
+if REDIS_URL:
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [{"address": REDIS_URL, "socket_timeout": None}]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

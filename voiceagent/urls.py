@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from voiceagent import pages
 from voiceagent.login import AdminLoginForm, LoginView
 
 # The admin's login form tells a locked-out user so (voiceagent.throttling).
@@ -19,7 +18,7 @@ urlpatterns = [
     path("", include("exports.urls")),
     path("", include("monitoring.urls")),
     path("", include("voiceagent.urls_docs")),
-    path("", pages.home, name="home"),
+    path("", include("analytics.page_urls")),
 ]
 
 handler404 = "voiceagent.errors.page_not_found"

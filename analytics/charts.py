@@ -1,0 +1,301 @@
+"""Server-side SVG charts of the dashboard pages: daily trend, funnel, best hours, latency.
+
+Each function takes the plain data a selector returns and gives accessible inline SVG markup:
+`role="img"` with a <title> and a <desc> that says in words what the chart shows, text labels on
+the axes, and a <title> on every mark (the browser's tooltip). Drawing on the server means no
+charting library, nothing from a CDN, and charts that show without JavaScript. Every chart sits
+next to a table of its numbers on the page, so nothing is only in a picture.
+"""
+
+import itertools
+import math
+from datetime import date
+
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from analytics.templatetags.dashboard import indian_number, percent
+
+WIDTH = 640
+FONT = 'font-family="inherit" font-size="12"'
+# Sequential blues with enough contrast between neighbours (ColorBrewer "Blues", 5 classes).
+HEAT_COLOURS = ("#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
+NO_DATA_COLOUR = "#eceff3"
+MADE, ANSWERED, QUALIFIED = "#b6d4f2", "#3b7dd8", "#1a7f37"
+STT, LLM, TTS = "#6f42c1", "#0a58ca", "#bf8700"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_ids = itertools.count(1)
+
+
+def nice_ceiling(value, ticks=4):
+    """The smallest 1/2/5×10ⁿ step whose `ticks` multiples cover value; (top, step)."""
+    if value <= 0:
+        return ticks, 1
+    raw = value / ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        step = factor * magnitude
+        if step * ticks >= value:
+            break
+    step = max(1, int(step)) if step >= 1 else step
+    return step * ticks, step
+
+
+def _svg(*, title, desc, height, body, css_class="chart"):
+    uid = next(_ids)
+    return mark_safe(
+        f'<svg class="{css_class}" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-labelledby="chart-t{uid} chart-d{uid}" preserveAspectRatio="xMidYMid meet" '
+        f'xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="chart-t{uid}">{escape(title)}</title>'
+        f'<desc id="chart-d{uid}">{escape(desc)}</desc>{"".join(body)}</svg>'
+    )
+
+
+def _text(x, y, text, *, anchor="start", fill="#1b1f24", extra=""):
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}" {FONT} {extra}>'
+        f"{escape(text)}</text>"
+    )
+
+
+def _rect(x, y, width, height, fill, tip=None, extra=""):
+    tip_markup = f"<title>{escape(tip)}</title>" if tip else ""
+    return (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width, 0):.1f}" height="{max(height, 0):.1f}" '
+        f'fill="{fill}" {extra}>{tip_markup}</rect>'
+    )
+
+
+def _legend(items, y):
+    parts, x = [], 48
+    for colour, name in items:
+        parts.append(_rect(x, y - 10, 12, 12, colour))
+        parts.append(_text(x + 17, y, name))
+        x += 30 + 7.4 * len(name)
+    return parts
+
+
+def _day(value):
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def daily_trend(stats):
+    """Calls made, answered and qualified per day as nested bars (qualified ⊆ answered ⊆ made)."""
+    stats = list(stats)
+    if not stats:
+        return ""
+    days = [_day(row["date"]) for row in stats]
+    made = [int(row.get("calls_made") or 0) for row in stats]
+    answered = [int(row.get("calls_answered") or 0) for row in stats]
+    qualified = [int(row.get("calls_qualified") or 0) for row in stats]
+    top, step = nice_ceiling(max(made + [1]))
+    left, right, plot_top, plot_bottom = 44, WIDTH - 8, 28, 190
+    slot = (right - left) / len(stats)
+    bar = max(2.0, slot * 0.7)
+    scale = (plot_bottom - plot_top) / top
+    body = _legend([(MADE, "Calls made"), (ANSWERED, "Answered"), (QUALIFIED, "Qualified")], y=14)
+    for tick in range(0, int(top / step) + 1):
+        value = tick * step
+        y = plot_bottom - value * scale
+        body.append(
+            f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de" '
+            f'stroke-width="1"/>'
+        )
+        body.append(_text(left - 6, y + 4, indian_number(value), anchor="end", fill="#57606a"))
+    label_every = max(1, math.ceil(len(stats) / 7))
+    for index, day in enumerate(days):
+        x = left + index * slot + (slot - bar) / 2
+        tip = (
+            f"{day:%a %d %b}: {indian_number(made[index])} made, "
+            f"{indian_number(answered[index])} answered, {indian_number(qualified[index])} "
+            "qualified"
+        )
+        body.append(f"<g><title>{escape(tip)}</title>")
+        for values, colour in ((made, MADE), (answered, ANSWERED), (qualified, QUALIFIED)):
+            height = values[index] * scale
+            body.append(_rect(x, plot_bottom - height, bar, height, colour))
+        body.append("</g>")
+        # Counted back from the last day, so today always has its label.
+        if (len(stats) - 1 - index) % label_every == 0:
+            body.append(
+                _text(
+                    x + bar / 2, plot_bottom + 16, f"{day:%d %b}", anchor="middle", fill="#57606a"
+                )
+            )
+    busiest = max(range(len(stats)), key=lambda i: made[i])
+    desc = (
+        f"{len(stats)} days from {days[0]:%d %b %Y} to {days[-1]:%d %b %Y}: "
+        f"{indian_number(sum(made))} calls made, {indian_number(sum(answered))} answered, "
+        f"{indian_number(sum(qualified))} qualified."
+    )
+    if made[busiest]:
+        desc += f" Busiest day {days[busiest]:%d %b} with {indian_number(made[busiest])} calls."
+    return _svg(title="Calls per day", desc=desc, height=214, body=body)
+
+
+def funnel(steps):
+    """Horizontal bars from leads to qualified; each says its count and the step conversion."""
+    steps = list(steps)
+    if not steps:
+        return ""
+    first = max(int(steps[0]["count"] or 0), 1)
+    row, label_width, left = 34, 190, 8
+    bar_left, bar_right = left + label_width, WIDTH - 110
+    body = []
+    words = []
+    for index, step in enumerate(steps):
+        count = int(step["count"] or 0)
+        y = 8 + index * row
+        width = (bar_right - bar_left) * count / first
+        rate = step.get("step_rate")
+        rate_text = "" if index == 0 or rate is None else f" · {percent(rate)} of previous"
+        tip = f"{step['label']}: {indian_number(count)}{rate_text}"
+        body.append(_text(left, y + 17, step["label"]))
+        body.append(_rect(bar_left, y + 4, width, row - 12, ANSWERED, tip))
+        body.append(_text(bar_left + width + 6, y + 17, indian_number(count)))
+        if index and rate is not None:
+            body.append(_text(WIDTH - 6, y + 17, percent(rate), anchor="end", fill="#57606a"))
+        words.append(f"{step['label']} {indian_number(count)}")
+    desc = "Funnel: " + ", then ".join(words) + "."
+    return _svg(title="Lead funnel", desc=desc, height=12 + len(steps) * row, body=body)
+
+
+def heat_colour(rate):
+    if rate is None:
+        return NO_DATA_COLOUR
+    index = min(len(HEAT_COLOURS) - 1, int(float(rate) // (100 / len(HEAT_COLOURS))))
+    return HEAT_COLOURS[index]
+
+
+def best_hours(cells):
+    """Answer rate by weekday (rows, Monday first) × hour of day (columns), in the page's zone.
+
+    `cells` are the best-hours selector's slots: weekday (ISO, 1 = Monday), hour (0–23),
+    calls_made, answer_rate and qualification_rate; hours without calls are drawn grey.
+    """
+    grid = {(int(c["weekday"]) - 1, int(c["hour"])): c for c in cells}
+    left, top, size = 40, 34, (WIDTH - 48) / 24
+    body = []
+    for hour in range(0, 24, 3):
+        body.append(
+            _text(left + hour * size + size / 2, top - 6, f"{hour:02d}", anchor="middle",
+                  fill="#57606a")
+        )  # fmt: skip
+    for weekday, name in enumerate(WEEKDAYS):
+        y = top + weekday * size
+        body.append(_text(left - 6, y + size * 0.7, name, anchor="end"))
+        for hour in range(24):
+            cell = grid.get((weekday, hour))
+            calls = int(cell["calls_made"]) if cell else 0
+            rate = cell.get("answer_rate") if cell and calls else None
+            tip = f"{name} {hour:02d}:00–{(hour + 1) % 24:02d}:00: "
+            if calls:
+                tip += f"{indian_number(calls)} calls, answer rate {percent(rate)}"
+                if cell.get("qualification_rate") is not None:
+                    tip += f", qualification rate {percent(cell['qualification_rate'])}"
+            else:
+                tip += "no calls"
+            body.append(
+                _rect(left + hour * size + 1, y + 1, size - 2, size - 2, heat_colour(rate), tip,
+                      extra='rx="2"')
+            )  # fmt: skip
+    legend_y = top + 7 * size + 22
+    body.append(_text(left, legend_y, "Answer rate:", fill="#57606a"))
+    x = left + 86
+    bands = [(NO_DATA_COLOUR, "no calls")] + [
+        (colour, f"{i * 20}–{(i + 1) * 20}%") for i, colour in enumerate(HEAT_COLOURS)
+    ]
+    for colour, name in bands:
+        body.append(_rect(x, legend_y - 10, 12, 12, colour, extra='stroke="#afb8c1"'))
+        body.append(_text(x + 16, legend_y, name, fill="#57606a"))
+        x += 26 + 7.4 * len(name)
+    busy = [c for c in grid.values() if int(c["calls_made"])]
+    if busy:
+        best = max(busy, key=lambda c: (float(c["answer_rate"] or 0), int(c["calls_made"])))
+        desc = (
+            f"Answer rate by weekday and hour for {len(busy)} hours with calls. Best: "
+            f"{WEEKDAYS[int(best['weekday']) - 1]} {int(best['hour']):02d}:00 with "
+            f"{percent(best['answer_rate'])} of {indian_number(best['calls_made'])} calls answered."
+        )
+    else:
+        desc = "No calls in this period, so no hours to compare yet."
+    return _svg(title="Best hours to call", desc=desc, height=int(legend_y + 10), body=body)
+
+
+def latency_per_turn(turns):
+    """Stacked bars of each agent turn's speech-to-text, LLM and text-to-speech milliseconds."""
+    turns = [t for t in turns if any(t.get(k) for k in ("stt_ms", "llm_ms", "tts_ms"))]
+    if not turns:
+        return ""
+    totals = [sum(int(t.get(k) or 0) for k in ("stt_ms", "llm_ms", "tts_ms")) for t in turns]
+    top, step = nice_ceiling(max(totals))
+    left, right, plot_top, plot_bottom = 76, WIDTH - 8, 28, 180
+    slot = (right - left) / len(turns)
+    bar = max(3.0, min(slot * 0.7, 40))
+    scale = (plot_bottom - plot_top) / top
+    body = _legend([(STT, "Speech-to-text"), (LLM, "LLM"), (TTS, "Text-to-speech")], y=14)
+    for tick in range(0, int(top / step) + 1):
+        y = plot_bottom - tick * step * scale
+        body.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de"/>')
+        body.append(
+            _text(left - 6, y + 4, f"{indian_number(tick * step)} ms", anchor="end", fill="#57606a")
+        )
+    label_every = max(1, math.ceil(len(turns) / 12))
+    for index, turn in enumerate(turns):
+        x = left + index * slot + (slot - bar) / 2
+        y = plot_bottom
+        tip = f"Turn {turn['sequence']}: " + ", ".join(
+            f"{name} {indian_number(turn.get(key) or 0)} ms"
+            for key, name in (("stt_ms", "STT"), ("llm_ms", "LLM"), ("tts_ms", "TTS"))
+        )
+        body.append(f"<g><title>{escape(tip)}</title>")
+        for key, colour in (("stt_ms", STT), ("llm_ms", LLM), ("tts_ms", TTS)):
+            height = int(turn.get(key) or 0) * scale
+            y -= height
+            body.append(_rect(x, y, bar, height, colour))
+        body.append("</g>")
+        if index % label_every == 0:
+            body.append(
+                _text(x + bar / 2, plot_bottom + 16, f"#{turn['sequence']}", anchor="middle",
+                      fill="#57606a")
+            )  # fmt: skip
+    slowest = max(range(len(turns)), key=lambda i: totals[i])
+    desc = (
+        f"AI latency of {len(turns)} turns; mean {indian_number(sum(totals) / len(totals))} ms "
+        f"per turn, slowest turn {turns[slowest]['sequence']} with "
+        f"{indian_number(totals[slowest])} ms."
+    )
+    return _svg(title="Latency per turn", desc=desc, height=204, body=body)
+
+
+def latency_histogram(buckets):
+    """How many turns took how long (total of STT, LLM and TTS), one bar per bucket."""
+    buckets = list(buckets)
+    if not buckets or not any(b["count"] for b in buckets):
+        return ""
+    top, step = nice_ceiling(max(int(b["count"]) for b in buckets))
+    left, right, plot_top, plot_bottom = 44, WIDTH - 8, 12, 170
+    slot = (right - left) / len(buckets)
+    scale = (plot_bottom - plot_top) / top
+    body = []
+    for tick in range(0, int(top / step) + 1):
+        y = plot_bottom - tick * step * scale
+        body.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de"/>')
+        body.append(
+            _text(left - 6, y + 4, indian_number(tick * step), anchor="end", fill="#57606a")
+        )
+    for index, bucket in enumerate(buckets):
+        height = int(bucket["count"]) * scale
+        x = left + index * slot + slot * 0.1
+        tip = f"{bucket['label']}: {indian_number(bucket['count'])} turns"
+        body.append(_rect(x, plot_bottom - height, slot * 0.8, height, LLM, tip))
+        body.append(
+            _text(x + slot * 0.4, plot_bottom + 16, bucket["label"], anchor="middle",
+                  fill="#57606a")
+        )  # fmt: skip
+    total = sum(int(b["count"]) for b in buckets)
+    desc = f"{indian_number(total)} turns by total AI latency: " + ", ".join(
+        f"{b['label']} {indian_number(b['count'])}" for b in buckets
+    )
+    return _svg(title="Latency distribution", desc=desc + ".", height=194, body=body)

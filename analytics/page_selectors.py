@@ -1,0 +1,86 @@
+"""Reads only the dashboard pages need: the paginated, searchable lead table and the campaign's
+AI latency distribution. The metric maths stays in analytics.selectors; these shape rows for
+tables and charts, aggregate in the database and run a fixed number of queries."""
+
+from django.core.paginator import Paginator
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from voiceagent.models import CallSession, ConversationTurn, Lead, ScheduledCall
+
+LEADS_PER_PAGE = 25
+# Upper bounds (ms, exclusive) of the latency buckets a manager reads: fast, fine, slow, too slow.
+LATENCY_BUCKETS = (500, 1000, 1500, 2000, 3000)
+
+
+def lead_activity_page(*, campaign, status="", search="", page=1, per_page=LEADS_PER_PAGE):
+    """One page of the campaign's leads, most recently called first, each with its last call's
+    sid (to link the conversation) and its next action (earliest pending ScheduledCall).
+    Two queries: the count and the page."""
+    leads = Lead.objects.filter(campaign=campaign)
+    if status:
+        leads = leads.filter(status=status)
+    if search:
+        leads = leads.filter(
+            Q(name__icontains=search) | Q(phone__icontains=search) | Q(city__icontains=search)
+        )
+    next_call = (
+        ScheduledCall.objects.pending().filter(lead=OuterRef("pk")).order_by("scheduled_for", "pk")
+    )
+    last_call = CallSession.objects.filter(lead=OuterRef("pk")).order_by(
+        F("initiated_at").desc(nulls_last=True), "-pk"
+    )
+    leads = (
+        leads.annotate(
+            next_reason=Subquery(next_call.values("reason")[:1]),
+            next_scheduled_for=Subquery(next_call.values("scheduled_for")[:1]),
+            last_call_sid=Subquery(last_call.values("call_sid")[:1]),
+        )
+        .order_by(F("last_call_at").desc(nulls_last=True), "-id")
+        .values(
+            "id",
+            "name",
+            "phone",
+            "city",
+            "budget",
+            "status",
+            "is_dnc",
+            "call_attempts",
+            "last_call_at",
+            "last_outcome",
+            "last_call_sid",
+            "next_reason",
+            "next_scheduled_for",
+        )
+    )
+    return Paginator(leads, per_page).get_page(page)
+
+
+def latency_distribution(*, campaign, period):
+    """How many of the campaign's turns in `period` took how long in total (STT + LLM + TTS),
+    in LATENCY_BUCKETS; one aggregate query. Turns without any latency are left out."""
+    total = (
+        Coalesce(F("stt_ms"), 0) + Coalesce(F("llm_ms"), 0) + Coalesce(F("tts_ms"), 0)  # type: ignore[operator]
+    )
+    turns = (
+        ConversationTurn.objects.filter(
+            call__campaign=campaign, **period.filter_kwargs("call__initiated_at")
+        )
+        .filter(Q(stt_ms__isnull=False) | Q(llm_ms__isnull=False) | Q(tts_ms__isnull=False))
+        .annotate(total_ms=total)
+    )
+    bounds = (0, *LATENCY_BUCKETS)
+    aggregates = {}
+    for index, low in enumerate(bounds):
+        high = bounds[index + 1] if index + 1 < len(bounds) else None
+        condition = (
+            Q(total_ms__gte=low) if high is None else Q(total_ms__gte=low, total_ms__lt=high)
+        )
+        aggregates[f"bucket_{index}"] = Count("pk", filter=condition)
+    counts = turns.aggregate(**aggregates)
+    buckets = []
+    for index, low in enumerate(bounds):
+        high = bounds[index + 1] if index + 1 < len(bounds) else None
+        label = f"{low / 1000:g}–{high / 1000:g} s" if high else f"≥ {low / 1000:g} s"
+        buckets.append({"label": label, "count": counts[f"bucket_{index}"]})
+    return buckets

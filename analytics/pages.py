@@ -1,0 +1,231 @@
+"""Dashboard pages for managers: overview, campaign, conversation, live calls and exports.
+
+Thin template views over analytics.selectors (the same reads as the JSON API), scoped by
+`visible_campaigns(user)`: a campaign or call the user may not see is a 404. Every number is in
+the HTML, so the pages work without JavaScript; live.js only keeps them fresh.
+"""
+
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from analytics import charts, page_selectors, selectors
+from analytics.periods import MAX_PERIOD_DAYS, Period, local_today
+from exports import services as export_services
+from exports.models import ExportFormat, ExportJob, ExportKind
+from voiceagent.access import get_campaign_for_user, visible_campaigns
+from voiceagent.models import CallSession, LeadStatus
+
+OVERVIEW_DAYS = 14
+CAMPAIGN_DEFAULT_DAYS = 14
+RANGE_PRESETS = ((7, "7 days"), (30, "30 days"), (90, "90 days"))
+CORE_COMPONENTS = ("database", "redis", "worker")
+COMPONENT_NAMES = {"openai": "OpenAI", "elevenlabs": "ElevenLabs", "redis": "Redis"}
+LATENCY_NAMES = (("stt_ms", "Speech-to-text"), ("llm_ms", "LLM"), ("tts_ms", "Text-to-speech"))
+
+
+def overall_health(components):
+    """One status for the header: down if a core part is unhealthy, degraded if an external
+    service is, unknown before the first checks ran."""
+    statuses = dict(components)
+    if any(statuses.get(name) == "unhealthy" for name in CORE_COMPONENTS):
+        status, label = "unhealthy", "Service disrupted: live calls or exports may not work"
+    elif any(value == "unhealthy" for value in statuses.values()):
+        status, label = "degraded", "Degraded: an external service is not answering"
+    elif all(value == "unknown" for value in statuses.values()):
+        status, label = "unknown", "Status not checked yet"
+    else:
+        status, label = "healthy", "All systems operational"
+    rows = [
+        {"name": name, "label": COMPONENT_NAMES.get(name, name.capitalize()), "status": value}
+        for name, value in statuses.items()
+    ]
+    return {"status": status, "label": label, "components": rows}
+
+
+def has_calls(daily_stats):
+    return any(day["calls_made"] for day in daily_stats)
+
+
+@login_required
+def overview(request):
+    campaigns = visible_campaigns(request.user)
+    now = timezone.now()
+    data = selectors.dashboard_overview(
+        campaigns=campaigns, period=Period.last_days(OVERVIEW_DAYS, now=now), now=now
+    )
+    context = {
+        **data,
+        "health": overall_health(data["system"]["components"]),
+        "active_calls": selectors.active_calls(campaigns=campaigns, now=now),
+        "trend_chart": charts.daily_trend(data["daily_stats"]),
+        "trend_has_calls": has_calls(data["daily_stats"]),
+    }
+    return render(request, "analytics/overview.html", context)
+
+
+def parse_period(params, *, today):
+    """The from/to range of the query string (ISO dates, inclusive), else the last 14 days;
+    (period, error message or None). A bad range never fails the page: it says what is wrong."""
+    default = Period(first=today - timedelta(days=CAMPAIGN_DEFAULT_DAYS - 1), last=today)
+    raw_from, raw_to = params.get("from", ""), params.get("to", "")
+    if not raw_from and not raw_to:
+        return default, None
+    try:
+        first = date.fromisoformat(raw_from) if raw_from else default.first
+        last = date.fromisoformat(raw_to) if raw_to else today
+    except ValueError:
+        return default, "Dates must look like 2025-03-31; showing the last 14 days instead."
+    if first > last:
+        return default, "“From” is after “to”; showing the last 14 days instead."
+    if (last - first).days + 1 > MAX_PERIOD_DAYS:
+        return default, f"Pick at most {MAX_PERIOD_DAYS} days; showing the last 14 days instead."
+    return Period(first=first, last=last), None
+
+
+def range_presets(period, today):
+    presets = []
+    for days, label in RANGE_PRESETS:
+        preset = Period(first=today - timedelta(days=days - 1), last=today)
+        presets.append({**vars(preset), "label": label, "current": preset == period})
+    return presets
+
+
+def page_query(params, *names):
+    """The query string of `names` kept across pagination links (ends with & when not empty)."""
+    kept = {name: params[name] for name in names if params.get(name)}
+    return f"{urlencode(kept)}&" if kept else ""
+
+
+@login_required
+def campaign_detail(request, campaign_id):
+    campaign = get_campaign_for_user(request.user, campaign_id)
+    now = timezone.now()
+    today = local_today(now)
+    period, range_error = parse_period(request.GET, today=today)
+    status = request.GET.get("status", "")
+    if status not in LeadStatus.values:
+        status = ""
+    # NUL is refused by PostgreSQL in text comparisons; nobody types it in a name or phone.
+    search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    daily_stats = selectors.daily_stats(campaigns=campaign, period=period)
+    funnel = selectors.campaign_funnel(campaign=campaign, period=period)
+    hours = selectors.best_hours(campaign=campaign, period=period)
+    context = {
+        "campaign": campaign,
+        "now": now,
+        "today": today,
+        "period": period,
+        "range_error": range_error,
+        "presets": range_presets(period, today),
+        "metrics": selectors.campaign_metrics(campaign=campaign, period=period, now=now),
+        "daily_stats": daily_stats,
+        "trend_chart": charts.daily_trend(daily_stats),
+        "trend_has_calls": has_calls(daily_stats),
+        "funnel": funnel,
+        "funnel_chart": charts.funnel(funnel["steps"]),
+        "hours": hours,
+        "hours_chart": charts.best_hours(hours["slots"]),
+        "objections": selectors.objection_breakdown(campaign=campaign, period=period),
+        "latency_chart": charts.latency_histogram(
+            page_selectors.latency_distribution(campaign=campaign, period=period)
+        ),
+        "active_calls": selectors.active_calls(campaigns=campaign, now=now),
+        "leads_page": page_selectors.lead_activity_page(
+            campaign=campaign, status=status, search=search, page=request.GET.get("page")
+        ),
+        "lead_filters": {"status": status, "q": search},
+        "lead_statuses": LeadStatus.choices,
+        "page_query": page_query(request.GET, "from", "to", "status", "q"),
+        **export_choices(),
+    }
+    return render(request, "analytics/campaign.html", context, status=400 if range_error else 200)
+
+
+@login_required
+def call_detail(request, call_sid):
+    try:
+        # PostgreSQL refuses NUL in text (a DataError, a 500): no stored sid holds one.
+        if "\x00" in call_sid:
+            raise CallSession.DoesNotExist
+        call = (
+            CallSession.objects.visible_to(request.user)
+            .select_related("campaign", "lead")
+            .get(call_sid=call_sid)
+        )
+    except CallSession.DoesNotExist:
+        raise Http404("No call with that id.") from None
+    conversation = selectors.conversation(call=call)
+    context = {
+        "call": conversation,
+        "qualification_items": sorted(conversation["qualification"].items()),
+        "latency_rows": [(name, conversation["latency"][key]) for key, name in LATENCY_NAMES],
+        "latency_chart": charts.latency_per_turn(conversation["transcript"]),
+    }
+    return render(request, "analytics/call.html", context)
+
+
+@login_required
+def live_calls(request):
+    now = timezone.now()
+    realtime = selectors.realtime(campaigns=visible_campaigns(request.user), now=now)
+    return render(request, "analytics/live.html", {"realtime": realtime, "now": now})
+
+
+def dashboard_html(request):
+    """The spec's address of the dashboard, kept for bookmarks: it is the overview now."""
+    return redirect("home", permanent=True)
+
+
+def export_choices():
+    return {"export_kinds": ExportKind.choices, "export_formats": ExportFormat.choices}
+
+
+@login_required
+def export_jobs(request):
+    """The user's export jobs with progress and downloads; POST starts one (form, no JS needed)."""
+    campaigns = list(visible_campaigns(request.user).order_by("name").only("pk", "name"))
+    form_values, form_error, status = {}, None, 200
+    if request.method == "POST":
+        form_values = {
+            "campaign_id": request.POST.get("campaign_id", ""),
+            "kind": request.POST.get("kind", ""),
+            "format": request.POST.get("format", ""),
+        }
+        campaign = next((c for c in campaigns if str(c.pk) == form_values["campaign_id"]), None)
+        if campaign is None:
+            form_error = "Pick one of your campaigns to export."
+        elif form_values["kind"] not in ExportKind.values:
+            form_error = "Pick what to export: results, transcripts or leads."
+        elif form_values["format"] not in ExportFormat.values:
+            form_error = "Pick a format: CSV or Excel."
+        else:
+            job = export_services.create_export_job(
+                user=request.user,
+                campaign=campaign,
+                kind=form_values["kind"],
+                fmt=form_values["format"],
+            )
+            return redirect(f"{request.path}?job={job.pk}")
+        status = 400
+    jobs = ExportJob.objects.filter(user=request.user).select_related("campaign")[:50]
+    highlight = request.GET.get("job", "")
+    context = {
+        "campaigns": campaigns,
+        "jobs": jobs,
+        "highlight_job": int(highlight) if highlight.isdigit() else None,
+        "form_values": {**form_values, "campaign_id": _int_or_none(form_values.get("campaign_id"))},
+        "form_error": form_error,
+        "export_ttl_hours": int(settings.EXPORT_TTL.total_seconds() // 3600),
+        **export_choices(),
+    }
+    return render(request, "analytics/exports.html", context, status=status)
+
+
+def _int_or_none(value):
+    return int(value) if value and str(value).isdigit() else None

@@ -1,0 +1,493 @@
+/* Live updates of the dashboard pages: a WebSocket pushes call changes; when it is down the page
+ * polls the JSON API instead. The server-rendered HTML already holds every number, so this file
+ * only keeps it fresh in place (no reload) and never is the only way to see something.
+ *
+ * - WebSocket (data-socket) with reconnect and exponential backoff (1 s doubling to 30 s, with
+ *   jitter); the header shows the connection state.
+ * - Every pushed message carries a per-group sequence number; a gap (channels-redis drops
+ *   messages when a channel is full) triggers a resync from /dashboard/realtime.
+ * - While the socket is down: /dashboard/realtime every 5 s; the overview refreshes its cards
+ *   from /dashboard/overview every 30 s in any case.
+ * - Durations of calls in progress tick every second; export jobs show their progress.
+ */
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-live-page]");
+  if (!root) return;
+
+  var page = root.getAttribute("data-live-page");
+  var campaignId = root.getAttribute("data-campaign-id");
+  var timeZone = document.body.getAttribute("data-time-zone") || undefined;
+  var stateBadge = document.getElementById("live-state");
+  var REALTIME_POLL_MS = 5000;
+  var OVERVIEW_POLL_MS = 30000;
+  var EXPORT_POLL_MS = 2000;
+  var PING_MS = 25000;
+  var BACKOFF_MIN_MS = 1000;
+  var BACKOFF_MAX_MS = 30000;
+
+  // ---- formatting, the same as the server's template filters --------------------------------
+  var countFormat = new Intl.NumberFormat("en-IN", { maximumFractionDigits: 0 });
+  var percentFormat = new Intl.NumberFormat("en-IN", {
+    minimumFractionDigits: 1,
+    maximumFractionDigits: 2,
+  });
+  var timeFormat = new Intl.DateTimeFormat("en-IN", {
+    timeZone: timeZone,
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hour12: false,
+  });
+
+  function format(value, kind) {
+    if (value === null || value === undefined || value === "") return "—";
+    if (kind === "percent") return percentFormat.format(Number(value)) + "%";
+    return countFormat.format(Number(value));
+  }
+
+  function clock(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    var hours = Math.floor(seconds / 3600);
+    var minutes = Math.floor((seconds % 3600) / 60);
+    var rest = seconds % 60;
+    var mm = hours ? String(minutes).padStart(2, "0") : String(minutes);
+    return (hours ? hours + ":" : "") + mm + ":" + String(rest).padStart(2, "0");
+  }
+
+  function words(value) {
+    if (!value) return "—";
+    var text = String(value).replace(/_/g, " ");
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  function setText(element, text) {
+    if (element && element.textContent !== text) element.textContent = text;
+  }
+
+  function markUpdated(when) {
+    var stamp = when ? new Date(when) : new Date();
+    document.querySelectorAll("[data-last-update]").forEach(function (element) {
+      element.setAttribute("datetime", stamp.toISOString());
+      setText(element, timeFormat.format(stamp));
+    });
+  }
+
+  function setFields(values, prefix) {
+    Object.keys(values).forEach(function (key) {
+      var value = values[key];
+      var name = prefix ? prefix + "." + key : key;
+      if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+        setFields(value, name);
+        return;
+      }
+      root.querySelectorAll('[data-field="' + name + '"]').forEach(function (element) {
+        setText(element, format(value, element.getAttribute("data-format")));
+      });
+    });
+  }
+
+  // ---- active calls table -------------------------------------------------------------------
+  var callsTable = root.querySelector("[data-active-calls]");
+  var callsBody = callsTable && callsTable.tBodies[0];
+  var showCampaign = callsTable && callsTable.tHead.rows[0].cells.length === 5;
+  // Durations tick from the moment a value arrived, so the browser's clock never matters.
+  var durations = new Map();
+
+  function cell(row, label, column, className) {
+    var td = row.insertCell(-1);
+    td.setAttribute("data-label", label);
+    if (column) td.setAttribute("data-col", column);
+    if (className) td.className = className;
+    return td;
+  }
+
+  function link(href, text) {
+    var anchor = document.createElement("a");
+    anchor.href = href;
+    anchor.textContent = text;
+    return anchor;
+  }
+
+  function renderCall(row, call) {
+    var statusBadge = row.querySelector('[data-col="status"] .badge');
+    setText(row.querySelector('[data-col="stage"]'), words(call.stage));
+    if (statusBadge) {
+      statusBadge.className = "badge badge-" + call.status;
+      setText(statusBadge, words(call.status));
+    }
+    durations.set(call.call_sid, { seconds: call.duration_seconds || 0, at: Date.now() });
+    setText(row.querySelector('[data-col="duration"]'), clock(call.duration_seconds || 0));
+  }
+
+  function buildCallRow(call) {
+    var row = document.createElement("tr");
+    row.setAttribute("data-call-sid", call.call_sid);
+    cell(row, "Lead").appendChild(
+      link("/calls/" + encodeURIComponent(call.call_sid) + "/", call.lead_name)
+    );
+    if (showCampaign) {
+      cell(row, "Campaign").appendChild(link("/campaigns/" + call.campaign_id + "/", call.campaign_name));
+    }
+    cell(row, "Stage", "stage");
+    var badge = document.createElement("span");
+    cell(row, "Status", "status").appendChild(badge);
+    badge.className = "badge";
+    cell(row, "Duration", "duration", "num");
+    return row;
+  }
+
+  function belongsHere(call) {
+    return !campaignId || String(call.campaign_id) === String(campaignId);
+  }
+
+  function toggleEmpty() {
+    var empty = callsBody.querySelector("[data-empty]");
+    if (empty) empty.hidden = callsBody.querySelectorAll("tr[data-call-sid]").length > 0;
+  }
+
+  function findRow(callSid) {
+    return Array.prototype.find.call(callsBody.querySelectorAll("tr[data-call-sid]"), function (row) {
+      return row.getAttribute("data-call-sid") === callSid;
+    });
+  }
+
+  function upsertCall(call) {
+    if (!callsBody || !belongsHere(call)) return;
+    var row = findRow(call.call_sid);
+    if (!row) {
+      row = buildCallRow(call);
+      row.classList.add("arrived");
+      callsBody.insertBefore(row, callsBody.querySelector("[data-empty]"));
+    }
+    renderCall(row, call);
+    toggleEmpty();
+  }
+
+  function removeCall(callSid) {
+    if (!callsBody) return;
+    var row = findRow(callSid);
+    if (row) row.remove();
+    durations.delete(callSid);
+    toggleEmpty();
+  }
+
+  function replaceCalls(calls) {
+    if (!callsBody) return;
+    var wanted = new Set();
+    calls.filter(belongsHere).forEach(function (call) {
+      wanted.add(call.call_sid);
+      upsertCall(call);
+    });
+    callsBody.querySelectorAll("tr[data-call-sid]").forEach(function (row) {
+      if (!wanted.has(row.getAttribute("data-call-sid"))) removeCall(row.getAttribute("data-call-sid"));
+    });
+  }
+
+  if (callsBody) {
+    callsBody.querySelectorAll("tr[data-call-sid]").forEach(function (row) {
+      var td = row.querySelector('[data-col="duration"]');
+      durations.set(row.getAttribute("data-call-sid"), {
+        seconds: Number(td.getAttribute("data-seconds")) || 0,
+        at: Date.now(),
+      });
+    });
+    window.setInterval(function () {
+      durations.forEach(function (value, callSid) {
+        var row = findRow(callSid);
+        if (row) {
+          var elapsed = (Date.now() - value.at) / 1000;
+          setText(row.querySelector('[data-col="duration"]'), clock(value.seconds + elapsed));
+        }
+      });
+    }, 1000);
+  }
+
+  // ---- JSON API ------------------------------------------------------------------------------
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(
+      function (response) {
+        if (!response.ok) throw new Error(url + " answered " + response.status);
+        return response.json();
+      }
+    );
+  }
+
+  var realtimeUrl = root.getAttribute("data-realtime-url");
+  var resyncing = null;
+  var resyncAgain = false;
+
+  function resync() {
+    if (!realtimeUrl) return Promise.resolve();
+    // One request at a time; a resync asked for meanwhile runs once that one is answered, since
+    // the answer in flight may predate what prompted it.
+    if (resyncing) {
+      resyncAgain = true;
+      return resyncing;
+    }
+    // Every visible call comes back; a campaign page keeps its own (belongsHere).
+    resyncing = getJSON(realtimeUrl)
+      .then(function (data) {
+        replaceCalls(data.active_calls || []);
+        if (!campaignId) {
+          setFields({ calls_in_progress: data.calls_in_progress, calls_queued: data.calls_queued });
+        } else {
+          var mine = (data.active_calls || []).filter(belongsHere).length;
+          setFields({ calls_in_progress: mine });
+        }
+        markUpdated(data.timestamp);
+      })
+      .catch(function () {
+        /* the next poll or reconnect retries; the page keeps what it shows */
+      })
+      .then(function () {
+        resyncing = null;
+        if (resyncAgain) {
+          resyncAgain = false;
+          resync();
+        }
+      });
+    return resyncing;
+  }
+
+  var overviewUrl = root.getAttribute("data-overview-url");
+
+  // The same rules as pages.overall_health, so the banner of a page left open stays true.
+  var CORE_COMPONENTS = ["database", "redis", "worker"];
+  var HEALTH_LABELS = {
+    unhealthy: "Service disrupted: live calls or exports may not work",
+    degraded: "Degraded: an external service is not answering",
+    unknown: "Status not checked yet",
+    healthy: "All systems operational",
+  };
+
+  function renderHealth(components) {
+    var banner = root.querySelector("[data-health]");
+    if (!banner || !components) return;
+    var names = Object.keys(components);
+    var status = "healthy";
+    if (CORE_COMPONENTS.some(function (name) { return components[name] === "unhealthy"; })) {
+      status = "unhealthy";
+    } else if (names.some(function (name) { return components[name] === "unhealthy"; })) {
+      status = "degraded";
+    } else if (names.every(function (name) { return components[name] === "unknown"; })) {
+      status = "unknown";
+    }
+    banner.className = "health health-" + status;
+    setText(banner.querySelector("[data-health-label]"), HEALTH_LABELS[status]);
+    names.forEach(function (name) {
+      var item = banner.querySelector('[data-component="' + name + '"]');
+      if (!item) return;
+      item.className = "component component-" + components[name];
+      setText(item.querySelector(".component-status"), words(components[name]));
+    });
+  }
+
+  function refreshOverview() {
+    return getJSON(overviewUrl)
+      .then(function (data) {
+        setFields({ system: data.system });
+        renderHealth(data.system && data.system.components);
+        (data.recent_campaigns || []).forEach(function (campaign) {
+          var row = root.querySelector('[data-recent-campaigns] tr[data-campaign-id="' + campaign.id + '"]');
+          if (!row) return;
+          row.querySelectorAll("[data-col]").forEach(function (td) {
+            var key = td.getAttribute("data-col");
+            if (key in campaign) setText(td, format(campaign[key], td.getAttribute("data-format")));
+          });
+        });
+        markUpdated(data.generated_at);
+      })
+      .catch(function () {});
+  }
+
+  // ---- export jobs ---------------------------------------------------------------------------
+  function renderJob(job) {
+    var row = root.querySelector('tr[data-export-job="' + job.id + '"]');
+    if (!row) return;
+    var active = job.status === "pending" || job.status === "running";
+    row.setAttribute("data-status", job.status);
+    var badge = row.querySelector('[data-col="status-label"]');
+    if (badge) {
+      badge.className = "badge badge-" + job.status;
+      setText(badge, words(job.status));
+    }
+    var bar = row.querySelector("progress");
+    var percentText = row.querySelector('[data-col="progress"]');
+    if (bar) {
+      bar.value = job.progress || 0;
+      bar.hidden = !active;
+    }
+    if (percentText) {
+      setText(percentText, (job.progress || 0) + "%");
+      percentText.hidden = !active;
+    }
+    setText(row.querySelector('[data-col="rows_written"]'), format(job.rows_written, "count"));
+    if (job.status === "succeeded" && job.file_size === undefined) {
+      // A pushed message is brief; the job's own document has its size and download address.
+      getJSON("/exports/jobs/" + job.id).then(renderJob).catch(function () {});
+    }
+    if (job.file_size !== undefined) {
+      setText(row.querySelector('[data-col="file_size"]'), job.file_size ? sizeText(job.file_size) : "—");
+    }
+    var download = row.querySelector('[data-col="download"]');
+    if (download && job.status === "succeeded" && !download.querySelector("a")) {
+      // A pushed progress message carries no URL; the download address is the contract's.
+      download.textContent = "";
+      var anchor = link(job.download_url || "/exports/jobs/" + job.id + "/download", "Download");
+      anchor.setAttribute("download", "");
+      download.appendChild(anchor);
+    } else if (download && (job.status === "failed" || job.status === "expired")) {
+      setText(download, job.status === "expired" ? "Expired" : "—");
+    }
+  }
+
+  function sizeText(bytes) {
+    var units = ["bytes", "KB", "MB", "GB"];
+    var value = bytes;
+    var unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    return (unit ? value.toFixed(1) : String(value)) + "\u00a0" + units[unit]; // as filesizeformat
+  }
+
+  function pollExports() {
+    var pending = root.querySelectorAll(
+      'tr[data-export-job][data-status="pending"], tr[data-export-job][data-status="running"]'
+    );
+    pending.forEach(function (row) {
+      getJSON("/exports/jobs/" + row.getAttribute("data-export-job"))
+        .then(renderJob)
+        .catch(function () {});
+    });
+  }
+
+  if (page === "exports") window.setInterval(pollExports, EXPORT_POLL_MS);
+
+  // ---- the socket ----------------------------------------------------------------------------
+  var socketPath = root.getAttribute("data-socket");
+  var socket = null;
+  var live = false;
+  var attempts = 0;
+  var lastSeq = new Map();
+  var pollTimer = null;
+  var pingTimer = null;
+  var reconnectTimer = null;
+
+  function showState(state) {
+    if (!stateBadge) return;
+    var text = {
+      live: "Live",
+      connecting: "Connecting…",
+      polling: "Offline: refreshing every 5 s",
+    }[state];
+    stateBadge.hidden = false;
+    stateBadge.setAttribute("data-state", state);
+    setText(stateBadge, text);
+  }
+
+  function startPolling() {
+    if (pollTimer || !realtimeUrl) return;
+    resync();
+    pollTimer = window.setInterval(resync, REALTIME_POLL_MS);
+  }
+
+  function stopPolling() {
+    if (pollTimer) window.clearInterval(pollTimer);
+    pollTimer = null;
+  }
+
+  function checkSequence(message) {
+    if (typeof message.seq !== "number" || message.seq <= 0) return;
+    var group = message.group || "socket";
+    var previous = lastSeq.get(group);
+    lastSeq.set(group, message.seq);
+    if (previous !== undefined && message.seq > previous + 1) resync();
+  }
+
+  function handle(message) {
+    if (message.type === "hello") {
+      live = true;
+      attempts = 0;
+      lastSeq.clear();
+      showState("live");
+      stopPolling();
+      // Whatever happened while the socket was down is picked up once.
+      resync();
+      return;
+    }
+    checkSequence(message);
+    if (message.type === "call.updated" && message.call) upsertCall(message.call);
+    else if (message.type === "call.ended" && message.call) removeCall(message.call.call_sid);
+    else if (message.type === "counters") resync(); // counts scoped to what this user may see
+    else if (message.type === "export.progress" && message.job) renderJob(message.job);
+    if (message.type !== "pong") markUpdated();
+  }
+
+  function connect() {
+    if (!socketPath || !("WebSocket" in window)) {
+      showState("polling");
+      startPolling();
+      return;
+    }
+    showState(live ? "live" : "connecting");
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + window.location.host + socketPath);
+    socket.addEventListener("message", function (event) {
+      try {
+        handle(JSON.parse(event.data));
+      } catch (error) {
+        /* a malformed message is ignored; the next resync corrects the page */
+      }
+    });
+    socket.addEventListener("close", function () {
+      socket = null;
+      live = false;
+      if (pingTimer) window.clearInterval(pingTimer);
+      pingTimer = null;
+      showState("polling");
+      startPolling();
+      scheduleReconnect();
+    });
+    socket.addEventListener("open", function () {
+      pingTimer = window.setInterval(function () {
+        if (socket && socket.readyState === WebSocket.OPEN) socket.send('{"type":"ping"}');
+      }, PING_MS);
+    });
+  }
+
+  function scheduleReconnect() {
+    if (reconnectTimer) return;
+    var delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, attempts));
+    delay = delay / 2 + Math.random() * (delay / 2);
+    attempts += 1;
+    reconnectTimer = window.setTimeout(function () {
+      reconnectTimer = null;
+      connect();
+    }, delay);
+  }
+
+  if (overviewUrl) window.setInterval(refreshOverview, OVERVIEW_POLL_MS);
+  connect();
+
+  // For people debugging in the console (and the browser tests): the state of this page.
+  window.voiceagentLive = {
+    get live() {
+      return live;
+    },
+    get polling() {
+      return pollTimer !== null;
+    },
+    get socket() {
+      return socket;
+    },
+    resync: resync,
+    refreshOverview: overviewUrl ? refreshOverview : null,
+  };
+})();
