@@ -183,6 +183,11 @@ MATRIX = {
     "redoc": [Check("/redoc", DOCS_PAGE)],
     # Pages.
     "": [Check("/", PAGE, both_slashes=False)],
+    "campaigns/<int:campaign_id>": [Check("/campaigns/{campaign}", PAGE_CAMPAIGN)],
+    "calls/<str:call_sid>": [Check("/calls/{call_sid}", PAGE_CAMPAIGN)],
+    "live": [Check("/live", PAGE)],
+    "exports": [Check("/exports", PAGE)],
+    "static/dashboard.html": [Check("/static/dashboard.html", same(301), both_slashes=False)],
 }
 
 
