@@ -274,15 +274,17 @@ def worker_killed_mid_export(stack, staff_token, campaign_id):
         timeout=10,
     )
     job_id = response.json()["id"]
-    wait_until(
-        lambda: (
-            job_status(stack.base_url, staff_token, job_id)["status"] == "running"
-            and job_status(stack.base_url, staff_token, job_id)["progress"] > 0
-        ),
-        120,
-        "export running",
-    )
+
+    def running_with_progress():
+        job = job_status(stack.base_url, staff_token, job_id)
+        return job["status"] in ("succeeded", "failed") or (
+            job["status"] == "running" and job["progress"] > 0
+        )
+
+    wait_until(running_with_progress, 180, "export running")
     at_kill = job_status(stack.base_url, staff_token, job_id)
+    if at_kill["status"] != "running":
+        return {"job_id": job_id, "final_status": at_kill["status"], "killed": False}
     stack.stop("worker", sig=signal.SIGKILL)
     stack.start_worker()
     started = time.monotonic()
@@ -296,6 +298,7 @@ def worker_killed_mid_export(stack, staff_token, campaign_id):
     final = job_status(stack.base_url, staff_token, job_id)
     return {
         "job_id": job_id,
+        "killed": True,
         "progress_at_kill": at_kill["progress"],
         "final_status": final["status"],
         "rows_written": final["rows_written"],
@@ -333,7 +336,7 @@ def stored_exactly_once(run_id, acknowledged):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--outage", type=float, default=15, help="seconds Redis stays down")
-    parser.add_argument("--export-leads", type=int, default=60_000)
+    parser.add_argument("--export-leads", type=int, default=150_000)
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):

@@ -11,6 +11,8 @@ window. The check sits in the authentication backend, so every login form (ours 
 admin's) is covered, and the forms say so plainly instead of "wrong password".
 """
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -18,7 +20,12 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
+from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
+# What the cache raises when its server is away (Redis; the file cache of embedded mode: OSError).
+CACHE_ERRORS = (RedisError, OSError)
 
 
 class UserOrScopeRateThrottle(SimpleRateThrottle):
@@ -30,7 +37,12 @@ class UserOrScopeRateThrottle(SimpleRateThrottle):
         self.scope = getattr(view, "throttle_scope", None) or "user"
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except CACHE_ERRORS as exc:
+            # Fail open: a Redis outage must not stop ingestion (the fault drill found it did).
+            logger.warning("Rate limit not applied, the cache is unavailable: %s", exc)
+            return True
 
     def get_rate(self):
         return self.THROTTLE_RATES.get(getattr(self, "scope", None) or "user")
@@ -49,7 +61,12 @@ def _failures_key(request, username):
 
 
 def login_locked(request, username):
-    return cache.get(_failures_key(request, username), 0) >= settings.LOGIN_MAX_FAILURES
+    try:
+        failures = cache.get(_failures_key(request, username), 0)
+    except CACHE_ERRORS as exc:
+        logger.warning("Login lockout not checked, the cache is unavailable: %s", exc)
+        return False
+    return failures >= settings.LOGIN_MAX_FAILURES
 
 
 def lockout_message():
@@ -74,14 +91,20 @@ class ThrottledModelBackend(ModelBackend):
 @receiver(user_login_failed, dispatch_uid="count-login-failure")
 def count_login_failure(sender, credentials, request=None, **kwargs):
     key = _failures_key(request, credentials.get("username"))
-    # add() starts the window at the first failure; incr() never extends it.
-    if not cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+    try:
+        # add() starts the window at the first failure; incr() never extends it.
+        if not cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+    except CACHE_ERRORS as exc:
+        logger.warning("Login failure not counted, the cache is unavailable: %s", exc)
 
 
 @receiver(user_logged_in, dispatch_uid="reset-login-failures")
 def reset_login_failures(sender, request, user, **kwargs):
-    cache.delete(_failures_key(request, user.get_username()))
+    try:
+        cache.delete(_failures_key(request, user.get_username()))
+    except CACHE_ERRORS as exc:
+        logger.warning("Login failures not reset, the cache is unavailable: %s", exc)

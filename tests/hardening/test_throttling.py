@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 from django.utils import timezone
 
 from tests.factories import make_ingest_user, make_lead
@@ -148,3 +149,31 @@ def test_probes_are_never_throttled(client, rates):
 
 def test_default_ingest_rate_is_generous(settings):
     assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ingest"] == "6000/min"
+
+
+@pytest.fixture
+def cache_down():
+    # A Redis nobody listens on: every cache call fails as in an outage.
+    broken = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    with override_settings(CACHES=broken):
+        yield
+
+
+def test_ingestion_goes_on_when_the_cache_is_down(api_client, team, cache_down):
+    lead = make_lead(team.campaign)
+    response = api_client(make_ingest_user()).post(
+        "/api/call-events", json.dumps(event(lead, 99)), content_type="application/json"
+    )
+    assert (response.status_code, response.json()) == (202, {"accepted": 1, "duplicates": 0})
+
+
+def test_login_goes_on_when_the_cache_is_down(client, team, cache_down, settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    response = client.post("/accounts/login/", {"username": "member", "password": PASSWORD})
+    assert response.status_code == 302
