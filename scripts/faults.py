@@ -23,6 +23,7 @@ The machine's shared PostgreSQL is never restarted here (see README "Hardening" 
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import signal
@@ -350,6 +351,7 @@ def main():
     import django
 
     django.setup()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     run_id = uuid.uuid4().hex[:8]
     report = {"workdir": str(workdir)}
     try:
