@@ -7,7 +7,7 @@ inline *styles* (never inline scripts: Swagger UI's start-up script is served as
 """
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import JsonResponse
 
 from voiceagent.errors import is_api_path
 from voiceagent.text_safety import first_control_character
@@ -35,10 +35,12 @@ class ContentSecurityPolicyMiddleware:
 
 
 class RejectControlCharactersMiddleware:
-    """A query parameter with a control character is refused with 400 naming it.
+    """A query parameter of the API with a control character is refused with 400 naming it.
 
     NUL reaching PostgreSQL in a filter is an error (a 500); the others are never meaningful.
-    The Exotel callback answers in its own documented error shape, so it validates itself.
+    API paths only: the pages clean their own filters (a stray NUL in a search box is dropped
+    there, the page still shows). The Exotel callback answers in its own documented error
+    shape, so it validates itself.
     """
 
     own_validation = ("/webhooks/",)
@@ -47,7 +49,7 @@ class RejectControlCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith(self.own_validation):
+        if not is_api_path(request.path) or request.path.startswith(self.own_validation):
             return self.get_response(request)
         for name, values in request.GET.lists():
             for text in (name, *values):
@@ -59,6 +61,4 @@ class RejectControlCharactersMiddleware:
 
 
 def bad_request(request, detail):
-    if is_api_path(request.path):
-        return JsonResponse({"detail": detail}, status=400)
-    return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
+    return JsonResponse({"detail": detail}, status=400)
