@@ -107,6 +107,7 @@ class LivePusher:
         self.pending = {}
         self.counters_due = set()
         self.pid = None
+        self.thread = None
 
     def submit(self, payload, *, ended, counters_changed):
         with self.lock:
@@ -118,9 +119,12 @@ class LivePusher:
         self.wake.set()
 
     def _ensure_thread(self):
-        if self.pid != os.getpid():  # first use in this process (or in a forked child)
+        # First use in this process (or in a forked child), or the thread is gone: start one,
+        # so that no failure silences the live updates of a process until it restarts.
+        if self.pid != os.getpid() or self.thread is None or not self.thread.is_alive():
             self.pid = os.getpid()
-            threading.Thread(target=self._run, name="live-pusher", daemon=True).start()
+            self.thread = threading.Thread(target=self._run, name="live-pusher", daemon=True)
+            self.thread.start()
 
     def _take(self):
         with self.lock:
@@ -141,8 +145,11 @@ class LivePusher:
             except Exception:
                 logger.exception("live updates not sent")
             finally:
-                close_old_connections()
-                connection.close()
+                try:
+                    close_old_connections()
+                    connection.close()
+                except Exception:  # e.g. the database is down: the next flush tries again
+                    logger.exception("live pusher could not close its database connection")
 
     def _messages(self, pending, counters_due):
         by_group = {}

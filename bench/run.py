@@ -71,7 +71,7 @@ def measure_exports(sizes):
             ratio = theirs["seconds"] / mine["seconds"]
             figures.append(
                 {
-                    "figure": f"{ours[:4].upper()} results export, peak {mine['peak_rss_mb']:.0f} MB",
+                    "figure": f"{ours.split('_')[0].upper()} results export, peak {mine['peak_rss_mb']:.0f} MB",
                     "scale": size,
                     "unit": "rows/s",
                     "ours": count / mine["seconds"],

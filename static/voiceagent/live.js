@@ -13,6 +13,11 @@
 (function () {
   "use strict";
 
+  // On a narrow screen a daily chart scrolls sideways: start at its end, today.
+  document.querySelectorAll("[data-scroll-end]").forEach(function (wrap) {
+    wrap.scrollLeft = wrap.scrollWidth;
+  });
+
   var root = document.querySelector("[data-live-page]");
   if (!root) return;
 

@@ -1,0 +1,52 @@
+"""The live pusher thread keeps pushing whatever happens to one flush: a failure never silences
+a process's live updates until it restarts."""
+
+import os
+import threading
+import time
+
+from analytics import live
+
+
+def payload(call_sid):
+    return {"call_sid": call_sid, "campaign_id": 987654, "status": "ringing"}
+
+
+def wait_for_flush(pusher):
+    deadline = time.monotonic() + 2
+    while (pusher.pending or pusher.wake.is_set()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(live.FLUSH_DELAY_SECONDS * 4)
+
+
+def test_pusher_survives_an_error_while_closing_its_database_connection(monkeypatch):
+    def refuse():
+        raise RuntimeError("Database access not allowed")
+
+    monkeypatch.setattr(live, "close_old_connections", refuse)
+    pusher = live.LivePusher()
+    pusher.submit(payload("CA-P1"), ended=False, counters_changed=False)
+    wait_for_flush(pusher)
+    first = pusher.thread
+
+    pusher.submit(payload("CA-P2"), ended=False, counters_changed=False)
+    wait_for_flush(pusher)
+
+    assert first.is_alive()
+    assert pusher.thread is first
+    assert pusher.pending == {}
+
+
+def test_pusher_starts_a_new_thread_when_its_thread_is_gone():
+    pusher = live.LivePusher()
+    gone = threading.Thread(target=lambda: None)
+    gone.start()
+    gone.join()
+    pusher.pid, pusher.thread = os.getpid(), gone
+
+    pusher.submit(payload("CA-P3"), ended=False, counters_changed=False)
+    wait_for_flush(pusher)
+
+    assert pusher.thread is not gone
+    assert pusher.thread.is_alive()
+    assert pusher.pending == {}
