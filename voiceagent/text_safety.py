@@ -11,13 +11,13 @@ CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u20
 
 
 def first_control_character(text):
-    """The first refused character of `text` as "U+XXXX", or None."""
+    """The first refused character of `text` as "U+001B" (say), or None."""
     match = CONTROL_CHARACTERS.search(text)
     return f"U+{ord(match.group()):04X}" if match else None
 
 
 def control_character_in(data):
-    """(path, "U+XXXX") of the first refused character in a parsed JSON value, or None.
+    """(path, code point such as "U+001B") of the first refused character in a parsed JSON value, or None.
 
     Iterative: a deeply nested document must not exhaust the stack here either.
     """
