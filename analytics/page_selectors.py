@@ -6,7 +6,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from voiceagent.models import CallSession, ConversationTurn, Lead, ScheduledCall
+from analytics.selectors import recent_leads_with_next_action
+from voiceagent.models import CallSession, ConversationTurn, Lead
 
 LEADS_PER_PAGE = 25
 # Upper bounds (ms, exclusive) of the latency buckets a manager reads: fast, fine, slow, too slow.
@@ -24,19 +25,12 @@ def lead_activity_page(*, campaign, status="", search="", page=1, per_page=LEADS
         leads = leads.filter(
             Q(name__icontains=search) | Q(phone__icontains=search) | Q(city__icontains=search)
         )
-    next_call = (
-        ScheduledCall.objects.pending().filter(lead=OuterRef("pk")).order_by("scheduled_for", "pk")
-    )
     last_call = CallSession.objects.filter(lead=OuterRef("pk")).order_by(
         F("initiated_at").desc(nulls_last=True), "-pk"
     )
     leads = (
-        leads.annotate(
-            next_reason=Subquery(next_call.values("reason")[:1]),
-            next_scheduled_for=Subquery(next_call.values("scheduled_for")[:1]),
-            last_call_sid=Subquery(last_call.values("call_sid")[:1]),
-        )
-        .order_by(F("last_call_at").desc(nulls_last=True), "-id")
+        recent_leads_with_next_action(leads)
+        .annotate(last_call_sid=Subquery(last_call.values("call_sid")[:1]))
         .values(
             "id",
             "name",

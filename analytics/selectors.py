@@ -232,37 +232,39 @@ def recent_campaigns(*, campaigns, limit=10):
 # --- leads ---------------------------------------------------------------------------------------
 
 
-def lead_activity(*, campaigns, status=None, limit=50):
-    """Leads most recently called first (never-called last), with their next action: the earliest
-    pending ScheduledCall (reason and time) or None."""
+def recent_leads_with_next_action(leads):
+    """`leads` most recently called first (never-called last), annotated with next_reason and
+    next_scheduled_for: their earliest pending ScheduledCall, in the same query."""
     next_call = (
         ScheduledCall.objects.pending().filter(lead=OuterRef("pk")).order_by("scheduled_for", "pk")
     )
+    return leads.annotate(
+        next_reason=Subquery(next_call.values("reason")[:1]),
+        next_scheduled_for=Subquery(next_call.values("scheduled_for")[:1]),
+    ).order_by(F("last_call_at").desc(nulls_last=True), "-id")
+
+
+def lead_activity(*, campaigns, status=None, limit=50):
+    """Leads most recently called first (never-called last), with their next action: the earliest
+    pending ScheduledCall (reason and time) or None."""
     leads = _of_campaigns(Lead.objects.all(), campaigns)
     if status:
         leads = leads.filter(status=status)
-    rows = (
-        leads.annotate(
-            next_reason=Subquery(next_call.values("reason")[:1]),
-            next_scheduled_for=Subquery(next_call.values("scheduled_for")[:1]),
-        )
-        .order_by(F("last_call_at").desc(nulls_last=True), "-id")
-        .values(
-            "id",
-            "name",
-            "phone",
-            "city",
-            "campaign_id",
-            "status",
-            "is_dnc",
-            "call_attempts",
-            "last_call_at",
-            "last_outcome",
-            "next_reason",
-            "next_scheduled_for",
-            campaign_name=F("campaign__name"),
-        )[:limit]
-    )
+    rows = recent_leads_with_next_action(leads).values(
+        "id",
+        "name",
+        "phone",
+        "city",
+        "campaign_id",
+        "status",
+        "is_dnc",
+        "call_attempts",
+        "last_call_at",
+        "last_outcome",
+        "next_reason",
+        "next_scheduled_for",
+        campaign_name=F("campaign__name"),
+    )[:limit]
     activity = []
     for row in rows:
         reason, scheduled_for = row.pop("next_reason"), row.pop("next_scheduled_for")
