@@ -33,8 +33,7 @@ format: setup
 test: setup lint
 	@scripts/ensure_services.sh
 	@scripts/ensure_promtool.sh
-	@# The browser tests drive Debian's Chromium (Playwright downloads no browser here).
-	@[ -x /usr/bin/chromium ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@scripts/ensure_chromium.sh
 	$(TEST_ENV) $(PY) manage.py check
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
@@ -44,6 +43,7 @@ test: setup lint
 pytest: setup
 	@scripts/ensure_services.sh
 	@scripts/ensure_promtool.sh
+	@scripts/ensure_chromium.sh
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) $(PY) -m pytest $(ARGS)
 

@@ -5,8 +5,13 @@ not a number) is resolved by no DRF view, so without this it would get Django's 
 contract says every API error is JSON.
 """
 
-from django.http import JsonResponse
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
 from django.views import defaults
+
+logger = logging.getLogger(__name__)
 
 API_PREFIXES = ("/api/", "/analytics/", "/dashboard/", "/exports/jobs", "/exports/campaigns/")
 API_PREFIXES += ("/health", "/metrics", "/webhooks/")
@@ -38,3 +43,33 @@ def permission_denied(request, exception):
     if is_api_path(request.path):
         return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
     return defaults.permission_denied(request, exception)
+
+
+class DatabaseUnavailableMiddleware:
+    """A request that finds the database away (restarting, failing over, refusing connections)
+    answers 503 with `Retry-After` instead of a 500: the client is told to come back, the
+    error is not ours. Ingestion batches are one transaction each, so nothing was half stored
+    and the agent resends the same batch."""
+
+    RETRY_AFTER_SECONDS = "5"
+    MESSAGE = "The database is unavailable for a moment; retry shortly."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.warning("database unavailable on %s %s: %s", request.method, request.path, exception)
+        if is_api_path(request.path):
+            response = JsonResponse({"detail": self.MESSAGE}, status=503)
+        else:
+            response = HttpResponse(
+                f"<!doctype html><title>Unavailable</title><h1>Back in a moment</h1><p>{self.MESSAGE}</p>",
+                status=503,
+            )
+        response["Retry-After"] = self.RETRY_AFTER_SECONDS
+        return response

@@ -84,18 +84,27 @@ def stop(proc):
         proc.wait()
 
 
-@pytest.fixture(scope="session")
-def live_server_url(django_db_setup):
-    port = free_port()
+def start_asgi_server(port):
+    """uvicorn serving the project on the test database at `port`, answering when returned."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "voiceagent.asgi:application", "--host", "127.0.0.1",
          "--port", str(port), "--no-access-log", "--log-level", "warning"],
         cwd=ROOT, env=server_environment(),
     )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{url}/accounts/login/", proc)
-        yield url
+        wait_until_up(f"http://127.0.0.1:{port}/accounts/login/", proc)
+    except RuntimeError:
+        stop(proc)
+        raise
+    return proc
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup):
+    port = free_port()
+    proc = start_asgi_server(port)
+    try:
+        yield f"http://127.0.0.1:{port}"
     finally:
         stop(proc)
 
@@ -151,9 +160,9 @@ def page_for(browser, live_server_url, console_errors):
     """A logged-in page of `user` (through the login form) at a given width; errors collected."""
     contexts = []
 
-    def open_page(user, *, width=1280, height=900):
+    def open_page(user, *, width=1280, height=900, base_url=live_server_url):
         context = browser.new_context(
-            base_url=live_server_url,
+            base_url=base_url,
             viewport={"width": width, "height": height},
             timezone_id="Asia/Kolkata",
             locale="en-IN",
@@ -167,7 +176,7 @@ def page_for(browser, live_server_url, console_errors):
         page.fill("#id_username", user.username)
         page.fill("#id_password", PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server_url}/")
+        page.wait_for_url(f"{base_url}/")
         return page
 
     yield open_page

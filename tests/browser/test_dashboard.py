@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from monitoring.components import CACHE_KEY, COMPONENTS, store_status
 from tests import factories
 from tests.browser import scenery
-from tests.browser.conftest import celery_worker, screenshot
+from tests.browser.conftest import celery_worker, free_port, screenshot, start_asgi_server, stop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -166,6 +166,46 @@ def test_page_keeps_updating_by_polling_after_the_socket_is_cut(
     expect(page.locator('[data-field="calls_in_progress"]')).to_have_text("1", timeout=7000)
     assert page.evaluate("window.voiceagentLive.polling") is True
     assert console_errors == []
+
+
+def test_live_page_reconnects_by_itself_after_the_web_process_restarts(
+    page_for, member_campaign, console_errors
+):
+    """The server goes away under an open /live/ page and comes back on the same address: the
+    page falls back to polling, reconnects its socket on its own, and pushes arrive again."""
+    member, campaign = member_campaign
+    lead = factories.make_lead(campaign, "Farhan Sheikh")
+    token = Token.objects.create(user=factories.make_ingest_user("agent"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = start_asgi_server(port)
+    try:
+        page = page_for(member, base_url=url)
+        page.goto("/live/")
+        wait_until_live(page)
+
+        stop(server)
+        expect(page.locator("#live-state")).to_have_attribute("data-state", "polling")
+        server = start_asgi_server(port)
+        # Backoff after a couple of failed attempts: well under 10 s on the way back.
+        expect(page.locator("#live-state")).to_have_attribute("data-state", "live", timeout=10_000)
+        now = timezone.now().isoformat()
+        event = {"call_sid": "CA-BACK-1", "campaign_id": campaign.pk, "lead_id": lead.pk,
+                 "occurred_at": now, "data": {}}  # fmt: skip
+        post_events(url, token, [
+            {**event, "event_id": "b1", "type": "call.initiated"},
+            {**event, "event_id": "b2", "type": "call.answered"},
+        ])  # fmt: skip
+        # Pushed over the new socket: polling (every 5 s) is off again once the socket is live.
+        assert page.evaluate("window.voiceagentLive.polling") is False
+        expect(page.locator('tr[data-call-sid="CA-BACK-1"]')).to_contain_text(
+            "Farhan Sheikh", timeout=2000
+        )
+    finally:
+        stop(server)
+    # The refused connections while the server was away are the browser's own console lines.
+    assert [e for e in console_errors if "ERR_CONNECTION_REFUSED" not in e
+            and "WebSocket connection" not in e] == []  # fmt: skip
 
 
 def test_a_gap_in_sequence_numbers_resyncs_the_page(page_for, member_campaign, console_errors):
