@@ -70,8 +70,19 @@ restore:
 	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/voiceagent-..." >&2; exit 2; }
 	@scripts/restore.sh $(BACKUP)
 
+# The load run serves the app itself (uvicorn --workers 2) on its own database and Redis db.
+LOAD_ENV := DEBUG=0 SECRET_KEY=load-secret-key-not-for-production-0123456789abcdef \
+	ALLOWED_HOSTS=localhost,127.0.0.1 SECURE_SSL_REDIRECT=0 \
+	SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 \
+	DATABASE_URL=$${LOAD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/voiceagent_load} \
+	REDIS_URL=$${LOAD_REDIS_URL:-redis://127.0.0.1:6379/4}
+
+LOAD_ARGS ?= --serve 2
+
 load: setup
-	$(PY) scripts/load.py $(ARGS)
+	@scripts/ensure_services.sh
+	$(LOAD_ENV) $(PY) scripts/load.py $(LOAD_ARGS) $(ARGS)
 
 faults: setup
+	@scripts/ensure_chromium.sh
 	$(PY) scripts/faults.py $(ARGS)

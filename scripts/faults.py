@@ -1,30 +1,40 @@
-"""Fault drill: web, worker, beat and simulator running; Redis, the worker and the web fail.
+"""Fault drill: web, worker, beat and simulator running; Redis, PostgreSQL, the worker and the web fail.
 
-    DATABASE_URL=postgres://.../voiceagent_faults .venv/bin/python scripts/faults.py
+    make faults                      # or: .venv/bin/python scripts/faults.py [--keep]
 
-Starts everything itself on free ports (never 8000, never the shared Redis): a private
+Starts everything itself on free ports (never 8000, never the machine's shared services): a
+private PostgreSQL cluster (initdb in the work directory, so that it can be restarted), a private
 redis-server (append-only file, as production Redis would persist), uvicorn (the ASGI app), a
-Celery worker, Celery beat and the call simulator posting over HTTP, plus its own event poster
-that records every event_id the server answered 202 for. Then, in turn:
+Celery worker, Celery beat and the call simulator posting over HTTP, its own event poster that
+records every event_id the server answered 202 for, and headless Chromium holding the /live/
+page open as a campaign manager. Then, in turn:
 
 1. Redis stopped for `--outage` seconds and started again: /health/ready must answer 503 and
    /health/detailed report redis unhealthy while it is down, and both recover by themselves;
-2. the Celery worker SIGKILLed (with its pool) while an export job is running: a new worker is
+2. PostgreSQL stopped (`pg_ctl stop -m fast`) for `--pg-outage` seconds while an XLSX export
+   runs, and started again: /health/ready 503 with the database unhealthy while it is down,
+   ingestion answers 503 (the poster resends), health recovers by itself, the export ends
+   succeeded or failed;
+3. the Celery worker SIGKILLed (with its pool) while an export job is running: a new worker is
    started; the job must end succeeded or failed (the reaper re-queues it after
    EXPORT_STALE_AFTER_SECONDS without a heartbeat, here shortened);
-3. the web process restarted (SIGTERM, then started again) while events are being posted.
+4. the web process restarted (SIGTERM, then started again) while events are being posted.
 
-Afterwards every event answered 202 must be stored exactly once (CallEvent.event_id is unique,
-so "at least once" is what is checked, and the count of rows of this run equals the distinct
-ids answered 202). Prints a JSON report; exit status 1 on any violated expectation.
-
-The machine's shared PostgreSQL is never restarted here (see README "Hardening" for that case).
+After each fault the /live/ page must be live again on its WebSocket by itself and show a call
+started after the fault within a few seconds (pushed, not polled). Afterwards every event
+answered 202 must be stored exactly once (CallEvent.event_id is unique, so "at least once" is
+what is checked, and the count of rows of this run equals the distinct ids answered 202), and no
+export job may be left pending or running. Prints a JSON report; exit status 1 on any violated
+expectation.
 """
 
 import argparse
+import concurrent.futures
+import contextlib
 import json
 import logging
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -50,6 +60,51 @@ def free_port():
         return s.getsockname()[1]
 
 
+class PrivatePostgres:
+    """A PostgreSQL cluster of the drill's own (initdb in the work directory), so that it can be
+    stopped and started without touching the machine's shared one. Debian's server binaries;
+    run as the `postgres` user when the drill runs as root (the server refuses root)."""
+
+    def __init__(self, workdir):
+        found = sorted(
+            Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[4])
+        )
+        if not found:
+            raise SystemExit(
+                "faults: PostgreSQL server binaries not found under /usr/lib/postgresql"
+            )
+        self.bindir = found[-1].parent
+        self.datadir = workdir / "pgdata"
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/voiceagent_faults"
+        self.as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def run(self, *args):
+        subprocess.run(
+            [*self.as_owner, str(self.bindir / args[0]), *args[1:]],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def init(self):
+        self.datadir.mkdir()
+        if self.as_owner:
+            self.datadir.parent.chmod(0o711)  # the server's user must reach its data directory
+            shutil.chown(self.datadir, "postgres", "postgres")
+        self.run("initdb", "-D", str(self.datadir), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                 "--no-sync")  # fmt: skip
+        self.start()
+        self.run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                 "voiceagent_faults")  # fmt: skip
+
+    def start(self):
+        options = f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1"
+        self.run("pg_ctl", "-D", str(self.datadir), "-l", str(self.datadir / "server.log"),
+                 "-o", options, "-w", "start")  # fmt: skip
+
+    def stop(self, mode="fast"):
+        self.run("pg_ctl", "-D", str(self.datadir), "-m", mode, "-w", "stop")
+
+
 class Stack:
     """The processes of the drill, each started and stopped by this script only."""
 
@@ -71,6 +126,7 @@ class Stack:
             "SESSION_COOKIE_SECURE": "0",
             "CSRF_COOKIE_SECURE": "0",
             "MEDIA_ROOT": str(workdir / "media"),
+            "STATIC_ROOT": str(workdir / "static"),
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             "EXPORT_STALE_AFTER_SECONDS": "15",
             "EXPORT_PROGRESS_EVERY": "2000",
@@ -206,11 +262,122 @@ class Poster(threading.Thread):
                 time.sleep(0.05)
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+STATE_LOG = """() => {
+    const badge = document.getElementById("live-state");
+    window.faultStates = [[Date.now(), badge.getAttribute("data-state")]];
+    new MutationObserver(() => window.faultStates.push([Date.now(), badge.getAttribute("data-state")]))
+        .observe(badge, {attributes: true, attributeFilter: ["data-state"]});
+}"""
+
+
+class LiveWatcher(threading.Thread):
+    """Headless Chromium holding /live/ open as a campaign manager, as a person would leave it.
+
+    Playwright's sync API belongs to the thread that started it, so every look at the page is
+    a function handed to this thread (`call`); the page logs its connection state changes."""
+
+    def __init__(self, base_url, username, password):
+        super().__init__(daemon=True)
+        self.base_url, self.username, self.password = base_url, username, password
+        self.requests = queue.Queue()
+        self.ready = concurrent.futures.Future()
+
+    def call(self, function, timeout=120):
+        done = concurrent.futures.Future()
+        self.requests.put((function, done))
+        return done.result(timeout)
+
+    def run(self):
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_page(base_url=self.base_url)
+                page.goto("/accounts/login/")
+                page.fill("#id_username", self.username)
+                page.fill("#id_password", self.password)
+                page.click("button[type=submit]")
+                page.wait_for_url(self.base_url + "/")
+                page.goto("/live/")
+                page.wait_for_selector('#live-state[data-state="live"]', timeout=30_000)
+                page.evaluate(STATE_LOG)
+                self.ready.set_result(True)
+                while True:
+                    function, done = self.requests.get()
+                    if function is None:
+                        break
+                    try:
+                        done.set_result(function(page))
+                    except Exception as exc:  # reported to the caller, the page stays open
+                        done.set_exception(exc)
+                browser.close()
+        except Exception as exc:
+            if not self.ready.done():
+                self.ready.set_exception(exc)
+            raise
+
+    def stop(self):
+        self.requests.put((None, None))
+        self.join(30)
+
+
+def post_until_accepted(base_url, token, events, timeout=120):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            response = httpx.post(
+                base_url + "/api/call-events", json=events,
+                headers={"Authorization": f"Token {token}"}, timeout=10,
+            )  # fmt: skip
+            if response.status_code == 202:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit("faults: a marker call could not be posted")
+        time.sleep(0.5)
+
+
+def live_page_back(stack, watcher, token, campaign_id, lead_id, label, since):
+    """After a fault: the page is live on its socket again and shows a call started now."""
+    started = time.monotonic()
+    watcher.call(
+        lambda page: page.wait_for_selector('#live-state[data-state="live"]', timeout=90_000)
+    )
+    live_after = time.monotonic() - started
+    sid = f"CAwatch{label}{uuid.uuid4().hex[:6]}"
+    at = datetime.now(UTC).isoformat()
+    event = {"call_sid": sid, "campaign_id": campaign_id, "lead_id": lead_id, "occurred_at": at,
+             "data": {}}  # fmt: skip
+    post_until_accepted(stack.base_url, token, [
+        {**event, "event_id": f"{sid}-1", "type": "call.initiated"},
+        {**event, "event_id": f"{sid}-2", "type": "call.answered"},
+    ])  # fmt: skip
+    posted = time.monotonic()
+    polling = watcher.call(lambda page: page.evaluate("window.voiceagentLive.polling"))
+    seen = watcher.call(
+        lambda page: (
+            page.wait_for_selector(f'tr[data-call-sid="{sid}"]', timeout=15_000) is not None
+        )
+    )
+    states = watcher.call(lambda page: page.evaluate("window.faultStates"))
+    since_ms = since * 1000
+    return {
+        "states_during": [state for at_ms, state in states if at_ms >= since_ms],
+        "live_again_after_s": round(live_after, 1),
+        "polling_when_posted": polling,
+        "new_call_shown_after_s": round(time.monotonic() - posted, 1) if seen else None,
+    }
+
+
 def prepare(run_id, export_leads):
     from django.contrib.auth.models import Group, Permission, User
     from rest_framework.authtoken.models import Token
 
-    from voiceagent.access import INGEST_GROUP
+    from voiceagent.access import INGEST_GROUP, MANAGERS_GROUP
     from voiceagent.models import Campaign, CampaignStatus, Lead
 
     ingest, created = Group.objects.get_or_create(name=INGEST_GROUP)
@@ -219,7 +386,10 @@ def prepare(run_id, export_leads):
     agent = User.objects.create_user(f"fault-agent-{run_id}")
     agent.groups.add(ingest)
     staff = User.objects.create_user(f"fault-staff-{run_id}", is_staff=True)
+    manager = User.objects.create_user(f"fault-manager-{run_id}", password=f"watch-{run_id}")
+    manager.groups.add(Group.objects.get_or_create(name=MANAGERS_GROUP)[0])
     campaign = Campaign.objects.create(name=f"Faults {run_id}", status=CampaignStatus.RUNNING)
+    campaign.members.add(manager)
     leads = Lead.objects.bulk_create(
         (Lead(campaign=campaign, name=f"Fault lead {n}", phone=f"+9196{n:08d}")
          for n in range(export_leads)),
@@ -233,11 +403,12 @@ def prepare(run_id, export_leads):
     )
 
 
-def health(base_url):
+def health(base_url, component="redis"):
+    """(/health/ready status, `component` in /health/detailed, overall) as seen right now."""
     try:
-        ready = httpx.get(base_url + "/health/ready", timeout=5).status_code
-        detailed = httpx.get(base_url + "/health/detailed", timeout=5).json()
-        return ready, detailed["checks"]["redis"]["status"], detailed["status"]
+        ready = httpx.get(base_url + "/health/ready", timeout=10).status_code
+        detailed = httpx.get(base_url + "/health/detailed", timeout=10).json()
+        return ready, detailed["checks"][component]["status"], detailed["status"]
     except (httpx.HTTPError, ValueError, KeyError) as exc:
         return type(exc).__name__, None, None
 
@@ -262,12 +433,13 @@ def redis_outage(stack, seconds):
 
 def job_status(base_url, token, job_id):
     response = httpx.get(
-        f"{base_url}/exports/jobs/{job_id}", headers={"Authorization": f"Token {token}"}, timeout=5
+        f"{base_url}/exports/jobs/{job_id}", headers={"Authorization": f"Token {token}"}, timeout=10
     )
     return response.json()
 
 
-def worker_killed_mid_export(stack, staff_token, campaign_id):
+def start_export_and_wait_running(stack, staff_token, campaign_id):
+    """An XLSX leads export, returned once it has written some rows (or already ended)."""
     response = httpx.post(
         stack.base_url + "/exports/jobs",
         json={"campaign_id": campaign_id, "kind": "leads", "format": "xlsx"},
@@ -283,20 +455,62 @@ def worker_killed_mid_export(stack, staff_token, campaign_id):
         )
 
     wait_until(running_with_progress, 180, "export running")
-    at_kill = job_status(stack.base_url, staff_token, job_id)
+    return job_status(stack.base_url, staff_token, job_id)
+
+
+def wait_job_ended(stack, staff_token, job_id, timeout=300):
+    def ended():
+        try:
+            return job_status(stack.base_url, staff_token, job_id)["status"] in (
+                "succeeded",
+                "failed",
+            )
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    wait_until(ended, timeout, "export job to end")
+    return job_status(stack.base_url, staff_token, job_id)
+
+
+def postgres_outage(stack, pg, seconds, staff_token, campaign_id):
+    at_stop = start_export_and_wait_running(stack, staff_token, campaign_id)
+    before = health(stack.base_url, "database")
+    pg.stop()
+    time.sleep(3)
+    during = [health(stack.base_url, "database")]
+    time.sleep(max(0, seconds - 3))
+    during.append(health(stack.base_url, "database"))
+    pg.start()
+    started = time.monotonic()
+    recovered_at = wait_until(
+        lambda: health(stack.base_url, "database")[:2] == (200, "healthy"), 90, "health"
+    )
+    final = wait_job_ended(stack, staff_token, at_stop["id"])
+    return {
+        "before": before,
+        "during": during,
+        "recovered_after_s": round(recovered_at - started, 1),
+        "after": health(stack.base_url, "database"),
+        "export": {
+            "status_at_stop": at_stop["status"],
+            "progress_at_stop": at_stop["progress"],
+            "final_status": final["status"],
+            "rows_written": final["rows_written"],
+            "ended_after_restart_s": round(time.monotonic() - started, 1),
+            "error": final["error"],
+        },
+    }
+
+
+def worker_killed_mid_export(stack, staff_token, campaign_id):
+    at_kill = start_export_and_wait_running(stack, staff_token, campaign_id)
+    job_id = at_kill["id"]
     if at_kill["status"] != "running":
         return {"job_id": job_id, "final_status": at_kill["status"], "killed": False}
     stack.stop("worker", sig=signal.SIGKILL)
     stack.start_worker()
     started = time.monotonic()
-    wait_until(
-        lambda: (
-            job_status(stack.base_url, staff_token, job_id)["status"] in ("succeeded", "failed")
-        ),
-        300,
-        "export job to end",
-    )
-    final = job_status(stack.base_url, staff_token, job_id)
+    final = wait_job_ended(stack, staff_token, job_id)
     return {
         "job_id": job_id,
         "killed": True,
@@ -319,8 +533,11 @@ def web_restart(stack, poster):
 
 
 def stored_exactly_once(run_id, acknowledged):
+    from django.db import connection
+
     from voiceagent.models import CallEvent
 
+    connection.close()  # the drill's own connection did not survive the PostgreSQL restart
     stored = list(
         CallEvent.objects.filter(event_id__startswith=f"fault-{run_id}-").values_list(
             "event_id", flat=True
@@ -334,28 +551,68 @@ def stored_exactly_once(run_id, acknowledged):
     }
 
 
+def unfinished_exports(campaign_id):
+    from exports.models import ExportJob
+
+    return ExportJob.objects.filter(
+        campaign_id=campaign_id, status__in=("pending", "running")
+    ).count()
+
+
+def verdict(report):
+    """The expectations of the drill, each by name: True when met."""
+    events = report["events"]
+    redis, postgres = report["redis_outage"], report["postgres_restart"]
+    return {
+        "every_202_stored_once": events["acknowledged_missing"] == 0
+        and events["stored_rows"] == events["stored_distinct"] >= events["acknowledged"],
+        "redis_outage_reported_then_recovered": all(
+            ready == 503 and status != "healthy" for ready, status, _ in redis["during"]
+        )
+        and tuple(redis["after"][:2]) == (200, "healthy"),
+        "postgres_outage_reported_then_recovered": all(
+            ready == 503 and status != "healthy" for ready, status, _ in postgres["during"]
+        )
+        and tuple(postgres["after"][:2]) == (200, "healthy"),
+        "exports_ended": postgres["export"]["final_status"] in ("succeeded", "failed")
+        and report["worker_sigkill_mid_export"]["final_status"] in ("succeeded", "failed")
+        and report["exports_left_pending_or_running"] == 0,
+        "live_page_back_after_every_fault": all(
+            back["polling_when_posted"] is False and back["new_call_shown_after_s"] is not None
+            for back in report["live_page"].values()
+        ),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--outage", type=float, default=15, help="seconds Redis stays down")
+    parser.add_argument("--pg-outage", type=float, default=15, help="seconds PostgreSQL stays down")
     parser.add_argument("--export-leads", type=int, default=150_000)
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        raise SystemExit("faults: set DATABASE_URL to a dedicated PostgreSQL database")
-    if shutil.which("redis-server") is None:
-        raise SystemExit("faults: redis-server is not installed")
+    for program in ("redis-server", CHROMIUM):
+        if shutil.which(program) is None:
+            raise SystemExit(f"faults: {program} is not installed")
     workdir = Path(tempfile.mkdtemp(prefix="voiceagent-faults-"))
-    stack = Stack(workdir, os.environ["DATABASE_URL"])
+    pg = PrivatePostgres(workdir)
+    stack = Stack(workdir, pg.url)
     os.environ.update(stack.env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voiceagent.settings")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop runs in its own thread
     import django
 
     django.setup()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     run_id = uuid.uuid4().hex[:8]
     report = {"workdir": str(workdir)}
+    watcher = None
     try:
-        subprocess.run([PY, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=stack.env, check=True)
+        pg.init()
+        for command in (["migrate"], ["collectstatic", "--noinput"]):
+            subprocess.run(
+                [PY, "manage.py", *command, "-v", "0"], cwd=ROOT, env=stack.env, check=True
+            )
         token, staff_token, campaign_id, lead_ids = prepare(run_id, args.export_leads)
         stack.start_redis()
         stack.start_web()
@@ -366,33 +623,51 @@ def main():
             [PY, "manage.py", "simulate_calls", "--rate", "1", "--url", stack.base_url,
              "--token", token],
         )  # fmt: skip
+        watcher = LiveWatcher(stack.base_url, f"fault-manager-{run_id}", f"watch-{run_id}")
+        watcher.start()
+        watcher.ready.result(90)
         poster = Poster(stack.base_url, token, run_id, campaign_id, lead_ids)
         poster.start()
         time.sleep(5)
+        report["live_page"] = {}
+
+        def back(label, since):
+            report["live_page"][label] = live_page_back(
+                stack, watcher, token, campaign_id, lead_ids[0], label, since
+            )
+
+        since = time.time()
         report["redis_outage"] = redis_outage(stack, args.outage)
+        back("redis", since)
+        since = time.time()
+        report["postgres_restart"] = postgres_outage(
+            stack, pg, args.pg_outage, staff_token, campaign_id
+        )
+        back("postgres", since)
+        since = time.time()
         report["worker_sigkill_mid_export"] = worker_killed_mid_export(
             stack, staff_token, campaign_id
         )
+        back("worker", since)
+        since = time.time()
         report["web_restart"] = web_restart(stack, poster)
+        back("web", since)
         poster.stopping.set()
         poster.join(30)
         report["poster_failures"] = poster.failures
         report["events"] = stored_exactly_once(run_id, poster.acknowledged)
+        report["exports_left_pending_or_running"] = unfinished_exports(campaign_id)
+        report["verdict"] = verdict(report)
     finally:
+        if watcher is not None and watcher.is_alive():
+            watcher.stop()
         stack.stop_all()
+        with contextlib.suppress(subprocess.CalledProcessError):  # never started
+            pg.stop("immediate")
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(report, indent=2, default=str))
-    events, export = report["events"], report["worker_sigkill_mid_export"]
-    outage = report["redis_outage"]
-    ok = (
-        events["acknowledged_missing"] == 0
-        and events["stored_rows"] == events["stored_distinct"] >= events["acknowledged"]
-        and export["final_status"] in ("succeeded", "failed")
-        and all(ready == 503 and redis != "healthy" for ready, redis, _ in outage["during"])
-        and outage["after"][:2] == (200, "healthy")
-    )
-    sys.exit(0 if ok else 1)
+    sys.exit(0 if all(report["verdict"].values()) else 1)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Load test against a running ASGI server: ingestion, dashboard polling and open WebSockets.
 
+    make load                                   # uvicorn --workers 2 started by the script
     .venv/bin/python scripts/load.py --base-url http://127.0.0.1:8000 --duration 300 \
         --rate 200 --websockets 200 --pollers 10 --pids 1234
 
@@ -13,7 +14,9 @@ count what was stored afterwards. For `--duration` seconds it, at the same time:
 - holds `--websockets` WebSockets open on /ws/dashboard/ and counts the messages they receive.
 Then it reports latency p50/p95/p99 per kind, the error rate, events sent / accepted / stored
 (counted in the database by this run's event_id prefix) and the RSS of the server processes
-(`--pids` and their children) before and after. Exit status 1 if any error or any event lost.
+(`--pids` and their children) sampled every `--sample-every` seconds, with each process's slope
+after `--warmup` seconds. Exit status 1 if any error, any event lost, any socket dropped, or any
+process's RSS still growing faster than `--max-growth` MiB/min after warm-up.
 """
 
 import argparse
@@ -21,8 +24,12 @@ import asyncio
 import json
 import logging
 import os
+import shutil
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -33,6 +40,52 @@ import httpx
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+
+
+def ensure_database(database_url):
+    """Create the run's PostgreSQL database if it does not exist yet (then migrate it)."""
+    import psycopg
+
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def serve(workers, workdir):
+    """uvicorn with `workers` processes on a free loopback port, in this environment."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = os.environ | {"STATIC_ROOT": str(workdir / "static"),
+                        "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prom")}  # fmt: skip
+    (workdir / "prom").mkdir()
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+        subprocess.run([PY, "manage.py", *command, "-v", "0"], cwd=ROOT, env=env, check=True)
+    log = open(workdir / "server.log", "ab")  # noqa: SIM115 (kept open with the process)
+    proc = subprocess.Popen(
+        [PY, "-m", "uvicorn", "voiceagent.asgi:application", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--no-access-log",
+         "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base_url + "/health/live", timeout=2).status_code == 200:
+                time.sleep(2)  # every worker up, not only the first
+                return proc, base_url
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise SystemExit(f"load: the server did not answer; see {workdir / 'server.log'}")
 
 
 def django_setup():
@@ -100,6 +153,43 @@ def rss_mib(pids):
         except OSError:
             continue
     return sizes
+
+
+def slope_per_minute(points):
+    """Least-squares slope of (seconds, MiB) points, in MiB per minute (0 with fewer than 2)."""
+    if len(points) < 2:
+        return 0.0
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if not spread:
+        return 0.0
+    return 60 * sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+
+
+def memory_trend(samples, warmup_s):
+    """Per process: RSS at the start, after warm-up, the peak and the end, and the slope after
+    warm-up (the first `warmup_s` seconds fill caches and connection pools)."""
+    trend = {}
+    for pid in sorted({pid for _, sizes in samples for pid in sizes}):
+        series = [(t, sizes[pid]) for t, sizes in samples if pid in sizes]
+        settled = [(t, mib) for t, mib in series if t >= warmup_s] or series
+        trend[pid] = {
+            "start_mib": series[0][1],
+            "after_warmup_mib": settled[0][1],
+            "peak_mib": max(mib for _, mib in series),
+            "end_mib": series[-1][1],
+            "slope_after_warmup_mib_per_min": round(slope_per_minute(settled), 2),
+        }
+    return trend
+
+
+async def sample_memory(pids, every, samples, deadline, started):
+    while True:
+        samples.append((round(time.monotonic() - started, 1), rss_mib(pids)))
+        if time.monotonic() >= deadline:
+            return
+        await asyncio.sleep(min(every, max(0.0, deadline - time.monotonic())))
 
 
 class Stats:
@@ -274,10 +364,12 @@ async def run(args):
             )
             await asyncio.sleep(0.01)
         started = time.monotonic()
+        samples = []
         await asyncio.gather(
             ingest(args, client, token, run_id, campaign_id, lead_ids, stats, counts, deadline),
             *(poll(client, cookies, stats, deadline) for _ in range(args.pollers)),
             *sockets,
+            sample_memory(args.pids, args.sample_every, samples, deadline, started),
         )
         elapsed = time.monotonic() - started
     await asyncio.sleep(1)  # the last batches' commits
@@ -301,6 +393,8 @@ async def run(args):
                        "messages_received": counts["ws_messages"]},
         "rss_mib_before": rss_before,
         "rss_mib_after": rss_after,
+        "rss_trend": memory_trend(samples, args.warmup),
+        "rss_samples": [{"t_s": t, "mib": sizes} for t, sizes in samples],
     }  # fmt: skip
 
 
@@ -314,15 +408,45 @@ def main():
     parser.add_argument("--pollers", type=int, default=10)
     parser.add_argument("--websockets", type=int, default=200)
     parser.add_argument("--pids", type=lambda s: [int(p) for p in s.split(",") if p], default=[])
+    parser.add_argument(
+        "--serve", type=int, metavar="WORKERS",
+        help="start uvicorn with this many workers on a free port (and the database) and measure it",
+    )  # fmt: skip
+    parser.add_argument(
+        "--sample-every", type=float, default=10, help="seconds between RSS samples"
+    )
+    parser.add_argument("--warmup", type=float, default=60, help="seconds before the RSS trend")
+    parser.add_argument(
+        "--max-growth", type=float, default=1.0,
+        help="MiB per minute of RSS growth after warm-up above which a process counts as growing",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print only the JSON report")
     args = parser.parse_args()
-    django_setup()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
-    report = asyncio.run(run(args))
+    server, workdir = None, None
+    if args.serve:
+        ensure_database(os.environ["DATABASE_URL"])
+        workdir = Path(tempfile.mkdtemp(prefix="voiceagent-load-"))
+        server, args.base_url = serve(args.serve, workdir)
+        args.pids = [server.pid]
+    django_setup()
+    try:
+        report = asyncio.run(run(args))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(30)
+            shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(report, indent=2))
     events = report["events"]
     lost = events["stored"] != events["accepted"] or events["accepted"] != events["sent"]
-    sys.exit(1 if report["errors"] or lost or report["websockets"]["dropped"] else 0)
+    growing = [
+        pid for pid, trend in report["rss_trend"].items()
+        if trend["slope_after_warmup_mib_per_min"] > args.max_growth
+    ]  # fmt: skip
+    if growing:
+        print(f"load: RSS still growing after warm-up in {growing}", file=sys.stderr)
+    sys.exit(1 if report["errors"] or lost or report["websockets"]["dropped"] or growing else 0)
 
 
 if __name__ == "__main__":
