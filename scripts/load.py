@@ -143,6 +143,18 @@ def descendants(pids):
     return sorted(set(found))
 
 
+def commands(pids):
+    """What each process is (its command line, shortened), to read the RSS figures by."""
+    names = {}
+    for pid in descendants(pids):
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        names[pid] = " ".join(a.decode(errors="replace") for a in args if a)[:100]
+    return names
+
+
 def rss_mib(pids):
     sizes = {}
     for pid in descendants(pids):
@@ -393,6 +405,7 @@ async def run(args):
                        "messages_received": counts["ws_messages"]},
         "rss_mib_before": rss_before,
         "rss_mib_after": rss_after,
+        "processes": commands(args.pids),
         "rss_trend": memory_trend(samples, args.warmup),
         "rss_samples": [{"t_s": t, "mib": sizes} for t, sizes in samples],
     }  # fmt: skip
