@@ -15,6 +15,7 @@ from voiceagent.models import (
     ConversationTurn,
     DoNotCall,
     Lead,
+    LeadImport,
     Objection,
     ScheduledCall,
 )
@@ -258,3 +259,35 @@ class CallEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(LeadImport)
+class LeadImportAdmin(admin.ModelAdmin):
+    """Lead files imported in the background: what came in, what became of it, and why not."""
+
+    list_display = (
+        "id", "filename", "campaign", "created_by", "status", "progress_percent", "rows",
+        "created_count", "updated_count", "skipped_count", "invalid_rows", "created_at",
+        "finished_at",
+    )  # fmt: skip
+    list_filter = ("status", "created_at")
+    list_select_related = ("campaign", "created_by")
+    search_fields = ("filename", "campaign__name", "created_by__username")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "campaign", "created_by", "filename", "file_size", "status", "progress", "attempts",
+        "rows", "created_count", "updated_count", "skipped_count", "duplicate_count", "dnc_count",
+        "invalid_rows", "errors", "errors_truncated", "ignored_columns", "error", "created_at",
+        "started_at", "finished_at",
+    )  # fmt: skip
+    exclude = ("file",)  # the stored upload is internal and removed once the import finishes
+
+    def has_add_permission(self, request):
+        return False  # imports start from the campaign's "Import leads" page
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Progress", ordering="progress")
+    def progress_percent(self, job):
+        return f"{job.progress}%"

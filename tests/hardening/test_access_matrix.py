@@ -334,6 +334,7 @@ class World:
         self.values = {
             "export_job": export_job.pk,
             "admin_exportjob": export_job.pk,
+            "admin_leadimport": lead_import.pk,
             "campaign": team.campaign.pk,
             "lead": lead.pk,
             "call_sid": call.call_sid,

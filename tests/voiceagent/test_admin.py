@@ -1,5 +1,7 @@
 """Every admin changelist and change page answers for staff with a query count that does not grow."""
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -15,7 +17,7 @@ from tests.factories import (
     make_turn,
     make_user,
 )
-from voiceagent.models import CallEvent, CallOutcome, DoNotCall, Lead
+from voiceagent.models import CallEvent, CallOutcome, DoNotCall, Lead, LeadImport
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +47,7 @@ def build_rows(n):
         )
         Token.objects.create(user=make_user())
         make_export_job(campaign, make_user())
+        LeadImport.objects.create(campaign=campaign, created_by=make_user(), filename=f"l{i}.csv")
 
 
 def changelist_url(model):
@@ -100,3 +103,19 @@ def test_dnc_action_flags_leads_and_lists_numbers(admin_client):
     lead.refresh_from_db()
     assert lead.is_dnc is True
     assert list(DoNotCall.objects.values_list("phone", flat=True)) == ["+919811111111"]
+
+
+def test_lead_import_changelist_shows_what_became_of_each_file(admin_client):
+    campaign = make_campaign("Baner resale")
+    LeadImport.objects.create(
+        campaign=campaign, filename="baner-week-47.csv", status="succeeded", progress=100,
+        rows=120, created_count=100, updated_count=12, skipped_count=5, invalid_rows=3,
+    )  # fmt: skip
+    page = admin_client.get(changelist_url(LeadImport)).content.decode()
+    at = page.index("baner-week-47.csv")
+    row = page[page.rindex("<tr", 0, at) : page.index("</tr>", at)]
+    cells = [re.sub(r"<[^>]+>", "", cell.split(">", 1)[1]).strip()
+             for cell in re.split(r"<t[dh]", row)[1:]]  # fmt: skip
+    assert cells[2:12] == [
+        "baner-week-47.csv", "Baner resale", "-", "Succeeded", "100%", "120", "100", "12", "5", "3"
+    ]  # fmt: skip
