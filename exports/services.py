@@ -18,10 +18,18 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 
+import psycopg
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -354,6 +362,31 @@ def _fail(job, task_id, message):
         _publish(job)
 
 
+# Django's wrapped errors, and psycopg's own from the raw connection the COPY path reads.
+DATABASE_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+
+
+class DatabaseLost(Exception):
+    """The database connection was lost while a job ran; the job row is left as it was."""
+
+
+def _connection_lost(exc):
+    """True when `exc` is the database going away rather than something about this query:
+    SQLSTATE class 08 (connection exception) or 57P (shutdown, crash, cannot connect now), or
+    a default connection that no longer answers."""
+    if not isinstance(exc, DATABASE_ERRORS):
+        return False
+    sqlstate = getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", None) or ""
+    if sqlstate.startswith(("08", "57P")):
+        return True
+    return connection.connection is None or not connection.is_usable()
+
+
 def run_export_job(*, job_id, task_id) -> ExportJob | None:
     """Build, store and finish one job for the delivery `task_id`; returns the job as left."""
     job = _claim(job_id=job_id, task_id=task_id)
@@ -381,6 +414,10 @@ def run_export_job(*, job_id, task_id) -> ExportJob | None:
         logger.info("export job %s was taken over; this run stops", job.pk)
         return ExportJob.objects.filter(pk=job.pk).first()
     except Exception as exc:  # SoftTimeLimitExceeded included: the job fails with the reason
+        if _connection_lost(exc):
+            # The connection died under us (a restart, a failover): the job cannot even be
+            # marked failed, and need not be. The task retries this delivery once it is back.
+            raise DatabaseLost(str(exc).strip()) from exc
         logger.exception("export job %s failed", job.pk)
         _fail(job, task_id, f"{type(exc).__name__}: {exc}")
         return ExportJob.objects.filter(pk=job.pk).first()

@@ -4,14 +4,32 @@ Reliability comes from the settings (acks_late, reject_on_worker_lost, time limi
 timeout above the longest export) and from the job row itself: see exports/services.py.
 """
 
+import logging
+
 from celery import shared_task
+from django import db
+from django.conf import settings
 
 from exports import services
 
+logger = logging.getLogger(__name__)
 
-@shared_task(name="exports.run_export_job", bind=True)
+
+@shared_task(name="exports.run_export_job", bind=True, max_retries=None)
 def run_export_job(self, job_id):
-    job = services.run_export_job(job_id=job_id, task_id=self.request.id)
+    """Run the job; when the database goes away, retry this same delivery until it is back.
+
+    The job row still names this task id, so the retried delivery claims it again (one more
+    attempt of EXPORT_MAX_ATTEMPTS); the reaper stays the backstop if the worker dies too.
+    """
+    try:
+        job = services.run_export_job(job_id=job_id, task_id=self.request.id)
+    except (services.DatabaseLost, *services.DATABASE_ERRORS) as exc:
+        db.connection.close()  # the next run opens a fresh one
+        if self.request.retries >= settings.EXPORT_DB_RETRIES:
+            raise
+        logger.warning("export job %s: database lost (%s); retrying", job_id, exc)
+        raise self.retry(exc=exc, countdown=settings.EXPORT_DB_RETRY_SECONDS) from exc
     return None if job is None else job.status
 
 

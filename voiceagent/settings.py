@@ -281,6 +281,10 @@ EXPORT_TTL = timedelta(seconds=env_int("EXPORT_TTL_SECONDS", 24 * 3600))
 # heartbeat the reaper re-queues it, and after EXPORT_MAX_ATTEMPTS starts it fails it.
 EXPORT_STALE_AFTER = timedelta(seconds=env_int("EXPORT_STALE_AFTER_SECONDS", 15 * 60))
 EXPORT_MAX_ATTEMPTS = env_int("EXPORT_MAX_ATTEMPTS", 3)
+# The database lost mid-export (restart, failover): the same delivery is retried every
+# EXPORT_DB_RETRY_SECONDS until it is back (EXPORT_DB_RETRIES times), not left to the reaper.
+EXPORT_DB_RETRY_SECONDS = env_int("EXPORT_DB_RETRY_SECONDS", 5)
+EXPORT_DB_RETRIES = env_int("EXPORT_DB_RETRIES", 120)
 EXPORT_PROGRESS_EVERY = env_int("EXPORT_PROGRESS_EVERY", 5000)
 EXPORT_CHUNK_SIZE = env_int("EXPORT_CHUNK_SIZE", 2000)
 CELERY_BEAT_SCHEDULE["exports-expire"] = {

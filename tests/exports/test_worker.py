@@ -210,3 +210,47 @@ def test_job_killed_on_every_attempt_ends_failed_not_running(
     assert job.attempts == 3
     assert job.error.startswith("The export was started 3 times")
     assert celery_app.conf.task_acks_late and celery_app.conf.task_reject_on_worker_lost
+
+
+def test_database_connection_lost_mid_export_is_retried_by_the_same_delivery(
+    crafted, team, start_worker, objection_lock
+):
+    """PostgreSQL drops the worker's connection (a restart, a failover) while it exports: the
+    task retries itself within seconds instead of leaving the job to the reaper (15 min)."""
+    take_lock, release_lock = objection_lock
+    take_lock()
+    start_worker()
+    job = services.create_export_job(
+        user=team.member, campaign=crafted.campaign, kind="results", fmt="csv"
+    )
+    wait_for(
+        lambda: ExportJob.objects.filter(pk=job.pk, status="running", total_rows=2).exists(),
+        what="the export to be running",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (ours,) = cursor.fetchone()
+    admin_url = database_url().replace("postgres://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        # What a restart does to the worker: every connection it has is cut (the COPY one,
+        # waiting on the lock, and the one that writes the job's progress).
+        wait_for(
+            lambda: admin.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE 'COPY%%'"
+            ).fetchone(),
+            what="the export's COPY waiting on the lock",
+        )
+        cut = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid NOT IN (pg_backend_pid(), %s) "
+            "AND query NOT LIKE 'LOCK TABLE%%'",
+            [ours],
+        ).fetchall()
+        assert len(cut) >= 2 and all(done for (done,) in cut)
+    release_lock()
+    wait_for(lambda: job_state(job.pk)[0] != "running", timeout=60, what="the job to end")
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.rows_written, job.error) == ("succeeded", 2, 2, "")
+    with job.file.open("rb") as stored:
+        assert stored.read().decode("utf-8") == RESULTS_CSV
