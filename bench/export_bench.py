@@ -117,7 +117,7 @@ FROM plan p, generate_series(1, p.calls / 5) AS i;
 INSERT INTO voiceagent_callsession (call_sid, campaign_id, lead_id, attempt_number, status, outcome,
     ended_by, queued_at, initiated_at, ringing_at, answered_at, ended_at, duration_seconds,
     current_stage, stage_first_reached, qualification, recording_url, error, last_event_at,
-    created_at, updated_at)
+    created_at, updated_at, ingest_state)
 SELECT 'CA' || p.campaign_id || '-' || i,
        p.campaign_id,
        l.id,
@@ -137,7 +137,7 @@ SELECT 'CA' || p.campaign_id || '-' || i,
        CASE WHEN i % 4 = 1 THEN jsonb_build_object('purpose', 'buy', 'timeline', '3 months',
             'interest_level', 'high', 'budget', '80 lakh') ELSE '{}'::jsonb END,
        CASE WHEN i % 4 = 0 THEN '' ELSE 'https://recordings.example/' || i || '.mp3' END,
-       '', t + interval '2 minutes', t, t
+       '', t + interval '2 minutes', t, t, '{}'::jsonb
 FROM plan p
 CROSS JOIN LATERAL generate_series(1, p.calls) AS i
 CROSS JOIN LATERAL (SELECT now() - (i % 129600) * interval '1 minute' AS t) AS at

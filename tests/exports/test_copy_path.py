@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from exports import services, writers
 from exports.queries import export_rows, source_for
-from tests.factories import make_call, make_lead, make_turn
+from tests.factories import make_call, make_lead, make_objection, make_turn
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,10 @@ def test_copy_and_python_writer_agree_on_tricky_text(team, kind):
         call = make_call(lead, recording_url="", qualification={"purpose": text, "budget": 5})
         make_turn(call, 1, text=text, stage=text[:32])
         make_turn(call, 2, text=f"{index}{text}")
+        if index % 3:  # calls with none, one and two objections, in the order raised
+            make_objection(call, "price", text=text)
+        if index % 3 == 2:
+            make_objection(call, "location", text="")
     copy, python = both_paths(kind, team.campaign, team.member)
     assert copy == python
     assert copy.count(b"\n") >= len(TRICKY) + 1
@@ -64,6 +68,17 @@ def test_copy_and_python_writer_agree_on_any_lead_name(team, text):
     lead = make_lead(team.campaign, text, city=text)
     copy, python = both_paths("leads", team.campaign, team.member, selected_ids=[lead.pk])
     assert copy == python
+
+
+def test_objections_of_the_exported_calls_only_are_listed(team):
+    first = make_call(make_lead(team.campaign, "Asha"))
+    second = make_call(make_lead(team.campaign, "Ravi"))
+    make_objection(first, "price", text="Too costly")
+    make_objection(second, "timing", text="Call after Diwali")
+    copy, python = both_paths("results", team.campaign, team.member, selected_ids=[second.pk])
+    assert copy == python
+    assert b"timing: Call after Diwali" in copy
+    assert b"Too costly" not in copy
 
 
 def test_selected_ids_export_only_those_rows(team):
