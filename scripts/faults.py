@@ -341,12 +341,23 @@ def post_until_accepted(base_url, token, events, timeout=120):
         time.sleep(0.5)
 
 
+def shown(selector, timeout_ms):
+    """A look at the page: True once `selector` matches, False if it does not within the time."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    def look(page):
+        try:
+            return page.wait_for_selector(selector, timeout=timeout_ms) is not None
+        except PlaywrightTimeout:
+            return False
+
+    return look
+
+
 def live_page_back(stack, watcher, token, campaign_id, lead_id, label, since):
     """After a fault: the page is live on its socket again and shows a call started now."""
     started = time.monotonic()
-    watcher.call(
-        lambda page: page.wait_for_selector('#live-state[data-state="live"]', timeout=90_000)
-    )
+    live = watcher.call(shown('#live-state[data-state="live"]', 90_000))
     live_after = time.monotonic() - started
     sid = f"CAwatch{label}{uuid.uuid4().hex[:6]}"
     at = datetime.now(UTC).isoformat()
@@ -358,16 +369,12 @@ def live_page_back(stack, watcher, token, campaign_id, lead_id, label, since):
     ])  # fmt: skip
     posted = time.monotonic()
     polling = watcher.call(lambda page: page.evaluate("window.voiceagentLive.polling"))
-    seen = watcher.call(
-        lambda page: (
-            page.wait_for_selector(f'tr[data-call-sid="{sid}"]', timeout=15_000) is not None
-        )
-    )
+    seen = watcher.call(shown(f'tr[data-call-sid="{sid}"]', 15_000))
     states = watcher.call(lambda page: page.evaluate("window.faultStates"))
     since_ms = since * 1000
     return {
         "states_during": [state for at_ms, state in states if at_ms >= since_ms],
-        "live_again_after_s": round(live_after, 1),
+        "live_again_after_s": round(live_after, 1) if live else None,
         "polling_when_posted": polling,
         "new_call_shown_after_s": round(time.monotonic() - posted, 1) if seen else None,
     }
@@ -578,7 +585,9 @@ def verdict(report):
         and report["worker_sigkill_mid_export"]["final_status"] in ("succeeded", "failed")
         and report["exports_left_pending_or_running"] == 0,
         "live_page_back_after_every_fault": all(
-            back["polling_when_posted"] is False and back["new_call_shown_after_s"] is not None
+            back["live_again_after_s"] is not None
+            and back["polling_when_posted"] is False
+            and back["new_call_shown_after_s"] is not None
             for back in report["live_page"].values()
         ),
     }

@@ -49,7 +49,7 @@ def test_memory_trend_ignores_the_warm_up_and_keeps_each_process_apart():
 
 def _report(**changes):
     outage = {"during": [[503, "unhealthy", "unhealthy"]], "after": [200, "healthy", "healthy"]}
-    back = {"polling_when_posted": False, "new_call_shown_after_s": 0.4}
+    back = {"live_again_after_s": 2.0, "polling_when_posted": False, "new_call_shown_after_s": 0.4}
     report = {
         "events": {"acknowledged": 10, "stored_rows": 10, "stored_distinct": 10,
                    "acknowledged_missing": 0},
@@ -72,7 +72,13 @@ def test_fault_verdict_passes_only_when_every_expectation_holds():
                                    "after": [200, "healthy", "healthy"]})  # fmt: skip
     assert faults.verdict(silent)["redis_outage_reported_then_recovered"] is False
     assert faults.verdict(_report(exports_left_pending_or_running=1))["exports_ended"] is False
-    stuck = {"polling_when_posted": True, "new_call_shown_after_s": 3.0}
-    assert faults.verdict(_report(live_page={"web": stuck}))[
-        "live_page_back_after_every_fault"
-    ] is (False)
+    back_ok = {"live_again_after_s": 1.0, "polling_when_posted": False,
+               "new_call_shown_after_s": 0.2}  # fmt: skip
+    for broken in (
+        {"live_again_after_s": None},  # never live again
+        {"polling_when_posted": True},  # shown by polling, not pushed
+        {"new_call_shown_after_s": None},  # never shown
+    ):
+        verdict = faults.verdict(_report(live_page={"web": back_ok | broken}))
+        assert verdict["live_page_back_after_every_fault"] is False, broken
+    assert faults.verdict(_report(live_page={"web": back_ok}))["live_page_back_after_every_fault"]
