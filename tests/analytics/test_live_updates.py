@@ -32,6 +32,31 @@ async def connect(path, headers):
     return communicator, connected, code
 
 
+def first_push_after(path, headers, work):
+    """Subscribe at `path`, run `work` in a thread (its own DB connection, closed after), and
+    return the first message pushed after the hello and the seconds it took to arrive."""
+
+    def in_thread():
+        try:
+            work()
+        finally:
+            connection.close()  # this executor thread's own connection
+
+    async def scenario():
+        communicator, connected, _ = await connect(path, headers)
+        assert connected
+        assert (await communicator.receive_json_from(timeout=2))["type"] == "hello"
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await loop.run_in_executor(None, in_thread)
+        message = await communicator.receive_json_from(timeout=1)
+        elapsed = loop.time() - started
+        await communicator.disconnect()
+        return message, elapsed
+
+    return async_to_sync(scenario)()
+
+
 def test_settings_use_the_redis_channel_layer():
     assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
 
@@ -45,27 +70,13 @@ def test_member_receives_a_call_change_within_a_second(team):
     )
     headers = session_headers(team.member)
 
-    async def scenario():
-        communicator, connected, _ = await connect(f"/ws/campaigns/{team.campaign.pk}/", headers)
-        assert connected
-        assert (await communicator.receive_json_from(timeout=2))["type"] == "hello"
+    def publish():
+        with transaction.atomic():
+            publish_call_change(
+                call=call, changes={"type": "call.stage_changed", "stage": "discovery"}
+            )
 
-        def publish():
-            with transaction.atomic():
-                publish_call_change(
-                    call=call, changes={"type": "call.stage_changed", "stage": "discovery"}
-                )
-            connection.close()  # this executor thread's own connection
-
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        await loop.run_in_executor(None, publish)
-        message = await communicator.receive_json_from(timeout=1)
-        elapsed = loop.time() - started
-        await communicator.disconnect()
-        return message, elapsed
-
-    message, elapsed = async_to_sync(scenario)()
+    message, elapsed = first_push_after(f"/ws/campaigns/{team.campaign.pk}/", headers, publish)
     assert elapsed < 1
     assert message["type"] == "call.updated"
     assert message["seq"] >= 1
@@ -152,24 +163,11 @@ def test_an_ingested_event_reaches_a_subscribed_member_within_a_second(team):
         for kind in ("call.initiated", "call.ringing")
     ]  # fmt: skip
 
-    async def scenario():
-        communicator, connected, _ = await connect(f"/ws/campaigns/{team.campaign.pk}/", headers)
-        assert connected
-        await communicator.receive_json_from(timeout=2)
-
-        def ingest():
-            ingest_events(events=events, source="api")
-            connection.close()
-
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        await loop.run_in_executor(None, ingest)
-        message = await communicator.receive_json_from(timeout=1)
-        elapsed = loop.time() - started
-        await communicator.disconnect()
-        return message, elapsed
-
-    message, elapsed = async_to_sync(scenario)()
+    message, elapsed = first_push_after(
+        f"/ws/campaigns/{team.campaign.pk}/",
+        headers,
+        lambda: ingest_events(events=events, source="api"),
+    )
     assert elapsed < 1
     # Two events of one call, coalesced: one message with the call's latest state.
     assert message["type"] == "call.updated"

@@ -109,6 +109,20 @@ def objection_lock():
     lock.close()
 
 
+def start_held_export(crafted, team, start_worker, take_lock, fmt):
+    """A worker running a results export held in its query by the objection lock: (worker, job)."""
+    take_lock()
+    worker = start_worker()
+    job = services.create_export_job(
+        user=team.member, campaign=crafted.campaign, kind="results", fmt=fmt
+    )
+    wait_for(
+        lambda: ExportJob.objects.filter(pk=job.pk, status="running", total_rows=2).exists(),
+        what="the export to be running",
+    )
+    return worker, job
+
+
 def job_state(pk):
     return ExportJob.objects.filter(pk=pk).values_list("status", "attempts").get()
 
@@ -143,15 +157,7 @@ def test_worker_child_killed_mid_export_is_retried_and_succeeds(
     crafted, team, start_worker, objection_lock
 ):
     take_lock, release_lock = objection_lock
-    take_lock()
-    worker = start_worker()
-    job = services.create_export_job(
-        user=team.member, campaign=crafted.campaign, kind="results", fmt="csv"
-    )
-    wait_for(
-        lambda: ExportJob.objects.filter(pk=job.pk, status="running", total_rows=2).exists(),
-        what="the export to be running",
-    )
+    worker, job = start_held_export(crafted, team, start_worker, take_lock, "csv")
     (child,) = pool_children(worker.pid)
     os.kill(child, signal.SIGKILL)
     # reject_on_worker_lost puts the message back; a new pool child takes it up again.
@@ -168,15 +174,7 @@ def test_whole_worker_killed_mid_export_is_reaped_requeued_and_succeeds(
     crafted, team, start_worker, objection_lock
 ):
     take_lock, release_lock = objection_lock
-    take_lock()
-    worker = start_worker()
-    job = services.create_export_job(
-        user=team.member, campaign=crafted.campaign, kind="results", fmt="xlsx"
-    )
-    wait_for(
-        lambda: ExportJob.objects.filter(pk=job.pk, status="running", total_rows=2).exists(),
-        what="the export to be running",
-    )
+    worker, job = start_held_export(crafted, team, start_worker, take_lock, "xlsx")
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
     release_lock()
@@ -218,15 +216,7 @@ def test_database_connection_lost_mid_export_is_retried_by_the_same_delivery(
     """PostgreSQL drops the worker's connection (a restart, a failover) while it exports: the
     task retries itself within seconds instead of leaving the job to the reaper (15 min)."""
     take_lock, release_lock = objection_lock
-    take_lock()
-    start_worker()
-    job = services.create_export_job(
-        user=team.member, campaign=crafted.campaign, kind="results", fmt="csv"
-    )
-    wait_for(
-        lambda: ExportJob.objects.filter(pk=job.pk, status="running", total_rows=2).exists(),
-        what="the export to be running",
-    )
+    _, job = start_held_export(crafted, team, start_worker, take_lock, "csv")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (ours,) = cursor.fetchone()
