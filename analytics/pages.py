@@ -17,7 +17,8 @@ from django.utils import timezone
 from analytics import charts, page_selectors, selectors
 from analytics.periods import MAX_PERIOD_DAYS, Period, local_today
 from exports import services as export_services
-from exports.models import ExportFormat, ExportJob, ExportKind
+from exports.models import ExportFormat, ExportKind
+from exports.queries import visible_jobs
 from voiceagent.access import get_campaign_for_user, visible_campaigns
 from voiceagent.models import CallSession, LeadStatus
 
@@ -213,7 +214,8 @@ def export_jobs(request):
             )
             return redirect(f"{request.path}?job={job.pk}")
         status = 400
-    jobs = ExportJob.objects.filter(user=request.user).select_related("campaign")[:50]
+    # Their own jobs, of campaigns they may still see (as the API lists them).
+    jobs = visible_jobs(request.user).filter(user=request.user)[:50]
     highlight = request.GET.get("job", "")
     context = {
         "campaigns": campaigns,

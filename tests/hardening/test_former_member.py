@@ -42,3 +42,12 @@ def test_member_still_sees_their_export_job(api_client, team, former_member_job)
     team.campaign.members.add(team.member)
     response = api_client(team.member).get(f"/exports/jobs/{former_member_job.pk}")
     assert (response.status_code, response.json()["id"]) == (200, former_member_job.pk)
+
+
+def test_former_member_exports_page_no_longer_lists_the_job(client, team, former_member_job):
+    client.force_login(team.member)
+    page = client.get("/exports/").content.decode()
+    assert f'data-export-job="{former_member_job.pk}"' not in page
+    team.campaign.members.add(team.member)
+    page = client.get("/exports/").content.decode()
+    assert f'data-export-job="{former_member_job.pk}"' in page
