@@ -9,8 +9,8 @@ count what was stored afterwards. For `--duration` seconds it, at the same time:
 - posts call events to /api/call-events at `--rate` events/s in batches of `--batch` (whole calls:
   queued, initiated, ringing, answered, two turns, completed), at most `--in-flight` requests
   outstanding;
-- polls /dashboard/realtime and /dashboard/overview with `--pollers` manager sessions, one
-  request per second each;
+- polls /dashboard/realtime and /dashboard/overview with `--pollers` pollers (one manager's
+  session, shared with the WebSockets), one request per second each;
 - holds `--websockets` WebSockets open on /ws/dashboard/ and counts the messages they receive.
 Then it reports latency p50/p95/p99 per kind, the error rate, events sent / accepted / stored
 (counted in the database by this run's event_id prefix) and the RSS of the server processes
@@ -47,7 +47,7 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 
 
 def ensure_database(database_url):
-    """Create the run's PostgreSQL database if it does not exist yet (then migrate it)."""
+    """Create the run's PostgreSQL database if it does not exist yet (`serve` migrates it)."""
     import psycopg
 
     parts = urlsplit(database_url)
