@@ -243,11 +243,7 @@ class HttpSink:
             timeout=timeout, headers={"Authorization": f"Token {token}"}
         )
 
-    def send(self, events):
-        for start in range(0, len(events), MAX_BATCH_EVENTS):
-            self._post(events[start : start + MAX_BATCH_EVENTS])
-
-    def _post(self, batch):
+    def send(self, batch):
         response = self.client.post(self.url, json=batch)
         if response.status_code in (401, 403):
             raise PermissionError(f"{self.url} refused the token: {response.text[:200]}")
@@ -390,18 +386,19 @@ class Simulator:
     def _flush(self, elapsed):
         while self.queue and self.queue[0].at <= elapsed:
             self.pending.append(heapq.heappop(self.queue).event)
-        if not self.pending:
-            return
-        try:
-            self.sink.send(self.pending)
-        except (httpx.TransportError, ConnectionError, DatabaseError) as exc:
-            # Idempotent by event_id: the same events go out again on the next tick.
-            logger.warning(
-                "simulator: could not send %s events (%s); retrying", len(self.pending), exc
-            )
-            return
-        self.events_sent += len(self.pending)
-        for event in self.pending:
-            if event["type"] in ("call.completed", "call.failed"):
-                self.in_flight.pop(event["call_sid"], None)
-        self.pending = []
+        # In batches the ingestion accepts, whichever sink: a busy tick can hold more.
+        while self.pending:
+            batch = self.pending[:MAX_BATCH_EVENTS]
+            try:
+                self.sink.send(batch)
+            except (httpx.TransportError, ConnectionError, DatabaseError) as exc:
+                # Idempotent by event_id: the same events go out again on the next tick.
+                logger.warning(
+                    "simulator: could not send %s events (%s); retrying", len(self.pending), exc
+                )
+                return
+            self.events_sent += len(batch)
+            for event in batch:
+                if event["type"] in ("call.completed", "call.failed"):
+                    self.in_flight.pop(event["call_sid"], None)
+            del self.pending[: len(batch)]

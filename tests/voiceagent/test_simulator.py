@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from tests.factories import make_campaign, make_lead
+from voiceagent.event_schema import MAX_BATCH_EVENTS
 from voiceagent.models import CallEvent, CallSession, CampaignStatus, ConversationTurn
 from voiceagent.simulator import (
     CallPlanner,
@@ -139,6 +140,18 @@ def test_events_of_concurrent_calls_go_out_interleaved_tick_by_tick():
     assert simulator.calls_started == len({e["call_sid"] for batch in batches for e in batch})
     assert 40 <= simulator.calls_started <= 80
     assert clock.elapsed > 60  # calls started before the end run on to their own end
+
+
+def test_a_busy_tick_goes_out_in_batches_the_ingestion_accepts():
+    # 1,000 calls/s start about 500 calls in one half-second tick, several events each.
+    leads = FixedLeads([LeadInfo(id=n, campaign_id=1, name=f"Lead {n}") for n in range(1, 8000)])
+
+    simulator, _ = simulate(RecordingSink(), leads, rate=1000, duration=2)
+    sizes = [len(batch) for batch in simulator.sink.batches]
+
+    assert max(sizes) == MAX_BATCH_EVENTS  # some tick held more than one batch
+    assert simulator.events_sent == sum(sizes)
+    assert not simulator.in_flight  # every call's end went out
 
 
 def test_same_seed_sends_the_same_events_in_the_same_batches():
