@@ -19,6 +19,7 @@ from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 
 import psycopg
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -36,6 +37,7 @@ from django.utils.text import slugify
 from exports import writers
 from exports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
 from exports.queries import copy_sql, count_rows, export_rows, source_for
+from monitoring.redaction import scrub
 from voiceagent.events import publish_export_progress
 from voiceagent.models import Campaign, Lead
 
@@ -230,14 +232,14 @@ def _enqueue(job):
 
         try:
             task.apply_async(args=[job.pk], task_id=task_id)
-        except Exception as exc:
+        except Exception:
             logger.exception("export job %s could not be queued", job.pk)
-            ExportJob.objects.filter(
-                pk=job.pk, status=ExportStatus.PENDING, task_id=task_id
-            ).update(
-                status=ExportStatus.FAILED,
-                finished_at=timezone.now(),
-                error=f"The export could not be queued: {exc}"[:1000],
+            _fail_if(
+                job.pk,
+                "The export could not be queued (the task broker did not answer); "
+                "please ask for it again.",
+                status=ExportStatus.PENDING,
+                task_id=task_id,
             )
 
     transaction.on_commit(send)
@@ -353,13 +355,27 @@ def _store(job, task_id, out, rows):
     return current
 
 
-def _fail(job, task_id, message):
-    updated = ExportJob.objects.filter(
-        pk=job.pk, status=ExportStatus.RUNNING, task_id=task_id
-    ).update(status=ExportStatus.FAILED, finished_at=timezone.now(), error=message[:1000])
+def _failure_message(exc):
+    """What the user reads of a failed export: the reason, without hosts or secrets."""
+    if isinstance(exc, SoftTimeLimitExceeded):
+        hours = settings.CELERY_TASK_SOFT_TIME_LIMIT / 3600
+        return f"The export took longer than its {hours:g} h limit; export fewer rows."
+    return scrub(f"{type(exc).__name__}: {exc}")
+
+
+def _fail_if(job_id, message, *, now=None, **still):
+    """Fail the job if it is still as `still` says (status, task id); every failure goes
+    through here, so each one is published (live page, errors_total and its alert)."""
+    updated = ExportJob.objects.filter(pk=job_id, **still).update(
+        status=ExportStatus.FAILED, finished_at=now or timezone.now(), error=message[:1000]
+    )
     if updated:
-        job.refresh_from_db()
-        _publish(job)
+        _publish(ExportJob.objects.get(pk=job_id))
+    return updated
+
+
+def _fail(job, task_id, message):
+    _fail_if(job.pk, message, status=ExportStatus.RUNNING, task_id=task_id)
 
 
 # Django's wrapped errors, and psycopg's own from the raw connection the COPY path reads.
@@ -419,7 +435,7 @@ def run_export_job(*, job_id, task_id) -> ExportJob | None:
             # marked failed, and need not be. The task retries this delivery once it is back.
             raise DatabaseLost(str(exc).strip()) from exc
         logger.exception("export job %s failed", job.pk)
-        _fail(job, task_id, f"{type(exc).__name__}: {exc}")
+        _fail(job, task_id, _failure_message(exc))
         return ExportJob.objects.filter(pk=job.pk).first()
 
 
@@ -437,13 +453,16 @@ def expire_export_jobs(*, now=None) -> int:
         expired += ExportJob.objects.filter(pk=job.pk, status=ExportStatus.SUCCEEDED).update(
             status=ExportStatus.EXPIRED, file=""
         )
-    ExportJob.objects.filter(
+    never_started = ExportJob.objects.filter(
         status=ExportStatus.PENDING, created_at__lte=now - settings.EXPORT_TTL
-    ).update(
-        status=ExportStatus.FAILED,
-        finished_at=now,
-        error="No worker started the export in time; please ask for it again.",
-    )
+    ).values_list("pk", flat=True)
+    for job_id in list(never_started):
+        _fail_if(
+            job_id,
+            "No worker started the export in time; please ask for it again.",
+            now=now,
+            status=ExportStatus.PENDING,
+        )
     return expired
 
 

@@ -172,6 +172,37 @@ def test_a_job_no_worker_started_within_the_ttl_fails(crafted, team, settings):
     )
 
 
+def test_a_job_failed_for_want_of_a_worker_is_published(
+    crafted, team, settings, django_capture_on_commit_callbacks
+):
+    # Published like every other failure: the live exports page and errors_total see it.
+    seen = []
+
+    def listen(sender, *, job, **kwargs):
+        seen.append((job.pk, job.status))
+
+    job = new_job(team.member, crafted.campaign)
+    export_progress.connect(listen)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.expire_export_jobs(now=job.created_at + settings.EXPORT_TTL)
+    finally:
+        export_progress.disconnect(listen)
+    assert seen == [(job.pk, "failed")]
+
+
+def test_a_soft_time_limit_fails_the_job_with_a_plain_reason(settings):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 3 * 3600
+    assert services._failure_message(SoftTimeLimitExceeded()) == (
+        "The export took longer than its 3 h limit; export fewer rows."
+    )
+    assert services._failure_message(OSError("no route to postgres://u:pw@db:5432/x")) == (
+        "OSError: no route to <url>"
+    )
+
+
 def test_reaper_requeues_a_stale_running_job_under_a_new_task_id(
     crafted, team, django_capture_on_commit_callbacks
 ):
