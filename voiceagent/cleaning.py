@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 import phonenumbers
 
 from voiceagent.models import PropertyType
+from voiceagent.text_safety import CONTROL_CHARACTERS
 
 DEFAULT_REGION = "IN"
 MAX_BUDGET = 2**63 - 1
@@ -19,14 +20,13 @@ MAX_BUDGET = 2**63 - 1
 # OWASP CSV injection: a spreadsheet runs a cell starting with one of these as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@")
 _NUMBER = re.compile(r"^[+-]?[\d\s,]*\.?\d+$")
-# Control characters (C0, DEL, C1) never belong in a name or a city; tabs and newlines become
-# spaces when whitespace is collapsed.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def clean_text(value, *, max_length):
     """NFC-normalised text with whitespace collapsed; too long is an error, never cut silently."""
-    text = " ".join(_CONTROL.sub("", unicodedata.normalize("NFC", str(value))).split())
+    # The characters the API refuses (text_safety) are dropped from typed and imported values;
+    # tabs and newlines become spaces when whitespace is collapsed.
+    text = " ".join(CONTROL_CHARACTERS.sub("", unicodedata.normalize("NFC", str(value))).split())
     if len(text) > max_length:
         raise ValueError(f"is {len(text)} characters long; at most {max_length} are allowed.")
     if looks_like_formula(text):
@@ -72,9 +72,11 @@ def format_cell_number(value):
     return str(value)
 
 
-_BUDGET_UNITS = {
+# Multipliers of an amount's suffix ("45 lakh") and of a budget column's header ("Budget (L)").
+BUDGET_UNITS = {
     "k": 1_000,
     "thousand": 1_000,
+    "thousands": 1_000,
     "l": 100_000,
     "lac": 100_000,
     "lacs": 100_000,
@@ -104,14 +106,14 @@ def parse_budget(value, *, unit=1):
                 f"{str(value)[:40]!r} is not an amount (e.g. 8000000, 80 lakh, 1.2 Cr)."
             )
         number, suffix = match.groups()
-        if suffix and suffix not in _BUDGET_UNITS:
+        if suffix and suffix not in BUDGET_UNITS:
             raise ValueError(f"{str(value)[:40]!r} has an unknown unit {suffix!r}.")
         try:
             amount = Decimal(number.replace(",", ""))
         except InvalidOperation:
             raise ValueError(f"{str(value)[:40]!r} is not an amount.") from None
         if suffix:
-            unit = _BUDGET_UNITS[suffix]
+            unit = BUDGET_UNITS[suffix]
     rupees = amount * unit
     if rupees < 0:
         raise ValueError("cannot be negative.")

@@ -68,9 +68,6 @@ HEADER_FIELDS = {
 }
 NAME_PARTS = {"first name": 0, "firstname": 0, "given name": 0, "last name": 1, "lastname": 1,
               "surname": 1}  # fmt: skip
-BUDGET_HEADER_UNITS = {"k": 1_000, "thousand": 1_000, "thousands": 1_000, "lakh": 100_000,
-                       "lakhs": 100_000, "lac": 100_000, "lacs": 100_000, "l": 100_000,
-                       "crore": 10_000_000, "crores": 10_000_000, "cr": 10_000_000}  # fmt: skip
 REQUIRED_FIELDS = ("phone", "name")
 
 
@@ -99,7 +96,9 @@ def map_columns(cells):
             columns.index[name] = position
             columns.headers[name] = str(cell).strip()
             if name == "budget":
-                units = [BUDGET_HEADER_UNITS[w] for w in header.split() if w in BUDGET_HEADER_UNITS]
+                units = [
+                    cleaning.BUDGET_UNITS[w] for w in header.split() if w in cleaning.BUDGET_UNITS
+                ]
                 columns.budget_unit = units[0] if units else 1
         elif name is None and header in NAME_PARTS:
             columns.name_parts.append((NAME_PARTS[header], position))
