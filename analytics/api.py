@@ -1,15 +1,14 @@
 """DRF views of /analytics/* and /dashboard/*: validate the query, call a selector, serialize."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import selectors
 from analytics import serializers as s
 from analytics.openapi_examples import EXAMPLES
-from voiceagent.access import get_campaign_for_user, visible_campaigns
-from voiceagent.models import CallSession
+from voiceagent.access import get_call_for_user, get_campaign_for_user, visible_campaigns
 
 ANALYTICS, DASHBOARD = ["analytics"], ["dashboard"]
 CAMPAIGN_ID = OpenApiParameter(
@@ -102,17 +101,7 @@ class ConversationView(APIView):
         responses={**ok(s.ConversationSerializer, "conversation"), **errors(403, 404)},
     )
     def get(self, request, call_sid):
-        try:
-            # PostgreSQL refuses NUL in text (a DataError, i.e. a 500): no stored sid holds one.
-            if "\x00" in call_sid:
-                raise CallSession.DoesNotExist
-            call = (
-                CallSession.objects.visible_to(request.user)
-                .select_related("campaign", "lead")
-                .get(call_sid=call_sid)
-            )
-        except CallSession.DoesNotExist:
-            raise NotFound("No call with that call_sid.") from None
+        call = get_call_for_user(request.user, call_sid)
         return Response(s.ConversationSerializer(selectors.conversation(call=call)).data)
 
 

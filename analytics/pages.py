@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -19,8 +18,8 @@ from analytics.periods import MAX_PERIOD_DAYS, Period, local_today
 from exports import services as export_services
 from exports.models import ExportFormat, ExportKind
 from exports.queries import visible_jobs
-from voiceagent.access import get_campaign_for_user, visible_campaigns
-from voiceagent.models import CallSession, LeadStatus
+from voiceagent.access import get_call_for_user, get_campaign_for_user, visible_campaigns
+from voiceagent.models import LeadStatus
 
 OVERVIEW_DAYS = 14
 CAMPAIGN_DEFAULT_DAYS = 14
@@ -150,17 +149,7 @@ def campaign_detail(request, campaign_id):
 
 @login_required
 def call_detail(request, call_sid):
-    try:
-        # PostgreSQL refuses NUL in text (a DataError, a 500): no stored sid holds one.
-        if "\x00" in call_sid:
-            raise CallSession.DoesNotExist
-        call = (
-            CallSession.objects.visible_to(request.user)
-            .select_related("campaign", "lead")
-            .get(call_sid=call_sid)
-        )
-    except CallSession.DoesNotExist:
-        raise Http404("No call with that id.") from None
+    call = get_call_for_user(request.user, call_sid)
     conversation = selectors.conversation(call=call)
     context = {
         "call": conversation,

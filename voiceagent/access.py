@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from voiceagent.models import Campaign
+from voiceagent.models import CallSession, Campaign
 
 INGEST_PERMISSION = "voiceagent.ingest_callevent"
 MANAGERS_GROUP = "managers"
@@ -20,6 +20,21 @@ def get_campaign_for_user(user, campaign_id):
         return visible_campaigns(user).get(pk=campaign_id)
     except (Campaign.DoesNotExist, ValueError, TypeError):
         raise Http404("No campaign with that id.") from None
+
+
+def get_call_for_user(user, call_sid):
+    """The call (with its campaign and lead) if the user may see it, else 404."""
+    try:
+        # PostgreSQL refuses NUL in text (a DataError, a 500): no stored sid holds one.
+        if "\x00" in call_sid:
+            raise CallSession.DoesNotExist
+        return (
+            CallSession.objects.visible_to(user)
+            .select_related("campaign", "lead")
+            .get(call_sid=call_sid)
+        )
+    except CallSession.DoesNotExist:
+        raise Http404("No call with that call_sid.") from None
 
 
 def can_ingest(user):

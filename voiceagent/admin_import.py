@@ -3,10 +3,9 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.template.response import TemplateResponse
 
-from voiceagent.access import visible_campaigns
+from voiceagent.access import get_campaign_for_user
 from voiceagent.campaigns import RuleViolation
 from voiceagent.lead_files import FileRejected, check_request_size
 from voiceagent.lead_import_jobs import import_upload
@@ -30,9 +29,7 @@ class LeadImportForm(forms.Form):
 
 
 def import_leads_view(model_admin, request, object_id):
-    campaign = visible_campaigns(request.user).filter(pk=object_id).first()
-    if campaign is None:
-        raise Http404("No campaign with that id.")
+    campaign = get_campaign_for_user(request.user, object_id)
     if not request.user.has_perms(LEAD_IMPORT_PERMISSIONS):
         raise PermissionDenied
     result = job = None
