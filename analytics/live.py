@@ -151,13 +151,24 @@ class LivePusher:
                 except Exception:  # e.g. the database is down: the next flush tries again
                     logger.exception("live pusher could not close its database connection")
 
+    def _counters_later(self, counters_due):
+        """Throttled: keep the campaigns for a flush after the window, so that the last change
+        of a burst is still announced."""
+        with self.lock:
+            self.counters_due |= counters_due
+        timer = threading.Timer(COUNTERS_THROTTLE_SECONDS, self.wake.set)
+        timer.daemon = True
+        timer.start()
+
     def _messages(self, pending, counters_due):
         by_group = {}
         for payload, ended in pending.values():
             message = {"event": "call.ended" if ended else "call.updated", "call": payload}
             for group in (campaign_group(payload["campaign_id"]), STAFF_GROUP):
                 by_group.setdefault(group, []).append(message)
-        if counters_due and cache.add("live:counters-throttle", 1, COUNTERS_THROTTLE_SECONDS):
+        if counters_due and not cache.add("live:counters-throttle", 1, COUNTERS_THROTTLE_SECONDS):
+            self._counters_later(counters_due)
+        elif counters_due:
             per_campaign, overall = counters(counters_due)
             for campaign_id, counts in per_campaign.items():
                 by_group.setdefault(campaign_group(campaign_id), []).append(

@@ -5,6 +5,8 @@ import os
 import threading
 import time
 
+import pytest
+
 from analytics import live
 
 
@@ -50,3 +52,23 @@ def test_pusher_starts_a_new_thread_when_its_thread_is_gone():
     assert pusher.thread is not gone
     assert pusher.thread.is_alive()
     assert pusher.pending == {}
+
+
+@pytest.mark.django_db
+def test_counters_held_back_by_the_throttle_are_sent_after_it_not_dropped(team):
+    from django.core.cache import cache
+
+    pusher = live.LivePusher()
+    cache.set("live:counters-throttle", 1, 30)  # a counters message went out a moment ago
+    try:
+        first = pusher._messages({}, {team.campaign.pk})
+        assert first == []
+        assert pusher.counters_due == {team.campaign.pk}  # kept for the next flush
+    finally:
+        cache.delete("live:counters-throttle")
+    _, due = pusher._take()
+    later = [message for _, message in pusher._messages({}, due)]
+    assert [(m["event"], m["campaign_id"]) for m in later] == [
+        ("counters", team.campaign.pk),
+        ("counters", None),
+    ]
