@@ -125,7 +125,10 @@ def main():
         "seconds": round(time.monotonic() - started),
         "figures": figures,
     }
-    results = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "results.json"))
+    # The committed figures are the reference run's; a smaller run does not overwrite them.
+    default = ROOT / ("bench/results.json" if scale == "reference" else f"var/bench-{scale}.json")
+    results = Path(os.environ.get("BENCH_RESULTS", default))
+    results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(report, indent=2) + "\n")
     print(table(figures))
     print(f"\n{report['machine']}; {report['seconds']} s; written to {results}")
