@@ -114,7 +114,10 @@ def campaign_detail(request, campaign_id):
     # NUL is refused by PostgreSQL in text comparisons; nobody types it in a name or phone.
     search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     daily_stats = selectors.daily_stats(campaigns=campaign, period=period)
-    funnel = selectors.campaign_funnel(campaign=campaign, period=period)
+    metrics = selectors.campaign_metrics(campaign=campaign, period=period, now=now)
+    funnel = selectors.campaign_funnel(
+        campaign=campaign, period=period, valid_leads=metrics["valid_leads"]
+    )
     hours = selectors.best_hours(campaign=campaign, period=period)
     context = {
         "campaign": campaign,
@@ -123,7 +126,7 @@ def campaign_detail(request, campaign_id):
         "period": period,
         "range_error": range_error,
         "presets": range_presets(period, today),
-        "metrics": selectors.campaign_metrics(campaign=campaign, period=period, now=now),
+        "metrics": metrics,
         "daily_stats": daily_stats,
         "trend_chart": charts.daily_trend(daily_stats),
         "trend_has_calls": has_calls(daily_stats),

@@ -389,14 +389,15 @@ def _latency_in_python(turns):
 # --- beyond the spec: funnel, best hours, objections ---------------------------------------------
 
 
-def campaign_funnel(*, campaign, period=None):
+def campaign_funnel(*, campaign, period=None, valid_leads=None):
     """Leads → dialed → answered → each stage → qualified, counted in distinct leads.
 
     leads: valid leads; dialed: with a finished call; answered: with an answered call; a stage:
     with an answered call that reached it or a later stage (stages run greeting → closing, and
     objection handling may be skipped, so a funnel step never counts fewer leads than the next
     stage); qualified: with a qualified call. step_rate is the share of the previous step,
-    overall_rate the share of the first.
+    overall_rate the share of the first. `valid_leads`, when the caller has counted them
+    already (campaign_metrics), saves a pass over the leads.
     """
     stages = list(Stage.values)
     answered = condition(CallSession.objects.answered())
@@ -416,7 +417,8 @@ def campaign_funnel(*, campaign, period=None):
         )
     counts["qualified"] = Count("lead", distinct=True, filter=Q(outcome=CallOutcome.QUALIFIED))
     reached = _finished_calls(campaign, period).aggregate(**counts)
-    valid_leads = lead_counts(campaigns=campaign)["valid_leads"]
+    if valid_leads is None:
+        valid_leads = lead_counts(campaigns=campaign)["valid_leads"]
     labels = {"leads": "Valid leads", "dialed": "Dialed", "answered": "Answered"}
     labels.update({stage: f"Reached {label.lower()}" for stage, label in Stage.choices})
     labels["qualified"] = "Qualified"
