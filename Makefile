@@ -11,7 +11,7 @@ TEST_ENV := DEBUG=0 SECRET_KEY=test-secret-key-not-for-production-0123456789abcd
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/1} \
 	STATIC_ROOT=var/static-test
 
-.PHONY: setup run test pytest lint format migrate seed bench clean
+.PHONY: setup run test pytest lint format bench bench-exports clean
 
 setup:
 	@scripts/bootstrap.sh

@@ -1,7 +1,7 @@
 """Rate limits: API requests per user (ingestion per token, its own scope) and login attempts.
 
 API: one DRF throttle for every view. A view naming a `throttle_scope` (ingestion: "ingest") is
-limited per user in that scope's rate (API_INGEST_RATE, generous: the agent posts in bursts);
+limited per user in that scope's rate (INGEST_RATE, generous: the agent posts in bursts);
 every other view by the user rate (API_USER_RATE). Anonymous requests are not counted here:
 the API refuses them anyway, and the open probes (/health/*) must never be throttled.
 

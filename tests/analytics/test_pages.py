@@ -443,3 +443,13 @@ def test_live_page_queries_do_not_grow_with_calls(
     login(client, team.member)
     with django_assert_max_num_queries(5):
         assert client.get("/live/").status_code == 200
+
+
+def test_an_empty_campaign_tells_each_user_the_way_they_can_add_leads(client, team):
+    login(client, team.member)
+    page = client.get(f"/campaigns/{team.campaign.pk}/").content.decode()
+    assert "Ask a staff member to import the lead list" in page
+    assert "/admin/" not in page.split("This campaign has no leads yet.")[1].split("</p>")[0]
+    client.force_login(team.staff)
+    page = client.get(f"/campaigns/{team.campaign.pk}/").content.decode()
+    assert f'href="/admin/voiceagent/campaign/{team.campaign.pk}/import-leads/"' in page
