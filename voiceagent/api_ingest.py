@@ -1,7 +1,5 @@
 """`POST /api/call-events`: the calling agent reports call lifecycle events, one or up to 500."""
 
-import json
-
 from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError
 from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema
@@ -21,6 +19,7 @@ from voiceagent.ingestion import (
     events_rejected,
     ingest_events,
 )
+from voiceagent.parsers import strict_json_loads
 
 
 class CanIngest(BasePermission):
@@ -107,17 +106,15 @@ def rejected(errors):
     )  # fmt: skip
 
 
-def _reject_constant(name):
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def read_json_body(request, *, limit=MAX_BODY_BYTES):
     """(parsed body, None) or (None, problem) for an oversized, undecodable or malformed body."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    too_big = batch_problem(f"The body is over {limit} bytes (1 MiB); send smaller batches.")
+    too_big = batch_problem(
+        f"The body is over {limit} bytes ({limit / 2**20:g} MiB); send smaller batches."
+    )
     if declared > limit:
         return None, too_big
     try:
@@ -127,7 +124,7 @@ def read_json_body(request, *, limit=MAX_BODY_BYTES):
     if len(body) > limit:
         return None, too_big
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant), None
+        return strict_json_loads(body.decode("utf-8")), None
     except UnicodeDecodeError:
         return None, batch_problem("The body is not UTF-8 text.")
     except (ValueError, RecursionError) as exc:

@@ -28,7 +28,7 @@ class SafeJSONParser(JSONParser):
             raise BodyTooLarge(f"The JSON body is over {limit} bytes.")
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = json.loads(raw.decode(encoding), parse_constant=_reject_constant)
+            data = strict_json_loads(raw.decode(encoding))
         except UnicodeDecodeError:
             raise ParseError(f"The body is not {encoding} text.") from None
         except RecursionError:
@@ -44,3 +44,8 @@ class SafeJSONParser(JSONParser):
 
 def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
+
+
+def strict_json_loads(text):
+    """json.loads that refuses NaN and Infinity (not JSON; PostgreSQL's jsonb refuses them)."""
+    return json.loads(text, parse_constant=_reject_constant)
