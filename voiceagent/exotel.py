@@ -168,6 +168,8 @@ def exotel_event(fields):
     raw_status = _field(fields, "Status").lower()
     if _field(fields, "EventType").lower() == "answered":
         raw_status = "in-progress"
+    if not raw_status:
+        raise ExotelCallbackError("Status", "This field is required.")
     if raw_status not in STATUS_MAP:
         raise ExotelCallbackError(
             "Status", f"Unknown status {raw_status!r}; expected completed, busy, no-answer, "

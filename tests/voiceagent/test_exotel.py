@@ -298,6 +298,7 @@ def test_custom_field_identifies_a_call_not_reported_yet(client, lead):
             "Unknown status 'exploded'; expected completed, busy, no-answer, failed or canceled.",
         ),
         ({"CallSid": ""}, "CallSid", "This field is required."),
+        ({"Status": ""}, "Status", "This field is required."),
         ({"DateUpdated": "", "EndTime": ""}, "DateUpdated", "This field is required."),
         (
             {"EndTime": "15/01/2025 11:00"},
