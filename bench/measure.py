@@ -22,7 +22,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.contrib.auth.models import Group, User  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -142,11 +142,11 @@ def ingestion_events(count, campaign):
 
 def measure_ingestion(scale, count=20_000, batch=500):
     """Events/s through POST /api/call-events in batches of 500, beside a plain multi-row INSERT."""
-    from tests.factories import ensure_groups
+    from voiceagent.access import ensure_groups
 
-    ensure_groups()
+    _, ingest = ensure_groups()
     agent, _ = User.objects.get_or_create(username="bench-agent")
-    agent.groups.add(Group.objects.get(name="ingest"))
+    agent.groups.add(ingest)
     token, _ = Token.objects.get_or_create(user=agent)
     client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
     events = ingestion_events(count, subjects()["campaign"])

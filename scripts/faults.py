@@ -381,20 +381,18 @@ def live_page_back(stack, watcher, token, campaign_id, lead_id, label, since):
 
 
 def prepare(run_id, export_leads):
-    from django.contrib.auth.models import Group, Permission, User
+    from django.contrib.auth.models import User
     from rest_framework.authtoken.models import Token
 
-    from voiceagent.access import INGEST_GROUP, MANAGERS_GROUP
+    from voiceagent.access import ensure_groups
     from voiceagent.models import Campaign, CampaignStatus, Lead
 
-    ingest, created = Group.objects.get_or_create(name=INGEST_GROUP)
-    if created:
-        ingest.permissions.add(Permission.objects.get(codename="ingest_callevent"))
+    managers, ingest = ensure_groups()
     agent = User.objects.create_user(f"fault-agent-{run_id}")
     agent.groups.add(ingest)
     staff = User.objects.create_user(f"fault-staff-{run_id}", is_staff=True)
     manager = User.objects.create_user(f"fault-manager-{run_id}", password=f"watch-{run_id}")
-    manager.groups.add(Group.objects.get_or_create(name=MANAGERS_GROUP)[0])
+    manager.groups.add(managers)
     campaign = Campaign.objects.create(name=f"Faults {run_id}", status=CampaignStatus.RUNNING)
     campaign.members.add(manager)
     leads = Lead.objects.bulk_create(

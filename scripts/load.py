@@ -97,16 +97,13 @@ def django_setup():
 
 def prepare(run_id, password):
     """An ingest user with a token, a manager with a password, a campaign with leads."""
-    from django.contrib.auth.models import Group, Permission, User
+    from django.contrib.auth.models import User
     from rest_framework.authtoken.models import Token
 
-    from voiceagent.access import INGEST_GROUP, MANAGERS_GROUP
+    from voiceagent.access import ensure_groups
     from voiceagent.models import Campaign, CampaignStatus, Lead
 
-    ingest, created = Group.objects.get_or_create(name=INGEST_GROUP)
-    if created:
-        ingest.permissions.add(Permission.objects.get(codename="ingest_callevent"))
-    managers, _ = Group.objects.get_or_create(name=MANAGERS_GROUP)
+    managers, ingest = ensure_groups()
     agent = User.objects.create_user(f"load-agent-{run_id}")
     agent.groups.add(ingest)
     manager = User.objects.create_user(f"load-manager-{run_id}", password=password)

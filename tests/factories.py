@@ -3,10 +3,10 @@
 import itertools
 from datetime import timedelta
 
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from voiceagent.access import INGEST_GROUP, MANAGERS_GROUP
+from voiceagent.access import INGEST_GROUP, MANAGERS_GROUP, ensure_groups
 from voiceagent.models import (
     CallSession,
     CallStatus,
@@ -20,20 +20,6 @@ from voiceagent.models import (
 )
 
 _seq = itertools.count(1)
-
-
-def ensure_groups():
-    """The groups the 0002 migration creates; tests with transaction=True flush them away."""
-    managers, _ = Group.objects.get_or_create(name=MANAGERS_GROUP)
-    ingest, created = Group.objects.get_or_create(name=INGEST_GROUP)
-    if created:
-        ingest.permissions.add(Permission.objects.get(codename="ingest_callevent"))
-    if not managers.permissions.exists():
-        managers.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label="voiceagent", codename__startswith="view_"
-            )
-        )
 
 
 def make_user(username=None, *, staff=False, groups=(), password="pass-1234-word", **fields):

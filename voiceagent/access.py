@@ -39,3 +39,24 @@ def get_call_for_user(user, call_sid):
 
 def can_ingest(user):
     return user.is_authenticated and user.is_active and user.has_perm(INGEST_PERMISSION)
+
+
+def ensure_groups():
+    """The `managers` and `ingest` groups with their permissions, as migration 0002 creates them
+    (a flushed database, e.g. after a transactional test, lacks them). Returns both."""
+    from django.contrib.auth.models import Group, Permission
+
+    managers, _ = Group.objects.get_or_create(name=MANAGERS_GROUP)
+    ingest, created = Group.objects.get_or_create(name=INGEST_GROUP)
+    if created:
+        app_label, codename = INGEST_PERMISSION.split(".")
+        ingest.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    if not managers.permissions.exists():
+        managers.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="voiceagent", codename__startswith="view_"
+            )
+        )
+    return managers, ingest

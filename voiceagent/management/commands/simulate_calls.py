@@ -2,11 +2,11 @@
 
 import logging
 
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
-from voiceagent.access import INGEST_GROUP, INGEST_PERMISSION
+from voiceagent.access import ensure_groups
 from voiceagent.models import Campaign, CampaignStatus
 from voiceagent.simulator import DatabaseLeads, HttpSink, ServiceSink, Simulator
 from voiceagent.simulator import wait_for_server as wait_until_answering
@@ -20,13 +20,8 @@ def simulator_token():
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    group, group_created = Group.objects.get_or_create(name=INGEST_GROUP)
-    if group_created:  # normally made by migration 0002; a flushed database lacks it
-        app_label, codename = INGEST_PERMISSION.split(".")
-        group.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
-    user.groups.add(group)
+    _, ingest = ensure_groups()
+    user.groups.add(ingest)
     token, _ = Token.objects.get_or_create(user=user)
     return token.key
 
