@@ -3,7 +3,7 @@
 from django.urls import path
 
 from analytics import pages
-from voiceagent.urltools import slash_optional
+from voiceagent.web.urltools import slash_optional
 
 urlpatterns = [
     path("", pages.overview, name="home"),

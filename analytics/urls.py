@@ -1,7 +1,7 @@
 """URLs of the analytics and dashboard JSON API (each with and without a trailing slash)."""
 
 from analytics import api
-from voiceagent.urltools import slash_optional
+from voiceagent.web.urltools import slash_optional
 
 urlpatterns = [
     *slash_optional(

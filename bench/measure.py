@@ -108,7 +108,7 @@ def measure_endpoints(scale, runs):
 def ingestion_events(count, campaign):
     """`count` realistic events (the simulator's call scripts) of new calls, in time order."""
     from voiceagent.models import Lead
-    from voiceagent.simulator import CallPlanner, LeadInfo
+    from voiceagent.simulation.simulator import CallPlanner, LeadInfo
 
     planner = CallPlanner(random.Random(7))
     fields = ("id", "campaign_id", "name", "city", "property_type", "budget", "preferred_locations")

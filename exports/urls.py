@@ -1,7 +1,7 @@
 """URLs of exports: campaign exports and export jobs, each with and without a trailing slash."""
 
 from exports import api
-from voiceagent.urltools import slash_optional
+from voiceagent.web.urltools import slash_optional
 
 app_name = "exports"
 

@@ -8,7 +8,7 @@ from django.dispatch import receiver
 
 from monitoring import metrics
 from voiceagent.events import call_changed, export_progress
-from voiceagent.ingestion import events_rejected
+from voiceagent.ingestion.services import events_rejected
 from voiceagent.models import FINISHED_STATUSES, CallOutcome
 
 TURN_LATENCIES = (

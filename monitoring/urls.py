@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from monitoring import views
-from voiceagent.urltools import slash_optional
+from voiceagent.web.urltools import slash_optional
 
 
 def probe_routes(route, view_class, name):

@@ -5,7 +5,8 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import path
 
-from voiceagent import admin_import, services
+from voiceagent.campaigns import dnc
+from voiceagent.lead_import import admin_views
 from voiceagent.models import (
     FINISHED_STATUSES,
     CallEvent,
@@ -104,7 +105,7 @@ class CampaignAdmin(admin.ModelAdmin):
         ]
 
     def import_leads_view(self, request, object_id):
-        return admin_import.import_leads_view(self, request, object_id)
+        return admin_views.import_leads_view(self, request, object_id)
 
 
 class ScheduledCallInline(admin.TabularInline):
@@ -141,9 +142,7 @@ class LeadAdmin(admin.ModelAdmin):
     @admin.action(description="Put selected leads on the do-not-call list")
     def add_to_dnc(self, request, queryset):
         phones = list(queryset.exclude(phone="").values_list("phone", flat=True))
-        added = services.add_to_dnc(
-            phones=phones, reason="Added from the admin", added_by=request.user
-        )
+        added = dnc.add_to_dnc(phones=phones, reason="Added from the admin", added_by=request.user)
         self.message_user(
             request, f"{added} number(s) added to the do-not-call list.", messages.SUCCESS
         )
@@ -161,7 +160,7 @@ class DoNotCallAdmin(admin.ModelAdmin):
         if not change:
             obj.added_by = request.user
         super().save_model(request, obj, form, change)
-        services.flag_dnc_leads(phones=[obj.phone], reason=obj.reason)
+        dnc.flag_dnc_leads(phones=[obj.phone], reason=obj.reason)
 
 
 class ConversationTurnInline(admin.TabularInline):

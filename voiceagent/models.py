@@ -275,7 +275,7 @@ class CallSession(models.Model):
     recording_url = models.URLField(max_length=500, blank=True)
     error = models.CharField(max_length=500, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
-    # What ingestion needs to merge events in any order (voiceagent/call_state.py): the earliest
+    # What ingestion needs to merge events in any order (voiceagent/ingestion/call_state.py): the earliest
     # event times, every end report, and when each qualification key was set. Never edited by hand.
     ingest_state = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)

@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "voiceagent.errors.DatabaseUnavailableMiddleware",
+    "voiceagent.web.errors.DatabaseUnavailableMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -92,7 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "voiceagent.context_processors.product",
+                "voiceagent.web.context_processors.product",
             ],
         },
     },
@@ -209,10 +209,10 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "voiceagent.api_utils.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "voiceagent.web.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "voiceagent.api_utils.exception_handler",
+    "EXCEPTION_HANDLER": "voiceagent.web.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -230,7 +230,7 @@ SPECTACULAR_SETTINGS = {
 # OpenAPI (analytics issue): each route documented once (not its trailing-slash twin), one enum
 # component per choice set (no name collisions), Swagger UI without the public validator badge.
 SPECTACULAR_SETTINGS |= {
-    "PREPROCESSING_HOOKS": ["voiceagent.openapi.drop_trailing_slash_twins"],
+    "PREPROCESSING_HOOKS": ["voiceagent.web.openapi.drop_trailing_slash_twins"],
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "voiceagent.models.CampaignStatus",
         "LeadStatusEnum": "voiceagent.models.LeadStatus",
@@ -395,7 +395,7 @@ LEAD_IMPORT_MAX_ATTEMPTS = env_int("LEAD_IMPORT_MAX_ATTEMPTS", 3)
 # Hardening (issue 10): Content-Security-Policy, login lockout, API rate limits.
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-    "voiceagent.security.ContentSecurityPolicyMiddleware",
+    "voiceagent.web.security.ContentSecurityPolicyMiddleware",
 )
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -413,23 +413,23 @@ CONTENT_SECURITY_POLICY = {
 # Swagger UI, ReDoc and a few admin widgets set style attributes from their scripts.
 CONTENT_SECURITY_POLICY_INLINE_STYLES = {"style-src": "'self' 'unsafe-inline'"}
 CONTENT_SECURITY_POLICY_INLINE_STYLE_PATHS = ["/docs", "/redoc", "/admin/"]
-AUTHENTICATION_BACKENDS = ["voiceagent.throttling.ThrottledModelBackend"]
+AUTHENTICATION_BACKENDS = ["voiceagent.web.throttling.ThrottledModelBackend"]
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["voiceagent.throttling.UserOrScopeRateThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["voiceagent.web.throttling.UserOrScopeRateThrottle"]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "user": env_str("API_USER_RATE", "1200/min"),
     # Generous: the calling agent posts bursts of batches; the bench and simulator stay far below.
     "ingest": env_str("INGEST_RATE", "6000/min"),
 }
 MIDDLEWARE.insert(
-    MIDDLEWARE.index("voiceagent.security.ContentSecurityPolicyMiddleware") + 1,
-    "voiceagent.security.RejectControlCharactersMiddleware",
+    MIDDLEWARE.index("voiceagent.web.security.ContentSecurityPolicyMiddleware") + 1,
+    "voiceagent.web.security.RejectControlCharactersMiddleware",
 )
 # JSON bodies of the API (not ingestion, not file uploads): refused above this size with 413.
 API_MAX_JSON_BYTES = env_int("API_MAX_JSON_BYTES", 2 * 1024 * 1024)
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
-    "voiceagent.parsers.SafeJSONParser",
+    "voiceagent.web.parsers.SafeJSONParser",
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from voiceagent.lead_import_jobs import run_import_job
+from voiceagent.lead_import.jobs import run_import_job
 
 
 @shared_task(name="voiceagent.import_leads")

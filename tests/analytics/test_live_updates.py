@@ -152,7 +152,7 @@ def test_an_ingested_event_reaches_a_subscribed_member_within_a_second(team):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from voiceagent.ingestion import ingest_events
+    from voiceagent.ingestion.services import ingest_events
 
     lead = make_lead(team.campaign, "Ravi Menon")
     headers = session_headers(team.member)

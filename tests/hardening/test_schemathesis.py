@@ -22,7 +22,7 @@ from schemathesis.checks import (
 )
 
 from tests import factories
-from voiceagent.throttling import UserOrScopeRateThrottle
+from voiceagent.web.throttling import UserOrScopeRateThrottle
 
 pytestmark = pytest.mark.django_db
 

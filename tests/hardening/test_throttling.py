@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from tests.factories import make_ingest_user, make_lead
-from voiceagent.throttling import UserOrScopeRateThrottle
+from voiceagent.web.throttling import UserOrScopeRateThrottle
 
 pytestmark = pytest.mark.django_db
 

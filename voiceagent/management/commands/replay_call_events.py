@@ -7,7 +7,7 @@ from contextlib import nullcontext
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
-from voiceagent.ingestion import IngestionError, replay_events
+from voiceagent.ingestion.services import IngestionError, replay_events
 from voiceagent.models import CallEvent
 
 

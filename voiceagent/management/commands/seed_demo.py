@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from voiceagent.demo_data import remove_demo, seed_demo
+from voiceagent.simulation.demo_data import remove_demo, seed_demo
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ from rest_framework.authtoken.models import Token
 
 from voiceagent.access import ensure_groups
 from voiceagent.models import Campaign, CampaignStatus
-from voiceagent.simulator import DatabaseLeads, HttpSink, ServiceSink, Simulator
-from voiceagent.simulator import wait_for_server as wait_until_answering
+from voiceagent.simulation.simulator import DatabaseLeads, HttpSink, ServiceSink, Simulator
+from voiceagent.simulation.simulator import wait_for_server as wait_until_answering
 
 SIMULATOR_USER = "simulator"
 
@@ -65,7 +65,7 @@ class Command(BaseCommand):
                 )
         if (token or wait_for_server) and not url:
             raise CommandError("--token and --wait-for-server need --url.")
-        logging.getLogger("voiceagent.simulator").setLevel(logging.INFO)
+        logging.getLogger("voiceagent.simulation.simulator").setLevel(logging.INFO)
         logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per batch
         if url:
             if wait_for_server:

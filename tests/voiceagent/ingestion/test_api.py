@@ -1,0 +1,383 @@
+"""POST /api/call-events: who may post, what it answers, every bad input named, query count bounded."""
+
+import json
+
+import pytest
+from django.contrib.auth.models import Group
+from drf_spectacular.generators import SchemaGenerator
+
+from tests.factories import make_ingest_user, make_lead
+from tests.voiceagent.ingestion.call_scripts import CallScript, answered_call, unanswered_call
+from voiceagent.ingestion.schema import AGENT_TYPES
+from voiceagent.ingestion.services import events_rejected
+from voiceagent.models import CallEvent, CallSession, ConversationTurn, Lead
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/call-events"
+
+
+@pytest.fixture
+def agent(api_client):
+    return api_client(make_ingest_user("agent"))
+
+
+@pytest.fixture
+def lead(team):
+    return make_lead(team.campaign, "Priya Sharma")
+
+
+def post(client, body, path=URL):
+    raw = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return client.post(path, raw, content_type="application/json")
+
+
+def nothing_stored():
+    return (
+        CallEvent.objects.count(),
+        CallSession.objects.count(),
+        ConversationTurn.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("path", [URL, URL + "/"])
+def test_agent_posts_a_batch_and_gets_202_with_counts(agent, lead, path):
+    response = post(agent, answered_call(lead, "CA1"), path)
+
+    assert response.status_code == 202
+    assert response.json() == {"accepted": 17, "duplicates": 0}
+    assert CallSession.objects.get(call_sid="CA1").status == "completed"
+
+
+def test_one_event_object_is_accepted_as_a_batch_of_one(agent, lead):
+    response = post(agent, unanswered_call(lead, "CA1")[0])
+
+    assert (response.status_code, response.json()) == (202, {"accepted": 1, "duplicates": 0})
+
+
+def test_resent_batch_answers_202_with_every_event_a_duplicate(agent, lead):
+    post(agent, unanswered_call(lead, "CA1"))
+
+    response = post(agent, unanswered_call(lead, "CA1"))
+
+    assert (response.status_code, response.json()) == (202, {"accepted": 0, "duplicates": 4})
+
+
+def test_logged_in_ingest_user_may_post_with_a_session(client, lead):
+    client.force_login(make_ingest_user("agent"))
+
+    response = client.post(
+        URL, json.dumps(unanswered_call(lead, "CA1")), content_type="application/json"
+    )
+
+    assert response.status_code == 202
+
+
+def test_anonymous_caller_gets_401(api_client, lead):
+    response = post(api_client(None), unanswered_call(lead, "CA1"))
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert nothing_stored() == (0, 0, 0)
+
+
+def test_manager_without_the_ingest_permission_gets_403(api_client, team, lead):
+    response = post(api_client(team.member), unanswered_call(lead, "CA1"))
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "This account may not post call events; it needs the ingest permission."
+    }
+    assert nothing_stored() == (0, 0, 0)
+
+
+def test_member_of_the_ingest_group_gains_the_permission(api_client, team, lead):
+    team.member.groups.add(Group.objects.get(name="ingest"))
+
+    assert post(api_client(team.member), unanswered_call(lead, "CA1")).status_code == 202
+
+
+def event(lead, **overrides):
+    base = CallScript(lead, "CA1").add("call.queued", 0).events[0]
+    return {**base, **overrides}
+
+
+def turn(lead, **data):
+    fields = {"sequence": 1, "speaker": "agent", "text": "Namaste", "stage": "greeting", **data}
+    return event(lead, type="call.turn", data=fields)
+
+
+BAD_EVENTS = {
+    "unknown type": (
+        lambda lead, other: event(lead, type="call.exploded"),
+        "type",
+        f"Unknown event type 'call.exploded'; expected one of {list(AGENT_TYPES)}.",
+    ),
+    "missing occurred_at": (
+        lambda lead, other: {k: v for k, v in event(lead).items() if k != "occurred_at"},
+        "occurred_at",
+        "This field is required (ISO 8601 with a UTC offset).",
+    ),
+    "naive occurred_at": (
+        lambda lead, other: event(lead, occurred_at="2025-01-15T11:00:00"),
+        "occurred_at",
+        "The value has no UTC offset (e.g. +05:30 or Z); naive times are ambiguous.",
+    ),
+    "unparseable occurred_at": (
+        lambda lead, other: event(lead, occurred_at="yesterday"),
+        "occurred_at",
+        "The value is not an ISO 8601 date-time.",
+    ),
+    "unknown campaign": (
+        lambda lead, other: event(lead, campaign_id=999999),
+        "campaign_id",
+        "Unknown campaign 999999.",
+    ),
+    "unknown lead": (
+        lambda lead, other: event(lead, lead_id=999999),
+        "lead_id",
+        "Unknown lead 999999.",
+    ),
+    "lead of another campaign": (
+        lambda lead, other: event(lead, lead_id=other.pk),
+        "lead_id",
+        None,  # names both campaigns; built in the test
+    ),
+    "text over the length limit": (
+        lambda lead, other: turn(lead, text="x" * 4001),
+        "data.text",
+        "Is 4001 characters long; the limit is 4000 characters.",
+    ),
+    "negative latency": (
+        lambda lead, other: turn(lead, llm_ms=-5),
+        "data.llm_ms",
+        "Must not be negative (got -5).",
+    ),
+    "unknown outcome": (
+        lambda lead, other: event(lead, type="call.completed", data={"outcome": "maybe"}),
+        "data.outcome",
+        "Unknown value 'maybe'; expected one of ['qualified', 'not_interested', "
+        "'callback_requested', 'no_answer', 'voicemail', 'failed', 'busy'].",
+    ),
+    "NUL character": (
+        lambda lead, other: turn(lead, text="a\x00b"),
+        "data.text",
+        "contains a NUL character",
+    ),
+    "id out of range": (
+        lambda lead, other: event(lead, lead_id=2**70),
+        "lead_id",
+        "Must be a positive integer id.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_EVENTS)
+def test_bad_event_rejects_the_whole_batch_naming_it(agent, team, lead, case):
+    build, field, message = BAD_EVENTS[case]
+    other = make_lead(team.other_campaign)
+    good = unanswered_call(lead, "CA2")
+    bad = build(lead, other)
+
+    response = post(agent, [*good[:2], bad, *good[2:]])
+
+    assert response.status_code == 400
+    if message is None:
+        message = (
+            f"Lead {other.pk} belongs to campaign {team.other_campaign.pk}, "
+            f"not to campaign {team.campaign.pk}."
+        )
+    assert response.json() == {
+        "detail": "The batch was rejected; nothing was stored. Fix these events and resend.",
+        "errors": [{"index": 2, "field": field, "message": message}],
+    }
+    assert nothing_stored() == (0, 0, 0)
+
+
+def test_every_bad_event_of_a_batch_is_named(agent, lead):
+    response = post(agent, [event(lead, type="nope"), event(lead), turn(lead, stt_ms="fast")])
+
+    assert response.json()["errors"] == [
+        {
+            "index": 0,
+            "field": "type",
+            "message": f"Unknown event type 'nope'; expected one of {list(AGENT_TYPES)}.",
+        },
+        {
+            "index": 2,
+            "field": "data.stt_ms",
+            "message": "Must be an integer latency in milliseconds.",
+        },
+    ]
+
+
+BAD_BODIES = {
+    "malformed JSON": (
+        '[{"event_id": ',
+        "Malformed JSON: Expecting value: line 1 column 15 (char 14).",
+    ),
+    "NaN in JSON": ('{"x": NaN}', "Malformed JSON: NaN is not valid JSON."),
+    "not a list or object": ("42", "Send one event object or a list of events."),
+    "empty list": ("[]", "The batch is empty; send at least one event."),
+    "body over 1 MiB": (
+        json.dumps([{"pad": "x" * 1024}] * 1100),
+        "The body is over 1048576 bytes (1 MiB); send smaller batches.",
+    ),
+    "more than 500 events": (
+        json.dumps([{}] * 501),
+        "501 events; a batch holds at most 500.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_BODIES)
+def test_bad_body_gets_400_naming_it(agent, case):
+    body, message = BAD_BODIES[case]
+
+    response = post(agent, body)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The batch was rejected; nothing was stored. Fix these events and resend.",
+        "errors": [{"index": None, "field": "body", "message": message}],
+    }
+    assert nothing_stored() == (0, 0, 0)
+
+
+def test_body_that_is_not_utf8_gets_400(agent):
+    response = post(agent, b"\xff\xfe[]")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "The body is not UTF-8 text."
+
+
+def test_reused_event_id_with_new_content_gets_409_naming_it(agent, lead):
+    events = unanswered_call(lead, "CA1")
+    post(agent, events)
+
+    response = post(agent, [{**events[3], "data": {"outcome": "busy"}}])
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "The batch was rejected: an event_id was reused for different content; "
+        "nothing was stored.",
+        "conflicts": [
+            {
+                "index": 0,
+                "event_id": "CA1-004",
+                "message": "Event 'CA1-004' was received earlier with a different payload; an "
+                "event_id names one event, send a new event_id for a new event.",
+            }
+        ],
+    }
+    assert CallSession.objects.get().status == "no_answer"
+
+
+def calls_batch(campaign, n_calls):
+    """n_calls whole answered calls (17 events each), for query-count pinning."""
+    leads = Lead.objects.bulk_create(
+        [Lead(campaign=campaign, name=f"L{i}", phone=f"+9197{i:08d}") for i in range(n_calls)]
+    )
+    return [e for i, lead in enumerate(leads) for e in answered_call(lead, f"Q{n_calls}-{i}")]
+
+
+@pytest.mark.parametrize("n_calls", [5, 29])
+def test_query_count_of_a_batch_does_not_grow_with_its_size(
+    agent, team, n_calls, django_assert_max_num_queries
+):
+    batch = calls_batch(team.campaign, n_calls)[:500]
+
+    with django_assert_max_num_queries(20):
+        response = post(agent, batch)
+
+    assert response.json() == {"accepted": len(batch), "duplicates": 0}
+
+
+def test_query_count_of_follow_up_batches_does_not_grow_either(
+    agent, team, django_assert_max_num_queries
+):
+    batch = calls_batch(team.campaign, 29)
+    post(agent, batch[:250])
+
+    with django_assert_max_num_queries(20):
+        response = post(agent, batch[250:493])
+
+    assert response.json() == {"accepted": 243, "duplicates": 0}
+
+
+def test_openapi_schema_describes_both_endpoints_with_bodies():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    events = schema["paths"]["/api/call-events"]["post"]
+    assert events["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/CallEventBatchRequest"
+    }
+    assert set(events["responses"]) == {"202", "400", "409"}
+    assert events["responses"]["202"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/IngestResult"
+    }
+    batch = schema["components"]["schemas"]["CallEventBatchRequest"]["oneOf"]
+    assert batch[0] == {"$ref": "#/components/schemas/CallEventRequest"}
+    assert batch[1] == {"type": "array", "items": {"$ref": "#/components/schemas/CallEventRequest"}}
+    assert schema["components"]["schemas"]["IngestResult"]["properties"].keys() == {
+        "accepted",
+        "duplicates",
+    }
+    exotel = schema["paths"]["/webhooks/exotel/status"]["post"]
+    assert set(exotel["requestBody"]["content"]) == {
+        "application/x-www-form-urlencoded",
+        "application/json",
+    }
+    assert exotel["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/IngestResult"
+    }
+
+
+def test_call_sid_of_another_leads_call_is_400_and_stores_nothing(agent, team, lead):
+    post(agent, unanswered_call(lead, "CA1")[:1])
+    other = make_lead(team.campaign)
+    stolen = {**unanswered_call(other, "CA1")[1], "event_id": "other-1"}
+
+    response = post(agent, [unanswered_call(other, "CA9")[0], stolen])
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "index": 1,
+            "field": "call_sid",
+            "message": f"Call 'CA1' belongs to lead {lead.pk} of campaign {team.campaign.pk}.",
+        }
+    ]
+    assert (CallEvent.objects.count(), CallSession.objects.count()) == (1, 1)
+
+
+def test_one_call_sid_given_two_leads_in_a_batch_is_400(agent, team, lead):
+    other = make_lead(team.campaign)
+    first = unanswered_call(lead, "CA1")[0]
+    second = {**unanswered_call(other, "CA1")[1]}
+
+    response = post(agent, [first, second])
+
+    assert response.json()["errors"] == [
+        {
+            "index": 1,
+            "field": "call_sid",
+            "message": f"Event 0 of this batch gives call 'CA1' to lead {lead.pk} of campaign "
+            f"{team.campaign.pk}.",
+        }
+    ]
+
+
+def test_rejected_body_is_signalled_for_the_error_counters(agent):
+    seen = []
+
+    def on_rejected(sender, source, reason, **kwargs):
+        seen.append((source, reason))
+
+    events_rejected.connect(on_rejected)
+    try:
+        post(agent, "{")
+    finally:
+        events_rejected.disconnect(on_rejected)
+
+    assert seen == [("api", "invalid")]

@@ -1,0 +1,113 @@
+"""Many workers posting the events of the same calls at once lose nothing (real PostgreSQL)."""
+
+import random
+import threading
+
+import pytest
+from django.db import connection
+
+from tests.factories import make_campaign, make_lead
+from tests.voiceagent.ingestion.call_scripts import (
+    answered_call,
+    call_state,
+    lead_state,
+    unanswered_call,
+)
+from voiceagent.ingestion.services import ingest_events
+from voiceagent.models import CallEvent, CallSession, ConversationTurn, ScheduledCall
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WORKERS = 8
+
+
+def post_concurrently(batches):
+    """Every batch posted by WORKERS threads released together; returns (accepted, duplicates)."""
+    totals, errors, lock = [0, 0], [], threading.Lock()
+    barrier = threading.Barrier(WORKERS)
+    queues = [batches[worker::WORKERS] for worker in range(WORKERS)]
+
+    def work(mine):
+        try:
+            barrier.wait()
+            for batch in mine:
+                result = ingest_events(events=batch, source="api")
+                with lock:
+                    totals[0] += result.accepted
+                    totals[1] += result.duplicates
+        except Exception as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(mine,)) for mine in queues]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    return tuple(totals)
+
+
+def test_events_of_the_same_calls_posted_at_once_from_threads_all_land():
+    campaign = make_campaign("Concurrent", max_attempts=3)
+    shared_lead, other_lead = make_lead(campaign), make_lead(campaign)
+    events = (
+        answered_call(shared_lead, "CA1")
+        + unanswered_call(shared_lead, "CA2", start=600)
+        + answered_call(other_lead, "CA3", outcome="callback_requested")
+    )
+    random.Random(4).shuffle(events)
+    batches = [events[i : i + 3] for i in range(0, len(events), 3)]
+    # Every batch twice, by different workers: the event_id race must count duplicates, not fail.
+    batches = batches + batches[1:] + batches[:1]
+
+    accepted, duplicates = post_concurrently(batches)
+
+    assert (accepted, duplicates) == (len(events), len(events))
+    assert CallEvent.objects.count() == 38
+    assert ConversationTurn.objects.count() == 12
+    assert CallSession.objects.count() == 3
+    first = call_state("CA1")
+    assert (first["status"], first["outcome"], first["current_stage"]) == (
+        "completed",
+        "qualified",
+        "closing",
+    )
+    assert first["qualification"] == {
+        "purpose": "buy",
+        "budget": "80 lakh",
+        "timeline": "3 months",
+        "interest_level": "high",
+    }
+    assert CallSession.objects.get(call_sid="CA1").stages_reached == [
+        "greeting",
+        "discovery",
+        "closing",
+    ]
+    assert (call_state("CA2")["status"], call_state("CA2")["attempt_number"]) == ("no_answer", 2)
+    assert lead_state(shared_lead)[:3] == (2, call_state("CA2")["initiated_at"], "no_answer")
+    assert lead_state(other_lead)[2:] == ("callback_requested", "callback")
+    assert sorted(
+        ScheduledCall.objects.values_list("source_call__call_sid", "reason", "status")
+    ) == [
+        ("CA2", "retry", "pending"),
+        ("CA3", "callback", "pending"),
+    ]
+
+
+def test_one_call_hammered_by_single_event_batches_keeps_every_turn():
+    lead = make_lead(make_campaign("Hammered"))
+    events = answered_call(lead, "CA1")
+    batches = [[event] for event in events] * 2
+
+    accepted, duplicates = post_concurrently(batches)
+
+    assert (accepted, duplicates) == (17, 17)
+    state = call_state("CA1")
+    assert [turn[0] for turn in state["turns"]] == [1, 2, 3, 4, 5, 6]
+    assert (state["status"], state["duration_seconds"], len(state["objections"])) == (
+        "completed",
+        50,
+        1,
+    )

@@ -1,0 +1,63 @@
+"""seed_demo is deterministic for a seed and idempotent."""
+
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+
+from voiceagent.models import CallSession, Campaign, ConversationTurn, Lead, ScheduledCall
+from voiceagent.simulation.demo_data import remove_demo, seed_demo
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    return (
+        list(Campaign.objects.order_by("name").values_list("name", "status")),
+        list(
+            Lead.objects.order_by("phone", "campaign__name").values_list(
+                "campaign__name", "name", "phone", "budget", "is_dnc"
+            )
+        ),
+        list(
+            CallSession.objects.order_by("call_sid").values_list(
+                "call_sid", "status", "outcome", "initiated_at", "duration_seconds"
+            )
+        ),
+        ConversationTurn.objects.count(),
+        ScheduledCall.objects.count(),
+    )
+
+
+def test_seed_is_deterministic_for_a_seed():
+    seed_demo(seed=7, campaigns=3, leads=60, calls=200, today=date(2026, 11, 20))
+    first = snapshot()
+    remove_demo()
+    seed_demo(seed=7, campaigns=3, leads=60, calls=200, today=date(2026, 11, 20))
+    assert snapshot() == first
+    assert len(first[0]) == 3 and len(first[1]) == 60 and len(first[2]) == 200
+
+
+def test_second_run_adds_nothing(capsys):
+    call_command("seed_demo", "--campaigns", "2", "--leads", "20", "--calls", "30")
+    counts = (Campaign.objects.count(), Lead.objects.count(), CallSession.objects.count())
+    call_command("seed_demo", "--campaigns", "2", "--leads", "20", "--calls", "30")
+    assert (
+        (Campaign.objects.count(), Lead.objects.count(), CallSession.objects.count())
+        == counts
+        == (2, 20, 30)
+    )
+    assert "already present" in capsys.readouterr().out
+
+
+def test_demo_calls_have_every_finished_status_and_business_hours():
+    seed_demo(seed=1, campaigns=3, leads=100, calls=400)
+    statuses = set(CallSession.objects.values_list("status", flat=True))
+    assert {"completed", "no_answer", "busy", "failed", "canceled"} <= statuses
+    from django.utils import timezone
+
+    hours = {
+        timezone.localtime(t).hour
+        for t in CallSession.objects.values_list("initiated_at", flat=True)
+    }
+    assert hours <= set(range(9, 21))

@@ -1,0 +1,184 @@
+"""`POST /api/call-events`: the calling agent reports call lifecycle events, one or up to 500."""
+
+from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
+from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from voiceagent.access import can_ingest
+from voiceagent.ingestion.schema import AGENT_TYPES, MAX_BATCH_EVENTS, MAX_BODY_BYTES
+from voiceagent.ingestion.services import (
+    ConflictingEvents,
+    InvalidEvents,
+    batch_problem,
+    events_rejected,
+    ingest_events,
+)
+from voiceagent.web.parsers import strict_json_loads
+
+
+class CanIngest(BasePermission):
+    message = "This account may not post call events; it needs the ingest permission."
+
+    def has_permission(self, request, view):
+        return can_ingest(request.user)
+
+
+class CallEventSerializer(serializers.Serializer):
+    """The documented shape of one event (validation itself is voiceagent.ingestion.schema)."""
+
+    event_id = serializers.CharField(
+        max_length=128, help_text="Idempotency key: resending an event with it changes nothing."
+    )
+    type = serializers.ChoiceField(choices=AGENT_TYPES)
+    occurred_at = serializers.DateTimeField(
+        help_text="ISO 8601 with a UTC offset, when it happened at the agent (never arrival)."
+    )
+    call_sid = serializers.CharField(max_length=64)
+    campaign_id = serializers.IntegerField(min_value=1)
+    lead_id = serializers.IntegerField(min_value=1, help_text="A lead of that campaign.")
+    data = serializers.DictField(
+        required=False,
+        help_text="By type: call.stage_changed {stage}; call.turn {sequence, speaker, text, "
+        "stage?, stt_ms?, llm_ms?, tts_ms?}; call.objection {category, text}; "
+        "call.qualification {purpose?, timeline?, interest_level?, budget?, ...}; "
+        "call.completed {outcome, duration_seconds?, recording_url?, ended_by?}; "
+        "call.failed {error?}; the others {}.",
+    )
+
+
+class IngestResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="New events applied.")
+    duplicates = serializers.IntegerField(help_text="Events already received (same payload).")
+
+
+class EventProblemSerializer(serializers.Serializer):
+    index = serializers.IntegerField(allow_null=True, help_text="Position in the batch.")
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class RejectedBatchSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = EventProblemSerializer(many=True)
+
+
+class EventConflictSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    event_id = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ConflictingBatchSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    conflicts = EventConflictSerializer(many=True)
+
+
+EXAMPLE_EVENT = {
+    "event_id": "CA123-0007",
+    "type": "call.turn",
+    "occurred_at": "2025-01-15T11:02:31+05:30",
+    "call_sid": "CA123",
+    "campaign_id": 1,
+    "lead_id": 42,
+    "data": {
+        "sequence": 3,
+        "speaker": "agent",
+        "text": "What budget range are you considering?",
+        "stage": "qualification",
+        "stt_ms": 210,
+        "llm_ms": 640,
+        "tts_ms": 180,
+    },
+}
+
+
+def rejected(errors):
+    return Response(
+        {"detail": "The batch was rejected; nothing was stored. Fix these events and resend.",
+         "errors": errors},
+        status=status.HTTP_400_BAD_REQUEST,
+    )  # fmt: skip
+
+
+def read_json_body(request, *, limit=MAX_BODY_BYTES):
+    """(parsed body, None) or (None, problem) for an oversized, undecodable or malformed body."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    too_big = batch_problem(
+        f"The body is over {limit} bytes ({limit / 2**20:g} MiB); send smaller batches."
+    )
+    if declared > limit:
+        return None, too_big
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return None, too_big
+    if len(body) > limit:
+        return None, too_big
+    try:
+        return strict_json_loads(body.decode("utf-8")), None
+    except UnicodeDecodeError:
+        return None, batch_problem("The body is not UTF-8 text.")
+    except (ValueError, RecursionError) as exc:
+        return None, batch_problem(f"Malformed JSON: {exc}.")
+
+
+class CallEventsView(APIView):
+    # Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token`.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated, CanIngest]
+    throttle_scope = "ingest"  # per token, at INGEST_RATE (voiceagent.web.throttling)
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="call_events_create",
+        summary="Report call events",
+        description=f"One event object or a list of at most {MAX_BATCH_EVENTS} (body at most "
+        "1 MiB). Idempotent by event_id; events of a call may arrive in any order. A batch with "
+        "any invalid event is rejected whole (400, each problem named by index and field); an "
+        "event_id resent with a different payload is a conflict (409). Needs the ingest "
+        "permission (users of the `ingest` group).",
+        request=PolymorphicProxySerializer(
+            component_name="CallEventBatch",
+            serializers=[CallEventSerializer, CallEventSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            202: IngestResultSerializer,
+            400: RejectedBatchSerializer,
+            409: ConflictingBatchSerializer,
+        },
+        examples=[OpenApiExample("One turn", value=EXAMPLE_EVENT, request_only=True)],
+        tags=["ingestion"],
+    )
+    def post(self, request):
+        events, problem = read_json_body(request)
+        if problem:
+            events_rejected.send(sender=None, source="api", reason="invalid")
+            return rejected([problem])
+        try:
+            result = ingest_events(events=events, source="api")
+        except InvalidEvents as exc:
+            return rejected(exc.errors)
+        except ConflictingEvents as exc:
+            return Response(
+                {"detail": "The batch was rejected: an event_id was reused for different "
+                 "content; nothing was stored.", "conflicts": exc.conflicts},
+                status=status.HTTP_409_CONFLICT,
+            )  # fmt: skip
+        except OperationalError:
+            return Response(
+                {"detail": "The database is busy; retry the batch shortly (it is idempotent)."},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "1"},
+            )
+        return Response(IngestResultSerializer(result).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,201 @@
+"""How events fold into a CallSession, so that any delivery order gives the same final row.
+
+Every event is *absorbed* into facts that merge commutatively (earliest time of each lifecycle
+step, earliest reach of each stage, the highest lifecycle rank, the set of end reports, the
+latest value of each qualification key), and the visible fields are then *resolved* from those
+facts by a pure function. Absorbing is a join (commutative, associative, idempotent), so the
+result does not depend on the order, the batching or repetitions of a call's events.
+
+Rules, in the product's words:
+- status: the best end report decides once the call has ended; before that the furthest
+  lifecycle step (queued < initiated < ringing < in progress); a late `call.ringing` never
+  reopens a completed call. Any conversation event (turn, stage, objection, qualification)
+  means the call was in progress.
+- end reports: the agent's (`call.completed`, `call.failed`) rank before Exotel's, then the
+  earliest; outcome, duration, recording URL, who ended it and the error come from the first
+  report in that order that has them.
+- initiated_at: the first `call.initiated`, else the first `call.queued`, else the earliest
+  event (DESIGN.md: a call's day). ended_at is never before initiated_at.
+- stages: the earliest time each stage was reached (stage changes and turns); the current
+  stage is the one reached last (ties: the later stage of the script).
+- qualification: merged key by key; when two events set one key, the later occurred_at wins,
+  ties broken by event_id.
+All times are kept as fixed-width UTC ISO strings, so they also compare as strings.
+"""
+
+from datetime import UTC, datetime
+
+from voiceagent.ingestion.schema import EXOTEL_TYPE
+from voiceagent.models import CallOutcome, CallStatus, EndedBy, Stage
+
+LIFECYCLE_RANK = {
+    "call.queued": 0,
+    "call.initiated": 1,
+    "call.ringing": 2,
+    "call.answered": 3,
+    "call.stage_changed": 3,
+    "call.turn": 3,
+    "call.objection": 3,
+    "call.qualification": 3,
+}
+RANK_STATUS = [CallStatus.QUEUED, CallStatus.INITIATED, CallStatus.RINGING, CallStatus.IN_PROGRESS]
+STAGE_ORDER = {stage: position for position, stage in enumerate(Stage.values)}
+AGENT_SOURCE, EXOTEL_SOURCE = 0, 1
+
+# Exotel end statuses → (status, outcome, ended_by); "completed" leaves the outcome to the agent.
+EXOTEL_END = {
+    CallStatus.COMPLETED: (CallStatus.COMPLETED, "", ""),
+    CallStatus.BUSY: (CallStatus.BUSY, CallOutcome.NO_ANSWER, EndedBy.SYSTEM),
+    CallStatus.NO_ANSWER: (CallStatus.NO_ANSWER, CallOutcome.NO_ANSWER, EndedBy.SYSTEM),
+    CallStatus.FAILED: (CallStatus.FAILED, CallOutcome.FAILED, EndedBy.SYSTEM),
+    CallStatus.CANCELED: (CallStatus.CANCELED, "", EndedBy.SYSTEM),
+}
+COMPLETED_STATUS = {
+    CallOutcome.NO_ANSWER: CallStatus.NO_ANSWER,
+    "busy": CallStatus.BUSY,
+    CallOutcome.FAILED: CallStatus.FAILED,
+}
+
+
+def utc_key(moment):
+    """A fixed-width UTC ISO string: sorts like the instant it names."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_key(value):
+    return datetime.fromisoformat(value) if value else None
+
+
+def _earliest(current, candidate):
+    return candidate if current is None or candidate < current else current
+
+
+def _reach_stage(call, stage, at_key):
+    # Compared as instants: rows written before ingestion existed may carry other offsets.
+    current = call.stage_first_reached.get(stage)
+    if current is None or from_key(at_key) < from_key(current):
+        call.stage_first_reached[stage] = at_key
+
+
+def end_report(event):
+    """The end report an event carries (call.completed, call.failed, Exotel end), else None."""
+    data = event.data
+    report = {"id": event.event_id, "at": utc_key(event.occurred_at)}
+    if event.type == "call.completed":
+        outcome = data["outcome"]
+        report.update(
+            source=AGENT_SOURCE,
+            status=COMPLETED_STATUS.get(outcome, CallStatus.COMPLETED),
+            outcome=CallOutcome.NO_ANSWER if outcome == "busy" else outcome,
+            duration=data["duration_seconds"],
+            recording_url=data["recording_url"],
+            ended_by=data["ended_by"] or (EndedBy.SYSTEM if outcome in COMPLETED_STATUS else ""),
+            error="",
+        )
+    elif event.type == "call.failed":
+        report.update(
+            source=AGENT_SOURCE,
+            status=CallStatus.FAILED,
+            outcome=CallOutcome.FAILED,
+            duration=None,
+            recording_url="",
+            ended_by=EndedBy.SYSTEM,
+            error=data["error"],
+        )
+    elif event.type == EXOTEL_TYPE and data["status"] in EXOTEL_END:
+        status, outcome, ended_by = EXOTEL_END[data["status"]]
+        report.update(
+            source=EXOTEL_SOURCE,
+            status=status,
+            outcome=outcome,
+            duration=data["duration_seconds"],
+            recording_url=data["recording_url"],
+            ended_by=ended_by,
+            error="",
+        )
+    else:
+        return None
+    return report
+
+
+def absorb(call, event):
+    """Join one event's facts into the call (in memory); see the module docstring."""
+    state = call.ingest_state
+    at_key = utc_key(event.occurred_at)
+    state["first"] = _earliest(state.get("first"), at_key)
+    if call.last_event_at is None or event.occurred_at > call.last_event_at:
+        call.last_event_at = event.occurred_at
+    rank = LIFECYCLE_RANK.get(event.type)
+    if rank is not None:
+        state["rank"] = max(state.get("rank", 0), rank)
+    data = event.data
+    if event.type == "call.queued":
+        call.queued_at = min(filter(None, [call.queued_at, event.occurred_at]))
+    elif event.type == "call.initiated":
+        state["initiated"] = _earliest(state.get("initiated"), at_key)
+    elif event.type == "call.ringing":
+        call.ringing_at = min(filter(None, [call.ringing_at, event.occurred_at]))
+    elif event.type == "call.answered":
+        call.answered_at = min(filter(None, [call.answered_at, event.occurred_at]))
+    elif event.type in ("call.stage_changed", "call.turn") and data["stage"]:
+        _reach_stage(call, data["stage"], at_key)
+    elif event.type == "call.qualification":
+        set_at = state.setdefault("qualification_set", {})
+        for key, value in data.items():
+            stamp = [at_key, event.event_id]
+            if key not in set_at or stamp > set_at[key]:
+                set_at[key] = stamp
+                call.qualification[key] = value
+    elif event.type == EXOTEL_TYPE:
+        if data["status"] == CallStatus.IN_PROGRESS:
+            state["rank"] = max(state.get("rank", 0), LIFECYCLE_RANK["call.answered"])
+            call.answered_at = min(filter(None, [call.answered_at, event.occurred_at]))
+        elif data["answered_at"] is not None:
+            call.answered_at = min(filter(None, [call.answered_at, data["answered_at"]]))
+    report = end_report(event)
+    if report is not None:
+        reports = state.setdefault("ends", [])
+        if all(existing["id"] != report["id"] for existing in reports):
+            reports.append(report)
+            reports.sort(key=lambda item: (item["source"], item["at"], item["id"]))
+
+
+def _first(reports, field):
+    return next((report[field] for report in reports if report[field] not in (None, "")), None)
+
+
+def resolve(call):
+    """Set the visible fields of the call from its absorbed facts (a pure function of them)."""
+    state = call.ingest_state
+    initiated = state.get("initiated")
+    call.initiated_at = (
+        from_key(initiated) if initiated else call.queued_at or from_key(state.get("first"))
+    )
+    reports = state.get("ends", [])
+    if reports:
+        decisive = reports[0]
+        call.status = decisive["status"]
+        call.outcome = decisive["outcome"] or _first(reports, "outcome") or ""
+        call.ended_at = max(from_key(decisive["at"]), call.initiated_at)
+        duration = _first(reports, "duration")
+        if duration is None:
+            answered = call.answered_at
+            duration = (
+                max(0, int((call.ended_at - answered).total_seconds()))
+                if answered and call.status == CallStatus.COMPLETED
+                else 0
+            )
+        call.duration_seconds = duration
+        call.recording_url = _first(reports, "recording_url") or ""
+        call.ended_by = _first(reports, "ended_by") or ""
+        call.error = _first(reports, "error") or ""
+    else:
+        call.status = RANK_STATUS[state.get("rank", 0)]
+        call.outcome = call.recording_url = call.ended_by = call.error = ""
+        call.ended_at = call.duration_seconds = None
+    reached = call.stage_first_reached
+    call.current_stage = (
+        max(reached, key=lambda stage: (from_key(reached[stage]), STAGE_ORDER.get(stage, -1)))
+        if reached
+        else ""
+    )

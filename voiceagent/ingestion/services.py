@@ -1,0 +1,642 @@
+"""The one ingestion service: call events in, CallSession/turns/objections/leads/follow-ups out.
+
+`ingest_events(*, events, source)` is what the API, the Exotel webhook, the simulator, replay and
+the tests call. A batch is validated whole first (any bad event rejects it, nothing stored),
+then applied in one transaction:
+
+1. idempotency: an event_id seen before with the same payload is a duplicate (counted, nothing
+   changes); with a different payload it is a conflict (ConflictingEvents, nothing stored);
+2. every new event is logged in CallEvent (the audit log replay reads);
+3. the batch's leads are locked (SELECT ... FOR UPDATE, in id order), then its calls; a call is
+   created by the first of its events to arrive, whatever its type. Locking the lead first
+   serialises every writer of one lead's calls, so concurrent web workers lose no update and
+   cannot deadlock on each other's inserts; a lost get-or-create race (unique call_sid) or a
+   deadlock retries the whole transaction;
+4. events are folded into their calls by voiceagent.ingestion.call_state (order-independent), new turns
+   and objections are bulk-inserted, calls bulk-updated;
+5. each touched lead is re-projected from all of its calls (attempt numbers, call_attempts,
+   last call and outcome, status, and one follow-up ScheduledCall per ended call), so that lead
+   state is a function of the calls, never of the order their events came in;
+6. after commit, one domain event per accepted non-duplicate event (voiceagent.events).
+
+The number of queries per batch is constant (about fifteen), whatever its size.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from voiceagent.events import publish_call_change
+from voiceagent.ingestion import call_state
+from voiceagent.ingestion.bulk import JsonText, copy_rows, update_rows
+from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, clean_event
+from voiceagent.models import (
+    ENDED_STATUSES,
+    FINISHED_STATUSES,
+    CallEvent,
+    CallOutcome,
+    CallSession,
+    CallStatus,
+    Campaign,
+    ConversationTurn,
+    Lead,
+    LeadStatus,
+    Objection,
+    ScheduledCall,
+    ScheduledCallReason,
+    ScheduledCallStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+# Sent once per rejected batch or callback (sender=None, source="api"|"exotel"|..., reason=
+# "invalid"|"conflict"|"unknown_call"), for errors_total; accepted events are announced by
+# voiceagent.events instead.
+events_rejected = Signal()
+
+MAX_TRANSACTION_ATTEMPTS = 4
+RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+
+CALL_FIELDS = [
+    "status", "outcome", "ended_by", "queued_at", "initiated_at", "ringing_at", "answered_at",
+    "ended_at", "duration_seconds", "current_stage", "stage_first_reached", "qualification",
+    "recording_url", "error", "last_event_at", "ingest_state", "updated_at",
+]  # fmt: skip
+LOG_FIELDS = ["event_id", "type", "call_sid", "occurred_at", "payload", "source", "received_at"]
+TURN_FIELDS = [
+    "call", "sequence", "speaker", "text", "stage", "started_at", "stt_ms", "llm_ms", "tts_ms",
+]  # fmt: skip
+OBJECTION_FIELDS = ["call", "category", "text", "occurred_at", "event_id"]
+# Fields whose change can change the lead's projection (attempts, outcome, follow-ups).
+LEAD_RELEVANT_FIELDS = ("status", "outcome", "initiated_at", "ended_at")
+LEAD_STATUS_FOR_OUTCOME = {
+    CallOutcome.QUALIFIED: LeadStatus.QUALIFIED,
+    CallOutcome.NOT_INTERESTED: LeadStatus.NOT_INTERESTED,
+    CallOutcome.CALLBACK_REQUESTED: LeadStatus.CALLBACK,
+}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    accepted: int
+    duplicates: int
+
+
+class IngestionError(Exception):
+    """A rejected batch; nothing of it was stored."""
+
+
+class InvalidEvents(IngestionError):
+    """400: `errors` is a list of {"index", "field", "message"}."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__(f"{len(errors)} problem(s) in the batch")
+
+
+class ConflictingEvents(IngestionError):
+    """409: `conflicts` is a list of {"index", "event_id", "message"}."""
+
+    def __init__(self, conflicts):
+        self.conflicts = conflicts
+        super().__init__(f"{len(conflicts)} conflicting event(s) in the batch")
+
+
+class _Retry(Exception):
+    """A concurrent transaction won a race; run the whole batch again (it now sees the winner)."""
+
+
+def batch_problem(message, field="body"):
+    return {"index": None, "field": field, "message": message}
+
+
+def validate_events(*, events, source):
+    """The batch as Events, or InvalidEvents naming every bad event (structure and references)."""
+    if isinstance(events, dict):
+        events = [events]
+    if not isinstance(events, list):
+        raise InvalidEvents([batch_problem("Send one event object or a list of events.")])
+    if not events:
+        raise InvalidEvents([batch_problem("The batch is empty; send at least one event.")])
+    if len(events) > MAX_BATCH_EVENTS:
+        raise InvalidEvents(
+            [batch_problem(f"{len(events)} events; a batch holds at most {MAX_BATCH_EVENTS}.")]
+        )
+    cleaned, errors = [], []
+    for index, raw in enumerate(events):
+        event, problems = clean_event(raw, index, source=source)
+        errors.extend(problems)
+        if event is not None:
+            cleaned.append(event)
+    errors.extend(_reference_problems(cleaned))
+    if errors:
+        errors.sort(key=lambda problem: problem["index"])
+        raise InvalidEvents(errors)
+    return cleaned
+
+
+def _reference_problems(events):
+    """Unknown campaigns or leads, leads of another campaign, one call given two owners."""
+    if not events:
+        return []
+    campaigns = set(
+        Campaign.objects.filter(pk__in={e.campaign_id for e in events})
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    lead_campaign = dict(
+        Lead.objects.filter(pk__in={e.lead_id for e in events})
+        .order_by()
+        .values_list("pk", "campaign_id")
+    )
+    problems, owner = [], {}
+    for event in events:
+        field, message = None, None
+        if event.campaign_id not in campaigns:
+            field, message = "campaign_id", f"Unknown campaign {event.campaign_id}."
+        elif event.lead_id not in lead_campaign:
+            field, message = "lead_id", f"Unknown lead {event.lead_id}."
+        elif lead_campaign[event.lead_id] != event.campaign_id:
+            field, message = (
+                "lead_id",
+                f"Lead {event.lead_id} belongs to campaign {lead_campaign[event.lead_id]}, "
+                f"not to campaign {event.campaign_id}.",
+            )
+        else:
+            first = owner.setdefault(event.call_sid, event)
+            if (first.campaign_id, first.lead_id) != (event.campaign_id, event.lead_id):
+                field, message = (
+                    "call_sid",
+                    f"Event {first.index} of this batch gives call {event.call_sid!r} to lead "
+                    f"{first.lead_id} of campaign {first.campaign_id}.",
+                )
+        if field:
+            problems.append({"index": event.index, "field": field, "message": message})
+    return problems
+
+
+def ingest_events(*, events, source="api", received_at=None):
+    """Validate and apply a batch (one event dict or a list); see the module docstring.
+
+    Raises InvalidEvents (400) or ConflictingEvents (409) with nothing stored.
+    """
+    try:
+        return _ingest(events, source=source, received_at=received_at or timezone.now())
+    except InvalidEvents:
+        events_rejected.send(sender=None, source=source, reason="invalid")
+        raise
+    except ConflictingEvents:
+        events_rejected.send(sender=None, source=source, reason="conflict")
+        raise
+
+
+def _ingest(events, *, source, received_at):
+    cleaned = validate_events(events=events, source=source)
+    for attempt in range(1, MAX_TRANSACTION_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _apply(cleaned, source=source, received_at=received_at)
+        except _Retry:
+            logger.info("ingestion lost a race (attempt %s); retrying", attempt)
+        except OperationalError as exc:
+            if attempt == MAX_TRANSACTION_ATTEMPTS or not _retryable(exc):
+                raise
+            logger.info("ingestion hit %s (attempt %s); retrying", exc, attempt)
+    raise OperationalError("ingestion could not complete after repeated concurrent conflicts")
+
+
+def _retryable(exc):
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    return sqlstate in RETRYABLE_SQLSTATES or "database is locked" in str(exc)
+
+
+def _apply(events, *, source, received_at):
+    fresh, duplicates = _split_duplicates(events)
+    if not fresh:
+        return IngestResult(accepted=0, duplicates=duplicates)
+    _log(fresh, source=source, received_at=received_at)
+    leads = _lock_leads({event.lead_id for event in fresh})
+    calls, new_sids = _lock_or_start_calls(fresh, leads, received_at=received_at)
+    before = {sid: _lead_relevant(call) for sid, call in calls.items() if sid not in new_sids}
+    folded = _fold(fresh, calls, new_sids)
+    _write_calls(calls, new_sids, received_at=received_at)
+    copy_rows(ConversationTurn, TURN_FIELDS, [(call.pk, *rest) for call, *rest in folded.turns])
+    copy_rows(Objection, OBJECTION_FIELDS, [(call.pk, *rest) for call, *rest in folded.objections])
+    touched_leads = {
+        call.lead_id
+        for sid, call in calls.items()
+        if sid in new_sids or before[sid] != _lead_relevant(call)
+    }
+    _project_leads([leads[lead_id] for lead_id in sorted(touched_leads)], calls)
+    for call, changes in folded.publications:
+        publish_call_change(call=call, changes=changes, ended=changes.get("ended", False))
+    return IngestResult(accepted=len(fresh), duplicates=duplicates)
+
+
+def _split_duplicates(events):
+    """(new events, duplicate count); ConflictingEvents when an event_id comes with new content."""
+    logged = dict(
+        CallEvent.objects.filter(event_id__in={e.event_id for e in events}).values_list(
+            "event_id", "payload"
+        )
+    )
+    fresh, duplicates, conflicts, seen = [], 0, [], {}
+    for event in events:
+        earlier = logged.get(event.event_id, seen.get(event.event_id))
+        if earlier is None:
+            seen[event.event_id] = event.payload
+            fresh.append(event)
+        elif earlier == event.payload:
+            duplicates += 1
+        else:
+            where = "earlier" if event.event_id in logged else "earlier in this batch"
+            conflicts.append(
+                {
+                    "index": event.index,
+                    "event_id": event.event_id,
+                    "message": f"Event {event.event_id!r} was received {where} with a different "
+                    "payload; an event_id names one event, send a new event_id for a new event.",
+                }
+            )
+    if conflicts:
+        raise ConflictingEvents(conflicts)
+    return fresh, duplicates
+
+
+def _log(events, *, source, received_at):
+    # Sorted, so that two batches sharing event_ids wait on each other instead of deadlocking.
+    rows = [
+        (
+            e.event_id,
+            e.type,
+            e.call_sid,
+            e.occurred_at,
+            JsonText(e.payload_json),
+            source,
+            received_at,
+        )
+        for e in sorted(events, key=lambda e: e.event_id)
+    ]
+    try:
+        copy_rows(CallEvent, LOG_FIELDS, rows)
+    except IntegrityError as exc:
+        # Another transaction logged one of these event_ids first: rerun to see it as duplicate.
+        raise _Retry() from exc
+
+
+def _lock_leads(lead_ids):
+    locked = (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .filter(pk__in=lead_ids)
+        .order_by("pk")
+    )
+    return {lead.pk: lead for lead in locked}
+
+
+def _lock_or_start_calls(events, leads, *, received_at):
+    """Existing calls of the batch, locked, plus unsaved new ones; and the set of new call_sids.
+
+    Each call gets its (locked) lead and campaign attached, so that receivers of the domain
+    events read call.lead and call.campaign without a query per call.
+    """
+    first_event = {}
+    for event in events:
+        first_event.setdefault(event.call_sid, event)
+    calls = {
+        call.call_sid: call
+        for call in CallSession.objects.select_for_update(of=("self",))
+        .filter(call_sid__in=first_event)
+        .order_by("call_sid")
+    }
+    mismatched = [
+        {
+            "index": event.index,
+            "field": "call_sid",
+            "message": f"Call {sid!r} belongs to lead {calls[sid].lead_id} of campaign "
+            f"{calls[sid].campaign_id}.",
+        }
+        for sid, event in first_event.items()
+        if sid in calls
+        and (calls[sid].campaign_id, calls[sid].lead_id) != (event.campaign_id, event.lead_id)
+    ]
+    if mismatched:
+        raise InvalidEvents(mismatched)
+    new_sids = set()
+    for sid, event in first_event.items():
+        if sid not in calls:
+            new_sids.add(sid)
+            calls[sid] = CallSession(
+                call_sid=sid,
+                campaign_id=event.campaign_id,
+                lead_id=event.lead_id,
+                status=CallStatus.QUEUED,
+                stage_first_reached={},
+                qualification={},
+                ingest_state={},
+                created_at=received_at,
+            )
+    for call in calls.values():
+        call.lead = leads[call.lead_id]
+        call.campaign = call.lead.campaign
+    return calls, new_sids
+
+
+def _lead_relevant(call):
+    return tuple(getattr(call, field) for field in LEAD_RELEVANT_FIELDS)
+
+
+@dataclass
+class _Folded:
+    turns: list
+    objections: list
+    publications: list
+
+
+def _turn_content(speaker, text, stage, started_at, stt_ms, llm_ms, tts_ms):
+    return (speaker, text, stage, started_at, stt_ms, llm_ms, tts_ms)
+
+
+def _stored_turns(events, calls, new_sids):
+    """{(call_sid, sequence): content} of turns already stored for the batch's turn events."""
+    wanted = {
+        calls[e.call_sid].pk: e.call_sid
+        for e in events
+        if e.type == "call.turn" and e.call_sid not in new_sids
+    }
+    if not wanted:
+        return {}
+    sequences = {e.data["sequence"] for e in events if e.type == "call.turn"}
+    rows = ConversationTurn.objects.filter(call_id__in=wanted, sequence__in=sequences).values_list(
+        "call_id",
+        "sequence",
+        "speaker",
+        "text",
+        "stage",
+        "started_at",
+        "stt_ms",
+        "llm_ms",
+        "tts_ms",
+    )
+    return {(wanted[row[0]], row[1]): _turn_content(*row[2:]) for row in rows}
+
+
+def _fold(events, calls, new_sids):
+    """Absorb every event into its call in memory; collect new turns, objections, domain events."""
+    turns_by_key = _stored_turns(events, calls, new_sids)
+    folded = _Folded(turns=[], objections=[], publications=[])
+    conflicts, started = [], set()
+    for event in events:
+        call = calls[event.call_sid]
+        was_status = (
+            call.status if event.call_sid in started or event.call_sid not in new_sids else None
+        )
+        was_stage = call.current_stage
+        was_ended = call.status in ENDED_STATUSES and was_status is not None
+        call_state.absorb(call, event)
+        call_state.resolve(call)
+        changes = {"type": event.type}
+        if event.call_sid in new_sids and event.call_sid not in started:
+            started.add(event.call_sid)
+            changes["created"] = True
+        if call.status != was_status:
+            changes["status"] = call.status
+        if call.current_stage != was_stage:
+            changes["stage"] = call.current_stage
+        if not was_ended and call.status in ENDED_STATUSES:
+            changes["ended"] = True
+        if event.type == "call.turn":
+            if _is_new_turn(event, turns_by_key, conflicts):
+                data = event.data
+                folded.turns.append(
+                    (call, data["sequence"], data["speaker"], data["text"], data["stage"],
+                     event.occurred_at, data["stt_ms"], data["llm_ms"], data["tts_ms"])
+                )  # fmt: skip
+                changes["turn"] = {
+                    key: data[key] for key in ("sequence", "speaker", "stt_ms", "llm_ms", "tts_ms")
+                }
+        elif event.type == "call.objection":
+            folded.objections.append(
+                (call, event.data["category"], event.data["text"], event.occurred_at,
+                 event.event_id)
+            )  # fmt: skip
+        folded.publications.append((call, changes))
+    if conflicts:
+        raise ConflictingEvents(conflicts)
+    return folded
+
+
+def _is_new_turn(event, turns_by_key, conflicts):
+    """True for a turn not stored yet; False when stored alike; a conflict when stored otherwise."""
+    data = event.data
+    key = (event.call_sid, data["sequence"])
+    content = _turn_content(
+        data["speaker"],
+        data["text"],
+        data["stage"],
+        event.occurred_at,
+        data["stt_ms"],
+        data["llm_ms"],
+        data["tts_ms"],
+    )
+    stored = turns_by_key.get(key)
+    if stored is not None:
+        if stored != content:
+            conflicts.append(
+                {
+                    "index": event.index,
+                    "event_id": event.event_id,
+                    "message": f"Turn {data['sequence']} of call {event.call_sid!r} is already "
+                    "stored with different content.",
+                }
+            )
+        return False
+    turns_by_key[key] = content
+    return True
+
+
+def _write_calls(calls, new_sids, *, received_at):
+    for call in calls.values():
+        call.updated_at = received_at
+    created = [calls[sid] for sid in sorted(new_sids)]
+    try:
+        CallSession.objects.bulk_create(created)
+    except IntegrityError as exc:
+        # The same call_sid was created by a concurrent batch for another lead: rerun to see it.
+        raise _Retry() from exc
+    existing = [call for sid, call in calls.items() if sid not in new_sids]
+    if existing:
+        update_rows(CallSession, existing, CALL_FIELDS)
+
+
+def _project_leads(leads, batch_calls):
+    """Recompute each lead's attempts, last call, status and follow-ups from all of its calls."""
+    if not leads:
+        return
+    by_lead = defaultdict(list)
+    for row in CallSession.objects.filter(lead__in=leads).values(
+        "pk", "call_sid", "lead_id", "initiated_at", "status", "outcome", "ended_at",
+        "attempt_number",
+    ):  # fmt: skip
+        by_lead[row["lead_id"]].append(row)
+    follow_ups = {
+        follow_up.source_call_id: follow_up
+        for follow_up in ScheduledCall.objects.filter(source_call__lead__in=leads)
+    }
+    renumbered, changed_leads, plan = [], [], _FollowUpPlan()
+    for lead in leads:
+        calls = sorted(by_lead[lead.pk], key=lambda row: (row["initiated_at"], row["call_sid"]))
+        for number, row in enumerate(calls, start=1):
+            if row["attempt_number"] != number:
+                row["attempt_number"] = number
+                renumbered.append(CallSession(pk=row["pk"], attempt_number=number))
+                if row["call_sid"] in batch_calls:
+                    batch_calls[row["call_sid"]].attempt_number = number
+        if _project_lead(lead, calls):
+            changed_leads.append(lead)
+        for position, row in enumerate(calls):
+            plan.add(
+                lead,
+                row,
+                desired=_desired_follow_up(lead, row),
+                called_again=position < len(calls) - 1,
+                existing=follow_ups.get(row["pk"]),
+            )
+    if renumbered:
+        update_rows(CallSession, renumbered, ["attempt_number"])
+    if changed_leads:
+        update_rows(
+            Lead,
+            changed_leads,
+            ["call_attempts", "last_call_at", "last_outcome", "status", "updated_at"],
+        )
+    plan.write()
+
+
+def _project_lead(lead, calls):
+    """Set the lead's call-derived fields; True when any of them changed."""
+    before = (lead.call_attempts, lead.last_call_at, lead.last_outcome, lead.status)
+    finished = [row for row in calls if row["status"] in FINISHED_STATUSES]
+    latest = finished[-1] if finished else None
+    lead.call_attempts = len(calls)
+    lead.last_call_at = calls[-1]["initiated_at"] if calls else None
+    lead.last_outcome = latest["outcome"] if latest else ""
+    if lead.is_dnc or lead.status == LeadStatus.DNC:
+        pass  # a do-not-call lead keeps saying so, whatever its calls did
+    elif latest is None:
+        lead.status = LeadStatus.CONTACTED
+    elif latest["outcome"] in LEAD_STATUS_FOR_OUTCOME:
+        lead.status = LEAD_STATUS_FOR_OUTCOME[latest["outcome"]]
+    elif (
+        latest["status"] in (CallStatus.NO_ANSWER, CallStatus.BUSY)
+        and latest["attempt_number"] >= lead.campaign.max_attempts
+    ):
+        lead.status = LeadStatus.UNREACHABLE
+    else:
+        lead.status = LeadStatus.CONTACTED
+    changed = before != (lead.call_attempts, lead.last_call_at, lead.last_outcome, lead.status)
+    if changed:
+        lead.updated_at = timezone.now()
+    return changed
+
+
+def _desired_follow_up(lead, row):
+    """(reason, scheduled_for) the campaign's policy asks for after this call, else None."""
+    campaign = lead.campaign
+    if not lead.valid or row["ended_at"] is None:
+        return None
+    if (
+        row["status"] in (CallStatus.NO_ANSWER, CallStatus.BUSY)
+        and row["attempt_number"] < campaign.max_attempts
+    ):
+        return ScheduledCallReason.RETRY, row["ended_at"] + timedelta(
+            minutes=campaign.retry_delay_minutes
+        )
+    if row["status"] in FINISHED_STATUSES and row["outcome"] == CallOutcome.CALLBACK_REQUESTED:
+        return ScheduledCallReason.CALLBACK, row["ended_at"] + timedelta(
+            minutes=campaign.callback_delay_minutes
+        )
+    return None
+
+
+class _FollowUpPlan:
+    """Creates, updates and deletes follow-ups so that each ended call has the one it should.
+
+    A follow-up is pending until the lead is called again, then done. Follow-ups somebody else
+    moved on (dispatched, canceled) are left alone.
+    """
+
+    MANAGED = (ScheduledCallStatus.PENDING, ScheduledCallStatus.DONE)
+
+    def __init__(self):
+        self.create, self.update, self.delete = [], [], []
+
+    def add(self, lead, row, *, desired, called_again, existing):
+        if existing is not None and existing.status not in self.MANAGED:
+            return
+        if desired is None:
+            if existing is not None:
+                self.delete.append(existing.pk)
+            return
+        reason, scheduled_for = desired
+        status = ScheduledCallStatus.DONE if called_again else ScheduledCallStatus.PENDING
+        if existing is None:
+            self.create.append(
+                ScheduledCall(
+                    lead=lead,
+                    campaign_id=lead.campaign_id,
+                    scheduled_for=scheduled_for,
+                    reason=reason,
+                    status=status,
+                    source_call_id=row["pk"],
+                )
+            )
+        elif (existing.reason, existing.scheduled_for, existing.status) != (
+            reason,
+            scheduled_for,
+            status,
+        ):
+            existing.reason, existing.scheduled_for, existing.status = reason, scheduled_for, status
+            self.update.append(existing)
+
+    def write(self):
+        if self.delete:
+            ScheduledCall.objects.filter(pk__in=self.delete).delete()
+        if self.update:
+            ScheduledCall.objects.bulk_update(self.update, ["reason", "scheduled_for", "status"])
+        if self.create:
+            ScheduledCall.objects.bulk_create(self.create)
+
+
+def replay_events(*, records, batch_size=MAX_BATCH_EVENTS):
+    """Apply logged events again, in log order, each with its original source and received_at.
+
+    `records` are CallEvent rows or dicts with payload, source, received_at. Into an empty
+    database (campaigns and leads present, no calls) this rebuilds the same calls, turns,
+    objections, lead fields and follow-ups; into the same database it changes nothing.
+    """
+    accepted = duplicates = 0
+    batch, key = [], None
+    for record in records:
+        if isinstance(record, CallEvent):
+            record = {
+                "payload": record.payload,
+                "source": record.source,
+                "received_at": record.received_at,
+            }
+        record_key = (record["source"], record["received_at"])
+        if batch and (record_key != key or len(batch) >= batch_size):
+            result = ingest_events(events=batch, source=key[0], received_at=key[1])
+            accepted, duplicates = accepted + result.accepted, duplicates + result.duplicates
+            batch = []
+        batch.append(record["payload"])
+        key = record_key
+    if batch:
+        result = ingest_events(events=batch, source=key[0], received_at=key[1])
+        accepted, duplicates = accepted + result.accepted, duplicates + result.duplicates
+    return IngestResult(accepted=accepted, duplicates=duplicates)

@@ -1,0 +1,51 @@
+"""The API's JSON parser: bounded size, bounded depth, no control characters in any text.
+
+DRF's own JSONParser reads the whole stream whatever its size (Django's
+DATA_UPLOAD_MAX_MEMORY_SIZE applies to request.body and forms only) and lets a deeply nested
+document raise RecursionError (a 500). Ingestion has its own reader (voiceagent.ingestion.api).
+"""
+
+import json
+
+from django.conf import settings
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.parsers import JSONParser
+
+from voiceagent.web.text_safety import control_character_in
+
+
+class BodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "body_too_large"
+
+
+class SafeJSONParser(JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.API_MAX_JSON_BYTES
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise BodyTooLarge(f"The JSON body is over {limit} bytes.")
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            data = strict_json_loads(raw.decode(encoding))
+        except UnicodeDecodeError:
+            raise ParseError(f"The body is not {encoding} text.") from None
+        except RecursionError:
+            raise ParseError("Malformed JSON: nested too deeply.") from None
+        except ValueError as exc:
+            raise ParseError(f"Malformed JSON: {exc}.") from None
+        found = control_character_in(data)
+        if found:
+            path, character = found
+            raise ParseError(f"{path} contains a control character ({character}); remove it.")
+        return data
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def strict_json_loads(text):
+    """json.loads that refuses NaN and Infinity (not JSON; PostgreSQL's jsonb refuses them)."""
+    return json.loads(text, parse_constant=_reject_constant)
