@@ -7,6 +7,11 @@ from voiceagent.models import CallSession, Campaign
 INGEST_PERMISSION = "voiceagent.ingest_callevent"
 MANAGERS_GROUP = "managers"
 INGEST_GROUP = "ingest"
+# What the `managers` group may view (pages and read API); migration 0002 grants the same.
+MANAGER_VIEW_MODELS = (
+    "campaign", "lead", "donotcall", "callsession", "conversationturn", "objection",
+    "scheduledcall",
+)  # fmt: skip
 
 
 def visible_campaigns(user):
@@ -42,21 +47,20 @@ def can_ingest(user):
 
 
 def ensure_groups():
-    """The `managers` and `ingest` groups with their permissions, as migration 0002 creates them
+    """The `managers` and `ingest` groups with exactly the permissions migration 0002 grants
     (a flushed database, e.g. after a transactional test, lacks them). Returns both."""
     from django.contrib.auth.models import Group, Permission
 
     managers, _ = Group.objects.get_or_create(name=MANAGERS_GROUP)
-    ingest, created = Group.objects.get_or_create(name=INGEST_GROUP)
-    if created:
-        app_label, codename = INGEST_PERMISSION.split(".")
-        ingest.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    managers.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="voiceagent",
+            codename__in=[f"view_{model}" for model in MANAGER_VIEW_MODELS],
         )
-    if not managers.permissions.exists():
-        managers.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label="voiceagent", codename__startswith="view_"
-            )
-        )
+    )
+    ingest, _ = Group.objects.get_or_create(name=INGEST_GROUP)
+    app_label, codename = INGEST_PERMISSION.split(".")
+    ingest.permissions.set(
+        Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    )
     return managers, ingest

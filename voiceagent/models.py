@@ -1,9 +1,11 @@
 """The call domain: campaigns, leads, the DNC list, call sessions, turns, objections, schedules."""
 
+import datetime
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 E164_REGEX = r"^\+[1-9][0-9]{6,14}$"
@@ -62,6 +64,12 @@ class Campaign(models.Model):
     callback_delay_minutes = models.PositiveIntegerField(
         default=24 * 60, help_text="Wait before calling back a lead who asked for a callback."
     )
+    calling_hours_start = models.TimeField(
+        default=datetime.time(9, 0), help_text="Leads are called from this time (TIME_ZONE)."
+    )
+    calling_hours_end = models.TimeField(
+        default=datetime.time(21, 0), help_text="Leads are called until this time (TIME_ZONE)."
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -77,6 +85,10 @@ class Campaign(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(max_attempts__gte=1), name="campaign_attempts_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(calling_hours_start__lt=F("calling_hours_end")),
+                name="campaign_calling_hours_ordered",
             ),
         ]
         permissions = [("ingest_callevent", "Can post call events (ingestion API)")]

@@ -81,7 +81,8 @@ def test_docs_pages_load_their_assets_from_our_static_files(path, client, team):
     assert "/api/schema" in html
     assert assets, html
     assert not [url for url in assets if url.startswith(("http:", "https:", "//"))]
-    assert "googleapis" not in html and "cdn" not in html.lower()
+    # A host name, not any "cdn" inside the page's random CSRF token.
+    assert not re.findall(r"[\w.-]*(?:googleapis|cdn)[\w-]*\.[a-z]{2,}", html, re.IGNORECASE)
     for url in assets:
         assert url.startswith("/static/drf_spectacular_sidecar/"), url
         assert client.get(url).status_code == 200, url

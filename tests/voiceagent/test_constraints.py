@@ -102,3 +102,15 @@ def test_valid_leads_exclude_dnc_and_missing_phones():
     make_lead(campaign, phone="")
     assert list(Lead.objects.valid()) == [good]
     assert Lead.objects.dnc_filtered().count() == 1
+
+
+def test_calling_hours_must_start_before_they_end():
+    from datetime import time
+
+    rejected(
+        lambda: Campaign.objects.create(
+            name="x", calling_hours_start=time(21, 0), calling_hours_end=time(9, 0)
+        )
+    )
+    campaign = Campaign.objects.create(name="y")
+    assert (campaign.calling_hours_start, campaign.calling_hours_end) == (time(9, 0), time(21, 0))

@@ -3,6 +3,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
+# A frozen copy of voiceagent.access.MANAGER_VIEW_MODELS (tests/voiceagent/test_groups.py compares them).
 MANAGER_MODELS = ["campaign", "lead", "donotcall", "callsession", "conversationturn", "objection", "scheduledcall"]
 
 
