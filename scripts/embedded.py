@@ -4,14 +4,22 @@ transport, and the call simulator, as child processes; Ctrl-C stops every one of
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as scripts/embedded.py
+
+from scripts.harness import (  # noqa: E402
+    ROOT,
+    celery_command,
+    manage_command,
+    start_process,
+    stop_process_groups,
+    uvicorn_command,
+)
+
 VAR = ROOT / "var"
-PY = sys.executable
 
 
 def prepare_environment(port):
@@ -30,14 +38,13 @@ def prepare_environment(port):
 def commands(port):
     base = f"http://127.0.0.1:{port}"
     procs = {
-        "web": [PY, "-m", "uvicorn", "voiceagent.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                "--no-access-log"],
-        "worker": [PY, "-m", "celery", "-A", "voiceagent", "worker", "--beat", "--loglevel", "INFO",
-                   "--concurrency", "2", "--schedule", str(VAR / "celerybeat-schedule")],
+        "web": uvicorn_command(port, log_level="info"),
+        "worker": celery_command("worker", "--beat", "--loglevel", "INFO", "--concurrency", "2",
+                                 "--schedule", str(VAR / "celerybeat-schedule")),
     }  # fmt: skip
     if (ROOT / "voiceagent" / "management" / "commands" / "simulate_calls.py").exists():
-        procs["simulator"] = [PY, "manage.py", "simulate_calls", "--url", base, "--rate", "0.5",
-                              "--wait-for-server"]  # fmt: skip
+        procs["simulator"] = manage_command("simulate_calls", "--url", base, "--rate", "0.5",
+                                            "--wait-for-server")  # fmt: skip
     return procs
 
 
@@ -46,22 +53,14 @@ def main():
     env = prepare_environment(port)
     children = {}
     for name, cmd in commands(port).items():
-        children[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+        children[name] = start_process(cmd, env=env)
     print(
         f"\nvoiceagent is starting at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n",
         flush=True,
     )
 
     def stop(*_):
-        for proc in children.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for proc in children.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_groups(*children.values(), timeout=10)
         sys.exit(0)
 
     signal.signal(signal.SIGINT, stop)

@@ -49,15 +49,23 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-PY = str(ROOT / ".venv" / "bin" / "python")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as scripts/faults.py
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from scripts.harness import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    celery_command,
+    child_environment,
+    free_port,
+    log_in,
+    manage_command,
+    migrate_and_collect_static,
+    start_process,
+    stop_process_groups,
+    uvicorn_command,
+    wait_for_http,
+    wait_until,
+)
 
 
 class PrivatePostgres:
@@ -116,41 +124,31 @@ class Stack:
         self.procs = {}
         metrics_dir = workdir / "prom"
         metrics_dir.mkdir()
-        self.env = os.environ | {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "DEBUG": "0",
-            "SECRET_KEY": "faults-drill-secret-key-0123456789abcdef0123456789",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "MEDIA_ROOT": str(workdir / "media"),
-            "STATIC_ROOT": str(workdir / "static"),
-            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-            "EXPORT_STALE_AFTER_SECONDS": "15",
-            "EXPORT_PROGRESS_EVERY": "2000",
-            "EXPORT_SYNC_MAX_ROWS": "10",
-        }
+        self.env = child_environment(
+            DATABASE_URL=database_url,
+            REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0",
+            DEBUG="0",
+            SECRET_KEY="faults-drill-secret-key-0123456789abcdef0123456789",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            SECURE_SSL_REDIRECT="0",
+            SESSION_COOKIE_SECURE="0",
+            CSRF_COOKIE_SECURE="0",
+            MEDIA_ROOT=workdir / "media",
+            STATIC_ROOT=workdir / "static",
+            PROMETHEUS_MULTIPROC_DIR=metrics_dir,
+            EXPORT_STALE_AFTER_SECONDS="15",
+            EXPORT_PROGRESS_EVERY="2000",
+            EXPORT_SYNC_MAX_ROWS="10",
+        )
 
-    def start(self, name, args, **kwargs):
-        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 (kept open with the process)
-        self.procs[name] = subprocess.Popen(
-            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, **kwargs,
-        )  # fmt: skip
+    def start(self, name, args):
+        self.procs[name] = start_process(args, env=self.env, log=self.workdir / f"{name}.log")
         return self.procs[name]
 
-    def stop(self, name, sig=signal.SIGTERM, timeout=20):
+    def stop(self, name, sig=signal.SIGTERM):
         proc = self.procs.pop(name, None)
-        if proc is None or proc.poll() is not None:
-            return
-        os.killpg(proc.pid, sig)  # the process group: a worker's pool children too
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        if proc is not None:
+            stop_process_groups(proc, sig=sig)
 
     def start_redis(self):
         self.start(
@@ -158,33 +156,29 @@ class Stack:
             ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
              "--dir", str(self.workdir), "--appendonly", "yes", "--save", ""],
         )  # fmt: skip
-        wait_until(lambda: _redis_ping(self.redis_port), 10, "redis up")
+        wait_until(lambda: _redis_ping(self.redis_port), timeout=10, what="redis up")
 
     def start_web(self):
-        self.start(
-            "web",
-            [PY, "-m", "uvicorn", "voiceagent.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.web_port), "--log-level", "warning"],
-        )  # fmt: skip
-        wait_until(lambda: _http_ok(self.base_url + "/health/live"), 30, "web up")
+        web = self.start("web", uvicorn_command(self.web_port))
+        wait_for_http(self.base_url + "/health/live", process=web)
 
     def start_worker(self):
         self.start(
             "worker",
-            [PY, "-m", "celery", "-A", "voiceagent", "worker", "--concurrency", "1",
-             "--loglevel", "WARNING", "-n", f"faults-{uuid.uuid4().hex[:6]}@%h"],
+            celery_command("worker", "--concurrency", "1", "--loglevel", "WARNING",
+                           "-n", f"faults-{uuid.uuid4().hex[:6]}@%h"),
         )  # fmt: skip
 
     def start_beat(self):
         self.start(
             "beat",
-            [PY, "-m", "celery", "-A", "voiceagent", "beat", "--loglevel", "WARNING",
-             "-s", str(self.workdir / "beat-schedule")],
+            celery_command("beat", "--loglevel", "WARNING",
+                           "-s", str(self.workdir / "beat-schedule")),
         )  # fmt: skip
 
     def stop_all(self):
-        for name in list(self.procs):
-            self.stop(name)
+        stop_process_groups(*self.procs.values())
+        self.procs.clear()
 
 
 def _redis_ping(port):
@@ -194,22 +188,6 @@ def _redis_ping(port):
             return s.recv(16).startswith(b"+PONG")
     except OSError:
         return False
-
-
-def _http_ok(url):
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def wait_until(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return time.monotonic()
-        time.sleep(0.5)
-    raise SystemExit(f"faults: timed out waiting for {what}")
 
 
 class Poster(threading.Thread):
@@ -262,8 +240,6 @@ class Poster(threading.Thread):
                 time.sleep(0.05)
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 STATE_LOG = """() => {
     const badge = document.getElementById("live-state");
     window.faultStates = [[Date.now(), badge.getAttribute("data-state")]];
@@ -296,11 +272,7 @@ class LiveWatcher(threading.Thread):
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page(base_url=self.base_url)
-                page.goto("/accounts/login/")
-                page.fill("#id_username", self.username)
-                page.fill("#id_password", self.password)
-                page.click("button[type=submit]")
-                page.wait_for_url(self.base_url + "/")
+                log_in(page, self.base_url, self.username, self.password)
                 page.goto("/live/")
                 page.wait_for_selector('#live-state[data-state="live"]', timeout=30_000)
                 page.evaluate(STATE_LOG)
@@ -427,7 +399,8 @@ def redis_outage(stack, seconds):
     during.append(health(stack.base_url))
     stack.start_redis()
     started = time.monotonic()
-    recovered_at = wait_until(lambda: health(stack.base_url)[:2] == (200, "healthy"), 90, "health")
+    wait_until(lambda: health(stack.base_url)[:2] == (200, "healthy"), timeout=90, what="health")
+    recovered_at = time.monotonic()
     return {
         "before": before,
         "during": during,
@@ -459,7 +432,7 @@ def start_export_and_wait_running(stack, staff_token, campaign_id):
             job["status"] == "running" and job["progress"] > 0
         )
 
-    wait_until(running_with_progress, 180, "export running")
+    wait_until(running_with_progress, timeout=180, what="export running", interval=0.5)
     return job_status(stack.base_url, staff_token, job_id)
 
 
@@ -473,7 +446,7 @@ def wait_job_ended(stack, staff_token, job_id, timeout=300):
         except (httpx.HTTPError, ValueError):
             return False
 
-    wait_until(ended, timeout, "export job to end")
+    wait_until(ended, timeout=timeout, what="export job to end", interval=0.5)
     return job_status(stack.base_url, staff_token, job_id)
 
 
@@ -487,9 +460,11 @@ def postgres_outage(stack, pg, seconds, staff_token, campaign_id):
     during.append(health(stack.base_url, "database"))
     pg.start()
     started = time.monotonic()
-    recovered_at = wait_until(
-        lambda: health(stack.base_url, "database")[:2] == (200, "healthy"), 90, "health"
-    )
+    wait_until(
+        lambda: health(stack.base_url, "database")[:2] == (200, "healthy"),
+        timeout=90, what="health",
+    )  # fmt: skip
+    recovered_at = time.monotonic()
     final = wait_job_ended(stack, staff_token, at_stop["id"])
     return {
         "before": before,
@@ -616,10 +591,7 @@ def main():
     watcher = None
     try:
         pg.init()
-        for command in (["migrate"], ["collectstatic", "--noinput"]):
-            subprocess.run(
-                [PY, "manage.py", *command, "-v", "0"], cwd=ROOT, env=stack.env, check=True
-            )
+        migrate_and_collect_static(stack.env)
         token, staff_token, campaign_id, lead_ids = prepare(run_id, args.export_leads)
         stack.start_redis()
         stack.start_web()
@@ -627,8 +599,8 @@ def main():
         stack.start_beat()
         stack.start(
             "simulator",
-            [PY, "manage.py", "simulate_calls", "--rate", "1", "--url", stack.base_url,
-             "--token", token],
+            manage_command("simulate_calls", "--rate", "1", "--url", stack.base_url,
+                           "--token", token),
         )  # fmt: skip
         watcher = LiveWatcher(stack.base_url, f"fault-manager-{run_id}", f"watch-{run_id}")
         watcher.start()

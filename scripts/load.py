@@ -25,9 +25,7 @@ import json
 import logging
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,11 +37,17 @@ from urllib.parse import urlsplit
 import httpx
 import websockets
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as scripts/load.py
 
-
-ROOT = Path(__file__).resolve().parent.parent
-PY = str(ROOT / ".venv" / "bin" / "python")
+from scripts.harness import (  # noqa: E402
+    child_environment,
+    free_port,
+    migrate_and_collect_static,
+    start_process,
+    stop_process_groups,
+    uvicorn_command,
+    wait_for_http,
+)
 
 
 def ensure_database(database_url):
@@ -60,32 +64,23 @@ def ensure_database(database_url):
 
 def serve(workers, workdir):
     """uvicorn with `workers` processes on a free loopback port, in this environment."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = os.environ | {"STATIC_ROOT": str(workdir / "static"),
-                        "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prom")}  # fmt: skip
+    port = free_port()
+    env = child_environment(
+        STATIC_ROOT=workdir / "static", PROMETHEUS_MULTIPROC_DIR=workdir / "prom"
+    )
     (workdir / "prom").mkdir()
-    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-        subprocess.run([PY, "manage.py", *command, "-v", "0"], cwd=ROOT, env=env, check=True)
-    log = open(workdir / "server.log", "ab")  # noqa: SIM115 (kept open with the process)
-    proc = subprocess.Popen(
-        [PY, "-m", "uvicorn", "voiceagent.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--no-access-log",
-         "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    migrate_and_collect_static(env)
+    proc = start_process(
+        uvicorn_command(port, workers=workers), env=env, log=workdir / "server.log"
+    )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base_url + "/health/live", timeout=2).status_code == 200:
-                time.sleep(2)  # every worker up, not only the first
-                return proc, base_url
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.terminate()
-    raise SystemExit(f"load: the server did not answer; see {workdir / 'server.log'}")
+    try:
+        wait_for_http(base_url + "/health/live", timeout=60, process=proc)
+    except (TimeoutError, RuntimeError) as exc:
+        stop_process_groups(proc)
+        raise SystemExit(f"load: the server did not answer; see {workdir / 'server.log'}") from exc
+    time.sleep(2)  # every worker up, not only the first
+    return proc, base_url
 
 
 def django_setup():
@@ -444,8 +439,7 @@ def main():
         report = asyncio.run(run(args))
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(30)
+            stop_process_groups(server, timeout=30)
             shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(report, indent=2))
     events = report["events"]

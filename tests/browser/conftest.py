@@ -2,31 +2,26 @@
 worker for exports, and headless Debian Chromium driven by Playwright."""
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import quote
 
-import httpx
 import pytest
-from django.conf import settings
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
+from scripts.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    celery_command,
+    free_port,
+    log_in,
+    start_process,
+    stop_process_groups,
+    uvicorn_command,
+    wait_for_http,
+)
+from tests.processes import process_environment
+
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "pass-1234-word"
 
 
@@ -40,61 +35,13 @@ def _server_password_hasher(settings):
     ]
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_database_url():
-    """DATABASE_URL of the test database pytest-django created (test_<name>)."""
-    db = settings.DATABASES["default"]
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def server_environment():
-    env = dict(os.environ, DATABASE_URL=test_database_url(), PYTHONUNBUFFERED="1")
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the servers keep Django's async safety
-    return env
-
-
-def wait_until_up(url, proc, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[2]} exited with {proc.returncode} before answering")
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
-
-
-def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def start_asgi_server(port):
     """uvicorn serving the project on the test database at `port`, answering when returned."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "voiceagent.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=server_environment(),
-    )  # fmt: skip
+    proc = start_process(uvicorn_command(port), env=process_environment())
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/accounts/login/", proc)
-    except RuntimeError:
-        stop(proc)
+        wait_for_http(f"http://127.0.0.1:{port}/accounts/login/", process=proc)
+    except (TimeoutError, RuntimeError):
+        stop_process_groups(proc)
         raise
     return proc
 
@@ -106,22 +53,21 @@ def live_server_url(django_db_setup):
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        stop(proc)
+        stop_process_groups(proc)
 
 
 @contextmanager
 def celery_worker():
     """A real Celery worker on the Redis broker and the test database (exports run there)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "voiceagent", "worker", "--loglevel", "WARNING",
-         "--concurrency", "1", "--pool", "solo", "--without-gossip", "--without-mingle",
-         "--without-heartbeat"],
-        cwd=ROOT, env=server_environment(),
+    proc = start_process(
+        celery_command("worker", "--loglevel", "WARNING", "--concurrency", "1", "--pool", "solo",
+                       "--without-gossip", "--without-mingle", "--without-heartbeat"),
+        env=process_environment(),
     )  # fmt: skip
     try:
         yield proc
     finally:
-        stop(proc)
+        stop_process_groups(proc)
 
 
 @pytest.fixture(scope="module")
@@ -172,11 +118,7 @@ def page_for(browser, live_server_url, console_errors):
         page = context.new_page()
         page.set_default_timeout(10_000)
         console_errors.watch(page)
-        page.goto("/accounts/login/")
-        page.fill("#id_username", user.username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base_url}/")
+        log_in(page, base_url, user.username, PASSWORD)
         return page
 
     yield open_page

@@ -13,9 +13,10 @@ from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
 from monitoring.components import CACHE_KEY, COMPONENTS, store_status
+from scripts.harness import free_port, stop_process_groups
 from tests import factories
 from tests.browser import scenery
-from tests.browser.conftest import celery_worker, free_port, screenshot, start_asgi_server, stop
+from tests.browser.conftest import celery_worker, screenshot, start_asgi_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -184,7 +185,7 @@ def test_live_page_reconnects_by_itself_after_the_web_process_restarts(
         page.goto("/live/")
         wait_until_live(page)
 
-        stop(server)
+        stop_process_groups(server)
         expect(page.locator("#live-state")).to_have_attribute("data-state", "polling")
         server = start_asgi_server(port)
         # Backoff after a couple of failed attempts: well under 10 s on the way back.
@@ -202,7 +203,7 @@ def test_live_page_reconnects_by_itself_after_the_web_process_restarts(
             "Farhan Sheikh", timeout=2000
         )
     finally:
-        stop(server)
+        stop_process_groups(server)
     # The refused connections while the server was away are the browser's own console lines.
     assert [e for e in console_errors if "ERR_CONNECTION_REFUSED" not in e
             and "WebSocket connection" not in e] == []  # fmt: skip

@@ -7,8 +7,6 @@ export query. Killing it there with SIGKILL is a worker dying mid-export, determ
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -21,29 +19,15 @@ from django.utils import timezone
 
 from exports import services
 from exports.models import ExportJob
+from scripts.harness import celery_command, start_process, stop_process_groups, wait_until
 from tests.exports.test_campaign_exports import RESULTS_CSV
+from tests.processes import database_url_of_tests, process_environment
 from voiceagent.celery import app as celery_app
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKER_KEYS = ("celery", "unacked", "unacked_index", "unacked_mutex")
-
-
-def wait_for(predicate, *, timeout=60, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def database_url():
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -61,38 +45,25 @@ def start_worker(settings, tmp_path, broker):
     started = []
 
     def start():
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "MEDIA_ROOT": settings.MEDIA_ROOT,
-            "PYTHONUNBUFFERED": "1",
-        }
-        log = open(tmp_path / f"worker{len(started)}.log", "wb")  # noqa: SIM115
-        cmd = [sys.executable, "-m", "celery", "-A", "voiceagent", "worker", "--pool", "prefork",
-               "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-               "--hostname", f"exports-test-{len(started)}@%h"]  # fmt: skip
-        process = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        command = celery_command("worker", "--pool", "prefork", "--concurrency", "1",
+                                 "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+                                 "--hostname", f"exports-test-{len(started)}@%h")  # fmt: skip
+        process = start_process(
+            command,
+            env=process_environment(MEDIA_ROOT=settings.MEDIA_ROOT),
+            log=tmp_path / f"worker{len(started)}.log",
         )
-        started.append((process, log))
+        started.append(process)
         return process
 
     yield start
-    for process, log in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        log.close()
+    stop_process_groups(*started)
 
 
 @pytest.fixture
 def objection_lock():
     """Holds voiceagent_objection locked from another connection until released."""
-    lock = psycopg.connect(database_url().replace("postgres://", "postgresql://"))
+    lock = psycopg.connect(database_url_of_tests().replace("postgres://", "postgresql://"))
     held = {"open": False}
 
     def take():
@@ -116,7 +87,7 @@ def start_held_export(crafted, team, start_worker, take_lock, fmt):
     job = services.create_export_job(
         user=team.member, campaign=crafted.campaign, kind="results", fmt=fmt
     )
-    wait_for(
+    wait_until(
         lambda: ExportJob.objects.filter(pk=job.pk, status="running", total_rows=2).exists(),
         what="the export to be running",
     )
@@ -146,7 +117,7 @@ def test_large_export_runs_on_the_worker_from_202_to_download(
         data = client.get(location).json()
         return data if data["status"] in ("succeeded", "failed") else None
 
-    data = wait_for(finished, what="the job to finish")
+    data = wait_until(finished, what="the job to finish")
     assert (data["status"], data["progress"], data["rows_written"]) == ("succeeded", 100, 2)
     download = client.get(data["download_url"])
     assert b"".join(download.streaming_content).decode("utf-8") == RESULTS_CSV
@@ -161,9 +132,9 @@ def test_worker_child_killed_mid_export_is_retried_and_succeeds(
     (child,) = pool_children(worker.pid)
     os.kill(child, signal.SIGKILL)
     # reject_on_worker_lost puts the message back; a new pool child takes it up again.
-    wait_for(lambda: job_state(job.pk) == ("running", 2), what="the second attempt")
+    wait_until(lambda: job_state(job.pk) == ("running", 2), what="the second attempt")
     release_lock()
-    wait_for(lambda: job_state(job.pk)[0] == "succeeded", what="the job to succeed")
+    wait_until(lambda: job_state(job.pk)[0] == "succeeded", what="the job to succeed")
     job.refresh_from_db()
     assert (job.attempts, job.rows_written) == (2, 2)
     with job.file.open("rb") as stored:
@@ -184,7 +155,7 @@ def test_whole_worker_killed_mid_export_is_reaped_requeued_and_succeeds(
     result = services.reap_stale_export_jobs(now=timezone.now(), stale_after=timedelta(0))
     assert result.requeued == [job.pk]
     start_worker()
-    wait_for(lambda: job_state(job.pk)[0] == "succeeded", what="the requeued job to succeed")
+    wait_until(lambda: job_state(job.pk)[0] == "succeeded", what="the requeued job to succeed")
     assert job_state(job.pk) == ("succeeded", 2)
 
 
@@ -198,11 +169,11 @@ def test_job_killed_on_every_attempt_ends_failed_not_running(
         user=team.member, campaign=crafted.campaign, kind="results", fmt="csv"
     )
     for attempt in (1, 2, 3):
-        wait_for(lambda a=attempt: job_state(job.pk) == ("running", a), what=f"attempt {attempt}")
-        wait_for(lambda: pool_children(worker.pid), what="a pool child")
+        wait_until(lambda a=attempt: job_state(job.pk) == ("running", a), what=f"attempt {attempt}")
+        wait_until(lambda: pool_children(worker.pid), what="a pool child")
         os.kill(pool_children(worker.pid)[0], signal.SIGKILL)
     # The fourth delivery finds three attempts used and fails the job instead of running it.
-    wait_for(lambda: job_state(job.pk)[0] == "failed", what="the job to fail")
+    wait_until(lambda: job_state(job.pk)[0] == "failed", what="the job to fail")
     release_lock()
     job.refresh_from_db()
     assert job.attempts == 3
@@ -220,11 +191,11 @@ def test_database_connection_lost_mid_export_is_retried_by_the_same_delivery(
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (ours,) = cursor.fetchone()
-    admin_url = database_url().replace("postgres://", "postgresql://")
+    admin_url = database_url_of_tests().replace("postgres://", "postgresql://")
     with psycopg.connect(admin_url, autocommit=True) as admin:
         # What a restart does to the worker: every connection it has is cut (the COPY one,
         # waiting on the lock, and the one that writes the job's progress).
-        wait_for(
+        wait_until(
             lambda: admin.execute(
                 "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock' AND query LIKE 'COPY%%'"
@@ -239,7 +210,7 @@ def test_database_connection_lost_mid_export_is_retried_by_the_same_delivery(
         ).fetchall()
         assert len(cut) >= 2 and all(done for (done,) in cut)
     release_lock()
-    wait_for(lambda: job_state(job.pk)[0] != "running", timeout=60, what="the job to end")
+    wait_until(lambda: job_state(job.pk)[0] != "running", timeout=60, what="the job to end")
     job.refresh_from_db()
     assert (job.status, job.attempts, job.rows_written, job.error) == ("succeeded", 2, 2, "")
     with job.file.open("rb") as stored:

@@ -1,12 +1,11 @@
 """The database away (restarting, refusing connections): requests answer 503 with Retry-After,
 not 500, nothing is half stored, and the same request succeeds once the database is back."""
 
-import socket
-
 import pytest
 from django.db import connections
 from rest_framework.authtoken.models import Token
 
+from scripts.harness import free_port
 from tests import factories
 from voiceagent.models import CallEvent, CallSession
 
@@ -18,9 +17,7 @@ def database_away():
     """Point the connection at a local port nothing listens on: a real refused connection."""
     connection = connections["default"]
     saved = dict(connection.settings_dict)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed_port = s.getsockname()[1]
+    closed_port = free_port()
 
     def away():
         connection.close()

@@ -1,23 +1,9 @@
 """The arithmetic of the load and fault scripts (their runs are too long for the suite; their
 figures are in README "Hardening"): what decides a pass must itself be right."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(f"scripts_{name}", SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-load = _load("load")
-faults = _load("faults")
+from scripts import faults, load
 
 
 def test_slope_is_mib_per_minute_by_least_squares():

@@ -7,7 +7,8 @@ import pytest
 from django.core.cache import cache
 
 from monitoring import checks, external
-from tests.monitoring.helpers import FakeAPI, free_port, parse_exposition
+from scripts.harness import free_port
+from tests.monitoring.helpers import FakeAPI, parse_exposition
 
 
 @pytest.fixture(autouse=True)

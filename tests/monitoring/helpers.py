@@ -1,22 +1,17 @@
-"""Helpers of the monitoring tests: the exposition parsed, a fake external API, ports, and
-other processes (web, worker) run against the test database."""
+"""Helpers of the monitoring tests: the exposition parsed, a fake external API, and other
+processes (probes) run against the test database."""
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
 
-ROOT = Path(__file__).resolve().parents[2]
+from scripts.harness import ROOT
 
 
 def parse_exposition(text):
@@ -31,12 +26,6 @@ def parse_exposition(text):
 def sample(samples, metric, /, **labels):
     """A sample's value, 0 when absent (a counter never incremented)."""
     return samples.get((metric, frozenset(labels.items())), 0.0)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class FakeAPI:
@@ -79,20 +68,6 @@ class FakeAPI:
         self.server.server_close()
 
 
-def database_url_of_tests():
-    """The test database as a URL, for processes started by a test."""
-    params = connection.settings_dict
-    auth = params["USER"] + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
-    return f"postgres://{auth}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{params['NAME']}"
-
-
-def process_env(**extra):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "voiceagent.settings", "PYTHONUNBUFFERED": "1"}
-    env["DATABASE_URL"] = database_url_of_tests()
-    env.update({key: str(value) for key, value in extra.items()})
-    return env
-
-
 def run_python(code, *, env, timeout=60, stdin=None):
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -103,22 +78,6 @@ def run_python(code, *, env, timeout=60, stdin=None):
         timeout=timeout,
         input=stdin,
     )
-
-
-def wait_for_http(url, *, timeout=30, process=None):
-    """Poll `url` until it answers (any HTTP status), or fail with the process's output."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"process exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
 def http_get(url, headers=None):

@@ -9,7 +9,8 @@ import pytest
 
 from monitoring import heartbeat
 from monitoring.components import component_statuses
-from tests.monitoring.helpers import process_env, run_python, sample
+from tests.monitoring.helpers import run_python, sample
+from tests.processes import process_environment
 
 pytestmark = pytest.mark.django_db
 DEADLINE = 3.0
@@ -197,8 +198,9 @@ print(json.dumps(answers))
 
 def probe_with_database_at(port):
     """The probes of a process whose DATABASE_URL points at `port` (with a password in it)."""
-    env = process_env()
-    env["DATABASE_URL"] = f"postgres://voiceagent:db-pass-s3cret@127.0.0.1:{port}/voiceagent"
+    env = process_environment(
+        DATABASE_URL=f"postgres://voiceagent:db-pass-s3cret@127.0.0.1:{port}/voiceagent"
+    )
     result = run_python(PROBE_IN_ANOTHER_PROCESS, env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from tests import factories
-from tests.monitoring.helpers import (
+from scripts.harness import (
     ROOT,
     free_port,
-    http_get,
-    parse_exposition,
-    process_env,
-    run_python,
-    sample,
+    start_process,
+    stop_process_groups,
+    uvicorn_command,
     wait_for_http,
 )
+from tests import factories
+from tests.monitoring.helpers import http_get, parse_exposition, run_python, sample
+from tests.processes import process_environment
 from voiceagent.models import CallStatus
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -58,7 +58,7 @@ if plan["hold"]:
 
 def publisher(metrics_dir, plan):
     command = [sys.executable, "-c", PUBLISHER, json.dumps(plan)]
-    env = process_env(PROMETHEUS_MULTIPROC_DIR=metrics_dir)
+    env = process_environment(PROMETHEUS_MULTIPROC_DIR=metrics_dir)
     return subprocess.Popen(
         command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -121,19 +121,15 @@ def test_websocket_connections_count_live_processes_only(scrape, settings, tmp_p
 @pytest.fixture
 def uvicorn_with_two_workers(tmp_path):
     port = free_port()
-    env = process_env(PROMETHEUS_MULTIPROC_DIR=tmp_path)
-    command = [sys.executable, "-m", "uvicorn", "voiceagent.asgi:application", "--host",
-               "127.0.0.1", "--port", str(port), "--workers", "2", "--no-access-log"]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    env = process_environment(PROMETHEUS_MULTIPROC_DIR=tmp_path)
+    process = start_process(
+        uvicorn_command(port, workers=2), env=env, log=Path(tmp_path) / "uvicorn.log"
     )
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/health/live", process=process)
+        wait_for_http(f"http://127.0.0.1:{port}/health/live", timeout=60, process=process)
         yield process, f"http://127.0.0.1:{port}", Path(tmp_path)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
+        stop_process_groups(process, timeout=30)
 
 
 def test_two_uvicorn_workers_are_one_exposition_and_clean_up_on_exit(uvicorn_with_two_workers):
@@ -178,7 +174,7 @@ for _ in range(2):
     print(response.status_code)
 print(response.content.decode())
 """
-    env = process_env()
+    env = process_environment()
     env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{closed_port}/voiceagent"
     result = run_python(code, env=env)
     assert result.returncode == 0, result.stderr

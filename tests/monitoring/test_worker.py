@@ -5,7 +5,6 @@ import contextlib
 import dataclasses
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,30 +13,20 @@ from celery.signals import beat_init
 from django.conf import settings as django_settings
 
 from monitoring import components, heartbeat, tasks
-from tests.monitoring.helpers import (
-    ROOT,
-    FakeAPI,
+from scripts.harness import (
+    celery_command,
     free_port,
-    http_get,
-    parse_exposition,
-    process_env,
-    sample,
+    start_process,
+    stop_process_groups,
     wait_for_http,
+    wait_until,
 )
+from tests.monitoring.helpers import FakeAPI, http_get, parse_exposition, sample
+from tests.processes import process_environment
 from voiceagent.celery import app
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 TOKEN = "worker-scrape-token-42"
-
-
-def wait_until(condition, *, timeout=20, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 @dataclasses.dataclass
@@ -53,26 +42,22 @@ def celery_worker(directory, **env):
     its own queue (tasks for it are sent there: another test's worker may still be running)."""
     port = free_port()
     queue = f"monitoring-test-{port}"
-    log = open(Path(directory) / "worker.log", "w")  # noqa: SIM115 - kept open for the process
-    environment = process_env(
+    environment = process_environment(
         PROMETHEUS_MULTIPROC_DIR=directory,
         WORKER_METRICS_PORT=port,
         WORKER_METRICS_ADDR="127.0.0.1",
         METRICS_TOKEN=TOKEN,
         **env,
     )
-    command = [sys.executable, "-m", "celery", "-A", "voiceagent", "worker", "--pool", "prefork",
-               "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-               "--without-heartbeat", "--hostname", f"{queue}@%h", "--queues", queue]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log)
+    command = celery_command("worker", "--pool", "prefork", "--concurrency", "1", "--loglevel",
+                             "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                             "--hostname", f"{queue}@%h", "--queues", queue)  # fmt: skip
+    process = start_process(command, env=environment, log=Path(directory) / "worker.log")
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health/metrics", timeout=60, process=process)
         yield RunningWorker(process, f"http://127.0.0.1:{port}", queue)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
-        log.close()
+        stop_process_groups(process, timeout=30)
 
 
 def worker_samples(base):

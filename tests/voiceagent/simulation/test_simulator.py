@@ -3,7 +3,6 @@
 import io
 import random
 import re
-import socket
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
+from scripts.harness import free_port
 from tests.factories import make_campaign, make_lead
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS
 from voiceagent.models import CallEvent, CallSession, CampaignStatus, ConversationTurn
@@ -215,14 +215,8 @@ def test_a_campaign_filter_only_offers_that_campaigns_leads(team):
     ] == [mine.pk]
 
 
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_events_are_kept_while_the_server_is_unreachable():
-    sink = HttpSink(url=f"http://127.0.0.1:{closed_port()}", token="x", timeout=0.5)
+    sink = HttpSink(url=f"http://127.0.0.1:{free_port()}", token="x", timeout=0.5)
     leads = FixedLeads([LeadInfo(id=1, campaign_id=1, name="Lead")])
 
     clock = VirtualClock()
@@ -237,7 +231,7 @@ def test_events_are_kept_while_the_server_is_unreachable():
 
 def test_waiting_for_a_server_that_never_answers_gives_up_after_the_timeout():
     with pytest.raises(httpx.ConnectError):
-        wait_for_server(f"http://127.0.0.1:{closed_port()}", timeout=0.5, sleep=lambda s: None)
+        wait_for_server(f"http://127.0.0.1:{free_port()}", timeout=0.5, sleep=lambda s: None)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,1 @@
+"""Scripts behind the make targets (load, faults, embedded mode) and their shared harness."""
