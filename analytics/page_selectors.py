@@ -25,8 +25,10 @@ def lead_activity_page(*, campaign, status="", search="", page=1, per_page=LEADS
         leads = leads.filter(
             Q(name__icontains=search) | Q(phone__icontains=search) | Q(city__icontains=search)
         )
-    last_call = CallSession.objects.filter(lead=OuterRef("pk")).order_by(
-        F("initiated_at").desc(nulls_last=True), "-pk"
+    last_call = (
+        CallSession.objects.finished()
+        .filter(lead=OuterRef("pk"))
+        .order_by(F("initiated_at").desc(nulls_last=True), "-pk")
     )
     leads = (
         recent_leads_with_next_action(leads)
@@ -45,6 +47,7 @@ def lead_activity_page(*, campaign, status="", search="", page=1, per_page=LEADS
             "last_call_sid",
             "next_reason",
             "next_scheduled_for",
+            "in_progress_call_sid",
         )
     )
     return Paginator(leads, per_page).get_page(page)

@@ -233,14 +233,23 @@ def recent_campaigns(*, campaigns, limit=10):
 
 
 def recent_leads_with_next_action(leads):
-    """`leads` most recently called first (never-called last), annotated with next_reason and
-    next_scheduled_for: their earliest pending ScheduledCall, in the same query."""
+    """`leads` most recently called first (never-called last), annotated in the same query with
+    next_reason and next_scheduled_for (their earliest pending ScheduledCall) and
+    in_progress_call_sid / in_progress_since (a call in progress, shown beside "Last call", which
+    is the last finished call)."""
     next_call = (
         ScheduledCall.objects.pending().filter(lead=OuterRef("pk")).order_by("scheduled_for", "pk")
+    )
+    live_call = (
+        CallSession.objects.in_progress()
+        .filter(lead=OuterRef("pk"))
+        .order_by(F("initiated_at").desc(nulls_last=True), "-pk")
     )
     return leads.annotate(
         next_reason=Subquery(next_call.values("reason")[:1]),
         next_scheduled_for=Subquery(next_call.values("scheduled_for")[:1]),
+        in_progress_call_sid=Subquery(live_call.values("call_sid")[:1]),
+        in_progress_since=Subquery(live_call.values("initiated_at")[:1]),
     ).order_by(F("last_call_at").desc(nulls_last=True), "-id")
 
 
@@ -263,14 +272,20 @@ def lead_activity(*, campaigns, status=None, limit=50):
         "last_outcome",
         "next_reason",
         "next_scheduled_for",
+        "in_progress_call_sid",
+        "in_progress_since",
         campaign_name=F("campaign__name"),
     )[:limit]
     activity = []
     for row in rows:
         reason, scheduled_for = row.pop("next_reason"), row.pop("next_scheduled_for")
+        live_sid, live_since = row.pop("in_progress_call_sid"), row.pop("in_progress_since")
         row["lead_id"] = row.pop("id")
         row["next_action"] = (
             {"reason": reason, "scheduled_for": scheduled_for} if reason is not None else None
+        )
+        row["call_in_progress"] = (
+            {"call_sid": live_sid, "started_at": live_since} if live_sid is not None else None
         )
         activity.append(row)
     return activity

@@ -327,6 +327,11 @@ class NextActionSerializer(serializers.Serializer):
     scheduled_for = serializers.DateTimeField()
 
 
+class CallInProgressSerializer(serializers.Serializer):
+    call_sid = serializers.CharField()
+    started_at = serializers.DateTimeField(allow_null=True)
+
+
 class LeadActivitySerializer(serializers.Serializer):
     lead_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -337,8 +342,13 @@ class LeadActivitySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=LeadStatus.choices)
     is_dnc = serializers.BooleanField()
     call_attempts = serializers.IntegerField()
-    last_call_at = serializers.DateTimeField(allow_null=True)
-    last_outcome = serializers.CharField()
+    last_call_at = serializers.DateTimeField(
+        allow_null=True, help_text="Start of the last finished call (null: none finished yet)."
+    )
+    last_outcome = serializers.CharField(help_text="Outcome of that same call.")
+    call_in_progress = CallInProgressSerializer(
+        allow_null=True, help_text="A call of this lead in progress now, or null."
+    )
     next_action = NextActionSerializer(
         allow_null=True, help_text="The earliest pending scheduled call, or null."
     )

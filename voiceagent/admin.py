@@ -6,6 +6,7 @@ from django.db.models.functions import Coalesce
 from django.urls import path
 
 from voiceagent.campaigns import dnc
+from voiceagent.campaigns import services as lead_services
 from voiceagent.lead_import import admin_views
 from voiceagent.models import (
     FINISHED_STATUSES,
@@ -138,6 +139,11 @@ class LeadAdmin(admin.ModelAdmin):
     readonly_fields = ("call_attempts", "last_call_at", "last_outcome", "created_at", "updated_at")
     inlines = [ScheduledCallInline]
     actions = ["add_to_dnc"]
+
+    def save_related(self, request, form, formsets, change):
+        # After the inline follow-ups are saved, so that a lead closed by hand keeps none pending.
+        super().save_related(request, form, formsets, change)
+        lead_services.cancel_follow_ups_if_closed(form.instance)
 
     @admin.action(description="Put selected leads on the do-not-call list")
     def add_to_dnc(self, request, queryset):

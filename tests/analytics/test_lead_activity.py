@@ -47,14 +47,16 @@ def test_every_field_most_recent_first_never_called_last(team, get_json):
         {"lead_id": called_late.pk, "name": "Late", "phone": "+919800000102", "city": "",
          **common, "status": "callback", "call_attempts": 2,
          "last_call_at": "2025-03-10T18:30:00+05:30", "last_outcome": "callback_requested",
+         "call_in_progress": None,
          "next_action": {"reason": "callback", "scheduled_for": "2025-03-11T18:30:00+05:30"}},
         {"lead_id": called_early.pk, "name": "Early", "phone": "+919800000101", "city": "Thane",
          **common, "status": "contacted", "call_attempts": 1,
          "last_call_at": "2025-03-09T10:00:00+05:30", "last_outcome": "no_answer",
+         "call_in_progress": None,
          "next_action": {"reason": "retry", "scheduled_for": "2025-03-12T10:00:00+05:30"}},
         {"lead_id": never.pk, "name": "Never", "phone": "+919800000103", "city": "", **common,
          "status": "new", "call_attempts": 0, "last_call_at": None, "last_outcome": "",
-         "next_action": None},
+         "call_in_progress": None, "next_action": None},
     ]  # fmt: skip
 
 
@@ -78,3 +80,27 @@ def test_another_teams_campaign_is_404(team, get_json):
     assert get_json(
         f"/analytics/leads/activity?campaign_id={team.other_campaign.pk}", status=404
     ) == {"detail": "No campaign with that id."}
+
+
+def test_last_call_is_the_last_finished_one_and_a_live_call_shows_beside_it(team, get_json, client):
+    from tests.voiceagent.ingestion.call_scripts import CallScript, at, unanswered_call
+    from voiceagent.ingestion.services import ingest_events
+
+    lead = make_lead(team.campaign, "Rohan Iyer")
+    ingest_events(events=unanswered_call(lead, "CA1"), source="api")
+    live = CallScript(lead, "CA2", start=3600).dialled().add("call.answered", 10)
+    ingest_events(events=live.events, source="api")
+
+    [row] = get_json(f"/analytics/leads/activity?campaign_id={team.campaign.pk}")
+
+    assert (row["call_attempts"], row["last_call_at"], row["last_outcome"]) == (
+        2, at(2).isoformat(), "no_answer",
+    )  # fmt: skip
+    assert row["call_in_progress"] == {
+        "call_sid": "CA2", "started_at": at(3602).isoformat(),
+    }  # fmt: skip
+    client.force_login(team.member)
+    page = client.get(f"/campaigns/{team.campaign.pk}/").content.decode()
+    cell = page[page.index('data-label="Last call"') :][:400]
+    assert '<a href="/calls/CA1">15 Jan, 11:00</a> · No answer' in cell, cell
+    assert '<a href="/calls/CA2">In progress now</a>' in page

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from voiceagent.campaigns import lifecycle
 from voiceagent.models import DoNotCall, Lead
 
 
@@ -21,9 +22,12 @@ def add_to_dnc(*, phones, reason="", added_by=None):
 
 
 def flag_dnc_leads(*, phones, reason=""):
-    return Lead.objects.filter(phone__in=phones, is_dnc=False).update(
+    """Flag the leads with these phones; their pending follow-ups are canceled. Returns how many."""
+    flagged = Lead.objects.filter(phone__in=phones, is_dnc=False).update(
         is_dnc=True, dnc_reason=reason[:200]
     )
+    lifecycle.cancel_follow_ups(leads=Lead.objects.filter(phone__in=phones))
+    return flagged
 
 
 @transaction.atomic

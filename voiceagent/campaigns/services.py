@@ -9,6 +9,7 @@ deleted (their leads and scheduled calls go with them).
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from voiceagent.campaigns import lifecycle
 from voiceagent.models import (
     Campaign,
     CampaignStatus,
@@ -134,10 +135,22 @@ def create_lead(*, campaign, **fields):
 
 
 def update_lead(*, lead, **changes):
-    """Apply changes; a new phone on the DNC list flags the lead (an import never unflags)."""
+    """Apply changes; a new phone on the DNC list flags the lead (an import never unflags).
+
+    A lead closed by the change (a status set by hand, a DNC phone) loses its pending follow-ups.
+    """
     phone_changed = "phone" in changes and changes["phone"] != lead.phone
     for name, value in changes.items():
         setattr(lead, name, value)
     if phone_changed:
         _flag_if_dnc(lead)
-    return _save_lead(lead)
+    with transaction.atomic():
+        lead = _save_lead(lead)
+        cancel_follow_ups_if_closed(lead)
+    return lead
+
+
+def cancel_follow_ups_if_closed(lead):
+    """Cancel a closed lead's pending follow-ups (the lifecycle rule); the admin calls it too."""
+    if lifecycle.is_closed(status=lead.status, is_dnc=lead.is_dnc):
+        lifecycle.cancel_follow_ups(leads=[lead])

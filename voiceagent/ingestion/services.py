@@ -25,12 +25,12 @@ The number of queries per batch is constant (about fifteen), whatever its size.
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from voiceagent.campaigns import lifecycle
 from voiceagent.events import publish_call_change
 from voiceagent.ingestion import call_state
 from voiceagent.ingestion.bulk import JsonText, copy_rows, update_rows
@@ -39,16 +39,13 @@ from voiceagent.models import (
     ENDED_STATUSES,
     FINISHED_STATUSES,
     CallEvent,
-    CallOutcome,
     CallSession,
     CallStatus,
     Campaign,
     ConversationTurn,
     Lead,
-    LeadStatus,
     Objection,
     ScheduledCall,
-    ScheduledCallReason,
     ScheduledCallStatus,
 )
 
@@ -74,11 +71,6 @@ TURN_FIELDS = [
 OBJECTION_FIELDS = ["call", "category", "text", "occurred_at", "event_id"]
 # Fields whose change can change the lead's projection (attempts, outcome, follow-ups).
 LEAD_RELEVANT_FIELDS = ("status", "outcome", "initiated_at", "ended_at")
-LEAD_STATUS_FOR_OUTCOME = {
-    CallOutcome.QUALIFIED: LeadStatus.QUALIFIED,
-    CallOutcome.NOT_INTERESTED: LeadStatus.NOT_INTERESTED,
-    CallOutcome.CALLBACK_REQUESTED: LeadStatus.CALLBACK,
-}
 
 
 @dataclass(frozen=True)
@@ -503,7 +495,7 @@ def _project_leads(leads, batch_calls):
             plan.add(
                 lead,
                 row,
-                desired=_desired_follow_up(lead, row),
+                desired=lifecycle.follow_up_for(lead=lead, call=row),
                 called_again=position < len(calls) - 1,
                 existing=follow_ups.get(row["pk"]),
             )
@@ -519,72 +511,50 @@ def _project_leads(leads, batch_calls):
 
 
 def _project_lead(lead, calls):
-    """Set the lead's call-derived fields; True when any of them changed."""
+    """Set the lead's call-derived fields (voiceagent.campaigns.lifecycle); True when any changed."""
     before = (lead.call_attempts, lead.last_call_at, lead.last_outcome, lead.status)
     finished = [row for row in calls if row["status"] in FINISHED_STATUSES]
-    latest = finished[-1] if finished else None
+    last = lifecycle.last_finished_call(calls)
     lead.call_attempts = len(calls)
-    lead.last_call_at = calls[-1]["initiated_at"] if calls else None
-    lead.last_outcome = latest["outcome"] if latest else ""
-    if lead.is_dnc or lead.status == LeadStatus.DNC:
-        pass  # a do-not-call lead keeps saying so, whatever its calls did
-    elif latest is None:
-        lead.status = LeadStatus.CONTACTED
-    elif latest["outcome"] in LEAD_STATUS_FOR_OUTCOME:
-        lead.status = LEAD_STATUS_FOR_OUTCOME[latest["outcome"]]
-    elif (
-        latest["status"] in (CallStatus.NO_ANSWER, CallStatus.BUSY)
-        and latest["attempt_number"] >= lead.campaign.max_attempts
-    ):
-        lead.status = LeadStatus.UNREACHABLE
-    else:
-        lead.status = LeadStatus.CONTACTED
+    lead.last_call_at = last["initiated_at"] if last else None
+    lead.last_outcome = last["outcome"] if last else ""
+    lead.status = lifecycle.status_from_calls(
+        current=lead.status,
+        is_dnc=lead.is_dnc,
+        finished_calls=finished,
+        max_attempts=lead.campaign.max_attempts,
+    )
     changed = before != (lead.call_attempts, lead.last_call_at, lead.last_outcome, lead.status)
     if changed:
         lead.updated_at = timezone.now()
     return changed
 
 
-def _desired_follow_up(lead, row):
-    """(reason, scheduled_for) the campaign's policy asks for after this call, else None."""
-    campaign = lead.campaign
-    if not lead.valid or row["ended_at"] is None:
-        return None
-    if (
-        row["status"] in (CallStatus.NO_ANSWER, CallStatus.BUSY)
-        and row["attempt_number"] < campaign.max_attempts
-    ):
-        return ScheduledCallReason.RETRY, row["ended_at"] + timedelta(
-            minutes=campaign.retry_delay_minutes
-        )
-    if row["status"] in FINISHED_STATUSES and row["outcome"] == CallOutcome.CALLBACK_REQUESTED:
-        return ScheduledCallReason.CALLBACK, row["ended_at"] + timedelta(
-            minutes=campaign.callback_delay_minutes
-        )
-    return None
-
-
 class _FollowUpPlan:
     """Creates, updates and deletes follow-ups so that each ended call has the one it should.
 
-    A follow-up is pending until the lead is called again, then done. Follow-ups somebody else
-    moved on (dispatched, canceled) are left alone.
+    A follow-up is pending until the lead is called again, then done; a closed lead's are
+    canceled (voiceagent.campaigns.lifecycle). One that a dialer took (dispatched) is left alone;
+    one canceled by hand stays canceled until the lead is called again anyway.
     """
-
-    MANAGED = (ScheduledCallStatus.PENDING, ScheduledCallStatus.DONE)
 
     def __init__(self):
         self.create, self.update, self.delete = [], [], []
 
     def add(self, lead, row, *, desired, called_again, existing):
-        if existing is not None and existing.status not in self.MANAGED:
+        if existing is not None and existing.status == ScheduledCallStatus.DISPATCHED:
+            return
+        if existing is not None and existing.status == ScheduledCallStatus.CANCELED:
+            if desired is not None and called_again:
+                existing.status = ScheduledCallStatus.DONE
+                self.update.append(existing)
             return
         if desired is None:
             if existing is not None:
                 self.delete.append(existing.pk)
             return
         reason, scheduled_for = desired
-        status = ScheduledCallStatus.DONE if called_again else ScheduledCallStatus.PENDING
+        status = lifecycle.follow_up_status(lead=lead, called_again=called_again)
         if existing is None:
             self.create.append(
                 ScheduledCall(

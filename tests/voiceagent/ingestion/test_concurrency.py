@@ -91,7 +91,7 @@ def test_events_of_the_same_calls_posted_at_once_from_threads_all_land():
     assert sorted(
         ScheduledCall.objects.values_list("source_call__call_sid", "reason", "status")
     ) == [
-        ("CA2", "retry", "pending"),
+        ("CA2", "retry", "canceled"),  # its lead qualified on CA1
         ("CA3", "callback", "pending"),
     ]
 

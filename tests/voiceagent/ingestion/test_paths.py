@@ -126,7 +126,8 @@ def test_voicemail_call_is_completed_with_outcome_voicemail(lead):
         18,
     )
     assert state["current_stage"] == "greeting"
-    assert state["follow_up"] == []
+    # A machine is not an answer: the lead is retried like after no answer.
+    assert state["follow_up"] == [("retry", at(30) + timedelta(minutes=120), "pending")]
     assert lead_state(lead) == (1, at(2), "voicemail", "contacted")
 
 
@@ -183,7 +184,8 @@ def test_call_in_progress_has_no_outcome_and_the_stage_reached_last(lead):
         "in_progress", "", None, None,
     )  # fmt: skip
     assert state["current_stage"] == "discovery"
-    assert lead_state(lead) == (1, at(2), "", "contacted")
+    # "Last call" is the last finished call: none yet.
+    assert lead_state(lead) == (1, None, "", "contacted")
 
 
 def test_last_allowed_attempt_without_answer_makes_the_lead_unreachable(team):
@@ -204,15 +206,17 @@ def test_a_new_call_of_the_lead_completes_its_pending_retry(lead):
     ingest_events(events=answered_call(lead, "CA2", start=7200)[:1], source="api")
 
     assert ScheduledCall.objects.get(source_call__call_sid="CA1").status == "done"
-    assert lead_state(lead) == (2, at(7200), "no_answer", "contacted")
+    assert lead_state(lead) == (2, at(2), "no_answer", "contacted")
 
 
-def test_do_not_call_lead_gets_no_follow_up_and_keeps_its_status(team):
+def test_do_not_call_lead_gets_its_follow_up_canceled_and_keeps_its_status(team):
     lead = make_lead(team.campaign, is_dnc=True, status="dnc")
 
     ingest_events(events=unanswered_call(lead, "CA1"), source="api")
 
-    assert call_state("CA1")["follow_up"] == []
+    assert call_state("CA1")["follow_up"] == [
+        ("retry", at(34) + timedelta(minutes=120), "canceled")
+    ]
     assert lead_state(lead) == (1, at(2), "no_answer", "dnc")
 
 

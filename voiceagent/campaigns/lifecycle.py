@@ -1,0 +1,117 @@
+"""The lead lifecycle: what a lead's calls make of it, and which follow-up each call asks for.
+
+One set of rules for every writer: ingestion re-projects a lead from all of its calls with
+these functions; the DNC list, the API and the admin cancel follow-ups through them; the demo
+data and the simulator go through ingestion. docs/metrics.md tells users the same rules:
+
+- a qualified lead stays qualified: a later call's outcome stays on that call (staff may still
+  change the lead by hand);
+- after `max_attempts` calls the lead gets no further follow-up; when the last of them went
+  unanswered (no answer, busy, voicemail) the lead is unreachable;
+- a closed lead (qualified, not interested, unreachable, do-not-call) has no pending follow-up:
+  they are canceled, never deleted, so the queue's history stays readable.
+"""
+
+from datetime import timedelta
+
+from voiceagent.models import (
+    FINISHED_STATUSES,
+    CallOutcome,
+    CallStatus,
+    LeadStatus,
+    ScheduledCall,
+    ScheduledCallReason,
+    ScheduledCallStatus,
+)
+
+CLOSED_STATUSES = (
+    LeadStatus.QUALIFIED,
+    LeadStatus.NOT_INTERESTED,
+    LeadStatus.UNREACHABLE,
+    LeadStatus.DNC,
+)
+STATUS_FOR_OUTCOME = {
+    CallOutcome.QUALIFIED: LeadStatus.QUALIFIED,
+    CallOutcome.NOT_INTERESTED: LeadStatus.NOT_INTERESTED,
+    CallOutcome.CALLBACK_REQUESTED: LeadStatus.CALLBACK,
+}
+
+
+def is_unanswered(*, status, outcome):
+    """A finished call nobody answered: no answer, busy, or a machine (voicemail)."""
+    return status in (CallStatus.NO_ANSWER, CallStatus.BUSY) or (
+        status == CallStatus.COMPLETED and outcome == CallOutcome.VOICEMAIL
+    )
+
+
+def is_closed(*, status, is_dnc):
+    """A closed lead is never called again and has no pending follow-up."""
+    return is_dnc or status in CLOSED_STATUSES
+
+
+def status_from_calls(*, current, is_dnc, finished_calls, max_attempts):
+    """The lead status its finished calls (oldest first: status, outcome, attempt_number) give.
+
+    A do-not-call lead keeps saying so whatever its calls did; one qualified call makes the lead
+    qualified for good; otherwise the latest finished call decides.
+    """
+    if is_dnc or current == LeadStatus.DNC:
+        return current
+    if any(call["outcome"] == CallOutcome.QUALIFIED for call in finished_calls):
+        return LeadStatus.QUALIFIED
+    if not finished_calls:
+        return LeadStatus.CONTACTED
+    latest = finished_calls[-1]
+    if latest["outcome"] in STATUS_FOR_OUTCOME:
+        return STATUS_FOR_OUTCOME[latest["outcome"]]
+    if (
+        is_unanswered(status=latest["status"], outcome=latest["outcome"])
+        and latest["attempt_number"] >= max_attempts
+    ):
+        return LeadStatus.UNREACHABLE
+    return LeadStatus.CONTACTED
+
+
+def last_finished_call(calls):
+    """The latest finished call of `calls` (oldest first), or None: what "Last call" shows."""
+    finished = [call for call in calls if call["status"] in FINISHED_STATUSES]
+    return finished[-1] if finished else None
+
+
+def follow_up_for(*, lead, call):
+    """(reason, scheduled_for) the campaign's policy asks for after this call, else None.
+
+    It does not look at whether the lead is closed: a closed lead's follow-up exists, canceled
+    (`follow_up_status`), so that the rows are the same whatever order the calls' events came in.
+    """
+    campaign = lead.campaign
+    if (
+        not lead.phone
+        or call["ended_at"] is None
+        or call["status"] not in FINISHED_STATUSES
+        or call["attempt_number"] >= campaign.max_attempts
+    ):
+        return None
+    if is_unanswered(status=call["status"], outcome=call["outcome"]):
+        delay = timedelta(minutes=campaign.retry_delay_minutes)
+        return ScheduledCallReason.RETRY, call["ended_at"] + delay
+    if call["outcome"] == CallOutcome.CALLBACK_REQUESTED:
+        delay = timedelta(minutes=campaign.callback_delay_minutes)
+        return ScheduledCallReason.CALLBACK, call["ended_at"] + delay
+    return None
+
+
+def follow_up_status(*, lead, called_again):
+    """Done once the lead was called again; else canceled for a closed lead, pending otherwise."""
+    if called_again:
+        return ScheduledCallStatus.DONE
+    if is_closed(status=lead.status, is_dnc=lead.is_dnc):
+        return ScheduledCallStatus.CANCELED
+    return ScheduledCallStatus.PENDING
+
+
+def cancel_follow_ups(*, leads):
+    """Cancel the pending follow-ups of these leads (a queryset or list); returns how many."""
+    return ScheduledCall.objects.filter(lead__in=leads, status=ScheduledCallStatus.PENDING).update(
+        status=ScheduledCallStatus.CANCELED
+    )
