@@ -16,8 +16,9 @@ from django.utils import timezone
 from analytics import charts, page_selectors, selectors
 from analytics.periods import MAX_PERIOD_DAYS, Period, local_today
 from exports import services as export_services
-from exports.models import ExportFormat, ExportKind
+from exports.models import ExportFormat, ExportInclude, ExportKind
 from exports.queries import visible_jobs
+from exports.serializers import ExportPeriodSerializer
 from voiceagent.access import get_call_for_user, get_campaign_for_user, visible_campaigns
 from voiceagent.models import LeadStatus
 
@@ -179,6 +180,21 @@ def export_choices():
     return {"export_kinds": ExportKind.choices, "export_formats": ExportFormat.choices}
 
 
+def export_period(post, kind):
+    """(period, include, error) of an export form: the calls' `from`/`to` (or `days`) and
+    `include`, read as the exports API reads them; a lead list is every lead, whatever the form
+    it came from says."""
+    if kind == ExportKind.LEADS:
+        return None, ExportInclude.FINISHED, None
+    fields = ("from", "to", "days", "include")
+    data = {name: post[name] for name in fields if post.get(name, "") != ""}
+    serializer = ExportPeriodSerializer(data=data)
+    if serializer.is_valid():
+        return serializer.validated_data["period"], serializer.validated_data["include"], None
+    name, messages = next(iter(serializer.errors.items()))
+    return None, None, f"The calls' {name} is not valid: {messages[0]}"
+
+
 @login_required
 def export_jobs(request):
     """The user's export jobs with progress and downloads; POST starts one (form, no JS needed)."""
@@ -198,11 +214,15 @@ def export_jobs(request):
         elif form_values["format"] not in ExportFormat.values:
             form_error = "Pick a format: CSV or Excel."
         else:
+            period, include, form_error = export_period(request.POST, form_values["kind"])
+        if form_error is None:
             job = export_services.create_export_job(
                 user=request.user,
                 campaign=campaign,
                 kind=form_values["kind"],
                 fmt=form_values["format"],
+                period=period,
+                include=include,
             )
             return redirect(f"{request.path}?job={job.pk}")
         status = 400

@@ -16,6 +16,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.api import query_params
 from exports import services
 from exports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
 from exports.queries import get_job_for_user, visible_jobs
@@ -23,6 +24,8 @@ from exports.serializers import (
     ExportErrorSerializer,
     ExportJobCreateSerializer,
     ExportJobSerializer,
+    ExportPeriodSerializer,
+    leads_period_error,
 )
 from voiceagent.access import get_campaign_for_user
 
@@ -95,12 +98,15 @@ class CampaignExportView(APIView):
         operation_id="exports_campaign_export",
         summary="Export a campaign's results, transcripts or leads as CSV or XLSX",
         description="At most EXPORT_SYNC_MAX_ROWS rows: the file itself. Above: 202 with the "
-        "export job, its URL in the Location header.",
+        "export job, its URL in the Location header. Results and transcripts hold the finished "
+        "calls (those counted in calls_made) of `days` or `from`/`to` (read as the analytics "
+        "endpoints read them; default all time), every call with `include=all`.",
         parameters=[
             OpenApiParameter(
                 "kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=ExportKind.values
             ),
             OpenApiParameter("format", OpenApiTypes.STR, enum=ExportFormat.values, default="csv"),
+            ExportPeriodSerializer,
         ],
         responses={
             (200, FILE_MEDIA_TYPES[0]): OpenApiResponse(OpenApiTypes.BINARY, "The CSV file"),
@@ -112,8 +118,19 @@ class CampaignExportView(APIView):
     def get(self, request, campaign_id, kind):
         kind = _choice(kind, ExportKind, "kind")
         fmt = _choice(request.query_params.get("format", ExportFormat.CSV), ExportFormat, "format")
+        refused = leads_period_error(kind, request.query_params)
+        if refused is not None:
+            raise BadExportRequest(f"Invalid query parameter {refused[0]}: {refused[1]}")
+        calls = query_params(request, ExportPeriodSerializer)
         campaign = get_campaign_for_user(request.user, campaign_id)
-        result = services.start_export(user=request.user, campaign=campaign, kind=kind, fmt=fmt)
+        result = services.start_export(
+            user=request.user,
+            campaign=campaign,
+            kind=kind,
+            fmt=fmt,
+            period=calls["period"],
+            include=calls["include"],
+        )
         if isinstance(result, ExportJob):
             return job_response(request, result, created=True)
         return file_response(request, result)
@@ -151,6 +168,8 @@ class ExportJobListView(GenericAPIView):
             campaign=campaign,
             kind=payload.validated_data["kind"],
             fmt=payload.validated_data["format"],
+            period=payload.validated_data["period"],
+            include=payload.validated_data["include"],
         )
         return job_response(request, job, created=True)
 

@@ -4,9 +4,10 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
+from analytics.periods import Period
 from voiceagent.models import Campaign, choices_check
 
 
@@ -19,6 +20,13 @@ class ExportKind(models.TextChoices):
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
     XLSX = "xlsx", "Excel (XLSX)"
+
+
+class ExportInclude(models.TextChoices):
+    """Which calls a results or transcripts export holds (leads exports hold every lead)."""
+
+    FINISHED = "finished", "Finished calls (those counted in calls_made)"
+    ALL = "all", "Every call, canceled and in progress included"
 
 
 class ExportStatus(models.TextChoices):
@@ -45,6 +53,13 @@ class ExportJob(models.Model):
     # Ids of the leads (kind leads) or calls (results, transcripts) picked in the admin;
     # null exports the whole campaign.
     selected_ids = models.JSONField(null=True, blank=True)
+    # The calls' period: days in settings.TIME_ZONE, both included (a call's day is that of its
+    # initiated_at); both null for all time.
+    period_from = models.DateField(null=True, blank=True)
+    period_to = models.DateField(null=True, blank=True)
+    include = models.CharField(
+        max_length=16, choices=ExportInclude.choices, default=ExportInclude.FINISHED
+    )
     status = models.CharField(
         max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING
     )
@@ -78,6 +93,18 @@ class ExportJob(models.Model):
                 condition=choices_check("status", ExportStatus), name="exportjob_status_valid"
             ),
             models.CheckConstraint(
+                condition=choices_check("include", ExportInclude), name="exportjob_include_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_from__isnull=True, period_to__isnull=True)
+                | Q(
+                    period_from__isnull=False,
+                    period_to__isnull=False,
+                    period_from__lte=F("period_to"),
+                ),
+                name="exportjob_period_bounded",
+            ),
+            models.CheckConstraint(
                 condition=Q(progress__gte=0) & Q(progress__lte=100),
                 name="exportjob_progress_0_100",
             ),
@@ -109,6 +136,13 @@ class ExportJob(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} of {self.campaign_id} ({self.format}, {self.status})"
+
+    @property
+    def period(self):
+        """The Period of the exported calls, None for all time."""
+        if self.period_from is None:
+            return None
+        return Period(first=self.period_from, last=self.period_to)
 
     @property
     def is_downloadable(self):

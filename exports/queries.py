@@ -1,7 +1,7 @@
 """Row sources of the exports (reads only): which rows and columns each kind has, seen by a user.
 
 Three kinds, each one ORM query defined once and used by both paths:
-- results: one row per call of the campaign (any status), with the lead's contact details,
+- results: one row per call of the campaign, with the lead's contact details,
   outcome, duration, attempts, the qualification data collected (purpose, timeline, interest
   level, budget), the stages reached in order of first reach and the objections raised;
 - transcripts: one row per conversation turn (speaker and text), repeating the call's metadata
@@ -10,6 +10,10 @@ Three kinds, each one ORM query defined once and used by both paths:
   a manager filter by speaker or stage;
 - leads: one row per lead, with contact details, property preferences, DNC flag, call attempts
   and last outcome.
+Results and transcripts hold the calls of a period (a call's day is that of its initiated_at in
+settings.TIME_ZONE; no period: all time), finished calls only (the glossary's calls_made, so a
+file's rows match the figure shown beside its button) unless `include` is all. Both paths get
+their rows from `base_queryset`, so that rule is written once.
 The Python path (`export_rows`) iterates the query with a server-side cursor; the PostgreSQL CSV
 path (`copy_sql`) wraps the same query in a SELECT that formats and neutralises in the database
 for `COPY ... TO STDOUT`. Both give the same cells: dates ISO 8601 with the zone's offset, to
@@ -27,7 +31,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from exports.models import ExportJob, ExportKind
+from exports.models import ExportInclude, ExportJob, ExportKind
 from exports.writers import NUMBER, PHONE, TEXT, Column
 from voiceagent.access import visible_campaigns
 from voiceagent.models import CallSession, ConversationTurn, Lead, Objection
@@ -205,25 +209,44 @@ def source_for(kind):
     return SOURCES[kind]
 
 
-def base_queryset(*, kind, campaign, user, selected_ids=None):
-    """The rows of one export of `campaign` that `user` may see (selected ones only, if given)."""
+def exported_calls(*, campaigns, period=None, include=ExportInclude.FINISHED):
+    """The calls a results or transcripts export covers: of `period` (None: all time), and
+    finished ones only (exactly those counted in calls_made) unless `include` is all."""
+    calls = CallSession.objects.filter(campaign__in=campaigns)
+    if include != ExportInclude.ALL:
+        calls = calls.finished()
+    if period is not None:
+        calls = calls.filter(**period.filter_kwargs())
+    return calls
+
+
+def base_queryset(
+    *, kind, campaign, user, selected_ids=None, period=None, include=ExportInclude.FINISHED
+):
+    """The rows of one export of `campaign` that `user` may see (selected ones only, if given).
+
+    `period` and `include` pick the calls of results and transcripts; a lead list has every lead.
+    """
     campaigns = visible_campaigns(user).filter(pk=campaign.pk)
-    if kind == ExportKind.TRANSCRIPTS:
-        rows = ConversationTurn.objects.filter(call__campaign__in=campaigns)
-        picked = "call_id__in"
-    elif kind == ExportKind.RESULTS:
-        rows = CallSession.objects.filter(campaign__in=campaigns)
-        picked = "pk__in"
-    else:
+    if kind == ExportKind.LEADS:
         rows = Lead.objects.filter(campaign__in=campaigns)
         picked = "pk__in"
+    else:
+        calls = exported_calls(campaigns=campaigns, period=period, include=include)
+        if kind == ExportKind.TRANSCRIPTS:
+            rows = ConversationTurn.objects.filter(call__in=calls)
+            picked = "call_id__in"
+        else:
+            rows = calls
+            picked = "pk__in"
     if selected_ids is not None:
         rows = rows.filter(**{picked: selected_ids})
     return rows
 
 
-def count_rows(*, kind, campaign, user, selected_ids=None):
-    return base_queryset(kind=kind, campaign=campaign, user=user, selected_ids=selected_ids).count()
+def count_rows(**scope):
+    """How many rows the export of `scope` (base_queryset's arguments) has."""
+    return base_queryset(**scope).count()
 
 
 def _values_queryset(source, rows, *, sort_keys=False):
@@ -271,10 +294,11 @@ def _shapers(source):
     return [by_shape[field.shape] for field in source.fields]
 
 
-def export_rows(*, kind, campaign, user, selected_ids=None, chunk_size=2000):
-    """Cells of every row, streamed from a server-side cursor (constant memory)."""
-    source = source_for(kind)
-    rows = base_queryset(kind=kind, campaign=campaign, user=user, selected_ids=selected_ids)
+def export_rows(*, chunk_size=2000, **scope):
+    """Cells of every row of `scope` (base_queryset's arguments), from a server-side cursor
+    (constant memory)."""
+    source = source_for(scope["kind"])
+    rows = base_queryset(**scope)
     shapers = _shapers(source)
     for values in _values_queryset(source, rows).iterator(chunk_size=chunk_size):
         yield tuple(shape(value) for shape, value in zip(shapers, values, strict=True))
@@ -296,7 +320,7 @@ COPY_FORMATS = {
 }
 
 
-def copy_sql(*, kind, campaign, user, selected_ids=None):
+def copy_sql(**scope):
     """(sql, params) of a SELECT giving the CSV cells of the export, for PostgreSQL's COPY.
 
     The export's query, sorted, is fenced with OFFSET 0 so that PostgreSQL does not inline it
@@ -304,8 +328,8 @@ def copy_sql(*, kind, campaign, user, selected_ids=None):
     evaluate the correlated subqueries behind `c` (objections, stages) twice per row. The outer
     ORDER BY is then already satisfied by the subquery's order (no second sort).
     """
-    source = source_for(kind)
-    rows = base_queryset(kind=kind, campaign=campaign, user=user, selected_ids=selected_ids)
+    source = source_for(scope["kind"])
+    rows = base_queryset(**scope)
     inner, params = _values_queryset(source, rows, sort_keys=True).query.sql_with_params()
     cells = ", ".join(
         COPY_FORMATS[field.shape].format(c=f"q.c{index}")

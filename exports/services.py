@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from exports import writers
-from exports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
+from exports.models import ExportFormat, ExportInclude, ExportJob, ExportKind, ExportStatus
 from exports.queries import copy_sql, count_rows, export_rows, source_for
 from monitoring.redaction import scrub
 from voiceagent.events import publish_export_progress
@@ -60,11 +60,29 @@ class JobSuperseded(Exception):
     """The job was re-queued, failed or expired while this run was writing it."""
 
 
-def export_filename(*, campaign, kind, fmt, day=None):
-    """A safe attachment name: the slugged campaign name, the kind and the local date."""
+def export_filename(*, campaign, kind, fmt, period=None, include=ExportInclude.FINISHED, day=None):
+    """A safe attachment name: the slugged campaign name, the kind (`-all-calls` when canceled
+    and unfinished calls are in), then the period's days, or for all time the local date."""
     name = slugify(campaign.name)[:60].strip("-") or f"campaign-{campaign.pk}"
-    day = day or timezone.localdate()
-    return f"{name}-{kind}-{day.isoformat()}.{fmt}"
+    if kind != ExportKind.LEADS and include == ExportInclude.ALL:
+        kind = f"{kind}-all-calls"
+    if period is not None and kind != ExportKind.LEADS:
+        when = f"{period.first.isoformat()}-to-{period.last.isoformat()}"
+    else:
+        when = (day or timezone.localdate()).isoformat()
+    return f"{name}-{kind}-{when}.{fmt}"
+
+
+def export_scope(*, kind, campaign, user, selected_ids=None, period=None, include=None):
+    """The arguments of queries.base_queryset for one export: which rows `user` gets."""
+    return {
+        "kind": kind,
+        "campaign": campaign,
+        "user": user,
+        "selected_ids": selected_ids,
+        "period": period,
+        "include": include or ExportInclude.FINISHED,
+    }
 
 
 # --- building files -------------------------------------------------------------------------
@@ -123,16 +141,17 @@ def _copy_chunks(raw_connection, sql, params) -> Iterator[tuple[bytes, int]]:
         yield bytes(buffer), rows
 
 
-def csv_chunks(*, kind, campaign, user, selected_ids=None, progress=None) -> Iterator[bytes]:
-    """The CSV file of an export, in chunks: from COPY on PostgreSQL, the Python writer elsewhere.
+def csv_chunks(*, progress=None, **scope) -> Iterator[bytes]:
+    """The CSV file of an export (`scope`: export_scope's arguments), in chunks: from COPY on
+    PostgreSQL, the Python writer elsewhere.
 
     `progress(rows)` is called as rows are written. On PostgreSQL outside a transaction (the
     worker), COPY runs on a connection of its own so that progress can be written meanwhile on
     the default one; inside a transaction (a request, a test) it runs on the default connection
     to see that transaction's rows, and progress is reported when it is done.
     """
-    source = source_for(kind)
-    scope = {"kind": kind, "campaign": campaign, "user": user, "selected_ids": selected_ids}
+    scope = export_scope(**scope)
+    source = source_for(scope["kind"])
     if connection.vendor != "postgresql":
         rows = _counted(export_rows(**scope, chunk_size=settings.EXPORT_CHUNK_SIZE), progress)
         yield from writers.iter_csv(source.columns, rows)
@@ -156,15 +175,11 @@ def csv_chunks(*, kind, campaign, user, selected_ids=None, progress=None) -> Ite
             database.close()
 
 
-def write_xlsx_file(*, kind, campaign, user, out, selected_ids=None, progress=None) -> int:
-    source = source_for(kind)
-    rows = export_rows(
-        kind=kind,
-        campaign=campaign,
-        user=user,
-        selected_ids=selected_ids,
-        chunk_size=settings.EXPORT_CHUNK_SIZE,
-    )
+def write_xlsx_file(*, out, progress=None, **scope) -> int:
+    """Write the XLSX of an export (`scope`: export_scope's arguments) to `out`; its row count."""
+    scope = export_scope(**scope)
+    source = source_for(scope["kind"])
+    rows = export_rows(**scope, chunk_size=settings.EXPORT_CHUNK_SIZE)
     session = nullcontext()
     if connection.vendor == "postgresql":
         connection.ensure_connection()
@@ -184,19 +199,27 @@ def file_chunks(file, *, close=True) -> Iterator[bytes]:
             file.close()
 
 
-def start_export(*, user, campaign, kind, fmt) -> FileExport | ExportJob:
-    """The file itself for an export of at most EXPORT_SYNC_MAX_ROWS rows, else a queued job."""
-    total = count_rows(kind=kind, campaign=campaign, user=user)
+def start_export(
+    *, user, campaign, kind, fmt, period=None, include=ExportInclude.FINISHED
+) -> FileExport | ExportJob:
+    """The file itself for an export of at most EXPORT_SYNC_MAX_ROWS rows, else a queued job.
+
+    `period` (None: all time) and `include` pick the calls of results and transcripts."""
+    scope = export_scope(kind=kind, campaign=campaign, user=user, period=period, include=include)
+    total = count_rows(**scope)
     if total > settings.EXPORT_SYNC_MAX_ROWS:
-        return create_export_job(user=user, campaign=campaign, kind=kind, fmt=fmt)
-    filename = export_filename(campaign=campaign, kind=kind, fmt=fmt)
+        return create_export_job(
+            user=user, campaign=campaign, kind=kind, fmt=fmt, period=period, include=include
+        )
+    filename = export_filename(
+        campaign=campaign, kind=kind, fmt=fmt, period=period, include=include
+    )
     if fmt == ExportFormat.CSV:
-        chunks = csv_chunks(kind=kind, campaign=campaign, user=user)
-        return FileExport(filename, writers.CONTENT_TYPES["csv"], chunks)
+        return FileExport(filename, writers.CONTENT_TYPES["csv"], csv_chunks(**scope))
     # An XLSX is a zip written at close: build it in a temporary file, then send that.
     # file_chunks closes it once read; unread, it is closed when garbage-collected.
     out = tempfile.TemporaryFile()  # noqa: SIM115
-    write_xlsx_file(kind=kind, campaign=campaign, user=user, out=out)
+    write_xlsx_file(**scope, out=out)
     size = out.tell()
     out.seek(0)
     return FileExport(filename, writers.CONTENT_TYPES["xlsx"], file_chunks(out), size)
@@ -246,7 +269,9 @@ def _enqueue(job):
 
 
 @transaction.atomic
-def create_export_job(*, user, campaign, kind, fmt, selected_ids=None) -> ExportJob:
+def create_export_job(
+    *, user, campaign, kind, fmt, selected_ids=None, period=None, include=ExportInclude.FINISHED
+) -> ExportJob:
     """A pending job for `user`, queued to a worker once the transaction commits."""
     job = ExportJob.objects.create(
         user=user,
@@ -254,6 +279,9 @@ def create_export_job(*, user, campaign, kind, fmt, selected_ids=None) -> Export
         kind=kind,
         format=fmt,
         selected_ids=sorted(selected_ids) if selected_ids is not None else None,
+        period_from=period.first if period is not None else None,
+        period_to=period.last if period is not None else None,
+        include=include,
         task_id=uuid.uuid4().hex,
         heartbeat_at=timezone.now(),
     )
@@ -334,7 +362,13 @@ class _Progress:
 def _store(job, task_id, out, rows):
     size = out.tell()
     out.seek(0)
-    name = export_filename(campaign=job.campaign, kind=job.kind, fmt=job.format)
+    name = export_filename(
+        campaign=job.campaign,
+        kind=job.kind,
+        fmt=job.format,
+        period=job.period,
+        include=job.include,
+    )
     stored = default_storage.save(job.file.field.generate_filename(job, name), File(out, name))
     with transaction.atomic():
         current = ExportJob.objects.select_for_update().filter(pk=job.pk).first()
@@ -409,12 +443,14 @@ def run_export_job(*, job_id, task_id) -> ExportJob | None:
     if job is None:
         return ExportJob.objects.filter(pk=job_id).first()
     try:
-        scope = {
-            "kind": job.kind,
-            "campaign": job.campaign,
-            "user": job.user,
-            "selected_ids": job.selected_ids,
-        }
+        scope = export_scope(
+            kind=job.kind,
+            campaign=job.campaign,
+            user=job.user,
+            selected_ids=job.selected_ids,
+            period=job.period,
+            include=job.include,
+        )
         total = count_rows(**scope)
         _update_running(job, task_id, total_rows=total)
         progress = _Progress(job, task_id, total)
@@ -503,8 +539,9 @@ def reap_stale_export_jobs(*, now=None, stale_after=None) -> ReapResult:
 
 
 def create_jobs_for_selection(*, user, queryset, fmt) -> list[ExportJob]:
-    """Jobs for rows picked in the admin: campaigns → their results; leads → a lead list, and
-    calls → results, of the picked rows only, one job per campaign they belong to."""
+    """Jobs for rows picked in the admin: campaigns → their results (finished calls, as
+    counted in calls_made); leads → a lead list, and calls → results, of the picked rows only
+    (every picked call, whatever its status), one job per campaign they belong to."""
     if queryset.model is Campaign:
         plans = [(campaign, ExportKind.RESULTS, None) for campaign in queryset.order_by("pk")]
     else:
@@ -515,7 +552,14 @@ def create_jobs_for_selection(*, user, queryset, fmt) -> list[ExportJob]:
         campaigns = Campaign.objects.in_bulk(list(picked))
         plans = [(campaigns[cid], kind, ids) for cid, ids in sorted(picked.items())]
     return [
-        create_export_job(user=user, campaign=campaign, kind=kind, fmt=fmt, selected_ids=ids)
+        create_export_job(
+            user=user,
+            campaign=campaign,
+            kind=kind,
+            fmt=fmt,
+            selected_ids=ids,
+            include=ExportInclude.FINISHED if ids is None else ExportInclude.ALL,
+        )
         for campaign, kind, ids in plans
     ]
 

@@ -9,6 +9,10 @@
  *   messages when a channel is full) triggers a resync from /dashboard/realtime.
  * - While the socket is down: /dashboard/realtime every 5 s; the overview refreshes its cards
  *   from /dashboard/overview every 30 s in any case.
+ * - The campaign page's figures ([data-metric="<glossary field>"]) follow new calls: a call that
+ *   ends (or a change of the live counters) refetches the page's metrics for the page's own
+ *   period (data-metrics-url carries its from/to), at most once a second, so the numbers stay
+ *   exactly the API's for that period.
  * - Durations of calls in progress tick every second; export jobs show their progress.
  */
 (function () {
@@ -54,7 +58,19 @@
   function format(value, kind) {
     if (value === null || value === undefined || value === "") return "—";
     if (kind === "percent") return percentFormat.format(Number(value)) + "%";
+    if (kind === "duration") return durationText(Number(value));
     return countFormat.format(Number(value));
+  }
+
+  // As the server's `duration` filter: 45 s, 2 min 05 s, 1 h 02 min.
+  function durationText(value) {
+    var seconds = Math.round(value);
+    var hours = Math.floor(seconds / 3600);
+    var minutes = Math.floor((seconds % 3600) / 60);
+    var rest = seconds % 60;
+    if (hours) return hours + " h " + String(minutes).padStart(2, "0") + " min";
+    if (minutes) return minutes + " min " + String(rest).padStart(2, "0") + " s";
+    return rest + " s";
   }
 
   function clock(seconds) {
@@ -312,6 +328,50 @@
       .catch(function () {});
   }
 
+  // ---- the campaign page's figures, for its period -------------------------------------------
+  var metricsUrl = root.getAttribute("data-metrics-url");
+  var METRICS_MIN_GAP_MS = 1000;
+  var metricsInFlight = false;
+  var metricsAgain = false;
+  var metricsLastAt = 0;
+  var metricsTimer = null;
+
+  function setMetrics(values) {
+    root.querySelectorAll("[data-metric]").forEach(function (element) {
+      var name = element.getAttribute("data-metric");
+      if (name in values) setText(element, format(values[name], element.getAttribute("data-format")));
+    });
+  }
+
+  // At once for the first change, then at most once a second; a change seen while a request is
+  // out asks again once it is answered (the answer may predate the change).
+  function refreshMetrics() {
+    if (!metricsUrl) return;
+    if (metricsInFlight) {
+      metricsAgain = true;
+      return;
+    }
+    if (metricsTimer) return;
+    var wait = Math.max(0, metricsLastAt + METRICS_MIN_GAP_MS - Date.now());
+    metricsTimer = window.setTimeout(function () {
+      metricsTimer = null;
+      metricsInFlight = true;
+      metricsLastAt = Date.now();
+      getJSON(metricsUrl)
+        .then(setMetrics)
+        .catch(function () {
+          /* the next change or reconnect asks again; the page keeps what it shows */
+        })
+        .then(function () {
+          metricsInFlight = false;
+          if (metricsAgain) {
+            metricsAgain = false;
+            refreshMetrics();
+          }
+        });
+    }, wait);
+  }
+
   // ---- export jobs ---------------------------------------------------------------------------
   function renderJob(job) {
     var row = root.querySelector('tr[data-export-job="' + job.id + '"]');
@@ -399,10 +459,15 @@
     setText(stateBadge, text);
   }
 
+  function poll() {
+    resync();
+    refreshMetrics(); // no socket to say when a call ends: the figures are polled too
+  }
+
   function startPolling() {
     if (pollTimer || !realtimeUrl) return;
-    resync();
-    pollTimer = window.setInterval(resync, REALTIME_POLL_MS);
+    poll();
+    pollTimer = window.setInterval(poll, REALTIME_POLL_MS);
   }
 
   function stopPolling() {
@@ -415,7 +480,11 @@
     var group = message.group || "socket";
     var previous = lastSeq.get(group);
     lastSeq.set(group, message.seq);
-    if (previous !== undefined && message.seq > previous + 1) resync();
+    if (previous !== undefined && message.seq > previous + 1) {
+      // A dropped message may have been a call's end: the figures are fetched again too.
+      resync();
+      refreshMetrics();
+    }
   }
 
   function handle(message) {
@@ -427,12 +496,18 @@
       stopPolling();
       // Whatever happened while the socket was down is picked up once.
       resync();
+      refreshMetrics();
       return;
     }
     checkSequence(message);
     if (message.type === "call.updated" && message.call) upsertCall(message.call);
-    else if (message.type === "call.ended" && message.call) removeCall(message.call.call_sid);
-    else if (message.type === "counters") resync(); // counts scoped to what this user may see
+    else if (message.type === "call.ended" && message.call) {
+      removeCall(message.call.call_sid);
+      if (belongsHere(message.call)) refreshMetrics();
+    } else if (message.type === "counters") {
+      resync(); // counts scoped to what this user may see
+      refreshMetrics();
+    }
     else if (message.type === "export.progress" && message.job) renderJob(message.job);
     if (message.type !== "pong") markUpdated();
   }
@@ -507,6 +582,7 @@
       return socket;
     },
     resync: resync,
+    refreshMetrics: metricsUrl ? refreshMetrics : null,
     refreshOverview: overviewUrl ? refreshOverview : null,
   };
 })();

@@ -184,9 +184,15 @@ def test_campaign_page_shows_the_campaigns_metrics(client, team):
 
     assert response.status_code == 200
     assert "1 valid, 1 DNC filtered" in html
-    assert "answer rate 50.0%" in html
-    assert "qualification rate 100.0%" in html
-    assert 'Conversion rate</p><p class="card-value">100.0%</p>' in html
+    assert 'answer rate <span data-metric="answer_rate" data-format="percent">50.0%</span>' in html
+    assert (
+        'qualification rate <span data-metric="qualification_rate" data-format="percent">'
+        "100.0%</span>" in html
+    )
+    assert (
+        'Conversion rate</p><p class="card-value" data-metric="conversion_rate" '
+        'data-format="percent">100.0%</p>' in html
+    )
     assert "2 min 05 s" in html
     assert "₹1.25 Cr" in html
 
@@ -222,7 +228,10 @@ def test_campaign_page_counts_only_calls_of_the_chosen_days(client, team):
     )
 
     assert "(1 day)" in html
-    assert re.search(r'Calls made</p><p class="card-value">1</p>', html)
+    assert (
+        'Calls made</p><p class="card-value" data-metric="calls_made" data-format="count">1</p>'
+        in html
+    )
 
 
 def test_campaign_page_explains_a_date_range_it_cannot_use(client, team):

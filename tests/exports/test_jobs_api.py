@@ -15,8 +15,8 @@ from tests.factories import make_export_job
 pytestmark = pytest.mark.django_db
 
 FIELDS = {
-    "id", "campaign_id", "kind", "format", "status", "progress", "rows_written", "file_size",
-    "created_at", "finished_at", "expires_at", "error", "download_url",
+    "id", "campaign_id", "kind", "format", "from", "to", "include", "status", "progress",
+    "rows_written", "file_size", "created_at", "finished_at", "expires_at", "error", "download_url",
 }  # fmt: skip
 
 
@@ -46,6 +46,9 @@ def test_post_creates_a_pending_job_and_answers_202_with_its_location(
         "campaign_id": crafted.campaign.pk,
         "kind": "transcripts",
         "format": "xlsx",
+        "from": None,
+        "to": None,
+        "include": "finished",
         "status": "pending",
         "progress": 0,
         "rows_written": 0,
@@ -124,6 +127,9 @@ def test_detail_of_a_finished_job_has_every_field_and_its_download_url(crafted, 
         "campaign_id": crafted.campaign.pk,
         "kind": "results",
         "format": "csv",
+        "from": None,
+        "to": None,
+        "include": "finished",
         "status": "succeeded",
         "progress": 100,
         "rows_written": 2,
