@@ -13,6 +13,8 @@ and `changes`, a dict describing what one accepted, non-duplicate event did:
 """
 
 import logging
+import threading
+from contextlib import contextmanager
 
 from django.db import transaction
 from django.dispatch import Signal
@@ -23,9 +25,24 @@ call_changed = Signal()
 call_ended = Signal()
 export_progress = Signal()
 
+_quiet = threading.local()
+
+
+@contextmanager
+def calls_unannounced():
+    """Call changes made inside are not announced, even when committed later: a past history
+    loaded in bulk (the demo data) is nothing live pages or call counters should see."""
+    _quiet.depth = getattr(_quiet, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _quiet.depth -= 1
+
 
 def publish_call_change(*, call, changes, ended=False):
     """Announce a call change after the surrounding transaction commits (never for a rollback)."""
+    if getattr(_quiet, "depth", 0):
+        return
 
     def send():
         _log_failures(

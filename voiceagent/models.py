@@ -1,11 +1,12 @@
 """The call domain: campaigns, leads, the DNC list, call sessions, turns, objections, schedules."""
 
 import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 E164_REGEX = r"^\+[1-9][0-9]{6,14}$"
@@ -107,6 +108,15 @@ class LeadStatus(models.TextChoices):
     DNC = "dnc", "Do not call"
 
 
+# Leads nobody calls again: the lifecycle ended (or the lead asked not to be called).
+CLOSED_LEAD_STATUSES = (
+    LeadStatus.QUALIFIED,
+    LeadStatus.NOT_INTERESTED,
+    LeadStatus.UNREACHABLE,
+    LeadStatus.DNC,
+)
+
+
 class PropertyType(models.TextChoices):
     APARTMENT = "apartment", "Apartment"
     VILLA = "villa", "Villa"
@@ -123,6 +133,30 @@ class LeadQuerySet(models.QuerySet):
 
     def dnc_filtered(self):
         return self.filter(is_dnc=True)
+
+    def due_for_call(self, now=None):
+        """Leads a dialer may call at `now` (DESIGN.md, lead lifecycle), the demo's and the
+        simulator's alike: valid leads of running campaigns, inside the campaign's calling hours
+        (TIME_ZONE), below its max_attempts, without a call under way, and either new or with a
+        pending follow-up due by `now`; never qualified, not interested, unreachable or DNC."""
+        now = now or timezone.now()
+        local_time = now.astimezone(ZoneInfo(settings.TIME_ZONE)).time()
+        follow_up_due = ScheduledCall.objects.due(now).filter(lead=OuterRef("pk"))
+        call_under_way = CallSession.objects.filter(
+            lead=OuterRef("pk"), status__in=(CallStatus.QUEUED, *IN_PROGRESS_STATUSES)
+        )
+        return (
+            self.valid()
+            .filter(
+                campaign__status=CampaignStatus.RUNNING,
+                campaign__calling_hours_start__lte=local_time,
+                campaign__calling_hours_end__gt=local_time,
+                call_attempts__lt=F("campaign__max_attempts"),
+            )
+            .exclude(status__in=CLOSED_LEAD_STATUSES)
+            .filter(Q(status=LeadStatus.NEW) | Exists(follow_up_due))
+            .exclude(Exists(call_under_way))
+        )
 
     def visible_to(self, user):
         return self.filter(campaign__in=Campaign.objects.visible_to(user))

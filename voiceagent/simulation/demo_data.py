@@ -1,36 +1,54 @@
-"""Deterministic, realistic demo data for Indian real estate: campaigns, leads, calls, turns."""
+"""Deterministic, realistic demo data for Indian real estate, made by the same code as real calls.
 
+Campaigns and leads are written here; the call history is not. It is a dialer walking through the
+past in steps of STEP: at each step it asks `leads_to_call` (the live simulator's choice, built on
+`Lead.objects.due_for_call`) which leads it may call at that moment, gives each a call from the
+one call generator (voiceagent.simulation.calls), and feeds the calls' events through
+`ingest_events`. Leads' attempts, last call, outcome, status and follow-ups are therefore what
+ingestion makes of such calls, and every call obeys the lead lifecycle of DESIGN.md: calling
+hours, running campaigns only, follow-ups due, max_attempts, never again after a final outcome.
+"""
+
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from voiceagent.events import calls_unannounced
+from voiceagent.ingestion.schema import MAX_BATCH_EVENTS
+from voiceagent.ingestion.services import ingest_events
 from voiceagent.models import (
-    CallOutcome,
+    CallEvent,
     CallSession,
-    CallStatus,
     Campaign,
     CampaignStatus,
-    ConversationTurn,
     DoNotCall,
-    EndedBy,
     Lead,
     LeadStatus,
-    Objection,
-    ObjectionCategory,
     PropertyType,
     ScheduledCall,
-    ScheduledCallReason,
-    ScheduledCallStatus,
-    Speaker,
-    Stage,
 )
+from voiceagent.simulation.calls import CallPlanner, call_events
+from voiceagent.simulation.dialer import leads_to_call
 
 DEMO_TAG = "[demo]"
+SOURCE = "demo"
+STEP = timedelta(hours=1)
+# The dialer's load over the day (local hour → weight): busier late morning and early evening.
+HOURLY_LOAD = {9: 3, 10: 6, 11: 8, 12: 7, 13: 4, 14: 4, 15: 5, 16: 6, 17: 8, 18: 7, 19: 4, 20: 2}
+CAMPAIGN_STATUSES = [
+    CampaignStatus.RUNNING, CampaignStatus.RUNNING, CampaignStatus.PAUSED,
+    CampaignStatus.COMPLETED, CampaignStatus.RUNNING, CampaignStatus.DRAFT,
+]  # fmt: skip
+CALLING_HOURS = [(time(9), time(21)), (time(10), time(20)), (time(9), time(21)),
+                 (time(10), time(19)), (time(9, 30), time(20, 30)), (time(9), time(21))]  # fmt: skip
+# When campaigns seeded as paused or completed stopped calling: days before today, local time.
+STOPPED = {CampaignStatus.PAUSED: (12, time(14)), CampaignStatus.COMPLETED: (5, time(18))}
 
 CITIES = {
     "Mumbai": ["Andheri West", "Powai", "Thane West", "Borivali", "Chembur", "Navi Mumbai"],
@@ -108,47 +126,6 @@ CAMPAIGN_NAMES = [
     "Baner 3BHK resale",
     "Sarjapur investors",
 ]
-PURPOSES = ["buy", "rent", "invest"]
-TIMELINES = ["immediately", "1 month", "3 months", "6 months", "next year"]
-INTEREST = ["high", "medium", "low"]
-LINES = {
-    Stage.GREETING: [
-        ("agent", "Namaste, this is Asha from Skyline Realty. Am I speaking with {first}?"),
-        ("lead", "Haan, bol rahe hain. Who is this?"),
-        ("agent", "You had enquired about homes in {locality}. Do you have two minutes?"),
-    ],
-    Stage.DISCOVERY: [
-        ("lead", "Yes, we are looking for a {ptype} in {locality}."),
-        ("agent", "Are you looking to buy for yourself or as an investment?"),
-        ("lead", "Mostly to {purpose}, for the family."),
-    ],
-    Stage.QUALIFICATION: [
-        ("agent", "What budget range are you considering?"),
-        ("lead", "Around {budget}, maybe a little more for the right place."),
-        ("agent", "And when would you like to move in?"),
-        ("lead", "Within {timeline}."),
-    ],
-    Stage.OBJECTION_HANDLING: [
-        ("lead", "Honestly the prices in {locality} feel too high right now."),
-        (
-            "agent",
-            "I understand. There are payment plans with 20:80 schemes that reduce the burden.",
-        ),
-    ],
-    Stage.CLOSING: [
-        ("agent", "Shall I book a site visit this Saturday at 11 am?"),
-        ("lead", "Okay, Saturday works. Please send the location on WhatsApp."),
-        ("agent", "Done. Thank you, {first}, have a good day!"),
-    ],
-}
-OBJECTIONS = {
-    ObjectionCategory.PRICE: "The price is above my budget.",
-    ObjectionCategory.TIMING: "We are not ready to decide this quarter.",
-    ObjectionCategory.LOCATION: "It is too far from my office.",
-    ObjectionCategory.NOT_INTERESTED: "I am not interested any more.",
-    ObjectionCategory.TRUST: "How do I know the builder will deliver on time?",
-    ObjectionCategory.OTHER: "Let me discuss with my family first.",
-}
 
 
 @dataclass
@@ -160,12 +137,6 @@ class SeedResult:
     created: bool
 
 
-def format_inr(rupees):
-    if rupees >= 10_000_000:
-        return f"{rupees / 10_000_000:.2f} crore".replace(".00", "")
-    return f"{rupees / 100_000:.0f} lakh"
-
-
 def demo_present():
     return Campaign.objects.filter(description__startswith=DEMO_TAG).exists()
 
@@ -173,57 +144,77 @@ def demo_present():
 @transaction.atomic
 def remove_demo():
     campaigns = Campaign.objects.filter(description__startswith=DEMO_TAG)
+    calls = CallSession.objects.filter(campaign__in=campaigns)
+    # The event log too: a reseed sends the same event_ids, which would otherwise be duplicates.
+    CallEvent.objects.filter(call_sid__in=calls.values("call_sid")).delete()
     ScheduledCall.objects.filter(campaign__in=campaigns).delete()
-    CallSession.objects.filter(campaign__in=campaigns).delete()
+    calls.delete()
     Lead.objects.filter(campaign__in=campaigns).delete()
     campaigns.delete()
 
 
+def stopped_at(status, today):
+    """When a demo campaign seeded as paused or completed stopped calling (None for the others)."""
+    if status not in STOPPED:
+        return None
+    days, at = STOPPED[status]
+    return datetime.combine(today - timedelta(days=days), at, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
 class DemoBuilder:
-    def __init__(self, *, seed, campaigns, leads, calls, today=None, batch_size=5000):
+    def __init__(self, *, seed, campaigns, leads, calls, now=None):
         self.rng = random.Random(seed)
+        self.planner = CallPlanner(self.rng)
         self.seed = seed
-        self.n_campaigns = campaigns
-        self.n_leads = leads
-        self.n_calls = calls
+        self.n_campaigns, self.n_leads, self.n_calls = campaigns, leads, calls
         self.tz = ZoneInfo(settings.TIME_ZONE)
-        self.today = today or timezone.localdate()
-        self.batch_size = batch_size
-        self.now = timezone.now()
+        self.now = now or timezone.now()
+        self.today = self.now.astimezone(self.tz).date()
 
     def build(self):
-        campaigns = self._campaigns()
-        leads = self._leads(campaigns)
-        self._dnc(leads)
-        calls, turns = self._calls(leads)
+        campaigns, stops = self._campaigns()
+        leads = self._leads(campaigns, stops)
+        calls = self._history(campaigns, stops, leads)
+        turns = CallSession.objects.filter(campaign__in=campaigns).aggregate(
+            turns=models.Count("turns")
+        )["turns"]
         return SeedResult(len(campaigns), len(leads), calls, turns, True)
 
+    def _at(self, day, at):
+        return datetime.combine(day, at, tzinfo=self.tz)
+
     def _campaigns(self):
-        statuses = [CampaignStatus.RUNNING, CampaignStatus.RUNNING, CampaignStatus.PAUSED,
-                    CampaignStatus.COMPLETED, CampaignStatus.RUNNING, CampaignStatus.DRAFT]  # fmt: skip
-        objs = []
+        """Every campaign but the draft runs from its start; `stops` says when the others stop."""
+        objs, stops = [], {}
         for i in range(self.n_campaigns):
             base = CAMPAIGN_NAMES[i % len(CAMPAIGN_NAMES)]
             name = base if i < len(CAMPAIGN_NAMES) else f"{base} #{i // len(CAMPAIGN_NAMES) + 1}"
             created = self._at(self.today - timedelta(days=35 + i), time(10, 0))
-            status = statuses[i % len(statuses)]
+            status = CAMPAIGN_STATUSES[i % len(CAMPAIGN_STATUSES)]
+            start, end = CALLING_HOURS[i % len(CALLING_HOURS)]
             objs.append(
                 Campaign(
                     name=name,
                     description=f"{DEMO_TAG} Outbound qualification calls for {name}.",
-                    status=status,
+                    status=CampaignStatus.DRAFT
+                    if status == CampaignStatus.DRAFT
+                    else CampaignStatus.RUNNING,
                     max_attempts=3,
+                    calling_hours_start=start,
+                    calling_hours_end=end,
                     created_at=created,
                     started_at=created if status != CampaignStatus.DRAFT else None,
                 )
             )
-        return Campaign.objects.bulk_create(objs)
+            stops[i] = (status, stopped_at(status, self.today))
+        campaigns = Campaign.objects.bulk_create(objs)
+        return campaigns, {campaigns[i].pk: stop for i, stop in stops.items()}
 
-    def _leads(self, campaigns):
+    def _leads(self, campaigns, stops):
+        """Unsaved leads, oldest first: each is imported into the database when its day comes."""
         rng = self.rng
         callable_campaigns = [c for c in campaigns if c.status != CampaignStatus.DRAFT] or campaigns
-        objs = []
-        used = set()
+        leads, used = [], set()
         for i in range(self.n_leads):
             campaign = (
                 campaigns[i % len(campaigns)]
@@ -241,262 +232,139 @@ class DemoBuilder:
                     used.add((campaign.pk, phone))
                     break
             budget = rng.choice([25, 40, 55, 75, 90, 120, 150, 200, 350, 500]) * 100_000
-            objs.append(
-                Lead(
-                    campaign=campaign,
-                    name=name,
-                    phone=phone,
-                    email=f"{name.split()[0].lower()}.{i}@example.in" if name.isascii() else "",
-                    city=city,
-                    property_type=rng.choice(
-                        [PropertyType.APARTMENT] * 5
-                        + [PropertyType.VILLA, PropertyType.PLOT, PropertyType.COMMERCIAL]
-                    ),
-                    budget=budget,
-                    preferred_locations=", ".join(
-                        rng.sample(CITIES[city], k=min(2, len(CITIES[city])))
-                    ),
-                    created_at=campaign.created_at,
-                )
+            lead = Lead(
+                campaign=campaign,
+                name=name,
+                phone=phone,
+                email=f"{name.split()[0].lower()}.{i}@example.in" if name.isascii() else "",
+                city=city,
+                property_type=rng.choice(
+                    [PropertyType.APARTMENT] * 5
+                    + [PropertyType.VILLA, PropertyType.PLOT, PropertyType.COMMERCIAL]
+                ),
+                budget=budget,
+                preferred_locations=", ".join(
+                    rng.sample(CITIES[city], k=min(2, len(CITIES[city])))
+                ),
+                created_at=self._import_time(
+                    campaign, stops[campaign.pk][1], first=i < len(campaigns)
+                ),
             )
-        return Lead.objects.bulk_create(objs, batch_size=self.batch_size)
-
-    def _dnc(self, leads):
-        picked = [lead for lead in leads if self.rng.random() < 0.02]
+            if rng.random() < 0.02:
+                lead.is_dnc, lead.dnc_reason, lead.status = (
+                    True,
+                    "Asked not to be called",
+                    LeadStatus.DNC,
+                )
+            leads.append(lead)
         DoNotCall.objects.bulk_create(
-            [DoNotCall(phone=lead.phone, reason="Asked not to be called") for lead in picked],
+            [DoNotCall(phone=lead.phone, reason=lead.dnc_reason) for lead in leads if lead.is_dnc],
             ignore_conflicts=True,
         )
-        ids = [lead.pk for lead in picked]
-        Lead.objects.filter(pk__in=ids).update(
-            is_dnc=True, dnc_reason="Asked not to be called", status=LeadStatus.DNC
+        leads.sort(key=lambda lead: lead.created_at)
+        return leads
+
+    def _import_time(self, campaign, stop, *, first):
+        """A lead file comes in at launch, then one most mornings until the campaign stops."""
+        if first or self.rng.random() < 0.3:
+            return campaign.created_at
+        last = (stop or self.now) - timedelta(hours=1)
+        days = max(0, (last - campaign.created_at).days)
+        at = self._at(
+            (campaign.created_at + timedelta(days=self.rng.randint(0, days))).date(),
+            time(8, self.rng.randrange(60)),
         )
-        for lead in picked:
-            lead.is_dnc = True
+        return max(campaign.created_at, min(at, last))
 
-    def _at(self, day, at):
-        return datetime.combine(day, at, tzinfo=self.tz)
+    def _steps(self, campaigns):
+        """The moments the dialer looks for leads: every STEP from the first launch until now."""
+        launches = [c.started_at for c in campaigns if c.started_at]
+        if not launches:
+            return []
+        at, steps = min(launches), []
+        while at + STEP <= self.now:
+            steps.append(at)
+            at += STEP
+        return steps
 
-    def _call_time(self):
-        rng = self.rng
-        day = self.today - timedelta(days=rng.choice(range(30)) if rng.random() < 0.9 else 0)
-        # Business hours in the configured time zone, busier late morning and early evening.
-        hour = rng.choices(range(9, 20), weights=[3, 6, 8, 7, 4, 4, 5, 6, 8, 7, 4])[0]
-        started = self._at(day, time(hour, rng.randrange(60), rng.randrange(60)))
-        if started > self.now - timedelta(minutes=30):
-            started -= timedelta(days=1)  # not yet happened today: the same time yesterday
-        return started
+    def _history(self, campaigns, stops, leads):
+        by_pk = {campaign.pk: campaign for campaign in campaigns}
+        steps = self._steps(campaigns)
+        load = [HOURLY_LOAD.get(step.astimezone(self.tz).hour, 0) for step in steps]
+        per_load = self.n_calls / (sum(load) or 1)
+        reports = _Reports()
+        imported = calls = 0
+        for step, weight in zip(steps, load, strict=True):
+            while imported < len(leads) and leads[imported].created_at <= step:
+                imported += 1
+            if imported and leads[imported - 1].pk is None:
+                Lead.objects.bulk_create([lead for lead in leads[:imported] if lead.pk is None])
+            self._stop_campaigns(by_pk, stops, step)
+            capacity = min(math.floor(per_load * weight + self.rng.random()), self.n_calls - calls)
+            if capacity <= 0:
+                continue
+            # Like the live simulator: the leads of calls not reported yet are busy.
+            chosen = leads_to_call(now=step, limit=capacity, exclude=reports.leads)
+            for lead in chosen:
+                calls += 1
+                reports.add(lead, self._call(lead, by_pk[lead.campaign_id], stops, step, calls))
+        reports.flush()
+        Lead.objects.bulk_create([lead for lead in leads if lead.pk is None])
+        self._stop_campaigns(by_pk, stops, self.now)
+        return calls
 
-    def _calls(self, leads):
-        rng = self.rng
-        callable_leads = [
-            lead
-            for lead in leads
-            if not lead.is_dnc and lead.campaign.status != CampaignStatus.DRAFT
-        ]
-        if not callable_leads:
-            return 0, 0
-        attempts = {}
-        lead_state = {}
-        total_calls = total_turns = 0
-        for start in range(0, self.n_calls, self.batch_size):
-            calls, turns, objections = [], [], []
-            for i in range(start, min(start + self.batch_size, self.n_calls)):
-                lead = rng.choice(callable_leads)
-                attempts[lead.pk] = attempts.get(lead.pk, 0) + 1
-                call, plan = self._call(i, lead, attempts[lead.pk])
-                call_turns, call_objections = self._conversation(call, plan)
-                calls.append(call)
-                turns.extend(call_turns)
-                objections.extend(call_objections)
-                prev = lead_state.get(lead.pk)
-                if prev is None or call.initiated_at > prev[0]:
-                    lead_state[lead.pk] = (call.initiated_at, call.outcome or call.status, call)
-            # Turns and objections point at the calls, whose ids bulk_create fills in.
-            CallSession.objects.bulk_create(calls)
-            ConversationTurn.objects.bulk_create(turns, batch_size=self.batch_size)
-            Objection.objects.bulk_create(objections, batch_size=self.batch_size)
-            total_calls += len(calls)
-            total_turns += len(turns)
-        self._update_leads(lead_state, attempts)
-        return total_calls, total_turns
+    def _stop_campaigns(self, by_pk, stops, at):
+        for pk, (status, stop) in stops.items():
+            campaign = by_pk[pk]
+            if stop is not None and stop <= at and campaign.status != status:
+                campaign.status = status
+                campaign.completed_at = stop if status == CampaignStatus.COMPLETED else None
+                campaign.save(update_fields=["status", "completed_at"])
 
-    def _call(self, i, lead, attempt):
-        rng = self.rng
-        initiated = self._call_time()
-        roll = rng.random()
-        call = CallSession(
-            call_sid=f"demo-{self.seed}-{i:07d}",
-            campaign=lead.campaign,
+    def _call(self, lead, campaign, stops, step, number):
+        """The events of one call started within this step, the calling hours and the campaign's
+        run; and when the agent reports it (a moment after it ended)."""
+        ends = [step + STEP, self._at(step.astimezone(self.tz).date(), campaign.calling_hours_end)]
+        if stops[campaign.pk][1] is not None:
+            ends.append(stops[campaign.pk][1])
+        room = (min(ends) - step - timedelta(minutes=2)).total_seconds()
+        started_at = step + timedelta(seconds=self.rng.uniform(0, max(room, 0)))
+        script = self.planner.plan(lead)
+        events = call_events(
+            call_sid=f"demo-{self.seed}-{number:06d}",
             lead=lead,
-            attempt_number=attempt,
-            queued_at=initiated - timedelta(seconds=rng.randrange(5, 120)),
-            initiated_at=initiated,
-            ringing_at=initiated + timedelta(seconds=2),
-            last_event_at=initiated,
+            script=script,
+            started_at=started_at,
         )
-        plan = None
-        if roll < 0.20:
-            call.status, call.outcome, call.ended_by = (
-                CallStatus.NO_ANSWER,
-                CallOutcome.NO_ANSWER,
-                EndedBy.SYSTEM,
-            )
-            call.ended_at = initiated + timedelta(seconds=rng.randrange(30, 45))
-            call.duration_seconds = 0
-        elif roll < 0.28:
-            call.status, call.outcome, call.ended_by = (
-                CallStatus.BUSY,
-                CallOutcome.NO_ANSWER,
-                EndedBy.SYSTEM,
-            )
-            call.ended_at = initiated + timedelta(seconds=rng.randrange(3, 10))
-            call.duration_seconds = 0
-        elif roll < 0.33:
-            call.status, call.outcome, call.ended_by = (
-                CallStatus.FAILED,
-                CallOutcome.FAILED,
-                EndedBy.SYSTEM,
-            )
-            call.error = rng.choice(
-                ["Exotel: number unreachable", "SIP 503 from carrier", "Deepgram stream closed"]
-            )
-            call.ended_at = initiated + timedelta(seconds=rng.randrange(1, 5))
-            call.duration_seconds = 0
-        elif roll < 0.35:
-            call.status, call.ended_by = CallStatus.CANCELED, EndedBy.SYSTEM
-            call.ended_at = initiated + timedelta(seconds=1)
-        else:
-            call.answered_at = initiated + timedelta(seconds=rng.randrange(4, 25))
-            call.status = CallStatus.COMPLETED
-            outcome = rng.choices(
-                [
-                    CallOutcome.QUALIFIED,
-                    CallOutcome.NOT_INTERESTED,
-                    CallOutcome.CALLBACK_REQUESTED,
-                    CallOutcome.VOICEMAIL,
-                ],
-                weights=[28, 38, 22, 12],
-            )[0]
-            call.outcome = outcome
-            call.ended_by = rng.choice([EndedBy.AGENT, EndedBy.LEAD])
-            duration = (
-                rng.randrange(20, 60)
-                if outcome == CallOutcome.VOICEMAIL
-                else rng.randrange(60, 420)
-            )
-            call.duration_seconds = duration
-            call.ended_at = call.answered_at + timedelta(seconds=duration)
-            if outcome != CallOutcome.VOICEMAIL:
-                plan = outcome
-                call.recording_url = f"https://recordings.exotel.example/{call.call_sid}.mp3"
-        call.last_event_at = call.ended_at
-        return call, plan
-
-    def _conversation(self, call, outcome):
-        if outcome is None:
-            return [], []
-        rng = self.rng
-        lead = call.lead
-        stages = [Stage.GREETING, Stage.DISCOVERY]
-        if outcome in (CallOutcome.QUALIFIED, CallOutcome.CALLBACK_REQUESTED) or rng.random() < 0.4:
-            stages.append(Stage.QUALIFICATION)
-        objection = rng.random() < 0.35 or outcome == CallOutcome.NOT_INTERESTED
-        if objection:
-            stages.append(Stage.OBJECTION_HANDLING)
-        if outcome == CallOutcome.QUALIFIED:
-            stages.append(Stage.CLOSING)
-        budget = format_inr(lead.budget or 5_000_000)
-        purpose = rng.choice(PURPOSES)
-        timeline = rng.choice(TIMELINES)
-        values = {
-            "first": lead.name.split()[0],
-            "locality": (lead.preferred_locations.split(",")[0] or lead.city).strip(),
-            "ptype": lead.get_property_type_display().lower() or "home",
-            "purpose": purpose,
-            "budget": budget,
-            "timeline": timeline,
-        }
-        turns, objections = [], []
-        at = call.answered_at
-        span = max(call.duration_seconds or 60, 30)
-        lines = [(stage, speaker, text) for stage in stages for speaker, text in LINES[stage]]
-        step = span / (len(lines) + 1)
-        first_reached = {}
-        for seq, (stage, speaker, text) in enumerate(lines, start=1):
-            at = call.answered_at + timedelta(seconds=step * seq)
-            first_reached.setdefault(stage.value, at.isoformat())
-            is_agent = speaker == Speaker.AGENT
-            turns.append(
-                ConversationTurn(
-                    call=call,
-                    sequence=seq,
-                    speaker=speaker,
-                    text=text.format(**values),
-                    stage=stage,
-                    started_at=at,
-                    stt_ms=None if is_agent else int(rng.lognormvariate(5.4, 0.35)),
-                    llm_ms=int(rng.lognormvariate(6.5, 0.45)) if is_agent else None,
-                    tts_ms=int(rng.lognormvariate(5.3, 0.3)) if is_agent else None,
-                )
-            )
-            if stage == Stage.OBJECTION_HANDLING and speaker == Speaker.LEAD:
-                category = rng.choice(list(ObjectionCategory))
-                objections.append(
-                    Objection(
-                        call=call, category=category, text=OBJECTIONS[category], occurred_at=at
-                    )
-                )
-        call.stage_first_reached = first_reached
-        call.current_stage = stages[-1]
-        call.qualification = {"purpose": purpose, "timeline": timeline, "interest_level": rng.choice(INTEREST),
-                              "budget": budget}  # fmt: skip
-        return turns, objections
-
-    def _update_leads(self, lead_state, attempts):
-        status_for = {
-            CallOutcome.QUALIFIED: LeadStatus.QUALIFIED,
-            CallOutcome.NOT_INTERESTED: LeadStatus.NOT_INTERESTED,
-            CallOutcome.CALLBACK_REQUESTED: LeadStatus.CALLBACK,
-        }
-        leads, schedules = [], []
-        for lead_id, (last_at, _outcome, call) in lead_state.items():
-            lead = call.lead
-            lead.call_attempts = attempts[lead_id]
-            lead.last_call_at = call.ended_at or last_at
-            lead.last_outcome = call.outcome
-            lead.status = status_for.get(call.outcome, LeadStatus.CONTACTED)
-            leads.append(lead)
-            if call.outcome == CallOutcome.CALLBACK_REQUESTED:
-                schedules.append((lead, call, ScheduledCallReason.CALLBACK, timedelta(days=1)))
-            elif call.outcome == CallOutcome.NO_ANSWER and lead.call_attempts < 3:
-                schedules.append((lead, call, ScheduledCallReason.RETRY, timedelta(hours=2)))
-        Lead.objects.bulk_update(
-            leads,
-            ["call_attempts", "last_call_at", "last_outcome", "status"],
-            batch_size=self.batch_size,
-        )
-        ScheduledCall.objects.bulk_create(
-            [
-                ScheduledCall(
-                    lead=lead,
-                    campaign_id=lead.campaign_id,
-                    scheduled_for=call.ended_at + delay,
-                    reason=reason,
-                    status=ScheduledCallStatus.PENDING,
-                    source_call=call,
-                )
-                for lead, call, reason, delay in schedules
-            ],
-            batch_size=self.batch_size,
-        )
+        return [event for _, event in events], started_at + timedelta(seconds=script[-1][0] + 1)
 
 
-def seed_demo(*, seed=42, campaigns=6, leads=1500, calls=4000, today=None):
+class _Reports:
+    """Calls made but not reported yet, sent to ingestion in batches of up to MAX_BATCH_EVENTS
+    (few large batches keep the seeding fast); `leads` are the leads of those calls."""
+
+    def __init__(self):
+        self.events, self.leads, self.received_at = [], set(), None
+
+    def add(self, lead, call):
+        events, received_at = call
+        if len(self.events) + len(events) > MAX_BATCH_EVENTS:
+            self.flush()
+        self.events.extend(events)
+        self.leads.add(lead.id)
+        self.received_at = max(self.received_at or received_at, received_at)
+
+    def flush(self):
+        if self.events:
+            ingest_events(events=self.events, source=SOURCE, received_at=self.received_at)
+        self.events, self.leads, self.received_at = [], set(), None
+
+
+def seed_demo(*, seed=42, campaigns=6, leads=2500, calls=3000, now=None):
     """Load demo data unless it is already there (idempotent); returns what was created."""
     if demo_present():
         return SeedResult(0, 0, 0, 0, False)
-    with transaction.atomic():
+    with calls_unannounced(), transaction.atomic():
         return DemoBuilder(
-            seed=seed, campaigns=campaigns, leads=leads, calls=calls, today=today
+            seed=seed, campaigns=campaigns, leads=leads, calls=calls, now=now
         ).build()

@@ -7,9 +7,10 @@ requested or on voicemail. Events are emitted when they fall due, so calls take 
 and the events of concurrent calls interleave; each tick's due events go out as one batch,
 either to the ingestion service (same process) or over HTTP to /api/call-events.
 
-Only valid leads (phone, not DNC) of running campaigns are called, never two calls of one lead
-at once; leads with a due retry or callback come first, then new leads, then the others.
-Given a seed, the sequence of call scripts is the same on every run (call_sids carry a run id
+Leads are picked like a real dialer, by the same rules as the demo history
+(voiceagent.simulation.dialer, Lead.objects.due_for_call): leads of running campaigns within
+their calling hours that are new or have a follow-up due, below max_attempts, never two calls
+of one lead at once; due follow-ups first, then new leads. Given a seed, the sequence of call scripts is the same on every run (call_sids carry a run id
 so that two runs never collide).
 """
 
@@ -24,203 +25,28 @@ from datetime import timedelta
 
 import httpx
 from django.db import DatabaseError
-from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS
 from voiceagent.ingestion.services import IngestionError, ingest_events
-from voiceagent.models import (
-    CallOutcome,
-    CampaignStatus,
-    Lead,
-    LeadStatus,
-    ObjectionCategory,
-    ScheduledCall,
-    Speaker,
-    Stage,
-)
-from voiceagent.simulation.demo_data import (
-    INTEREST,
-    LINES,
-    OBJECTIONS,
-    PURPOSES,
-    TIMELINES,
-    format_inr,
-)
+from voiceagent.simulation.calls import CallPlanner, LeadInfo, call_events, ends_call
+from voiceagent.simulation.dialer import leads_to_call
+
+__all__ = ["CallPlanner", "DatabaseLeads", "HttpSink", "LeadInfo", "ServiceSink", "Simulator"]
 
 logger = logging.getLogger(__name__)
 
-PATHS = ["answered", "no_answer", "busy", "failed"]
-PATH_WEIGHTS = [67, 20, 8, 5]
-ANSWERED_OUTCOMES = [
-    CallOutcome.QUALIFIED,
-    CallOutcome.NOT_INTERESTED,
-    CallOutcome.CALLBACK_REQUESTED,
-    CallOutcome.VOICEMAIL,
-]
-ANSWERED_WEIGHTS = [28, 38, 22, 12]
-ERRORS = ["Exotel: number unreachable", "SIP 503 from carrier", "Deepgram stream closed"]
-
-
-@dataclass(frozen=True)
-class LeadInfo:
-    """What a call script needs of its lead."""
-
-    id: int
-    campaign_id: int
-    name: str
-    city: str = ""
-    property_type: str = ""
-    budget: int | None = None
-    preferred_locations: str = ""
-
-
-class CallPlanner:
-    """The event script of one call: [(seconds after its start, type, data)], from a Random."""
-
-    def __init__(self, rng):
-        self.rng = rng
-
-    def plan(self, lead):
-        rng = self.rng
-        script = [(0.0, "call.queued", {})]
-        at = rng.uniform(0.5, 2.0)
-        script.append((at, "call.initiated", {}))
-        path = rng.choices(PATHS, weights=PATH_WEIGHTS)[0]
-        if path == "failed":
-            script.append((at + rng.uniform(1, 4), "call.failed", {"error": rng.choice(ERRORS)}))
-            return script
-        at += rng.uniform(1, 3)
-        script.append((at, "call.ringing", {}))
-        if path == "no_answer":
-            end = {"outcome": "no_answer", "duration_seconds": 0, "ended_by": "system"}
-            script.append((at + rng.uniform(25, 35), "call.completed", end))
-            return script
-        if path == "busy":
-            end = {"outcome": "busy", "duration_seconds": 0, "ended_by": "system"}
-            script.append((at + rng.uniform(3, 8), "call.completed", end))
-            return script
-        answered = at + rng.uniform(4, 15)
-        script.append((answered, "call.answered", {}))
-        outcome = rng.choices(ANSWERED_OUTCOMES, weights=ANSWERED_WEIGHTS)[0]
-        end = self._conversation(script, lead, answered, outcome)
-        script.append(
-            (
-                end,
-                "call.completed",
-                {
-                    "outcome": str(outcome),
-                    "duration_seconds": int(end - answered),
-                    "recording_url": f"https://recordings.exotel.example/sim/{lead.id}-{int(end * 1000)}.mp3",
-                    "ended_by": rng.choice(["agent", "lead"]),
-                },
-            )
-        )
-        return script
-
-    def _stages(self, outcome):
-        rng = self.rng
-        if outcome == CallOutcome.VOICEMAIL:
-            return [Stage.GREETING]
-        stages = [Stage.GREETING, Stage.DISCOVERY]
-        if outcome in (CallOutcome.QUALIFIED, CallOutcome.CALLBACK_REQUESTED) or rng.random() < 0.4:
-            stages.append(Stage.QUALIFICATION)
-        if outcome == CallOutcome.NOT_INTERESTED or rng.random() < 0.35:
-            stages.append(Stage.OBJECTION_HANDLING)
-        if outcome == CallOutcome.QUALIFIED:
-            stages.append(Stage.CLOSING)
-        return stages
-
-    def _conversation(self, script, lead, at, outcome):
-        """Append stage changes, turns, objections and qualification; return the end time."""
-        rng = self.rng
-        first = lead.name.split()[0] if lead.name.split() else lead.name
-        values = {
-            "first": first,
-            "locality": (lead.preferred_locations.split(",")[0] or lead.city or "the city").strip(),
-            "ptype": (lead.property_type or "home").replace("_", " "),
-            "purpose": rng.choice(PURPOSES),
-            "budget": format_inr(lead.budget or 5_000_000),
-            "timeline": rng.choice(TIMELINES),
-        }
-        sequence = itertools.count(1)
-        for stage in self._stages(outcome):
-            at += rng.uniform(0.5, 1.0)
-            script.append((at, "call.stage_changed", {"stage": str(stage)}))
-            lines = LINES[stage][:1] if outcome == CallOutcome.VOICEMAIL else LINES[stage]
-            for speaker, text in lines:
-                at += rng.uniform(2.5, 5.0)
-                script.append(
-                    (
-                        at,
-                        "call.turn",
-                        self._turn(next(sequence), speaker, text.format(**values), stage),
-                    )
-                )
-                if stage == Stage.OBJECTION_HANDLING and speaker == Speaker.LEAD:
-                    category = rng.choice(list(ObjectionCategory))
-                    objection = {"category": str(category), "text": OBJECTIONS[category]}
-                    script.append((at + 0.2, "call.objection", objection))
-            if stage == Stage.DISCOVERY:
-                script.append((at + 0.3, "call.qualification", {"purpose": values["purpose"]}))
-            if stage == Stage.QUALIFICATION:
-                qualification = {
-                    "budget": values["budget"],
-                    "timeline": values["timeline"],
-                    "interest_level": rng.choice(INTEREST),
-                }
-                script.append((at + 0.3, "call.qualification", qualification))
-        return at + rng.uniform(2, 4)
-
-    def _turn(self, sequence, speaker, text, stage):
-        rng = self.rng
-        agent = speaker == Speaker.AGENT
-        return {
-            "sequence": sequence,
-            "speaker": speaker,
-            "text": text,
-            "stage": str(stage),
-            "stt_ms": None if agent else int(rng.lognormvariate(5.4, 0.35)),
-            "llm_ms": int(rng.lognormvariate(6.5, 0.45)) if agent else None,
-            "tts_ms": int(rng.lognormvariate(5.3, 0.3)) if agent else None,
-        }
-
 
 class DatabaseLeads:
-    """Valid leads of running campaigns, best first: due follow-ups, then new, then the rest."""
-
-    FINAL = (LeadStatus.QUALIFIED, LeadStatus.NOT_INTERESTED, LeadStatus.UNREACHABLE)
+    """The leads a dialer would call now (voiceagent.simulation.dialer), optionally of one campaign."""
 
     def __init__(self, *, campaign_id=None, pool=200):
         self.campaign_id, self.pool = campaign_id, pool
 
-    def candidates(self, *, exclude):
-        leads = Lead.objects.valid().filter(campaign__status=CampaignStatus.RUNNING)
-        if self.campaign_id:
-            leads = leads.filter(campaign_id=self.campaign_id)
-        due = ScheduledCall.objects.due().filter(lead__in=leads).values("lead_id")
-        ranked = (
-            leads.exclude(pk__in=exclude)
-            .annotate(
-                priority=Case(
-                    When(pk__in=due, then=Value(0)),
-                    When(status=LeadStatus.NEW, then=Value(1)),
-                    When(status__in=self.FINAL, then=Value(3)),
-                    default=Value(2),
-                    output_field=IntegerField(),
-                )
-            )
-            .order_by("priority", "last_call_at", "pk")
-            .values_list(
-                "pk", "campaign_id", "name", "city", "property_type", "budget",
-                "preferred_locations", "priority",
-            )[: self.pool]
-        )  # fmt: skip
-        rows = list(ranked)
-        if not rows:
-            return []
-        best = rows[0][-1]
-        return [LeadInfo(*row[:-1]) for row in rows if row[-1] == best]
+    def candidates(self, *, exclude, now):
+        return leads_to_call(
+            now=now, limit=self.pool, campaign_id=self.campaign_id, exclude=exclude
+        )
 
 
 class ServiceSink:
@@ -351,16 +177,19 @@ class Simulator:
         if elapsed - self._refreshed_at >= self.refresh_every or not self._candidates:
             self._refreshed_at = elapsed
             try:
-                self._candidates = self.leads.candidates(exclude=busy)
+                self._candidates = self.leads.candidates(exclude=busy, now=self._wall(elapsed))
             except DatabaseError as exc:  # e.g. SQLite busy in embedded mode: try again later
                 logger.warning("simulator: could not read leads (%s)", exc)
                 return None
-        choices = [lead for lead in self._candidates if lead.id not in busy]
-        if not choices:
-            return None
-        lead = self.rng.choice(choices)
-        self._candidates.remove(lead)
-        return lead
+        # In the dialer's order; a lead picked from this list is not offered again until refresh.
+        while self._candidates:
+            lead = self._candidates.pop(0)
+            if lead.id not in busy:
+                return lead
+        return None
+
+    def _wall(self, elapsed):
+        return self.started_wall + timedelta(seconds=elapsed)
 
     def _start_call(self, start):
         lead = self._pick_lead(start)
@@ -369,19 +198,14 @@ class Simulator:
         self.calls_started += 1
         call_sid = f"SIM-{self.run_id}-{self.calls_started:05d}"
         self.in_flight[call_sid] = lead.id
-        script = self.planner.plan(lead)
-        for number, (offset, event_type, data) in enumerate(script, start=1):
-            due = start + offset / self.speed
-            event = {
-                "event_id": f"{call_sid}-{number:03d}",
-                "type": event_type,
-                "occurred_at": (self.started_wall + timedelta(seconds=due)).isoformat(),
-                "call_sid": call_sid,
-                "campaign_id": lead.campaign_id,
-                "lead_id": lead.id,
-                "data": data,
-            }
-            heapq.heappush(self.queue, _Due(due, next(self.order), event))
+        # A sped-up call is a shorter call: its events carry the times they are sent at.
+        script = [
+            (offset / self.speed, kind, data) for offset, kind, data in self.planner.plan(lead)
+        ]
+        for offset, event in call_events(
+            call_sid=call_sid, lead=lead, script=script, started_at=self._wall(start)
+        ):
+            heapq.heappush(self.queue, _Due(start + offset, next(self.order), event))
 
     def _flush(self, elapsed):
         while self.queue and self.queue[0].at <= elapsed:
@@ -399,6 +223,6 @@ class Simulator:
                 return
             self.events_sent += len(batch)
             for event in batch:
-                if event["type"] in ("call.completed", "call.failed"):
+                if ends_call(event):
                     self.in_flight.pop(event["call_sid"], None)
             del self.pending[: len(batch)]

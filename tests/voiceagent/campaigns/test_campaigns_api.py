@@ -58,6 +58,8 @@ def test_campaign_is_shown_with_its_fields(team, api_client):
         "max_attempts": 3,
         "retry_delay_minutes": 120,
         "callback_delay_minutes": 1440,
+        "calling_hours_start": "09:00:00",
+        "calling_hours_end": "21:00:00",
         "created_at": "2026-01-05T10:00:00+05:30",
         "updated_at": body["updated_at"],
         "started_at": None,
@@ -352,3 +354,41 @@ def test_the_browsable_api_renders_for_a_logged_in_user(team, client):
     response = client.get(url(), HTTP_ACCEPT="text/html")
     assert (response.status_code, response["Content-Type"]) == (200, "text/html; charset=utf-8")
     assert b"Powai launch" in response.content
+
+
+def test_staff_set_a_campaigns_calling_hours(team, api_client):
+    response = api_client(team.staff).patch(
+        url(team.campaign),
+        {"calling_hours_start": "10:30", "calling_hours_end": "19:00"},
+        format="json",
+    )
+    assert response.status_code == 200
+    team.campaign.refresh_from_db()
+    assert (str(team.campaign.calling_hours_start), str(team.campaign.calling_hours_end)) == (
+        "10:30:00",
+        "19:00:00",
+    )
+
+
+def test_calling_hours_ending_before_they_start_are_a_400_naming_both_fields(team, api_client):
+    response = api_client(team.staff).patch(
+        url(team.campaign),
+        {"calling_hours_start": "20:00", "calling_hours_end": "08:00"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "calling_hours_start (20:00) must be before calling_hours_end (08:00)" in str(
+        response.json()
+    )
+    team.campaign.refresh_from_db()
+    assert str(team.campaign.calling_hours_end) == "21:00:00"
+
+
+def test_a_calling_hours_start_after_the_stored_end_is_a_400(team, api_client):
+    response = api_client(team.staff).patch(
+        url(team.campaign), {"calling_hours_start": "22:00"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "calling_hours_start (22:00) must be before calling_hours_end (21:00)" in str(
+        response.json()
+    )

@@ -4,7 +4,7 @@ import io
 import random
 import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import httpx
 import pytest
@@ -12,20 +12,20 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from scripts.harness import free_port
-from tests.factories import make_campaign, make_lead
+from tests.factories import make_campaign, make_lead, make_scheduled_call
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS
 from voiceagent.models import CallEvent, CallSession, CampaignStatus, ConversationTurn
+from voiceagent.simulation.calls import CallPlanner, LeadInfo
 from voiceagent.simulation.simulator import (
-    CallPlanner,
     DatabaseLeads,
     HttpSink,
-    LeadInfo,
     ServiceSink,
     Simulator,
     wait_for_server,
 )
 
-WALL = datetime(2025, 1, 15, 5, 30, tzinfo=UTC)
+WALL = datetime(2025, 1, 15, 5, 30, tzinfo=UTC)  # 11:00 in Asia/Kolkata
+NIGHT = datetime(2025, 1, 15, 17, 30, tzinfo=UTC)  # 23:00 in Asia/Kolkata
 LEAD = LeadInfo(
     id=7,
     campaign_id=1,
@@ -40,8 +40,8 @@ LEAD = LeadInfo(
 class VirtualClock:
     """Time that moves only when the simulator sleeps: a minute of calls runs in a moment."""
 
-    def __init__(self):
-        self.elapsed = 0.0
+    def __init__(self, wall=WALL):
+        self.elapsed, self.wall = 0.0, wall
 
     def monotonic(self):
         return self.elapsed
@@ -50,7 +50,7 @@ class VirtualClock:
         self.elapsed += seconds
 
     def now(self):
-        return WALL + timedelta(seconds=self.elapsed)
+        return self.wall + timedelta(seconds=self.elapsed)
 
 
 class RecordingSink:
@@ -67,12 +67,12 @@ class FixedLeads:
     def __init__(self, leads):
         self.leads = leads
 
-    def candidates(self, *, exclude):
+    def candidates(self, *, exclude, now):
         return [lead for lead in self.leads if lead.id not in exclude]
 
 
-def simulate(sink, leads, *, seed=3, rate=1.0, duration=60, run_id="T"):
-    clock = VirtualClock()
+def simulate(sink, leads, *, seed=3, rate=1.0, duration=60, run_id="T", wall=WALL):
+    clock = VirtualClock(wall)
     simulator = Simulator(
         sink=sink, rate=rate, duration=duration, seed=seed, leads=leads, run_id=run_id,
         clock=clock.monotonic, sleep=clock.sleep, now=clock.now,
@@ -194,15 +194,68 @@ def test_a_simulated_minute_through_the_service_calls_only_valid_leads_of_runnin
 
 @pytest.mark.django_db
 def test_leads_with_a_due_follow_up_are_called_first(team):
-    from tests.factories import make_scheduled_call
-
     new = make_lead(team.campaign, status="new")
-    due = make_lead(team.campaign, status="contacted")
+    due = make_lead(team.campaign, status="contacted", call_attempts=1)
     make_lead(team.campaign, status="qualified")
-    make_scheduled_call(due)
+    now = WALL + timedelta(days=1)
+    make_scheduled_call(due, scheduled_for=now - timedelta(minutes=5))
 
-    assert [lead.id for lead in DatabaseLeads().candidates(exclude=set())] == [due.pk]
-    assert [lead.id for lead in DatabaseLeads().candidates(exclude={due.pk})] == [new.pk]
+    assert [lead.id for lead in DatabaseLeads().candidates(exclude=set(), now=now)] == [
+        due.pk,
+        new.pk,
+    ]
+    assert [lead.id for lead in DatabaseLeads().candidates(exclude={due.pk}, now=now)] == [new.pk]
+
+
+def dialer_database(team, now):
+    """A running and a paused campaign with one lead of each kind a dialer must tell apart."""
+    campaign = team.campaign  # running, 09:00-21:00, max_attempts 3
+    paused = make_campaign("Paused", status=CampaignStatus.PAUSED)
+    afternoon = make_campaign("Afternoon", calling_hours_start=time(12), calling_hours_end=time(18))
+    hour = timedelta(hours=1)
+    leads = {
+        "new": make_lead(campaign, status="new"),
+        "due follow-up": make_lead(campaign, status="contacted", call_attempts=1),
+        "future follow-up": make_lead(campaign, status="callback", call_attempts=1),
+        "at max_attempts": make_lead(campaign, status="contacted", call_attempts=3),
+        "qualified": make_lead(campaign, status="qualified", call_attempts=1),
+        "not interested": make_lead(campaign, status="not_interested", call_attempts=1),
+        "unreachable": make_lead(campaign, status="unreachable", call_attempts=3),
+        "dnc flag": make_lead(campaign, is_dnc=True),
+        "dnc status": make_lead(campaign, status="dnc"),
+        "paused campaign": make_lead(paused, status="new"),
+        "outside its campaign's hours": make_lead(afternoon, status="new"),
+    }
+    make_scheduled_call(leads["due follow-up"], scheduled_for=now - hour)
+    make_scheduled_call(leads["future follow-up"], scheduled_for=now + hour)
+    make_scheduled_call(leads["at max_attempts"], scheduled_for=now - hour)
+    make_scheduled_call(leads["qualified"], scheduled_for=now - hour)
+    return leads
+
+
+def called_leads(leads):
+    ids = set(CallSession.objects.values_list("lead_id", flat=True))
+    return sorted(name for name, lead in leads.items() if lead.pk in ids)
+
+
+@pytest.mark.django_db
+def test_the_simulator_calls_only_the_leads_a_dialer_would_call(team):
+    leads = dialer_database(team, WALL)
+
+    simulate(ServiceSink(), DatabaseLeads(), rate=2, duration=10)
+
+    assert called_leads(leads) == ["due follow-up", "new"]
+    assert CallSession.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_simulator_calls_nobody_outside_calling_hours(team):
+    leads = dialer_database(team, NIGHT)
+
+    simulator, _ = simulate(ServiceSink(), DatabaseLeads(), rate=2, duration=10, wall=NIGHT)
+
+    assert called_leads(leads) == []
+    assert (simulator.calls_started, CallSession.objects.count()) == (0, 0)
 
 
 @pytest.mark.django_db
@@ -211,7 +264,8 @@ def test_a_campaign_filter_only_offers_that_campaigns_leads(team):
     make_lead(team.other_campaign)
 
     assert [
-        lead.id for lead in DatabaseLeads(campaign_id=team.campaign.pk).candidates(exclude=set())
+        lead.id
+        for lead in DatabaseLeads(campaign_id=team.campaign.pk).candidates(exclude=set(), now=WALL)
     ] == [mine.pk]
 
 

@@ -1,4 +1,8 @@
-"""manage.py seed_demo: load deterministic demo data (idempotent; --reset reloads it)."""
+"""manage.py seed_demo: load deterministic demo data (idempotent; --reset reloads it).
+
+The call history goes through the ingestion service, as a dialer would have made it
+(voiceagent.simulation.demo_data).
+"""
 
 import time
 
@@ -13,8 +17,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--campaigns", type=int, default=6)
-        parser.add_argument("--leads", type=int, default=1500)
-        parser.add_argument("--calls", type=int, default=4000)
+        parser.add_argument("--leads", type=int, default=2500)
+        parser.add_argument(
+            "--calls",
+            type=int,
+            default=3000,
+            help="Calls the dialer makes at most (fewer when it runs out of leads due a call).",
+        )
         parser.add_argument("--reset", action="store_true", help="Remove earlier demo data first.")
 
     def handle(self, *args, seed, campaigns, leads, calls, reset, **options):
