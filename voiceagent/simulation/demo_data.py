@@ -141,6 +141,9 @@ def demo_present():
     return Campaign.objects.filter(description__startswith=DEMO_TAG).exists()
 
 
+DEMO_DNC_REASON = "Asked not to be called"
+
+
 @transaction.atomic
 def remove_demo():
     campaigns = Campaign.objects.filter(description__startswith=DEMO_TAG)
@@ -149,7 +152,12 @@ def remove_demo():
     CallEvent.objects.filter(call_sid__in=calls.values("call_sid")).delete()
     ScheduledCall.objects.filter(campaign__in=campaigns).delete()
     calls.delete()
-    Lead.objects.filter(campaign__in=campaigns).delete()
+    leads = Lead.objects.filter(campaign__in=campaigns)
+    # The demo's DNC entries are those of its DNC leads; a number put there by hand stays.
+    DoNotCall.objects.filter(
+        phone__in=leads.filter(is_dnc=True).values("phone"), reason=DEMO_DNC_REASON
+    ).delete()
+    leads.delete()
     campaigns.delete()
 
 
@@ -251,11 +259,7 @@ class DemoBuilder:
                 ),
             )
             if rng.random() < 0.02:
-                lead.is_dnc, lead.dnc_reason, lead.status = (
-                    True,
-                    "Asked not to be called",
-                    LeadStatus.DNC,
-                )
+                lead.is_dnc, lead.dnc_reason, lead.status = True, DEMO_DNC_REASON, LeadStatus.DNC
             leads.append(lead)
         DoNotCall.objects.bulk_create(
             [DoNotCall(phone=lead.phone, reason=lead.dnc_reason) for lead in leads if lead.is_dnc],

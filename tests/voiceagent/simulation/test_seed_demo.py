@@ -5,7 +5,14 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import call_command
 
-from voiceagent.models import CallSession, Campaign, ConversationTurn, Lead, ScheduledCall
+from voiceagent.models import (
+    CallSession,
+    Campaign,
+    ConversationTurn,
+    DoNotCall,
+    Lead,
+    ScheduledCall,
+)
 from voiceagent.simulation.demo_data import remove_demo, seed_demo
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +59,16 @@ def test_demo_calls_have_every_finished_status():
     seed_demo(seed=1, campaigns=3, leads=100, calls=150)
     statuses = set(CallSession.objects.values_list("status", flat=True))
     assert {"completed", "no_answer", "busy", "failed"} <= statuses
+
+
+@pytest.mark.django_db
+def test_removing_the_demo_leaves_only_what_was_there_before():
+    DoNotCall.objects.create(phone="+919800000001", reason="Asked by email")
+    call_command("seed_demo", "--leads", "200", "--calls", "50")
+    assert DoNotCall.objects.count() > 1
+
+    remove_demo()
+
+    assert list(DoNotCall.objects.values_list("phone", "reason")) == [
+        ("+919800000001", "Asked by email")
+    ]
