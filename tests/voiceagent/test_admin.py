@@ -1,6 +1,7 @@
 """Every admin changelist and change page answers for staff with a query count that does not grow."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -174,3 +175,14 @@ def test_only_the_call_domain_changelists_take_actions_from_other_apps():
     assert str(error.value) == (
         "DoNotCall takes no actions from other apps; only Campaign, Lead, CallSession do."
     )
+
+
+def test_no_app_reaches_into_the_admin_site_registry():
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for package in ("voiceagent", "analytics", "exports", "monitoring")
+        for path in (root / package).rglob("*.py")
+        if "._registry" in path.read_text()
+    ]
+    assert offenders == []
