@@ -19,6 +19,7 @@ from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 
 import psycopg
+from celery import signature
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files import File
@@ -44,6 +45,8 @@ from voiceagent.models import Campaign, Lead
 logger = logging.getLogger(__name__)
 
 FILE_CHUNK_BYTES = 64 * 1024
+# The Celery task that runs a job (exports/tasks.py), sent by name.
+RUN_EXPORT_JOB_TASK = "exports.run_export_job"
 
 
 @dataclass
@@ -251,10 +254,9 @@ def _enqueue(job):
     task_id = job.task_id
 
     def send():
-        from exports.tasks import run_export_job as task  # tasks import this module
-
         try:
-            task.apply_async(args=[job.pk], task_id=task_id)
+            # By name: exports/tasks.py imports this module, never the other way round.
+            signature(RUN_EXPORT_JOB_TASK, args=[job.pk]).apply_async(task_id=task_id)
         except Exception:
             logger.exception("export job %s could not be queued", job.pk)
             _fail_if(

@@ -15,7 +15,7 @@ from exports import services
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="exports.run_export_job", bind=True, max_retries=None)
+@shared_task(name=services.RUN_EXPORT_JOB_TASK, bind=True, max_retries=None)
 def run_export_job(self, job_id):
     """Run the job; when the database goes away, retry this same delivery until it is back.
 

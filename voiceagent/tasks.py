@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from voiceagent.lead_import.jobs import run_import_job
+from voiceagent.lead_import.jobs import IMPORT_LEADS_TASK, run_import_job
 
 
-@shared_task(name="voiceagent.import_leads")
+@shared_task(name=IMPORT_LEADS_TASK)
 def import_leads_task(lead_import_id):
     """Run one queued lead import; a redelivered message finds it finished and does nothing."""
     job = run_import_job(lead_import_id=lead_import_id)

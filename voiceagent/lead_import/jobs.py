@@ -9,6 +9,7 @@ import logging
 import uuid
 from functools import partial
 
+from celery import signature
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
@@ -22,6 +23,8 @@ from voiceagent.models import LeadImport, LeadImportStatus
 
 logger = logging.getLogger(__name__)
 PROGRESS_TTL_SECONDS = 6 * 3600
+# The Celery task that runs a queued import (voiceagent/tasks.py), sent by name.
+IMPORT_LEADS_TASK = "voiceagent.import_leads"
 
 
 def import_upload(*, campaign, user, file, filename, background=False):
@@ -59,10 +62,9 @@ def start_import_job(*, campaign, user, file, filename, kind):
 
 
 def _enqueue(job_id):
-    from voiceagent.tasks import import_leads_task
-
     try:
-        import_leads_task.delay(job_id)
+        # By name: voiceagent/tasks.py imports this module, never the other way round.
+        signature(IMPORT_LEADS_TASK, args=[job_id]).apply_async()
     except Exception:
         # The broker is down: say so on the job rather than leave it pending forever.
         logger.exception("Could not queue lead import %s", job_id)
