@@ -183,10 +183,13 @@ def test_campaign_page_shows_the_campaigns_metrics(client, team):
     html = response.content.decode()
 
     assert response.status_code == 200
-    assert "1 valid, 1 DNC filtered" in html
-    assert "answer rate 50.0%" in html
-    assert "qualification rate 100.0%" in html
-    assert 'Conversion rate</p><p class="card-value">100.0%</p>' in html
+    assert (
+        '<span data-metric="valid_leads">1</span> valid, '
+        '<span data-metric="dnc_filtered_leads">1</span> DNC filtered'
+    ) in html
+    assert 'answer rate <span data-metric="answer_rate">50.0%</span>' in html
+    assert 'qualification rate <span data-metric="qualification_rate">100.0%</span>' in html
+    assert '<p class="card-value" data-metric="conversion_rate">100.0%</p>' in html
     assert "2 min 05 s" in html
     assert "₹1.25 Cr" in html
 
@@ -222,7 +225,7 @@ def test_campaign_page_counts_only_calls_of_the_chosen_days(client, team):
     )
 
     assert "(1 day)" in html
-    assert re.search(r'Calls made</p><p class="card-value">1</p>', html)
+    assert re.search(r'Calls made</p><p class="card-value" data-metric="calls_made">1</p>', html)
 
 
 def test_campaign_page_explains_a_date_range_it_cannot_use(client, team):
@@ -230,7 +233,7 @@ def test_campaign_page_explains_a_date_range_it_cannot_use(client, team):
         f"/campaigns/{team.campaign.pk}/", {"from": "2025-03-10", "to": "2025-03-01"}
     )
     assert response.status_code == 400
-    assert "“From” is after “to”; showing the last 14 days instead." in response.content.decode()
+    assert "“From” is after “to”; showing the last 30 days instead." in response.content.decode()
 
 
 def test_campaign_page_filters_leads_by_status_and_search(client, team):
