@@ -11,11 +11,13 @@ def condition(queryset):
     expression for `Count(filter=...)`, so that the glossary is written once, in the QuerySet
     methods of voiceagent/models.py, and every metric is still counted in one pass over the rows.
 
-    Only filters on the model's own columns qualify: a join would refer to a table the
-    aggregating query does not have.
+    Only filters on the model's own columns (or subqueries, `campaign__in=<queryset>`) qualify:
+    a join would refer to a table the aggregating query does not have. A subquery leaves the
+    trimmed join's alias behind, unused (reference count 0), which is no join.
     """
     query = queryset.query
-    if len(query.alias_map) > 1 or query.annotations:
+    tables = [alias for alias in query.alias_map if query.alias_refcount.get(alias)]
+    if len(tables) > 1 or query.annotations:
         raise ValueError("condition() needs a filter on the model's own columns (no join).")
     return query.where
 

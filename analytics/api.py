@@ -11,6 +11,12 @@ from analytics.openapi_examples import EXAMPLES
 from voiceagent.access import get_call_for_user, get_campaign_for_user, visible_campaigns
 
 ANALYTICS, DASHBOARD = ["analytics"], ["dashboard"]
+# Every figure is defined once, for managers and API users alike, in the repository's
+# docs/metrics.md; each response with call counts says which days they cover in `period`.
+GLOSSARY = (
+    " Figures as defined in docs/metrics.md; `period` ({from, to, label}, dates inclusive in "
+    "the configured time zone, null: unbounded) says which days the call counts cover."
+)
 CAMPAIGN_ID = OpenApiParameter(
     "campaign_id", int, OpenApiParameter.PATH, description="A campaign you may see."
 )
@@ -60,9 +66,10 @@ def campaigns_in_scope(request, campaign_id):
 class CampaignMetricsView(APIView):
     @extend_schema(
         tags=ANALYTICS,
-        summary="A campaign's metrics (glossary of DESIGN.md)",
-        description="Call counts and rates over all time, the last `days`, or `from`–`to`; "
-        "lead counts and live counts (in progress, queued) are as of now.",
+        summary="A campaign's metrics (glossary: docs/metrics.md)",
+        description="Call counts and rates over all time (the default), the last `days`, or "
+        "`from`–`to`; lead counts and live counts (in progress, queued: running campaigns "
+        "only) are as of now." + GLOSSARY,
         parameters=[CAMPAIGN_ID, s.PeriodQuerySerializer],
         responses={**ok(s.CampaignMetricsSerializer, "campaign_metrics"), **errors(400, 403, 404)},
     )
@@ -78,7 +85,8 @@ class DailyStatsView(APIView):
         tags=ANALYTICS,
         summary="Calls per calendar day",
         description="A continuous series (days without calls are zeros), oldest first, today "
-        "included, days in the configured time zone; a call counts on its initiated_at's day.",
+        "included, days in the configured time zone; a call counts on its initiated_at's day."
+        + GLOSSARY,
         parameters=[s.DailyStatsQuerySerializer],
         responses={**ok(s.DailyStatsSerializer, "daily_stats"), **errors(400, 403, 404)},
     )
@@ -109,8 +117,8 @@ class SystemMetricsView(APIView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Totals over your campaigns and component statuses",
-        description="Rates over the last 30 days; components come from the cached health "
-        "checks, never from a request to the service.",
+        description="Rates over the last 30 days (`period`); components come from the cached "
+        "health checks, never from a request to the service." + GLOSSARY,
         responses={**ok(s.SystemMetricsSerializer, "system"), **errors(403)},
     )
     def get(self, request):
@@ -145,7 +153,7 @@ class CampaignFunnelView(APIView):
         tags=ANALYTICS,
         summary="Funnel: leads → dialed → answered → each stage → qualified",
         description="Counts of distinct leads; a stage counts leads whose answered call reached "
-        "it or a later stage. step_rate is the share of the previous step.",
+        "it or a later stage. step_rate is the share of the previous step." + GLOSSARY,
         parameters=[CAMPAIGN_ID, s.PeriodQuerySerializer],
         responses={**ok(s.FunnelSerializer, "funnel"), **errors(400, 403, 404)},
     )
@@ -160,6 +168,7 @@ class CampaignBestHoursView(APIView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Answer and qualification rate by weekday × hour (configured time zone)",
+        description="Over all time (the default), the last `days`, or `from`–`to`." + GLOSSARY,
         parameters=[CAMPAIGN_ID, s.BestHoursQuerySerializer],
         responses={**ok(s.BestHoursSerializer, "best_hours"), **errors(400, 403, 404)},
     )
@@ -176,6 +185,7 @@ class CampaignObjectionsView(APIView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Objections by category and the share of those calls that still qualified",
+        description="Over all time (the default), the last `days`, or `from`–`to`." + GLOSSARY,
         parameters=[CAMPAIGN_ID, s.PeriodQuerySerializer],
         responses={**ok(s.ObjectionBreakdownSerializer, "objections"), **errors(400, 403, 404)},
     )
@@ -190,6 +200,8 @@ class DashboardOverviewView(APIView):
     @extend_schema(
         tags=DASHBOARD,
         summary="Dashboard: system totals, recent campaigns and the daily series",
+        description="recent_campaigns and daily_stats cover the last `days` (default 30, the "
+        "period of the overview page, the campaign page and the admin campaign list)." + GLOSSARY,
         parameters=[s.DashboardQuerySerializer],
         responses={**ok(s.DashboardOverviewSerializer, "overview"), **errors(400, 403)},
     )
@@ -205,6 +217,8 @@ class DashboardRealtimeView(APIView):
     @extend_schema(
         tags=DASHBOARD,
         summary="Calls in progress now (poll every 3–5 s, or use the live socket)",
+        description="calls_queued: queued calls plus pending scheduled calls due now, of "
+        "running campaigns only (docs/metrics.md).",
         parameters=[s.RealtimeQuerySerializer],
         responses={**ok(s.RealtimeSerializer, "realtime"), **errors(400, 403)},
     )
@@ -218,6 +232,8 @@ class CampaignSummaryView(APIView):
     @extend_schema(
         tags=DASHBOARD,
         summary="Dashboard: a campaign's metrics, daily series and recent lead activity",
+        description="metrics' call counts and daily_stats cover the last `days` (default 30, "
+        "as on the campaign page)." + GLOSSARY,
         parameters=[CAMPAIGN_ID, s.CampaignSummaryQuerySerializer],
         responses={**ok(s.CampaignSummarySerializer, "campaign_summary"), **errors(400, 403, 404)},
     )

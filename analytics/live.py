@@ -20,7 +20,7 @@ from django.db import close_old_connections, connection
 from django.db.models import Count
 from django.utils import timezone
 
-from voiceagent.models import IN_PROGRESS_STATUSES, CallSession, CallStatus, ScheduledCall
+from voiceagent.models import IN_PROGRESS_STATUSES, CallSession, ScheduledCall
 
 logger = logging.getLogger(__name__)
 STAFF_GROUP = "staff"
@@ -70,8 +70,8 @@ def counters(campaign_ids):
     """Calls in progress and queued (glossary), per campaign asked for and over every campaign."""
     now = timezone.now()
     in_progress = _count_by_campaign(CallSession.objects.in_progress())
-    queued = _count_by_campaign(CallSession.objects.filter(status=CallStatus.QUEUED))
-    queued.update(_count_by_campaign(ScheduledCall.objects.due(now)))
+    queued = _count_by_campaign(CallSession.objects.queued())
+    queued.update(_count_by_campaign(ScheduledCall.objects.queued(now)))
     per_campaign = {
         campaign_id: {
             "calls_in_progress": in_progress[campaign_id],

@@ -2,6 +2,9 @@
 
 from drf_spectacular.utils import OpenApiExample
 
+ALL_TIME = {"from": None, "to": None, "label": "All time"}
+LAST_30_DAYS = {"from": "2025-02-14", "to": "2025-03-15", "label": "Last 30 days"}
+TWO_DAYS = {"from": "2025-03-14", "to": "2025-03-15", "label": "Last 2 days"}
 COMPONENTS = {
     "database": "healthy",
     "redis": "healthy",
@@ -22,6 +25,7 @@ SYSTEM = {
     "answer_rate": 41.86,
     "qualification_rate": 27.78,
     "rates_days": 30,
+    "period": LAST_30_DAYS,
     "components": COMPONENTS,
 }
 DAY = {
@@ -68,6 +72,7 @@ METRICS = {
     "total_call_time": 15125,
     "from": None,
     "to": None,
+    "period": ALL_TIME,
 }
 ACTIVITY = {
     "lead_id": 42,
@@ -106,6 +111,7 @@ EXAMPLES = {
         {
             "from": "2025-03-14",
             "to": "2025-03-15",
+            "period": TWO_DAYS,
             "campaign_id": None,
             "days": 2,
             "timezone": "Asia/Kolkata",
@@ -179,6 +185,7 @@ EXAMPLES = {
         {
             "from": None,
             "to": None,
+            "period": ALL_TIME,
             "campaign_id": 1,
             "steps": [
                 {
@@ -218,6 +225,7 @@ EXAMPLES = {
         {
             "from": "2025-01-01",
             "to": "2025-03-31",
+            "period": {"from": "2025-01-01", "to": "2025-03-31", "label": "1 Jan – 31 Mar 2025"},
             "campaign_id": 1,
             "timezone": "Asia/Kolkata",
             "min_calls": 5,
@@ -231,6 +239,7 @@ EXAMPLES = {
         {
             "from": None,
             "to": None,
+            "period": ALL_TIME,
             "campaign_id": 1,
             "total_objections": 3,
             "calls_with_objections": 2,
@@ -260,6 +269,7 @@ EXAMPLES = {
     "overview": _example(
         "Overview",
         {
+            "period": LAST_30_DAYS,
             "system": SYSTEM,
             "recent_campaigns": [
                 {
@@ -271,6 +281,7 @@ EXAMPLES = {
                     "calls_qualified": 33,
                     "answer_rate": 33.33,
                     "qualification_rate": 33.0,
+                    "period": LAST_30_DAYS,
                 },
             ],
             "daily_stats": [DAY, QUIET_DAY],
@@ -304,7 +315,12 @@ EXAMPLES = {
     ),
     "campaign_summary": _example(
         "Campaign summary",
-        {"metrics": METRICS, "daily_stats": [DAY, QUIET_DAY], "recent_activity": [ACTIVITY]},
+        {
+            "period": TWO_DAYS,
+            "metrics": {**METRICS, "from": "2025-03-14", "to": "2025-03-15", "period": TWO_DAYS},
+            "daily_stats": [DAY, QUIET_DAY],
+            "recent_activity": [ACTIVITY],
+        },
         "Metrics, two days, one lead",
     ),
     "error_400": _example(

@@ -14,7 +14,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from analytics import charts, page_selectors, selectors
-from analytics.periods import MAX_PERIOD_DAYS, Period, local_today
+from analytics.periods import (
+    DEFAULT_PERIOD_DAYS,
+    MAX_PERIOD_DAYS,
+    Period,
+    default_period,
+    describe_period,
+    local_today,
+)
 from exports import services as export_services
 from exports.models import ExportFormat, ExportInclude, ExportKind
 from exports.queries import visible_jobs
@@ -22,8 +29,6 @@ from exports.serializers import ExportPeriodSerializer
 from voiceagent.access import get_call_for_user, get_campaign_for_user, visible_campaigns
 from voiceagent.models import LeadStatus
 
-OVERVIEW_DAYS = 14
-CAMPAIGN_DEFAULT_DAYS = 14
 RANGE_PRESETS = ((7, "7 days"), (30, "30 days"), (90, "90 days"))
 CORE_COMPONENTS = ("database", "redis", "worker")
 COMPONENT_NAMES = {"openai": "OpenAI", "elevenlabs": "ElevenLabs", "redis": "Redis"}
@@ -57,9 +62,7 @@ def has_calls(daily_stats):
 def overview(request):
     campaigns = visible_campaigns(request.user)
     now = timezone.now()
-    data = selectors.dashboard_overview(
-        campaigns=campaigns, period=Period.last_days(OVERVIEW_DAYS, now=now), now=now
-    )
+    data = selectors.dashboard_overview(campaigns=campaigns, period=default_period(now), now=now)
     context = {
         **data,
         "health": overall_health(data["system"]["components"]),
@@ -71,9 +74,11 @@ def overview(request):
 
 
 def parse_period(params, *, today):
-    """The from/to range of the query string (ISO dates, inclusive), else the last 14 days;
-    (period, error message or None). A bad range never fails the page: it says what is wrong."""
-    default = Period(first=today - timedelta(days=CAMPAIGN_DEFAULT_DAYS - 1), last=today)
+    """The from/to range of the query string (ISO dates, inclusive), else the default period
+    (the last DEFAULT_PERIOD_DAYS days, as on the overview and in the admin); (period, error
+    message or None). A bad range never fails the page: it says what is wrong."""
+    default = Period(first=today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), last=today)
+    instead = f"showing the last {DEFAULT_PERIOD_DAYS} days instead."
     raw_from, raw_to = params.get("from", ""), params.get("to", "")
     if not raw_from and not raw_to:
         return default, None
@@ -81,11 +86,11 @@ def parse_period(params, *, today):
         first = date.fromisoformat(raw_from) if raw_from else default.first
         last = date.fromisoformat(raw_to) if raw_to else today
     except ValueError:
-        return default, "Dates must look like 2025-03-31; showing the last 14 days instead."
+        return default, f"Dates must look like 2025-03-31; {instead}"
     if first > last:
-        return default, "“From” is after “to”; showing the last 14 days instead."
+        return default, f"“From” is after “to”; {instead}"
     if (last - first).days + 1 > MAX_PERIOD_DAYS:
-        return default, f"Pick at most {MAX_PERIOD_DAYS} days; showing the last 14 days instead."
+        return default, f"Pick at most {MAX_PERIOD_DAYS} days; {instead}"
     return Period(first=first, last=last), None
 
 
@@ -125,6 +130,7 @@ def campaign_detail(request, campaign_id):
         "now": now,
         "today": today,
         "period": period,
+        "period_label": describe_period(period, now=now)["label"],
         "range_error": range_error,
         "presets": range_presets(period, today),
         "metrics": metrics,

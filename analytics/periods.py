@@ -1,4 +1,5 @@
-"""Reporting periods: runs of calendar days in settings.TIME_ZONE, turned into datetime bounds."""
+"""Reporting periods: runs of calendar days in settings.TIME_ZONE, turned into datetime bounds,
+and the `period` object every response and page uses to say which days its figures cover."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -8,6 +9,10 @@ from django.conf import settings
 from django.utils import timezone
 
 MAX_PERIOD_DAYS = 365
+# The period of the overview's campaign table, the campaign page and the admin campaign list, so
+# that a campaign shows the same figures wherever a manager looks (docs/metrics.md).
+DEFAULT_PERIOD_DAYS = 30
+ALL_TIME = "All time"
 
 
 def local_zone():
@@ -56,3 +61,35 @@ class Period:
     def filter_kwargs(self, field="initiated_at"):
         """Half-open range on a datetime column: index-friendly, no per-row time zone maths."""
         return {f"{field}__gte": self.starts_at, f"{field}__lt": self.ends_before}
+
+
+def default_period(now=None):
+    """The last DEFAULT_PERIOD_DAYS days, today included."""
+    return Period.last_days(DEFAULT_PERIOD_DAYS, now=now)
+
+
+def period_label(period, *, now=None):
+    """How a page names `period`: "All time", "Today", "Last 30 days" when it ends today, else
+    its dates: "29 Nov 2026", "1–29 Nov 2026", "28 Oct – 3 Nov 2026", "28 Dec 2025 – 3 Jan 2026"."""
+    if period is None:
+        return ALL_TIME
+    if period.last == local_today(now):
+        return "Today" if period.days == 1 else f"Last {period.days} days"
+    first, last = period.first, period.last
+    if first == last:
+        return f"{last.day} {last:%b %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%b %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+
+
+def describe_period(period, *, now=None):
+    """The `period` object of every response carrying call counts: {from, to, label}, dates
+    inclusive in settings.TIME_ZONE, null for an unbounded side (`period` None: all time)."""
+    return {
+        "from": period.first if period else None,
+        "to": period.last if period else None,
+        "label": period_label(period, now=now),
+    }

@@ -1,10 +1,11 @@
-"""Metric reads for the API, pages and exports: every number of DESIGN.md's glossary, in one place.
+"""Metric reads for the API, pages and exports: every figure of the glossary (docs/metrics.md).
 
 Selectors take campaigns already limited to what the user may see (one `Campaign`, or a queryset
 from `visible_campaigns(user)`), aggregate in the database with a fixed number of queries whatever
 the amount of data, and return plain dicts. Calls are placed in time by `initiated_at`, days are
 calendar days in settings.TIME_ZONE, and `period` (an `analytics.periods.Period`) limits calls to
-those days; None means all time.
+those days; None means all time. Every document with call counts says which days it covers in a
+`period` object ({from, to, label}, made by `analytics.periods.describe_period`).
 """
 
 from datetime import datetime
@@ -15,7 +16,14 @@ from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay,
 from django.utils import timezone
 
 from analytics.aggregates import PercentileCont, condition, percentile_cont, rate, rounded
-from analytics.periods import Period, local_today, local_zone, start_of_day
+from analytics.periods import (
+    Period,
+    default_period,
+    describe_period,
+    local_today,
+    local_zone,
+    start_of_day,
+)
 from monitoring.components import component_statuses
 from voiceagent.models import (
     IN_PROGRESS_STATUSES,
@@ -94,8 +102,10 @@ def _with_rates(row):
     return row
 
 
-def _period_fields(period):
-    return {"from": period.first if period else None, "to": period.last if period else None}
+def _period_fields(period, now=None):
+    """`from` and `to` (kept for older clients) and the `period` object."""
+    described = describe_period(period, now=now)
+    return {"from": described["from"], "to": described["to"], "period": described}
 
 
 # --- counts shared by several endpoints ----------------------------------------------------------
@@ -111,15 +121,16 @@ def lead_counts(*, campaigns):
 
 
 def live_counts(*, campaigns, now=None):
-    """calls_in_progress, and calls_queued = queued calls + pending ScheduledCalls due by now."""
+    """calls_in_progress, and calls_queued = queued calls + pending ScheduledCalls due by now,
+    of running campaigns only (CallSession/ScheduledCall `.queued()`)."""
     now = now or timezone.now()
     # Only live rows are read: the (campaign, status) and (status) indexes find them directly.
     live = CallSession.objects.filter(status__in=(CallStatus.QUEUED, *IN_PROGRESS_STATUSES))
     calls = _of_campaigns(live, campaigns).aggregate(
         calls_in_progress=Count("pk", filter=condition(CallSession.objects.in_progress())),
-        queued_calls=Count("pk", filter=Q(status=CallStatus.QUEUED)),
+        queued_calls=Count("pk", filter=condition(CallSession.objects.queued())),
     )
-    due = _of_campaigns(ScheduledCall.objects.due(now), campaigns).count()
+    due = _of_campaigns(ScheduledCall.objects.queued(now), campaigns).count()
     return {
         "calls_in_progress": calls["calls_in_progress"],
         "calls_queued": calls["queued_calls"] + due,
@@ -142,7 +153,7 @@ def campaign_metrics(*, campaign, period=None, now=None):
         **_with_rates(calls),
         **live_counts(campaigns=campaign, now=now),
         "conversion_rate": conversion_rate,
-        **_period_fields(period),
+        **_period_fields(period, now),
     }
 
 
@@ -174,13 +185,13 @@ def daily_stats(*, campaigns, period):
     return [_with_rates({"date": day, **by_date.get(day, empty)}) for day in period.dates()]
 
 
-def daily_report(*, campaigns, period, campaign_id=None):
+def daily_report(*, campaigns, period, campaign_id=None, now=None):
     """The /analytics/daily-stats document: the series with what it covers."""
     return {
         "campaign_id": campaign_id,
         "days": period.days,
         "timezone": str(local_zone()),
-        **_period_fields(period),
+        **_period_fields(period, now),
         "stats": daily_stats(campaigns=campaigns, period=period),
     }
 
@@ -210,23 +221,30 @@ def system_metrics(*, campaigns, now=None):
         "answer_rate": rate(calls["calls_answered"], calls["calls_made"]),
         "qualification_rate": rate(calls["calls_qualified"], calls["calls_answered"]),
         "rates_days": SYSTEM_RATE_DAYS,
+        "period": describe_period(last_30_days, now=now),
         "components": component_statuses(),
     }
 
 
-def recent_campaigns(*, campaigns, limit=10):
-    """The newest campaigns with their all-time call counts and rates (two queries)."""
+def recent_campaigns(*, campaigns, period=None, limit=10, now=None):
+    """The newest campaigns with their call counts and rates over `period` (default: the default
+    period, as on the campaign page and in the admin), each row saying so (two queries)."""
+    period = period or default_period(now)
+    described = describe_period(period, now=now)
     recent = list(campaigns.order_by("-created_at", "-id").values("id", "name", "status")[:limit])
     totals = {
         row.pop("campaign_id"): row
         for row in CallSession.objects.finished()
-        .filter(campaign_id__in=[campaign["id"] for campaign in recent])
+        .filter(campaign_id__in=[campaign["id"] for campaign in recent], **period.filter_kwargs())
         .values("campaign_id")
         .order_by()
         .annotate(**_call_totals("calls_made", "calls_answered", "calls_qualified"))
     }
     zeros = {"calls_made": 0, "calls_answered": 0, "calls_qualified": 0}
-    return [_with_rates({**campaign, **totals.get(campaign["id"], zeros)}) for campaign in recent]
+    return [
+        _with_rates({**campaign, **totals.get(campaign["id"], zeros), "period": described})
+        for campaign in recent
+    ]
 
 
 # --- leads ---------------------------------------------------------------------------------------
@@ -593,10 +611,12 @@ def realtime(*, campaigns, now=None, limit=500):
 
 
 def dashboard_overview(*, campaigns, period, now=None):
+    """System totals, the recent campaigns' figures and the daily series, both over `period`."""
     now = now or timezone.now()
     return {
+        "period": describe_period(period, now=now),
         "system": system_metrics(campaigns=campaigns, now=now),
-        "recent_campaigns": recent_campaigns(campaigns=campaigns),
+        "recent_campaigns": recent_campaigns(campaigns=campaigns, period=period, now=now),
         "daily_stats": daily_stats(campaigns=campaigns, period=period),
         "timezone": str(local_zone()),
         "generated_at": now,
@@ -604,8 +624,10 @@ def dashboard_overview(*, campaigns, period, now=None):
 
 
 def campaign_summary(*, campaign, period, limit=10, now=None):
+    """The campaign's metrics and daily series, both over `period`, and its recent leads."""
     return {
-        "metrics": campaign_metrics(campaign=campaign, now=now),
+        "period": describe_period(period, now=now),
+        "metrics": campaign_metrics(campaign=campaign, period=period, now=now),
         "daily_stats": daily_stats(campaigns=campaign, period=period),
         "recent_activity": lead_activity(campaigns=campaign, limit=limit),
     }

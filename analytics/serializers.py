@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from rest_framework import serializers
 
-from analytics.periods import MAX_PERIOD_DAYS, Period, local_today
+from analytics.periods import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS, Period, local_today
 from voiceagent.models import (
     CallOutcome,
     CallStatus,
@@ -125,10 +125,11 @@ class RealtimeQuerySerializer(serializers.Serializer):
 class DashboardQuerySerializer(serializers.Serializer):
     days = serializers.IntegerField(
         required=False,
-        default=7,
+        default=DEFAULT_PERIOD_DAYS,
         min_value=1,
         max_value=MAX_PERIOD_DAYS,
-        help_text="Days of the daily series, today included (1–365, default 7).",
+        help_text=f"The period of every call count, today included (1–365, default "
+        f"{DEFAULT_PERIOD_DAYS}, the default period of the pages and the admin).",
     )
 
     def validate(self, attrs):
@@ -156,6 +157,24 @@ class ApiErrorSerializer(serializers.Serializer):
         required=False,
         help_text="Messages by parameter name (invalid input only).",
     )
+
+
+class PeriodSerializer(KeywordFieldsMixin, serializers.Serializer):
+    """What the call counts beside it cover (docs/metrics.md, "Periods")."""
+
+    from_ = serializers.DateField(
+        allow_null=True, help_text="First day covered (configured time zone); null: unbounded."
+    )
+    to = serializers.DateField(
+        allow_null=True, help_text="Last day covered, included; null: unbounded."
+    )
+    label = serializers.CharField(
+        help_text="How pages name it: “All time”, “Last 30 days”, “1–29 Nov 2026”."
+    )
+
+
+def period_field():
+    return PeriodSerializer(help_text="The days the call counts cover (dates inclusive).")
 
 
 def period_start_field():
@@ -216,6 +235,7 @@ class CampaignMetricsSerializer(KeywordFieldsMixin, serializers.Serializer):
     total_call_time = serializers.IntegerField(help_text="Seconds over finished calls.")
     from_ = period_start_field()
     to = period_end_field()
+    period = period_field()
 
 
 class DailyStatsSerializer(KeywordFieldsMixin, serializers.Serializer):
@@ -223,6 +243,7 @@ class DailyStatsSerializer(KeywordFieldsMixin, serializers.Serializer):
     days = serializers.IntegerField()
     from_ = period_start_field()
     to = period_end_field()
+    period = period_field()
     timezone = serializers.CharField()
     stats = DailyStatSerializer(many=True, help_text="One row per day, oldest first.")
 
@@ -316,6 +337,10 @@ class SystemMetricsSerializer(serializers.Serializer):
     answer_rate = serializers.FloatField(help_text="Over the last `rates_days` days.")
     qualification_rate = serializers.FloatField(help_text="Over the last `rates_days` days.")
     rates_days = serializers.IntegerField()
+    period = PeriodSerializer(
+        help_text="The days of answer_rate and qualification_rate (the last `rates_days`); "
+        "calls_today is today, live counts are now."
+    )
     components = ComponentsSerializer(
         help_text="Latest cached status of each component (healthy, unhealthy, "
         "not_configured, or unknown when not checked recently)."
@@ -366,6 +391,7 @@ class FunnelSerializer(KeywordFieldsMixin, serializers.Serializer):
     campaign_id = serializers.IntegerField()
     from_ = period_start_field()
     to = period_end_field()
+    period = period_field()
     steps = FunnelStepSerializer(many=True)
 
 
@@ -383,6 +409,7 @@ class BestHoursSerializer(KeywordFieldsMixin, serializers.Serializer):
     campaign_id = serializers.IntegerField()
     from_ = period_start_field()
     to = period_end_field()
+    period = period_field()
     timezone = serializers.CharField()
     min_calls = serializers.IntegerField()
     best = HourSlotSerializer(
@@ -406,6 +433,7 @@ class ObjectionBreakdownSerializer(KeywordFieldsMixin, serializers.Serializer):
     campaign_id = serializers.IntegerField()
     from_ = period_start_field()
     to = period_end_field()
+    period = period_field()
     total_objections = serializers.IntegerField()
     calls_with_objections = serializers.IntegerField()
     calls_with_objections_qualified = serializers.IntegerField()
@@ -423,10 +451,11 @@ class CampaignFieldsSerializer(serializers.Serializer):
 
 
 class RecentCampaignSerializer(CampaignFieldsSerializer, CallCountsSerializer):
-    pass
+    period = period_field()
 
 
 class DashboardOverviewSerializer(serializers.Serializer):
+    period = PeriodSerializer(help_text="The days of recent_campaigns and daily_stats.")
     system = SystemMetricsSerializer()
     recent_campaigns = RecentCampaignSerializer(many=True)
     daily_stats = DailyStatSerializer(many=True)
@@ -461,6 +490,7 @@ class RealtimeSerializer(serializers.Serializer):
 
 
 class CampaignSummarySerializer(serializers.Serializer):
+    period = PeriodSerializer(help_text="The days of the metrics' call counts and daily_stats.")
     metrics = CampaignMetricsSerializer()
     daily_stats = DailyStatSerializer(many=True)
     recent_activity = LeadActivitySerializer(many=True)

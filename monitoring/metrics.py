@@ -149,8 +149,8 @@ class DatabaseGaugeCollector:
         )
         yield GaugeMetricFamily(
             "queued_calls",
-            "Calls waiting: call sessions queued plus pending scheduled calls due now, "
-            "from the database.",
+            "Calls waiting: call sessions queued plus pending scheduled calls due now, of "
+            "running campaigns only, from the database.",
             value=queued_sessions + due,
         )
         status = GaugeMetricFamily(

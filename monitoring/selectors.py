@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from analytics.aggregates import condition
 from voiceagent.models import (
     IN_PROGRESS_STATUSES,
     CallSession,
@@ -28,19 +29,21 @@ class CampaignState:
 
 
 def calls_in_progress_and_queued():
-    """(calls_in_progress, call sessions with status queued): one query on the status index."""
+    """(calls_in_progress, queued call sessions of running campaigns): one query on the status
+    index; `CallSession.objects.queued()` holds the rule."""
     counts = CallSession.objects.filter(
         status__in=(*IN_PROGRESS_STATUSES, CallStatus.QUEUED)
     ).aggregate(
         in_progress=Count("id", filter=Q(status__in=IN_PROGRESS_STATUSES)),
-        queued=Count("id", filter=Q(status=CallStatus.QUEUED)),
+        queued=Count("id", filter=condition(CallSession.objects.queued())),
     )
     return counts["in_progress"], counts["queued"]
 
 
 def scheduled_calls_due(*, now=None):
-    """Pending ScheduledCalls due now or earlier (the other half of the glossary's calls_queued)."""
-    return ScheduledCall.objects.due(now or timezone.now()).count()
+    """Pending ScheduledCalls due now or earlier, of running campaigns (the other half of the
+    glossary's calls_queued)."""
+    return ScheduledCall.objects.queued(now or timezone.now()).count()
 
 
 def monitored_campaigns(*, now=None):

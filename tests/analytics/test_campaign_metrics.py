@@ -68,6 +68,7 @@ def test_every_field_follows_the_glossary(team, get_json):
         "total_call_time": 281,
         "from": None,
         "to": None,
+        "period": {"from": None, "to": None, "label": "All time"},
     }
 
 
@@ -113,6 +114,7 @@ def test_a_campaign_without_leads_or_calls_is_all_zeros(team, get_json):
         "total_call_time": 0,
         "from": None,
         "to": None,
+        "period": {"from": None, "to": None, "label": "All time"},
     }
 
 

@@ -41,6 +41,7 @@ def test_calls_at_2359_and_0001_ist_land_on_their_local_days(team, get_json):
         "days": 3,
         "from": "2025-03-08",
         "to": "2025-03-10",
+        "period": {"from": "2025-03-08", "to": "2025-03-10", "label": "8–10 Mar 2025"},
         "timezone": "Asia/Kolkata",
         "stats": [
             day("2025-03-08"),

@@ -25,17 +25,19 @@ def test_overview_has_system_recent_campaigns_and_the_daily_series(team, get_jso
 
     body = get_json("/dashboard/overview?days=2")
 
+    yesterday, now = timezone.localdate() - timedelta(days=1), timezone.localdate()
+    period = {"from": yesterday.isoformat(), "to": now.isoformat(), "label": "Last 2 days"}
+    assert body["period"] == period
     assert body["system"]["total_campaigns"] == 2
     assert (body["system"]["calls_today"], body["system"]["answer_rate"]) == (2, 50.0)
     assert body["recent_campaigns"] == [
         {"id": second.pk, "name": "Thane towers", "status": "paused", "calls_made": 0,
          "calls_answered": 0, "calls_qualified": 0, "answer_rate": 0.0,
-         "qualification_rate": 0.0},
+         "qualification_rate": 0.0, "period": period},
         {"id": team.campaign.pk, "name": "Powai launch", "status": "running", "calls_made": 2,
          "calls_answered": 1, "calls_qualified": 1, "answer_rate": 50.0,
-         "qualification_rate": 100.0},
+         "qualification_rate": 100.0, "period": period},
     ]  # fmt: skip
-    yesterday, now = timezone.localdate() - timedelta(days=1), timezone.localdate()
     assert body["daily_stats"] == [
         {"date": yesterday.isoformat(), "calls_made": 0, "calls_answered": 0,
          "calls_qualified": 0, "answer_rate": 0.0, "qualification_rate": 0.0,
@@ -104,9 +106,18 @@ def test_campaign_summary_bundles_metrics_daily_stats_and_recent_activity(team, 
                      last_outcome="qualified", status="qualified")  # fmt: skip
     make_call(lead, outcome="qualified", duration=42)
 
+    make_call(lead, outcome="not_interested", initiated_at=timezone.now() - timedelta(days=3))
+
     body = get_json(f"/dashboard/campaigns/{team.campaign.pk}/summary?days=3&limit=5")
 
-    assert body["metrics"] == get_json(f"/analytics/campaigns/{team.campaign.pk}/metrics")
+    today = timezone.localdate()
+    assert body["period"] == {
+        "from": (today - timedelta(days=2)).isoformat(),
+        "to": today.isoformat(),
+        "label": "Last 3 days",
+    }
+    assert body["metrics"] == get_json(f"/analytics/campaigns/{team.campaign.pk}/metrics?days=3")
+    assert (body["metrics"]["calls_made"], body["metrics"]["period"]) == (1, body["period"])
     assert (
         body["daily_stats"]
         == get_json(f"/analytics/daily-stats?campaign_id={team.campaign.pk}&days=3")["stats"]

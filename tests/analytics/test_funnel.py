@@ -44,6 +44,7 @@ def test_counts_distinct_leads_at_each_step(team, get_json):
         "campaign_id": team.campaign.pk,
         "from": None,
         "to": None,
+        "period": {"from": None, "to": None, "label": "All time"},
         "steps": [
             step("leads", "Valid leads", 6, 100.0, 100.0),
             step("dialed", "Dialed", 4, 66.67, 66.67),

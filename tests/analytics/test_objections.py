@@ -41,6 +41,7 @@ def test_counts_and_qualified_share_by_category(team, get_json):
         "campaign_id": team.campaign.pk,
         "from": None,
         "to": None,
+        "period": {"from": None, "to": None, "label": "All time"},
         "total_objections": 5,
         "calls_with_objections": 3,
         "calls_with_objections_qualified": 1,

@@ -6,6 +6,7 @@ import re
 
 import pytest
 import yaml
+from django.conf import settings
 from django.core.management import call_command
 
 from tests.analytics.conftest import API_PATHS
@@ -32,6 +33,27 @@ def test_the_schema_validates_and_describes_each_endpoint_once(schema):
         for path in schema["paths"]
         if path.endswith("/") and path != "/"
     )
+
+
+PERIOD_REF = {"$ref": "#/components/schemas/Period"}
+
+
+def test_every_response_with_call_counts_says_its_period(schema):
+    components = schema["components"]["schemas"]
+
+    assert set(components["Period"]["required"]) == {"from", "to", "label"}
+    assert components["Period"]["properties"]["from"]["format"] == "date"
+    for name in ("CampaignMetrics", "DailyStats", "SystemMetrics", "Funnel", "BestHours",
+                 "ObjectionBreakdown", "DashboardOverview", "RecentCampaign", "CampaignSummary"):  # fmt: skip
+        period = components[name]["properties"]["period"]
+        assert period == PERIOD_REF or period["allOf"] == [PERIOD_REF], name
+        assert "period" in components[name]["required"], name
+
+
+def test_the_glossary_the_schema_links_to_ships_with_the_repo(schema):
+    description = schema["paths"]["/analytics/campaigns/{campaign_id}/metrics"]["get"]
+    assert "docs/metrics.md" in description["description"]
+    assert (settings.BASE_DIR / "docs" / "metrics.md").is_file()
 
 
 @pytest.mark.parametrize("path", sorted(OUR_PATHS))

@@ -183,7 +183,10 @@ def test_campaign_page_shows_the_campaigns_metrics(client, team):
     html = response.content.decode()
 
     assert response.status_code == 200
-    assert "1 valid, 1 DNC filtered" in html
+    assert (
+        '<span data-metric="valid_leads">1</span> valid, '
+        '<span data-metric="dnc_filtered_leads">1</span> DNC filtered'
+    ) in html
     assert 'answer rate <span data-metric="answer_rate" data-format="percent">50.0%</span>' in html
     assert (
         'qualification rate <span data-metric="qualification_rate" data-format="percent">'
@@ -239,7 +242,7 @@ def test_campaign_page_explains_a_date_range_it_cannot_use(client, team):
         f"/campaigns/{team.campaign.pk}/", {"from": "2025-03-10", "to": "2025-03-01"}
     )
     assert response.status_code == 400
-    assert "“From” is after “to”; showing the last 14 days instead." in response.content.decode()
+    assert "“From” is after “to”; showing the last 30 days instead." in response.content.decode()
 
 
 def test_campaign_page_filters_leads_by_status_and_search(client, team):

@@ -38,7 +38,7 @@ def test_every_field_counts_only_the_users_campaigns(team, get_json):
     make_call(other, initiated_at=today - timedelta(days=29), outcome="voicemail")
     make_call(other, initiated_at=today - timedelta(days=30), outcome="qualified")  # too old
     make_call(other, status=CallStatus.RINGING, answered=False)
-    make_call(other, status=CallStatus.QUEUED, answered=False)
+    make_call(other, status=CallStatus.QUEUED, answered=False)  # paused: not in the queue
     make_scheduled_call(lead)
     outsiders = make_lead(team.other_campaign)
     make_call(outsiders, initiated_at=today + timedelta(minutes=1), outcome="qualified")
@@ -54,10 +54,15 @@ def test_every_field_counts_only_the_users_campaigns(team, get_json):
         "total_leads": 3,
         "calls_today": 1,
         "calls_in_progress": 1,
-        "calls_queued": 2,
+        "calls_queued": 1,
         "answer_rate": 66.67,
         "qualification_rate": 50.0,
         "rates_days": 30,
+        "period": {
+            "from": str(timezone.localdate() - timedelta(days=29)),
+            "to": str(timezone.localdate()),
+            "label": "Last 30 days",
+        },
         "components": {
             "database": "healthy",
             "redis": "unknown",
@@ -96,4 +101,9 @@ def test_a_user_without_campaigns_gets_zeros(api_client, get_json):
         "answer_rate": 0.0,
         "qualification_rate": 0.0,
         "rates_days": 30,
+        "period": {
+            "from": str(timezone.localdate() - timedelta(days=29)),
+            "to": str(timezone.localdate()),
+            "label": "Last 30 days",
+        },
     }

@@ -1,0 +1,74 @@
+"""calls_queued (glossary): queued calls plus pending scheduled calls due now, of running
+campaigns only; the API, the realtime document and the live counters agree."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from analytics import live
+from tests.factories import make_call, make_campaign, make_lead, make_scheduled_call
+from voiceagent.models import CallStatus, CampaignStatus, ScheduledCallStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def build_queue(campaign):
+    """One queued call, two due follow-ups; and what is never in the queue: a follow-up due
+    later, one already dispatched, a canceled one and a call in progress."""
+    lead = make_lead(campaign)
+    now = timezone.now()
+    make_call(lead, status=CallStatus.QUEUED, answered=False)
+    make_call(lead, status=CallStatus.IN_PROGRESS, answered=False)
+    make_scheduled_call(lead, scheduled_for=now - timedelta(minutes=1))
+    make_scheduled_call(lead, scheduled_for=now - timedelta(days=2))
+    make_scheduled_call(lead, scheduled_for=now + timedelta(hours=1))
+    make_scheduled_call(lead, status=ScheduledCallStatus.DISPATCHED)
+    make_scheduled_call(lead, status=ScheduledCallStatus.CANCELED)
+
+
+def set_status(campaign, status):
+    campaign.status = status
+    campaign.save(update_fields=["status"])
+
+
+def queued_figures(campaign, get_json):
+    metrics = get_json(f"/analytics/campaigns/{campaign.pk}/metrics")
+    realtime = get_json("/dashboard/realtime")
+    system = get_json("/analytics/system")
+    per_campaign, overall = live.counters([campaign.pk])
+    return (
+        metrics["calls_queued"],
+        realtime["calls_queued"],
+        system["calls_queued"],
+        per_campaign[campaign.pk]["calls_queued"],
+        overall["calls_queued"],
+    )
+
+
+def test_a_running_campaigns_queued_calls_and_due_follow_ups_are_queued(team, get_json):
+    build_queue(team.campaign)
+
+    assert queued_figures(team.campaign, get_json) == (3, 3, 3, 3, 3)
+
+
+def test_pausing_a_campaign_takes_its_calls_out_of_the_queue_and_resuming_brings_them_back(
+    team, get_json
+):
+    build_queue(team.campaign)
+
+    set_status(team.campaign, CampaignStatus.PAUSED)
+    assert queued_figures(team.campaign, get_json) == (0, 0, 0, 0, 0)
+
+    set_status(team.campaign, CampaignStatus.RUNNING)
+    assert queued_figures(team.campaign, get_json) == (3, 3, 3, 3, 3)
+
+
+@pytest.mark.parametrize("status", [CampaignStatus.DRAFT, CampaignStatus.COMPLETED])
+def test_draft_and_completed_campaigns_have_nothing_queued(team, get_json, status):
+    build_queue(team.campaign)
+    build_queue(make_campaign("Other running one", members=[team.member]))
+
+    set_status(team.campaign, status)
+
+    assert queued_figures(team.campaign, get_json) == (0, 3, 3, 0, 3)
