@@ -69,9 +69,10 @@ def _migrate(url):
 GENERATE = """
 SELECT setseed(0.42);
 INSERT INTO voiceagent_campaign (id, name, description, status, max_attempts, retry_delay_minutes,
-    callback_delay_minutes, created_at, updated_at, started_at)
+    callback_delay_minutes, calling_hours_start, calling_hours_end, created_at, updated_at, started_at)
 SELECT g, 'Bench campaign ' || g, 'bench', CASE WHEN g % 5 = 0 THEN 'paused' WHEN g % 7 = 0 THEN 'completed'
-    ELSE 'running' END, 3, 120, 1440, now() - interval '120 days', now(), now() - interval '120 days'
+    ELSE 'running' END, 3, 120, 1440, '09:00', '21:00', now() - interval '120 days', now(),
+    now() - interval '120 days'
 FROM generate_series(1, %(campaigns)s) g;
 
 INSERT INTO voiceagent_lead (id, campaign_id, name, phone, email, city, property_type, budget,

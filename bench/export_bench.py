@@ -92,9 +92,10 @@ INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, 
 VALUES ('!', true, 'bench', '', '', '', true, true, now());
 
 INSERT INTO voiceagent_campaign (name, description, status, max_attempts, retry_delay_minutes,
-                                 callback_delay_minutes, created_at, updated_at)
-VALUES ('Bench 100k', '', 'running', 3, 120, 1440, now(), now()),
-       ('Bench 1M', '', 'running', 3, 120, 1440, now(), now());
+                                 callback_delay_minutes, calling_hours_start, calling_hours_end,
+                                 created_at, updated_at)
+VALUES ('Bench 100k', '', 'running', 3, 120, 1440, '09:00', '21:00', now(), now()),
+       ('Bench 1M', '', 'running', 3, 120, 1440, '09:00', '21:00', now(), now());
 
 CREATE TEMP TABLE plan AS
 SELECT id AS campaign_id, CASE name WHEN 'Bench 100k' THEN 100000 ELSE 1000000 END AS calls
