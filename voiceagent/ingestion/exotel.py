@@ -31,7 +31,7 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -45,8 +45,8 @@ from voiceagent.ingestion.api import (
 from voiceagent.ingestion.call_state import utc_key
 from voiceagent.ingestion.schema import EXOTEL_SOURCE, EXOTEL_TYPE
 from voiceagent.ingestion.services import (
-    ConflictingEvents,
     InvalidEvents,
+    batch_problem,
     events_rejected,
     ingest_events,
 )
@@ -66,10 +66,15 @@ STATUS_MAP = {
 DURATION_FIELDS = ("ConversationDuration", "DialCallDuration", "Duration")
 
 
-class ExotelCallbackError(Exception):
-    def __init__(self, field, message, status_code=400):
-        self.field, self.message, self.status_code = field, message, status_code
-        super().__init__(message)
+class ExotelCallbackError(InvalidEvents):
+    """A callback field Exotel sent that we cannot use: a 400 naming it, like any invalid event."""
+
+    def __init__(self, field, message):
+        super().__init__([batch_problem(message, field=field)])
+
+
+class UnknownCall(NotFound):
+    """404 on purpose: Exotel retries a callback that got a non-2xx answer."""
 
 
 class ExotelStatusSerializer(serializers.Serializer):
@@ -152,16 +157,15 @@ def _owner(call_sid, fields):
         custom = None
     if isinstance(custom, dict) and {"campaign_id", "lead_id"} <= custom.keys():
         return custom["campaign_id"], custom["lead_id"]
-    raise ExotelCallbackError(
-        "CallSid",
+    raise UnknownCall(
         f"Unknown CallSid {call_sid!r}: the agent has not reported this call yet "
-        "(Exotel retries this callback).",
-        status_code=404,
+        "(Exotel retries this callback)."
     )
 
 
 def exotel_event(fields):
-    """The `exotel.status` ingestion event for one callback (ExotelCallbackError if unusable)."""
+    """The `exotel.status` ingestion event for one callback (ExotelCallbackError if unusable,
+    UnknownCall if the agent has not reported the call)."""
     call_sid = _field(fields, "CallSid")
     if not call_sid:
         raise ExotelCallbackError("CallSid", "This field is required.")
@@ -240,38 +244,24 @@ class ExotelStatusView(APIView):
     )
     def post(self, request):
         if not secret_is_valid(request):
-            return Response(
-                {"detail": "Missing or wrong webhook secret."}, status=status.HTTP_403_FORBIDDEN
-            )
+            raise PermissionDenied("Missing or wrong webhook secret.")
         try:
-            fields = request.data
-        except ParseError as exc:
+            event = exotel_event(_callback_fields(request))
+        except InvalidEvents:
             events_rejected.send(sender=None, source=EXOTEL_SOURCE, reason="invalid")
-            return self._problem("body", f"Malformed body: {exc.detail}")
-        if not isinstance(fields, dict) and not hasattr(fields, "dict"):
-            return self._problem("body", "Send the callback fields as a form or a JSON object.")
-        try:
-            event = exotel_event(_flat(fields))
-            result = ingest_events(events=[event], source=EXOTEL_SOURCE)
-        except ExotelCallbackError as exc:
-            reason = "unknown_call" if exc.status_code == 404 else "invalid"
-            events_rejected.send(sender=None, source=EXOTEL_SOURCE, reason=reason)
-            return self._problem(exc.field, exc.message, exc.status_code)
-        except InvalidEvents as exc:
-            return Response(
-                {"detail": "The callback was rejected; nothing was stored.", "errors": exc.errors},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        except ConflictingEvents as exc:
-            return Response(
-                {"detail": "This CallSid and status were received before with other fields; "
-                 "the first callback is kept.", "conflicts": exc.conflicts},
-                status=status.HTTP_409_CONFLICT,
-            )  # fmt: skip
+            raise
+        except UnknownCall:
+            events_rejected.send(sender=None, source=EXOTEL_SOURCE, reason="unknown_call")
+            raise
+        result = ingest_events(events=[event], source=EXOTEL_SOURCE)
         return Response(IngestResultSerializer(result).data, status=status.HTTP_200_OK)
 
-    def _problem(self, field, message, status_code=400):
-        return Response(
-            {"detail": message, "errors": [{"index": None, "field": field, "message": message}]},
-            status=status_code,
-        )
+
+def _callback_fields(request):
+    try:
+        fields = request.data
+    except ParseError as exc:
+        raise InvalidEvents([batch_problem(f"Malformed body: {exc.detail}")]) from None
+    if not isinstance(fields, dict) and not hasattr(fields, "dict"):
+        raise InvalidEvents([batch_problem("Send the callback fields as a form or a JSON object.")])
+    return _flat(fields)

@@ -188,7 +188,7 @@ def test_bad_event_rejects_the_whole_batch_naming_it(agent, team, lead, case):
             f"not to campaign {team.campaign.pk}."
         )
     assert response.json() == {
-        "detail": "The batch was rejected; nothing was stored. Fix these events and resend.",
+        "detail": f"Invalid input: [2].{field}: {message}",
         "errors": [{"index": 2, "field": field, "message": message}],
     }
     assert nothing_stored() == (0, 0, 0)
@@ -221,7 +221,7 @@ BAD_BODIES = {
     "empty list": ("[]", "The batch is empty; send at least one event."),
     "body over 1 MiB": (
         json.dumps([{"pad": "x" * 1024}] * 1100),
-        "The body is over 1048576 bytes (1 MiB); send smaller batches.",
+        "The JSON body is over 1048576 bytes.",
     ),
     "more than 500 events": (
         json.dumps([{}] * 501),
@@ -238,7 +238,7 @@ def test_bad_body_gets_400_naming_it(agent, case):
 
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "The batch was rejected; nothing was stored. Fix these events and resend.",
+        "detail": message,
         "errors": [{"index": None, "field": "body", "message": message}],
     }
     assert nothing_stored() == (0, 0, 0)
@@ -258,15 +258,17 @@ def test_reused_event_id_with_new_content_gets_409_naming_it(agent, lead):
     response = post(agent, [{**events[3], "data": {"outcome": "busy"}}])
 
     assert response.status_code == 409
+    message = (
+        "Event 'CA1-004' was received earlier with a different payload; an event_id names one "
+        "event, send a new event_id for a new event."
+    )
     assert response.json() == {
-        "detail": "The batch was rejected: an event_id was reused for different content; "
-        "nothing was stored.",
+        "detail": f"Conflict: {message}",
         "conflicts": [
             {
                 "index": 0,
                 "event_id": "CA1-004",
-                "message": "Event 'CA1-004' was received earlier with a different payload; an "
-                "event_id names one event, send a new event_id for a new event.",
+                "message": message,
             }
         ],
     }

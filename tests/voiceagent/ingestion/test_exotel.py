@@ -317,7 +317,7 @@ def test_unusable_callback_is_400_naming_the_field(client, dialled, fields, fiel
 
     assert response.status_code == 400
     assert response.json() == {
-        "detail": message,
+        "detail": f"Invalid input: {field}: {message}",
         "errors": [{"index": None, "field": field, "message": message}],
     }
     assert CallEvent.objects.filter(source="exotel").count() == 0
