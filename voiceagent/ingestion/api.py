@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from voiceagent.access import can_ingest
-from voiceagent.ingestion.schema import AGENT_TYPES, MAX_BATCH_EVENTS, MAX_BODY_BYTES
+from voiceagent.ingestion.schema import AGENT_TYPES, MAX_BATCH_EVENTS, MAX_BODY_BYTES, EventType
 from voiceagent.ingestion.services import (
     InvalidEvents,
     batch_problem,
@@ -34,7 +34,7 @@ class CallEventSerializer(serializers.Serializer):
     event_id = serializers.CharField(
         max_length=128, help_text="Idempotency key: resending an event with it changes nothing."
     )
-    type = serializers.ChoiceField(choices=AGENT_TYPES)
+    type = serializers.ChoiceField(choices=[str(event_type) for event_type in AGENT_TYPES])
     occurred_at = serializers.DateTimeField(
         help_text="ISO 8601 with a UTC offset, when it happened at the agent (never arrival)."
     )
@@ -80,7 +80,7 @@ class ConflictingBatchSerializer(serializers.Serializer):
 
 EXAMPLE_EVENT = {
     "event_id": "CA123-0007",
-    "type": "call.turn",
+    "type": EventType.TURN.value,
     "occurred_at": "2025-01-15T11:02:31+05:30",
     "call_sid": "CA123",
     "campaign_id": 1,

@@ -43,7 +43,7 @@ from voiceagent.ingestion.api import (
     RejectedBatchSerializer,
 )
 from voiceagent.ingestion.call_state import utc_key
-from voiceagent.ingestion.schema import EXOTEL_SOURCE, EXOTEL_TYPE
+from voiceagent.ingestion.schema import EXOTEL_SOURCE, EventType
 from voiceagent.ingestion.services import (
     InvalidEvents,
     batch_problem,
@@ -194,7 +194,7 @@ def exotel_event(fields):
     campaign_id, lead_id = _owner(call_sid, fields)
     return {
         "event_id": f"exotel:{call_sid}:{call_status}",
-        "type": EXOTEL_TYPE,
+        "type": EventType.EXOTEL_STATUS,
         "occurred_at": utc_key(occurred),
         "call_sid": call_sid,
         "campaign_id": campaign_id,

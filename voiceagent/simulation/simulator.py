@@ -27,7 +27,7 @@ from django.db import DatabaseError
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
-from voiceagent.ingestion.schema import MAX_BATCH_EVENTS
+from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType
 from voiceagent.ingestion.services import IngestionError, ingest_events
 from voiceagent.models import (
     CallOutcome,
@@ -83,31 +83,31 @@ class CallPlanner:
 
     def plan(self, lead):
         rng = self.rng
-        script = [(0.0, "call.queued", {})]
+        script = [(0.0, EventType.QUEUED, {})]
         at = rng.uniform(0.5, 2.0)
-        script.append((at, "call.initiated", {}))
+        script.append((at, EventType.INITIATED, {}))
         path = rng.choices(PATHS, weights=PATH_WEIGHTS)[0]
         if path == "failed":
-            script.append((at + rng.uniform(1, 4), "call.failed", {"error": rng.choice(ERRORS)}))
+            script.append((at + rng.uniform(1, 4), EventType.FAILED, {"error": rng.choice(ERRORS)}))
             return script
         at += rng.uniform(1, 3)
-        script.append((at, "call.ringing", {}))
+        script.append((at, EventType.RINGING, {}))
         if path == "no_answer":
             end = {"outcome": "no_answer", "duration_seconds": 0, "ended_by": "system"}
-            script.append((at + rng.uniform(25, 35), "call.completed", end))
+            script.append((at + rng.uniform(25, 35), EventType.COMPLETED, end))
             return script
         if path == "busy":
             end = {"outcome": "busy", "duration_seconds": 0, "ended_by": "system"}
-            script.append((at + rng.uniform(3, 8), "call.completed", end))
+            script.append((at + rng.uniform(3, 8), EventType.COMPLETED, end))
             return script
         answered = at + rng.uniform(4, 15)
-        script.append((answered, "call.answered", {}))
+        script.append((answered, EventType.ANSWERED, {}))
         outcome = rng.choices(ANSWERED_OUTCOMES, weights=ANSWERED_WEIGHTS)[0]
         end = self._conversation(script, lead, answered, outcome)
         script.append(
             (
                 end,
-                "call.completed",
+                EventType.COMPLETED,
                 {
                     "outcome": str(outcome),
                     "duration_seconds": int(end - answered),
@@ -146,30 +146,30 @@ class CallPlanner:
         sequence = itertools.count(1)
         for stage in self._stages(outcome):
             at += rng.uniform(0.5, 1.0)
-            script.append((at, "call.stage_changed", {"stage": str(stage)}))
+            script.append((at, EventType.STAGE_CHANGED, {"stage": str(stage)}))
             lines = LINES[stage][:1] if outcome == CallOutcome.VOICEMAIL else LINES[stage]
             for speaker, text in lines:
                 at += rng.uniform(2.5, 5.0)
                 script.append(
                     (
                         at,
-                        "call.turn",
+                        EventType.TURN,
                         self._turn(next(sequence), speaker, text.format(**values), stage),
                     )
                 )
                 if stage == Stage.OBJECTION_HANDLING and speaker == Speaker.LEAD:
                     category = rng.choice(list(ObjectionCategory))
                     objection = {"category": str(category), "text": OBJECTIONS[category]}
-                    script.append((at + 0.2, "call.objection", objection))
+                    script.append((at + 0.2, EventType.OBJECTION, objection))
             if stage == Stage.DISCOVERY:
-                script.append((at + 0.3, "call.qualification", {"purpose": values["purpose"]}))
+                script.append((at + 0.3, EventType.QUALIFICATION, {"purpose": values["purpose"]}))
             if stage == Stage.QUALIFICATION:
                 qualification = {
                     "budget": values["budget"],
                     "timeline": values["timeline"],
                     "interest_level": rng.choice(INTEREST),
                 }
-                script.append((at + 0.3, "call.qualification", qualification))
+                script.append((at + 0.3, EventType.QUALIFICATION, qualification))
         return at + rng.uniform(2, 4)
 
     def _turn(self, sequence, speaker, text, stage):
@@ -399,6 +399,6 @@ class Simulator:
                 return
             self.events_sent += len(batch)
             for event in batch:
-                if event["type"] in ("call.completed", "call.failed"):
+                if event["type"] in (EventType.COMPLETED, EventType.FAILED):
                     self.in_flight.pop(event["call_sid"], None)
             del self.pending[: len(batch)]

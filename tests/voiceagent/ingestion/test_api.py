@@ -8,13 +8,16 @@ from drf_spectacular.generators import SchemaGenerator
 
 from tests.factories import make_ingest_user, make_lead
 from tests.voiceagent.ingestion.call_scripts import CallScript, answered_call, unanswered_call
-from voiceagent.ingestion.schema import AGENT_TYPES
 from voiceagent.ingestion.services import events_rejected
 from voiceagent.models import CallEvent, CallSession, ConversationTurn, Lead
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/call-events"
+AGENT_TYPE_VALUES = [
+    "call.queued", "call.initiated", "call.ringing", "call.answered", "call.stage_changed",
+    "call.turn", "call.objection", "call.qualification", "call.completed", "call.failed",
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -111,7 +114,7 @@ BAD_EVENTS = {
     "unknown type": (
         lambda lead, other: event(lead, type="call.exploded"),
         "type",
-        f"Unknown event type 'call.exploded'; expected one of {list(AGENT_TYPES)}.",
+        f"Unknown event type 'call.exploded'; expected one of {AGENT_TYPE_VALUES}.",
     ),
     "missing occurred_at": (
         lambda lead, other: {k: v for k, v in event(lead).items() if k != "occurred_at"},
@@ -201,7 +204,7 @@ def test_every_bad_event_of_a_batch_is_named(agent, lead):
         {
             "index": 0,
             "field": "type",
-            "message": f"Unknown event type 'nope'; expected one of {list(AGENT_TYPES)}.",
+            "message": f"Unknown event type 'nope'; expected one of {AGENT_TYPE_VALUES}.",
         },
         {
             "index": 2,
