@@ -77,6 +77,8 @@ def test_a_bad_filter_value_is_named_like_a_bad_field(staff):
     )
 
 
+# The token with its user, and its user and group permissions: a refused body reads nothing else.
+QUERIES_TO_AUTHENTICATE_AN_AGENT = 3
 MALFORMED = '{"name": '
 MALFORMED_MESSAGE = "Malformed JSON: Expecting value: line 1 column 10 (char 9)."
 
@@ -88,8 +90,11 @@ def test_malformed_json_is_named_in_the_same_words_everywhere(staff, path):
     assert (response.status_code, response.json()) == (400, {"detail": MALFORMED_MESSAGE})
 
 
-def test_malformed_json_to_ingestion_has_the_same_detail_and_lists_the_body(agent):
-    response = post_json(agent, "/api/call-events", MALFORMED)
+def test_malformed_json_to_ingestion_has_the_same_detail_and_lists_the_body(
+    agent, django_assert_num_queries
+):
+    with django_assert_num_queries(QUERIES_TO_AUTHENTICATE_AN_AGENT):
+        response = post_json(agent, "/api/call-events", MALFORMED)
 
     assert (response.status_code, response.json()) == (
         400,
