@@ -18,6 +18,10 @@ the call was placed with CustomField `{"campaign_id": .., "lead_id": ..}`). An u
 is answered 404: Exotel treats any non-2xx as a failure and retries (at most twice), and by
 then the agent's events have usually landed. A callback that never succeeds is left to a
 reconciliation against Exotel's call-details API.
+
+Errors are answered by the project's one handler (voiceagent.web.errors): an unusable field or
+body is a 400 shaped like an invalid ingestion event (`{"detail", "errors": [{"index": null,
+"field", "message"}]}`), the 403 and 404 are `{"detail"}`.
 """
 
 import base64
@@ -32,7 +36,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,6 +55,7 @@ from voiceagent.ingestion.services import (
     ingest_events,
 )
 from voiceagent.models import CallSession, CallStatus
+from voiceagent.web.parsers import SafeJSONParser
 
 STATUS_MAP = {
     "completed": CallStatus.COMPLETED,
@@ -217,7 +222,7 @@ def _flat(data):
 class ExotelStatusView(APIView):
     authentication_classes = []  # the shared secret is the authentication; no CSRF, no session
     permission_classes = [AllowAny]
-    parser_classes = [FormParser, MultiPartParser, JSONParser]
+    parser_classes = [FormParser, MultiPartParser, SafeJSONParser]
 
     @extend_schema(
         operation_id="exotel_status_callback",
@@ -261,7 +266,7 @@ def _callback_fields(request):
     try:
         fields = request.data
     except ParseError as exc:
-        raise InvalidEvents([batch_problem(f"Malformed body: {exc.detail}")]) from None
+        raise InvalidEvents([batch_problem(str(exc.detail))]) from None
     if not isinstance(fields, dict) and not hasattr(fields, "dict"):
         raise InvalidEvents([batch_problem("Send the callback fields as a form or a JSON object.")])
     return _flat(fields)

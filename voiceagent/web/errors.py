@@ -25,7 +25,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -61,7 +61,7 @@ class Problem(APIException):
         self.wait = retry_after  # DRF's handler turns `wait` into the Retry-After header
 
 
-def rejected_events(errors, *, status_code=status.HTTP_400_BAD_REQUEST):
+def rejected_events(errors):
     """Invalid events, each {"index", "field", "message"}; a body problem has index None."""
     parts = [
         problem["message"]
@@ -71,7 +71,7 @@ def rejected_events(errors, *, status_code=status.HTTP_400_BAD_REQUEST):
     ]
     named = any(problem["field"] != "body" for problem in errors)
     detail = ("Invalid input: " if named else "") + "; ".join(parts)
-    return Problem(detail, status_code=status_code, errors=errors)
+    return Problem(detail, errors=errors)
 
 
 def _event_path(problem):
@@ -117,7 +117,7 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, Problem):
         response.data = {"detail": exc.detail, **exc.lists}
-    elif isinstance(exc, ValidationError) and not _has_detail(response.data):
+    elif isinstance(response.data, (dict, list)) and not _has_detail(response.data):
         response.data = {"detail": invalid_input_detail(response.data), "errors": response.data}
     return response
 
@@ -127,7 +127,8 @@ def _has_detail(data):
 
 
 def invalid_input_detail(errors):
-    """ "Invalid input: name: message; other.name: message" from DRF's (nested) field errors."""
+    """The detail of field errors, `Invalid input: name: message; other.name: message`,
+    from DRF's (nested) error structure."""
     parts = [f"{path}: {message}" if path else message for path, message in _field_messages(errors)]
     return "Invalid input: " + "; ".join(parts)
 
