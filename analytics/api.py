@@ -1,7 +1,6 @@
 """DRF views of /analytics/* and /dashboard/*: validate the query, call a selector, serialize."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -46,13 +45,7 @@ def query_params(request, serializer_class):
     """Validated query parameters; an empty value counts as absent (HTML forms send them)."""
     data = {key: value for key, value in request.query_params.items() if value != ""}
     serializer = serializer_class(data=data)
-    if not serializer.is_valid():
-        detail = " ".join(
-            f"Invalid query parameter {name}: {message}"
-            for name, messages in serializer.errors.items()
-            for message in messages
-        )
-        raise ValidationError({"detail": detail, "errors": serializer.errors})
+    serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
 

@@ -326,8 +326,7 @@ EXAMPLES = {
     "error_400": _example(
         "Invalid parameter",
         {
-            "detail": "Invalid query parameter days: Ensure this value is less than or equal "
-            "to 365.",
+            "detail": "Invalid input: days: Ensure this value is less than or equal to 365.",
             "errors": {"days": ["Ensure this value is less than or equal to 365."]},
         },
         "days out of range",

@@ -66,7 +66,7 @@ def test_a_bad_parameter_is_a_400_naming_it(url, parameter, message, path_values
 
     assert response.status_code == 400
     assert response.json() == {
-        "detail": f"Invalid query parameter {parameter}: {message}",
+        "detail": f"Invalid input: {parameter}: {message}",
         "errors": {parameter: [message]},
     }
 

@@ -71,7 +71,7 @@ def test_post_with_a_bad_kind_is_400_naming_it_and_stores_nothing(crafted, team,
     )
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "Invalid input.",
+        "detail": 'Invalid input: kind: "calls" is not a valid choice.',
         "errors": {"kind": ['"calls" is not a valid choice.']},
     }
     assert ExportJob.objects.count() == 0

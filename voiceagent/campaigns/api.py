@@ -21,7 +21,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -29,7 +28,7 @@ from rest_framework.response import Response
 from voiceagent.access import visible_campaigns
 from voiceagent.campaigns import dnc, serializers, services
 from voiceagent.campaigns.cleaning import normalise_phone
-from voiceagent.lead_import.files import FileRejected, check_request_size
+from voiceagent.lead_import.files import check_request_size
 from voiceagent.lead_import.jobs import import_upload
 from voiceagent.models import (
     Campaign,
@@ -41,13 +40,6 @@ from voiceagent.models import (
     LeadStatus,
     PropertyType,
 )
-from voiceagent.web.errors import exception_handler
-
-
-class BadRequest(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Bad request."
-    default_code = "bad_request"
 
 
 class ActionPermission(BasePermission):
@@ -73,33 +65,6 @@ class ActionPermission(BasePermission):
         return request.user.is_staff or request.user.has_perms(required)
 
 
-class DomainErrorsMixin:
-    """Domain rule violations and refused files become 400 `{"detail": ...}` naming the problem."""
-
-    def handle_exception(self, exc):
-        if isinstance(exc, (services.RuleViolation, FileRejected)):
-            exc = BadRequest(exc.detail)
-        return super().handle_exception(exc)
-
-    def get_exception_handler(self):
-        return _named_exception_handler
-
-
-def _named_exception_handler(exc, context):
-    """The project handler, with "Invalid input." made to name the fields and their problems."""
-    response = exception_handler(exc, context)
-    if response is not None and isinstance(response.data, dict):
-        errors = response.data.get("errors")
-        if response.data.get("detail") == "Invalid input." and isinstance(errors, dict):
-            parts = [f"{name}: {_joined(messages)}" for name, messages in errors.items()]
-            response.data["detail"] = "Invalid input: " + "; ".join(parts)
-    return response
-
-
-def _joined(messages):
-    return " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
-
-
 def _user_ids_prefetch():
     return Prefetch("members", queryset=get_user_model().objects.only("id"))
 
@@ -123,7 +88,7 @@ class CampaignFilter(filters.FilterSet):
         responses={204: None, 400: OpenApiResponse(description="Not a draft, or it has calls")},
     ),
 )
-class CampaignViewSet(DomainErrorsMixin, viewsets.ModelViewSet):
+class CampaignViewSet(viewsets.ModelViewSet):
     serializer_class = serializers.CampaignSerializer
     permission_classes = [ActionPermission]
     filterset_class = CampaignFilter
@@ -225,7 +190,6 @@ class LeadFilter(filters.FilterSet):
     partial_update=extend_schema(summary="Change a lead (staff or change_lead)"),
 )
 class LeadViewSet(
-    DomainErrorsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -271,7 +235,6 @@ class LeadViewSet(
     ),
 )
 class DoNotCallViewSet(
-    DomainErrorsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -333,7 +296,7 @@ class LeadImportFilter(filters.FilterSet):
     list=extend_schema(summary="Background lead imports of the campaigns you may see"),
     retrieve=extend_schema(summary="One background lead import: status, progress, result"),
 )
-class LeadImportViewSet(DomainErrorsMixin, viewsets.ReadOnlyModelViewSet):
+class LeadImportViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.LeadImportSerializer
     permission_classes = [ActionPermission]
     filterset_class = LeadImportFilter

@@ -1,25 +1,24 @@
 """`POST /api/call-events`: the calling agent reports call lifecycle events, one or up to 500."""
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import OperationalError
 from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from voiceagent.access import can_ingest
-from voiceagent.ingestion.schema import AGENT_TYPES, MAX_BATCH_EVENTS, MAX_BODY_BYTES
+from voiceagent.ingestion.schema import AGENT_TYPES, MAX_BATCH_EVENTS, MAX_BODY_BYTES, EventType
 from voiceagent.ingestion.services import (
-    ConflictingEvents,
     InvalidEvents,
     batch_problem,
     events_rejected,
     ingest_events,
 )
-from voiceagent.web.parsers import strict_json_loads
+from voiceagent.web.parsers import BodyTooLarge, parse_json
 
 
 class CanIngest(BasePermission):
@@ -35,7 +34,7 @@ class CallEventSerializer(serializers.Serializer):
     event_id = serializers.CharField(
         max_length=128, help_text="Idempotency key: resending an event with it changes nothing."
     )
-    type = serializers.ChoiceField(choices=AGENT_TYPES)
+    type = serializers.ChoiceField(choices=[str(event_type) for event_type in AGENT_TYPES])
     occurred_at = serializers.DateTimeField(
         help_text="ISO 8601 with a UTC offset, when it happened at the agent (never arrival)."
     )
@@ -81,7 +80,7 @@ class ConflictingBatchSerializer(serializers.Serializer):
 
 EXAMPLE_EVENT = {
     "event_id": "CA123-0007",
-    "type": "call.turn",
+    "type": EventType.TURN.value,
     "occurred_at": "2025-01-15T11:02:31+05:30",
     "call_sid": "CA123",
     "campaign_id": 1,
@@ -98,37 +97,25 @@ EXAMPLE_EVENT = {
 }
 
 
-def rejected(errors):
-    return Response(
-        {"detail": "The batch was rejected; nothing was stored. Fix these events and resend.",
-         "errors": errors},
-        status=status.HTTP_400_BAD_REQUEST,
-    )  # fmt: skip
-
-
 def read_json_body(request, *, limit=MAX_BODY_BYTES):
-    """(parsed body, None) or (None, problem) for an oversized, undecodable or malformed body."""
+    """The parsed body; InvalidEvents naming an oversized, undecodable or malformed body."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    too_big = batch_problem(
-        f"The body is over {limit} bytes ({limit / 2**20:g} MiB); send smaller batches."
-    )
+    too_big = InvalidEvents([batch_problem(str(BodyTooLarge(limit).detail))])
     if declared > limit:
-        return None, too_big
+        raise too_big
     try:
         body = request.body
     except RequestDataTooBig:
-        return None, too_big
+        raise too_big from None
     if len(body) > limit:
-        return None, too_big
+        raise too_big
     try:
-        return strict_json_loads(body.decode("utf-8")), None
-    except UnicodeDecodeError:
-        return None, batch_problem("The body is not UTF-8 text.")
-    except (ValueError, RecursionError) as exc:
-        return None, batch_problem(f"Malformed JSON: {exc}.")
+        return parse_json(body)
+    except ParseError as exc:
+        raise InvalidEvents([batch_problem(str(exc.detail))]) from None
 
 
 class CallEventsView(APIView):
@@ -161,24 +148,10 @@ class CallEventsView(APIView):
         tags=["ingestion"],
     )
     def post(self, request):
-        events, problem = read_json_body(request)
-        if problem:
-            events_rejected.send(sender=None, source="api", reason="invalid")
-            return rejected([problem])
         try:
-            result = ingest_events(events=events, source="api")
-        except InvalidEvents as exc:
-            return rejected(exc.errors)
-        except ConflictingEvents as exc:
-            return Response(
-                {"detail": "The batch was rejected: an event_id was reused for different "
-                 "content; nothing was stored.", "conflicts": exc.conflicts},
-                status=status.HTTP_409_CONFLICT,
-            )  # fmt: skip
-        except OperationalError:
-            return Response(
-                {"detail": "The database is busy; retry the batch shortly (it is idempotent)."},
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                headers={"Retry-After": "1"},
-            )
+            events = read_json_body(request)
+        except InvalidEvents:
+            events_rejected.send(sender=None, source="api", reason="invalid")
+            raise
+        result = ingest_events(events=events, source="api")
         return Response(IngestResultSerializer(result).data, status=status.HTTP_202_ACCEPTED)

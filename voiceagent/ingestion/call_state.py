@@ -25,19 +25,9 @@ All times are kept as fixed-width UTC ISO strings, so they also compare as strin
 
 from datetime import UTC, datetime
 
-from voiceagent.ingestion.schema import EXOTEL_TYPE
+from voiceagent.ingestion.schema import EventType
 from voiceagent.models import CallOutcome, CallStatus, EndedBy, Stage
 
-LIFECYCLE_RANK = {
-    "call.queued": 0,
-    "call.initiated": 1,
-    "call.ringing": 2,
-    "call.answered": 3,
-    "call.stage_changed": 3,
-    "call.turn": 3,
-    "call.objection": 3,
-    "call.qualification": 3,
-}
 RANK_STATUS = [CallStatus.QUEUED, CallStatus.INITIATED, CallStatus.RINGING, CallStatus.IN_PROGRESS]
 STAGE_ORDER = {stage: position for position, stage in enumerate(Stage.values)}
 AGENT_SOURCE, EXOTEL_SOURCE = 0, 1
@@ -77,87 +67,154 @@ def _reach_stage(call, stage, at_key):
         call.stage_first_reached[stage] = at_key
 
 
-def end_report(event):
-    """The end report an event carries (call.completed, call.failed, Exotel end), else None."""
+def _completed_report(event):
+    data, outcome = event.data, event.data["outcome"]
+    return {
+        "source": AGENT_SOURCE,
+        "status": COMPLETED_STATUS.get(outcome, CallStatus.COMPLETED),
+        "outcome": CallOutcome.NO_ANSWER if outcome == "busy" else outcome,
+        "duration": data["duration_seconds"],
+        "recording_url": data["recording_url"],
+        "ended_by": data["ended_by"] or (EndedBy.SYSTEM if outcome in COMPLETED_STATUS else ""),
+        "error": "",
+    }
+
+
+def _failed_report(event):
+    return {
+        "source": AGENT_SOURCE,
+        "status": CallStatus.FAILED,
+        "outcome": CallOutcome.FAILED,
+        "duration": None,
+        "recording_url": "",
+        "ended_by": EndedBy.SYSTEM,
+        "error": event.data["error"],
+    }
+
+
+def _exotel_report(event):
     data = event.data
-    report = {"id": event.event_id, "at": utc_key(event.occurred_at)}
-    if event.type == "call.completed":
-        outcome = data["outcome"]
-        report.update(
-            source=AGENT_SOURCE,
-            status=COMPLETED_STATUS.get(outcome, CallStatus.COMPLETED),
-            outcome=CallOutcome.NO_ANSWER if outcome == "busy" else outcome,
-            duration=data["duration_seconds"],
-            recording_url=data["recording_url"],
-            ended_by=data["ended_by"] or (EndedBy.SYSTEM if outcome in COMPLETED_STATUS else ""),
-            error="",
-        )
-    elif event.type == "call.failed":
-        report.update(
-            source=AGENT_SOURCE,
-            status=CallStatus.FAILED,
-            outcome=CallOutcome.FAILED,
-            duration=None,
-            recording_url="",
-            ended_by=EndedBy.SYSTEM,
-            error=data["error"],
-        )
-    elif event.type == EXOTEL_TYPE and data["status"] in EXOTEL_END:
-        status, outcome, ended_by = EXOTEL_END[data["status"]]
-        report.update(
-            source=EXOTEL_SOURCE,
-            status=status,
-            outcome=outcome,
-            duration=data["duration_seconds"],
-            recording_url=data["recording_url"],
-            ended_by=ended_by,
-            error="",
-        )
-    else:
+    if data["status"] not in EXOTEL_END:
         return None
-    return report
+    status, outcome, ended_by = EXOTEL_END[data["status"]]
+    return {
+        "source": EXOTEL_SOURCE,
+        "status": status,
+        "outcome": outcome,
+        "duration": data["duration_seconds"],
+        "recording_url": data["recording_url"],
+        "ended_by": ended_by,
+        "error": "",
+    }
+
+
+def _add_end_report(state, event, report):
+    """Keep an end report (once per event), the decisive one first: agent before Exotel, earliest."""
+    if report is None:
+        return
+    report = {"id": event.event_id, "at": utc_key(event.occurred_at), **report}
+    reports = state.setdefault("ends", [])
+    if all(existing["id"] != report["id"] for existing in reports):
+        reports.append(report)
+        reports.sort(key=lambda item: (item["source"], item["at"], item["id"]))
+
+
+def _reach_rank(state, rank):
+    state["rank"] = max(state.get("rank", 0), rank)
+
+
+# Lifecycle ranks: queued < initiated < ringing < in progress (any conversation event).
+QUEUED_RANK, INITIATED_RANK, RINGING_RANK, IN_PROGRESS_RANK = range(4)
+
+
+def _absorb_queued(call, event, state, at_key):
+    _reach_rank(state, QUEUED_RANK)
+    call.queued_at = min(filter(None, [call.queued_at, event.occurred_at]))
+
+
+def _absorb_initiated(call, event, state, at_key):
+    _reach_rank(state, INITIATED_RANK)
+    state["initiated"] = _earliest(state.get("initiated"), at_key)
+
+
+def _absorb_ringing(call, event, state, at_key):
+    _reach_rank(state, RINGING_RANK)
+    call.ringing_at = min(filter(None, [call.ringing_at, event.occurred_at]))
+
+
+def _absorb_answered(call, event, state, at_key):
+    _reach_rank(state, IN_PROGRESS_RANK)
+    call.answered_at = min(filter(None, [call.answered_at, event.occurred_at]))
+
+
+def _absorb_stage(call, event, state, at_key):
+    """call.stage_changed and call.turn: the call is in progress and maybe reached a stage."""
+    _reach_rank(state, IN_PROGRESS_RANK)
+    if event.data["stage"]:
+        _reach_stage(call, event.data["stage"], at_key)
+
+
+def _absorb_objection(call, event, state, at_key):
+    _reach_rank(state, IN_PROGRESS_RANK)
+
+
+def _absorb_qualification(call, event, state, at_key):
+    _reach_rank(state, IN_PROGRESS_RANK)
+    set_at = state.setdefault("qualification_set", {})
+    for key, value in event.data.items():
+        stamp = [at_key, event.event_id]
+        if key not in set_at or stamp > set_at[key]:
+            set_at[key] = stamp
+            call.qualification[key] = value
+
+
+def _absorb_completed(call, event, state, at_key):
+    _add_end_report(state, event, _completed_report(event))
+
+
+def _absorb_failed(call, event, state, at_key):
+    _add_end_report(state, event, _failed_report(event))
+
+
+def _absorb_exotel_status(call, event, state, at_key):
+    data = event.data
+    if data["status"] == CallStatus.IN_PROGRESS:
+        _reach_rank(state, IN_PROGRESS_RANK)
+        call.answered_at = min(filter(None, [call.answered_at, event.occurred_at]))
+    elif data["answered_at"] is not None:
+        call.answered_at = min(filter(None, [call.answered_at, data["answered_at"]]))
+    _add_end_report(state, event, _exotel_report(event))
+
+
+ABSORB = {
+    EventType.QUEUED: _absorb_queued,
+    EventType.INITIATED: _absorb_initiated,
+    EventType.RINGING: _absorb_ringing,
+    EventType.ANSWERED: _absorb_answered,
+    EventType.STAGE_CHANGED: _absorb_stage,
+    EventType.TURN: _absorb_stage,
+    EventType.OBJECTION: _absorb_objection,
+    EventType.QUALIFICATION: _absorb_qualification,
+    EventType.COMPLETED: _absorb_completed,
+    EventType.FAILED: _absorb_failed,
+    EventType.EXOTEL_STATUS: _absorb_exotel_status,
+}
+_unhandled = set(EventType) - set(ABSORB)
+if _unhandled:  # a new event type must say how it folds into a call, never be skipped
+    raise RuntimeError(f"call_state.ABSORB has no handler for {sorted(_unhandled)}")
 
 
 def absorb(call, event):
-    """Join one event's facts into the call (in memory); see the module docstring."""
+    """Join one event's facts into the call (in memory); see the module docstring.
+
+    An event type without a handler raises (ValueError for a string that is no EventType,
+    KeyError for a member missing from ABSORB): an event is never silently ignored."""
     state = call.ingest_state
     at_key = utc_key(event.occurred_at)
     state["first"] = _earliest(state.get("first"), at_key)
     if call.last_event_at is None or event.occurred_at > call.last_event_at:
         call.last_event_at = event.occurred_at
-    rank = LIFECYCLE_RANK.get(event.type)
-    if rank is not None:
-        state["rank"] = max(state.get("rank", 0), rank)
-    data = event.data
-    if event.type == "call.queued":
-        call.queued_at = min(filter(None, [call.queued_at, event.occurred_at]))
-    elif event.type == "call.initiated":
-        state["initiated"] = _earliest(state.get("initiated"), at_key)
-    elif event.type == "call.ringing":
-        call.ringing_at = min(filter(None, [call.ringing_at, event.occurred_at]))
-    elif event.type == "call.answered":
-        call.answered_at = min(filter(None, [call.answered_at, event.occurred_at]))
-    elif event.type in ("call.stage_changed", "call.turn") and data["stage"]:
-        _reach_stage(call, data["stage"], at_key)
-    elif event.type == "call.qualification":
-        set_at = state.setdefault("qualification_set", {})
-        for key, value in data.items():
-            stamp = [at_key, event.event_id]
-            if key not in set_at or stamp > set_at[key]:
-                set_at[key] = stamp
-                call.qualification[key] = value
-    elif event.type == EXOTEL_TYPE:
-        if data["status"] == CallStatus.IN_PROGRESS:
-            state["rank"] = max(state.get("rank", 0), LIFECYCLE_RANK["call.answered"])
-            call.answered_at = min(filter(None, [call.answered_at, event.occurred_at]))
-        elif data["answered_at"] is not None:
-            call.answered_at = min(filter(None, [call.answered_at, data["answered_at"]]))
-    report = end_report(event)
-    if report is not None:
-        reports = state.setdefault("ends", [])
-        if all(existing["id"] != report["id"] for existing in reports):
-            reports.append(report)
-            reports.sort(key=lambda item: (item["source"], item["at"], item["id"]))
+    ABSORB[EventType(event.type)](call, event, state, at_key)
 
 
 def _first(reports, field):

@@ -18,6 +18,10 @@ the call was placed with CustomField `{"campaign_id": .., "lead_id": ..}`). An u
 is answered 404: Exotel treats any non-2xx as a failure and retries (at most twice), and by
 then the agent's events have usually landed. A callback that never succeeds is left to a
 reconciliation against Exotel's call-details API.
+
+Errors are answered by the project's one handler (voiceagent.web.errors): an unusable field or
+body is a 400 shaped like an invalid ingestion event (`{"detail", "errors": [{"index": null,
+"field", "message"}]}`), the 403 and 404 are `{"detail"}`.
 """
 
 import base64
@@ -31,8 +35,8 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -43,14 +47,15 @@ from voiceagent.ingestion.api import (
     RejectedBatchSerializer,
 )
 from voiceagent.ingestion.call_state import utc_key
-from voiceagent.ingestion.schema import EXOTEL_SOURCE, EXOTEL_TYPE
+from voiceagent.ingestion.schema import EXOTEL_SOURCE, EventType
 from voiceagent.ingestion.services import (
-    ConflictingEvents,
     InvalidEvents,
+    batch_problem,
     events_rejected,
     ingest_events,
 )
 from voiceagent.models import CallSession, CallStatus
+from voiceagent.web.parsers import SafeJSONParser
 
 STATUS_MAP = {
     "completed": CallStatus.COMPLETED,
@@ -66,10 +71,15 @@ STATUS_MAP = {
 DURATION_FIELDS = ("ConversationDuration", "DialCallDuration", "Duration")
 
 
-class ExotelCallbackError(Exception):
-    def __init__(self, field, message, status_code=400):
-        self.field, self.message, self.status_code = field, message, status_code
-        super().__init__(message)
+class ExotelCallbackError(InvalidEvents):
+    """A callback field Exotel sent that we cannot use: a 400 naming it, like any invalid event."""
+
+    def __init__(self, field, message):
+        super().__init__([batch_problem(message, field=field)])
+
+
+class UnknownCall(NotFound):
+    """404 on purpose: Exotel retries a callback that got a non-2xx answer."""
 
 
 class ExotelStatusSerializer(serializers.Serializer):
@@ -152,16 +162,15 @@ def _owner(call_sid, fields):
         custom = None
     if isinstance(custom, dict) and {"campaign_id", "lead_id"} <= custom.keys():
         return custom["campaign_id"], custom["lead_id"]
-    raise ExotelCallbackError(
-        "CallSid",
+    raise UnknownCall(
         f"Unknown CallSid {call_sid!r}: the agent has not reported this call yet "
-        "(Exotel retries this callback).",
-        status_code=404,
+        "(Exotel retries this callback)."
     )
 
 
 def exotel_event(fields):
-    """The `exotel.status` ingestion event for one callback (ExotelCallbackError if unusable)."""
+    """The `exotel.status` ingestion event for one callback (ExotelCallbackError if unusable,
+    UnknownCall if the agent has not reported the call)."""
     call_sid = _field(fields, "CallSid")
     if not call_sid:
         raise ExotelCallbackError("CallSid", "This field is required.")
@@ -190,7 +199,7 @@ def exotel_event(fields):
     campaign_id, lead_id = _owner(call_sid, fields)
     return {
         "event_id": f"exotel:{call_sid}:{call_status}",
-        "type": EXOTEL_TYPE,
+        "type": EventType.EXOTEL_STATUS,
         "occurred_at": utc_key(occurred),
         "call_sid": call_sid,
         "campaign_id": campaign_id,
@@ -213,7 +222,7 @@ def _flat(data):
 class ExotelStatusView(APIView):
     authentication_classes = []  # the shared secret is the authentication; no CSRF, no session
     permission_classes = [AllowAny]
-    parser_classes = [FormParser, MultiPartParser, JSONParser]
+    parser_classes = [FormParser, MultiPartParser, SafeJSONParser]
 
     @extend_schema(
         operation_id="exotel_status_callback",
@@ -240,38 +249,24 @@ class ExotelStatusView(APIView):
     )
     def post(self, request):
         if not secret_is_valid(request):
-            return Response(
-                {"detail": "Missing or wrong webhook secret."}, status=status.HTTP_403_FORBIDDEN
-            )
+            raise PermissionDenied("Missing or wrong webhook secret.")
         try:
-            fields = request.data
-        except ParseError as exc:
+            event = exotel_event(_callback_fields(request))
+        except InvalidEvents:
             events_rejected.send(sender=None, source=EXOTEL_SOURCE, reason="invalid")
-            return self._problem("body", f"Malformed body: {exc.detail}")
-        if not isinstance(fields, dict) and not hasattr(fields, "dict"):
-            return self._problem("body", "Send the callback fields as a form or a JSON object.")
-        try:
-            event = exotel_event(_flat(fields))
-            result = ingest_events(events=[event], source=EXOTEL_SOURCE)
-        except ExotelCallbackError as exc:
-            reason = "unknown_call" if exc.status_code == 404 else "invalid"
-            events_rejected.send(sender=None, source=EXOTEL_SOURCE, reason=reason)
-            return self._problem(exc.field, exc.message, exc.status_code)
-        except InvalidEvents as exc:
-            return Response(
-                {"detail": "The callback was rejected; nothing was stored.", "errors": exc.errors},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        except ConflictingEvents as exc:
-            return Response(
-                {"detail": "This CallSid and status were received before with other fields; "
-                 "the first callback is kept.", "conflicts": exc.conflicts},
-                status=status.HTTP_409_CONFLICT,
-            )  # fmt: skip
+            raise
+        except UnknownCall:
+            events_rejected.send(sender=None, source=EXOTEL_SOURCE, reason="unknown_call")
+            raise
+        result = ingest_events(events=[event], source=EXOTEL_SOURCE)
         return Response(IngestResultSerializer(result).data, status=status.HTTP_200_OK)
 
-    def _problem(self, field, message, status_code=400):
-        return Response(
-            {"detail": message, "errors": [{"index": None, "field": field, "message": message}]},
-            status=status_code,
-        )
+
+def _callback_fields(request):
+    try:
+        fields = request.data
+    except ParseError as exc:
+        raise InvalidEvents([batch_problem(str(exc.detail))]) from None
+    if not isinstance(fields, dict) and not hasattr(fields, "dict"):
+        raise InvalidEvents([batch_problem("Send the callback fields as a form or a JSON object.")])
+    return _flat(fields)

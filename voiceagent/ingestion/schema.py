@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
+from django.db import models
 
 from voiceagent.models import (
     CallOutcome,
@@ -36,18 +37,26 @@ MAX_QUALIFICATION_VALUE_LENGTH = 200
 INT_MAX = 2**31 - 1
 BIGINT_MAX = 2**63 - 1
 
-LIFECYCLE_TYPES = ("call.queued", "call.initiated", "call.ringing", "call.answered")
-AGENT_TYPES = (
-    *LIFECYCLE_TYPES,
-    "call.stage_changed",
-    "call.turn",
-    "call.objection",
-    "call.qualification",
-    "call.completed",
-    "call.failed",
-)
-# Only the Exotel webhook produces this one (voiceagent/ingestion/exotel.py); agents cannot post it.
-EXOTEL_TYPE = "exotel.status"
+
+class EventType(models.TextChoices):
+    """Every call event type; code names them by member, the wire and the log by value."""
+
+    QUEUED = "call.queued"
+    INITIATED = "call.initiated"
+    RINGING = "call.ringing"
+    ANSWERED = "call.answered"
+    STAGE_CHANGED = "call.stage_changed"
+    TURN = "call.turn"
+    OBJECTION = "call.objection"
+    QUALIFICATION = "call.qualification"
+    COMPLETED = "call.completed"
+    FAILED = "call.failed"
+    # Only the Exotel webhook produces this one (voiceagent/ingestion/exotel.py); agents cannot post it.
+    EXOTEL_STATUS = "exotel.status"
+
+
+LIFECYCLE_TYPES = (EventType.QUEUED, EventType.INITIATED, EventType.RINGING, EventType.ANSWERED)
+AGENT_TYPES = tuple(event_type for event_type in EventType if event_type != EventType.EXOTEL_STATUS)
 EXOTEL_SOURCE = "exotel"
 COMPLETED_OUTCOMES = (*CallOutcome.values, "busy")
 EXOTEL_STATUSES = (
@@ -74,7 +83,7 @@ class Event:
 
     index: int
     event_id: str
-    type: str
+    type: EventType
     occurred_at: datetime  # aware, UTC
     call_sid: str
     campaign_id: int
@@ -304,14 +313,22 @@ def _clean_exotel(problems, data):
     return cleaned
 
 
+def _clean_nothing(problems, data):
+    return {}
+
+
 DATA_CLEANERS = {
-    "call.stage_changed": _clean_stage_changed,
-    "call.turn": _clean_turn,
-    "call.objection": _clean_objection,
-    "call.qualification": _clean_qualification,
-    "call.completed": _clean_completed,
-    "call.failed": _clean_failed,
-    EXOTEL_TYPE: _clean_exotel,
+    EventType.QUEUED: _clean_nothing,
+    EventType.INITIATED: _clean_nothing,
+    EventType.RINGING: _clean_nothing,
+    EventType.ANSWERED: _clean_nothing,
+    EventType.STAGE_CHANGED: _clean_stage_changed,
+    EventType.TURN: _clean_turn,
+    EventType.OBJECTION: _clean_objection,
+    EventType.QUALIFICATION: _clean_qualification,
+    EventType.COMPLETED: _clean_completed,
+    EventType.FAILED: _clean_failed,
+    EventType.EXOTEL_STATUS: _clean_exotel,
 }
 
 
@@ -353,11 +370,14 @@ def clean_event(raw, index, *, source):
     event_id = _identifier(problems, raw, "event_id", limit=MAX_EVENT_ID_LENGTH)
     call_sid = _identifier(problems, raw, "call_sid", limit=MAX_CALL_SID_LENGTH)
     event_type = raw.get("type")
-    allowed = (*AGENT_TYPES, EXOTEL_TYPE) if source == EXOTEL_SOURCE else AGENT_TYPES
+    allowed = tuple(EventType) if source == EXOTEL_SOURCE else AGENT_TYPES
     if event_type in (None, ""):
         problems.add("type", "This field is required.")
     elif not isinstance(event_type, str) or event_type not in allowed:
-        problems.add("type", f"Unknown event type {event_type!r}; expected one of {list(allowed)}.")
+        expected = [str(allowed_type) for allowed_type in allowed]
+        problems.add("type", f"Unknown event type {event_type!r}; expected one of {expected}.")
+    else:
+        event_type = EventType(event_type)
     occurred_at = None
     if raw.get("occurred_at") in (None, ""):
         problems.add("occurred_at", "This field is required (ISO 8601 with a UTC offset).")
@@ -374,7 +394,7 @@ def clean_event(raw, index, *, source):
         data = {}
     if not isinstance(data, dict):
         problems.add("data", "Must be a JSON object.")
-    elif isinstance(event_type, str) and event_type in DATA_CLEANERS:
+    elif isinstance(event_type, EventType):
         cleaned = DATA_CLEANERS[event_type](problems, data)
     if problems.items:
         return None, problems.items

@@ -34,7 +34,7 @@ from voiceagent.campaigns import lifecycle
 from voiceagent.events import publish_call_change
 from voiceagent.ingestion import call_state
 from voiceagent.ingestion.bulk import JsonText, copy_rows, update_rows
-from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, clean_event
+from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType, clean_event
 from voiceagent.models import (
     ENDED_STATUSES,
     FINISHED_STATUSES,
@@ -359,11 +359,11 @@ def _stored_turns(events, calls, new_sids):
     wanted = {
         calls[e.call_sid].pk: e.call_sid
         for e in events
-        if e.type == "call.turn" and e.call_sid not in new_sids
+        if e.type == EventType.TURN and e.call_sid not in new_sids
     }
     if not wanted:
         return {}
-    sequences = {e.data["sequence"] for e in events if e.type == "call.turn"}
+    sequences = {e.data["sequence"] for e in events if e.type == EventType.TURN}
     rows = ConversationTurn.objects.filter(call_id__in=wanted, sequence__in=sequences).values_list(
         "call_id",
         "sequence",
@@ -402,7 +402,7 @@ def _fold(events, calls, new_sids):
             changes["stage"] = call.current_stage
         if not was_ended and call.status in ENDED_STATUSES:
             changes["ended"] = True
-        if event.type == "call.turn":
+        if event.type == EventType.TURN:
             if _is_new_turn(event, turns_by_key, conflicts):
                 data = event.data
                 folded.turns.append(
@@ -412,7 +412,7 @@ def _fold(events, calls, new_sids):
                 changes["turn"] = {
                     key: data[key] for key in ("sequence", "speaker", "stt_ms", "llm_ms", "tts_ms")
                 }
-        elif event.type == "call.objection":
+        elif event.type == EventType.OBJECTION:
             folded.objections.append(
                 (call, event.data["category"], event.data["text"], event.occurred_at,
                  event.event_id)

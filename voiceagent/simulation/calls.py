@@ -11,6 +11,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import timedelta
 
+from voiceagent.ingestion.schema import EventType
 from voiceagent.models import CallOutcome, ObjectionCategory, Speaker, Stage
 
 PURPOSES = ["buy", "rent", "invest"]
@@ -95,31 +96,31 @@ class CallPlanner:
 
     def plan(self, lead):
         rng = self.rng
-        script = [(0.0, "call.queued", {})]
+        script = [(0.0, EventType.QUEUED, {})]
         at = rng.uniform(0.5, 2.0)
-        script.append((at, "call.initiated", {}))
+        script.append((at, EventType.INITIATED, {}))
         path = rng.choices(PATHS, weights=PATH_WEIGHTS)[0]
         if path == "failed":
-            script.append((at + rng.uniform(1, 4), "call.failed", {"error": rng.choice(ERRORS)}))
+            script.append((at + rng.uniform(1, 4), EventType.FAILED, {"error": rng.choice(ERRORS)}))
             return script
         at += rng.uniform(1, 3)
-        script.append((at, "call.ringing", {}))
+        script.append((at, EventType.RINGING, {}))
         if path == "no_answer":
             end = {"outcome": "no_answer", "duration_seconds": 0, "ended_by": "system"}
-            script.append((at + rng.uniform(25, 35), "call.completed", end))
+            script.append((at + rng.uniform(25, 35), EventType.COMPLETED, end))
             return script
         if path == "busy":
             end = {"outcome": "busy", "duration_seconds": 0, "ended_by": "system"}
-            script.append((at + rng.uniform(3, 8), "call.completed", end))
+            script.append((at + rng.uniform(3, 8), EventType.COMPLETED, end))
             return script
         answered = at + rng.uniform(4, 15)
-        script.append((answered, "call.answered", {}))
+        script.append((answered, EventType.ANSWERED, {}))
         outcome = rng.choices(ANSWERED_OUTCOMES, weights=ANSWERED_WEIGHTS)[0]
         end = self._conversation(script, lead, answered, outcome)
         script.append(
             (
                 end,
-                "call.completed",
+                EventType.COMPLETED,
                 {
                     "outcome": str(outcome),
                     "duration_seconds": int(end - answered),
@@ -158,30 +159,30 @@ class CallPlanner:
         sequence = itertools.count(1)
         for stage in self._stages(outcome):
             at += rng.uniform(0.5, 1.0)
-            script.append((at, "call.stage_changed", {"stage": str(stage)}))
+            script.append((at, EventType.STAGE_CHANGED, {"stage": str(stage)}))
             lines = LINES[stage][:1] if outcome == CallOutcome.VOICEMAIL else LINES[stage]
             for speaker, text in lines:
                 at += rng.uniform(2.5, 5.0)
                 script.append(
                     (
                         at,
-                        "call.turn",
+                        EventType.TURN,
                         self._turn(next(sequence), speaker, text.format(**values), stage),
                     )
                 )
                 if stage == Stage.OBJECTION_HANDLING and speaker == Speaker.LEAD:
                     category = rng.choice(list(ObjectionCategory))
                     objection = {"category": str(category), "text": OBJECTIONS[category]}
-                    script.append((at + 0.2, "call.objection", objection))
+                    script.append((at + 0.2, EventType.OBJECTION, objection))
             if stage == Stage.DISCOVERY:
-                script.append((at + 0.3, "call.qualification", {"purpose": values["purpose"]}))
+                script.append((at + 0.3, EventType.QUALIFICATION, {"purpose": values["purpose"]}))
             if stage == Stage.QUALIFICATION:
                 qualification = {
                     "budget": values["budget"],
                     "timeline": values["timeline"],
                     "interest_level": rng.choice(INTEREST),
                 }
-                script.append((at + 0.3, "call.qualification", qualification))
+                script.append((at + 0.3, EventType.QUALIFICATION, qualification))
         return at + rng.uniform(2, 4)
 
     def _turn(self, sequence, speaker, text, stage):
@@ -198,7 +199,7 @@ class CallPlanner:
         }
 
 
-END_TYPES = ("call.completed", "call.failed")
+END_TYPES = (EventType.COMPLETED, EventType.FAILED)
 
 
 def call_events(*, call_sid, lead, script, started_at):

@@ -19,27 +19,35 @@ class BodyTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "body_too_large"
 
+    def __init__(self, limit):
+        super().__init__(f"The JSON body is over {limit} bytes.")
+
 
 class SafeJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.API_MAX_JSON_BYTES
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
-            raise BodyTooLarge(f"The JSON body is over {limit} bytes.")
+            raise BodyTooLarge(limit)
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
-        try:
-            data = strict_json_loads(raw.decode(encoding))
-        except UnicodeDecodeError:
-            raise ParseError(f"The body is not {encoding} text.") from None
-        except RecursionError:
-            raise ParseError("Malformed JSON: nested too deeply.") from None
-        except ValueError as exc:
-            raise ParseError(f"Malformed JSON: {exc}.") from None
+        data = parse_json(raw, encoding=encoding)
         found = control_character_in(data)
         if found:
             path, character = found
             raise ParseError(f"{path} contains a control character ({character}); remove it.")
         return data
+
+
+def parse_json(raw, *, encoding="utf-8"):
+    """The decoded document, or ParseError naming what is wrong with the bytes."""
+    try:
+        return strict_json_loads(raw.decode(encoding))
+    except UnicodeDecodeError:
+        raise ParseError(f"The body is not {encoding.upper()} text.") from None
+    except RecursionError:
+        raise ParseError("Malformed JSON: nested too deeply.") from None
+    except ValueError as exc:
+        raise ParseError(f"Malformed JSON: {exc}.") from None
 
 
 def _reject_constant(name):

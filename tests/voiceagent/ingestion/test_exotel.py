@@ -317,7 +317,7 @@ def test_unusable_callback_is_400_naming_the_field(client, dialled, fields, fiel
 
     assert response.status_code == 400
     assert response.json() == {
-        "detail": message,
+        "detail": f"Invalid input: {field}: {message}",
         "errors": [{"index": None, "field": field, "message": message}],
     }
     assert CallEvent.objects.filter(source="exotel").count() == 0
@@ -335,5 +335,8 @@ def test_bad_recording_url_is_400_from_the_service_validation(client, dialled):
 def test_malformed_json_body_is_400(client, dialled):
     response = client.post(URL, "{nope", content_type="application/json")
 
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["field"] == "body"
+    message = "Malformed JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)."
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": message, "errors": [{"index": None, "field": "body", "message": message}]},
+    )
