@@ -26,6 +26,10 @@ class EventType(models.TextChoices):
     LEAD_QUALIFIED = "lead.qualified", "Lead qualified"
 
 
+# Events an alert rule may fire on (webhooks take every EventType).
+ALERT_EVENTS = [(EventType.LEAD_QUALIFIED.value, EventType.LEAD_QUALIFIED.label)]
+
+
 class ScopedQuerySet(models.QuerySet):
     """Rules and endpoints a user may manage: staff all; others those of campaigns they see,
     and their own ones that cover all their campaigns (campaign null)."""
@@ -56,10 +60,7 @@ class AlertRule(models.Model):
     target = models.CharField(
         max_length=500, help_text="Email address, E.164 phone, or Slack incoming-webhook URL."
     )
-    event = models.CharField(
-        max_length=32, choices=[(EventType.LEAD_QUALIFIED, "Lead qualified")],
-        default=EventType.LEAD_QUALIFIED,
-    )  # fmt: skip
+    event = models.CharField(max_length=32, choices=ALERT_EVENTS, default=EventType.LEAD_QUALIFIED)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

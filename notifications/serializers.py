@@ -2,7 +2,14 @@
 
 from rest_framework import serializers
 
-from notifications.models import AlertChannel, AlertRule, Delivery, EventType, WebhookEndpoint
+from notifications.models import (
+    ALERT_EVENTS,
+    AlertChannel,
+    AlertRule,
+    Delivery,
+    EventType,
+    WebhookEndpoint,
+)
 from notifications.targets import clean_target, clean_url
 from voiceagent.access import visible_campaigns
 
@@ -21,9 +28,7 @@ class VisibleCampaignField(serializers.PrimaryKeyRelatedField):
 class AlertRuleSerializer(serializers.ModelSerializer):
     campaign = VisibleCampaignField(allow_null=True, required=False, default=None)
     owner = serializers.CharField(source="owner.username", read_only=True)
-    event = serializers.ChoiceField(
-        choices=[EventType.LEAD_QUALIFIED], default=EventType.LEAD_QUALIFIED
-    )
+    event = serializers.ChoiceField(choices=ALERT_EVENTS, default=EventType.LEAD_QUALIFIED)
 
     class Meta:
         model = AlertRule

@@ -105,8 +105,9 @@ def _failed(delivery, error, *, now):
         delivery.next_attempt_at = None
     else:
         delivery.next_attempt_at = next_at
-    if delivery.endpoint_id:
-        _endpoint_failed(delivery.endpoint, now=now)
+    if delivery.endpoint_id and _endpoint_failed(delivery.endpoint, now=now):
+        delivery.status = DeliveryStatus.FAILED
+        delivery.next_attempt_at = None
 
 
 def _endpoint_failed(endpoint, *, now):
@@ -129,6 +130,7 @@ def _endpoint_failed(endpoint, *, now):
             last_error="The endpoint was disabled after failing for days.",
         )
         transaction.on_commit(lambda: notify_endpoint_disabled(endpoint_id=endpoint.pk))
+    return bool(disabled)
 
 
 def notify_endpoint_disabled(*, endpoint_id):

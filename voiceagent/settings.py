@@ -463,6 +463,14 @@ WEBHOOK_DISABLE_AFTER_SECONDS = env_int("WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 24 
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # Attempts a worker may die in before a delivery is failed (task_reject_on_worker_lost loops).
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 20)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "NotificationEventTypeEnum": "notifications.models.EventType",
+        "AlertEventEnum": "notifications.models.ALERT_EVENTS",
+        "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
+        "AlertChannelEnum": "notifications.models.AlertChannel",
+    }
+)
 CELERY_BEAT_SCHEDULE["notifications-deliver-due"] = {
     "task": "notifications.deliver_due",
     "schedule": env_int("NOTIFICATION_SWEEP_SECONDS", 30),
