@@ -9,7 +9,7 @@ TEST_ENV := DEBUG=0 SECRET_KEY=test-secret-key-not-for-production-0123456789abcd
 	SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 \
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/voiceagent} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/1} \
-	STATIC_ROOT=var/static-test
+	STATIC_ROOT=var/static-test WEBHOOK_ALLOW_PRIVATE=1
 
 .PHONY: setup run test pytest lint format bench bench-exports clean
 
@@ -20,7 +20,7 @@ run: setup
 	@DEBUG=1 $(PY) manage.py migrate --noinput -v 0
 	@DEBUG=1 $(PY) manage.py seed_demo
 	@DEBUG=1 $(PY) manage.py create_demo_users
-	@DEBUG=1 PORT=$(PORT) $(PY) scripts/embedded.py
+	@DEBUG=1 WEBHOOK_ALLOW_PRIVATE=1 PORT=$(PORT) $(PY) scripts/embedded.py
 
 lint: setup
 	$(PY) -m ruff check .

@@ -85,6 +85,7 @@ KNOWN_ERRORS = (
     ("rejected_event", "ingestion"),
     ("export_failed", "exports"),
     ("websocket_error", "websocket"),
+    ("delivery_failed", "notifications"),
     *(
         ("health_check_failed", component)
         for component in (

@@ -39,6 +39,11 @@ def calls_unannounced():
         _quiet.depth -= 1
 
 
+def announcing():
+    """False inside `calls_unannounced()`: changes there notify nobody (no alerts, no webhooks)."""
+    return not getattr(_quiet, "depth", 0)
+
+
 def publish_call_change(*, call, changes, ended=False):
     """Announce a call change after the surrounding transaction commits (never for a rollback)."""
     if getattr(_quiet, "depth", 0):

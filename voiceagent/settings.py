@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "analytics.apps.AnalyticsConfig",
     "exports.apps.ExportsConfig",
     "monitoring.apps.MonitoringConfig",
+    "notifications.apps.NotificationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -360,6 +361,10 @@ SPECTACULAR_SETTINGS = {
         "ScheduledCallReasonEnum": "voiceagent.models.ScheduledCallReason",
         "ScheduledCallStatusEnum": "voiceagent.models.ScheduledCallStatus",
         "ExportKindEnum": "exports.models.ExportKind",
+        "NotificationEventTypeEnum": "notifications.models.EventType",
+        "AlertEventEnum": "notifications.models.ALERT_EVENTS",
+        "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
+        "AlertChannelEnum": "notifications.models.AlertChannel",
         "ExportFormatEnum": "exports.models.ExportFormat",
         "ExportStatusEnum": "exports.models.ExportStatus",
     },
@@ -450,6 +455,38 @@ EXTERNAL_SERVICES = {
     },
 }
 
+
+# --- Notifications: email, alert rules, outbound webhooks ----------------------------------
+
+# Email: SMTP whenever EMAIL_HOST is set, DEBUG or not; the console otherwise),
+# alert rules, outbound webhooks. See README "Alerts and webhooks".
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "voiceagent@localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+# The address links in alerts point to (the call page); no trailing slash.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+EXOTEL_SMS_FROM = env_str("EXOTEL_SMS_FROM")
+ALERT_RETRY_BASE_SECONDS = env_int("ALERT_RETRY_BASE_SECONDS", 30)
+ALERT_RETRY_FOR_SECONDS = env_int("ALERT_RETRY_FOR_SECONDS", 6 * 3600)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_RETRY_FOR_SECONDS = env_int("WEBHOOK_RETRY_FOR_SECONDS", 24 * 3600)
+WEBHOOK_TIMEOUT_SECONDS = float(env_str("WEBHOOK_TIMEOUT_SECONDS", "5"))
+WEBHOOK_DISABLE_AFTER_SECONDS = env_int("WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 24 * 3600)
+# Webhook and Slack URLs resolving to private, loopback or link-local addresses are refused
+# unless this is set (tests and `make run` post to servers on this machine).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# Attempts a worker may die in before a delivery is failed (task_reject_on_worker_lost loops).
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 20)
+
 # --- Periodic tasks (Celery beat) -------------------------------------------------------------
 
 CELERY_BEAT_SCHEDULE = {
@@ -470,5 +507,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.refresh_component_statuses",
         "schedule": float(EXTERNAL_CHECK_INTERVAL_SECONDS),
         "options": {"expires": EXTERNAL_CHECK_INTERVAL_SECONDS},
+    },
+    "notifications-deliver-due": {
+        "task": "notifications.deliver_due",
+        "schedule": env_int("NOTIFICATION_SWEEP_SECONDS", 30),
     },
 }

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
+from notifications.models import AlertRule, Delivery, WebhookEndpoint
 from tests.factories import (
     make_call,
     make_campaign,
@@ -59,6 +60,15 @@ def build_rows(n):
         Token.objects.create(user=make_user())
         make_export_job(campaign, make_user())
         LeadImport.objects.create(campaign=campaign, created_by=make_user(), filename=f"l{i}.csv")
+        owner = make_user()
+        rule = AlertRule.objects.create(
+            owner=owner, campaign=campaign, channel="email", target="a@x.example"
+        )
+        WebhookEndpoint.objects.create(owner=owner, url="https://x.example/h", events=["a"])
+        Delivery.objects.create(
+            key=f"k{i}", rule=rule, call=call, event_type="lead.qualified",
+            message_id=f"msg_{i}", retry_until=call.initiated_at,
+        )  # fmt: skip
 
 
 def changelist_url(model):

@@ -17,7 +17,9 @@ then applied in one transaction:
 5. each touched lead is re-projected from all of its calls (attempt numbers, call_attempts,
    last call and outcome, status, and one follow-up ScheduledCall per ended call), so that lead
    state is a function of the calls, never of the order their events came in;
-6. after commit, one domain event per accepted non-duplicate event (voiceagent.events).
+6. calls this batch finished or qualified get their alert and webhook outbox rows
+   (notifications.outbox), delivered by the worker after commit;
+7. after commit, one domain event per accepted non-duplicate event (voiceagent.events).
 
 The number of queries per batch is constant (about fifteen), whatever its size.
 """
@@ -30,8 +32,9 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from notifications.outbox import record_call_notifications
 from voiceagent.campaigns import lifecycle
-from voiceagent.events import publish_call_change
+from voiceagent.events import announcing, publish_call_change
 from voiceagent.ingestion import call_state
 from voiceagent.ingestion.bulk import JsonText, copy_rows, update_rows
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType, clean_event
@@ -219,12 +222,16 @@ def _apply(events, *, source, received_at):
     _write_calls(calls, new_sids, received_at=received_at)
     copy_rows(ConversationTurn, TURN_FIELDS, [(call.pk, *rest) for call, *rest in folded.turns])
     copy_rows(Objection, OBJECTION_FIELDS, [(call.pk, *rest) for call, *rest in folded.objections])
-    touched_leads = {
-        call.lead_id
+    changed = [
+        call
         for sid, call in calls.items()
         if sid in new_sids or before[sid] != _lead_relevant(call)
-    }
+    ]
+    touched_leads = {call.lead_id for call in changed}
     _project_leads([leads[lead_id] for lead_id in sorted(touched_leads)], calls)
+    if announcing():
+        # Alert and webhook outbox rows, in this transaction (notifications/outbox.py).
+        record_call_notifications(calls=changed)
     for call, changes in folded.publications:
         publish_call_change(call=call, changes=changes, ended=changes.get("ended", False))
     return IngestResult(accepted=len(fresh), duplicates=duplicates)

@@ -1,0 +1,165 @@
+"""The outbox: deliveries written in the ingestion transaction that finishes or qualifies calls.
+
+`record_call_notifications(calls=...)` runs inside `ingest_events`' transaction with the calls
+whose status or outcome that batch changed. A handful of queries per batch, whatever its size:
+matching rules and endpoints (two), owners' campaigns for rules on "all my campaigns" (one, when
+there are such), objections (one, when a webhook wants them), one insert, one read-back. Rows
+are keyed per (rule, call) and (endpoint, event type, call), inserted with ON CONFLICT DO
+NOTHING: a replayed, duplicated or reordered event stream never makes a second message.
+"""
+
+import logging
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from notifications import messages
+from notifications.models import (
+    AlertRule,
+    Delivery,
+    DeliveryStatus,
+    EventType,
+    WebhookEndpoint,
+)
+from voiceagent.models import FINISHED_STATUSES, CallOutcome, Campaign, Objection
+
+logger = logging.getLogger(__name__)
+
+
+def _matching(model, campaign_ids):
+    return model.objects.filter(
+        Q(campaign_id__in=campaign_ids) | Q(campaign=None), active=True, owner__is_active=True
+    ).select_related("owner")
+
+
+def _owners_campaigns(subscriptions, campaign_ids):
+    """{owner_id: campaign ids of the batch they are members of}, for non-staff owners of
+    subscriptions that cover all their campaigns."""
+    owners = {s.owner_id for s in subscriptions if s.campaign_id is None and not s.owner.is_staff}
+    if not owners:
+        return {}
+    seen = defaultdict(set)
+    rows = Campaign.members.through.objects.filter(
+        user_id__in=owners, campaign_id__in=campaign_ids
+    ).values_list("user_id", "campaign_id")
+    for user_id, campaign_id in rows:
+        seen[user_id].add(campaign_id)
+    return seen
+
+
+def _covers(subscription, call, owners_campaigns):
+    if subscription.campaign_id is not None:
+        return subscription.campaign_id == call.campaign_id
+    if subscription.owner.is_staff:
+        return True
+    return call.campaign_id in owners_campaigns.get(subscription.owner_id, ())
+
+
+def _objections(calls):
+    found = defaultdict(list)
+    rows = (
+        Objection.objects.filter(call_id__in=[call.pk for call in calls])
+        .order_by("occurred_at", "id")
+        .values_list("call_id", "category", "text")
+    )
+    for call_id, category, text in rows:
+        found[call_id].append({"category": category, "text": text})
+    return found
+
+
+def record_call_notifications(*, calls):
+    """Write the outbox rows the given calls call for; deliver them after commit."""
+    finished = [call for call in calls if call.status in FINISHED_STATUSES]
+    if not finished:
+        return []
+    qualified = [call for call in finished if call.outcome == CallOutcome.QUALIFIED]
+    campaign_ids = {call.campaign_id for call in finished}
+    rules = list(_matching(AlertRule, campaign_ids)) if qualified else []
+    endpoints = [
+        endpoint
+        for endpoint in _matching(WebhookEndpoint, campaign_ids).filter(disabled_at=None)
+        if endpoint.events
+    ]
+    if not rules and not endpoints:
+        return []
+    owners_campaigns = _owners_campaigns([*rules, *endpoints], campaign_ids)
+    now = timezone.now()
+    rows = []
+    for call in qualified:
+        message = None
+        for rule in rules:
+            if _covers(rule, call, owners_campaigns):
+                message = message or messages.alert_message(call)
+                rows.append(
+                    _delivery(f"alert:{rule.pk}:{call.pk}", call, EventType.LEAD_QUALIFIED,
+                              message, now, settings.ALERT_RETRY_FOR_SECONDS, rule=rule)
+                )  # fmt: skip
+    if endpoints:
+        objections = _objections(finished)
+        for call in finished:
+            types = [EventType.CALL_COMPLETED]
+            if call.outcome == CallOutcome.QUALIFIED:
+                types.append(EventType.LEAD_QUALIFIED)
+            for endpoint in endpoints:
+                if not _covers(endpoint, call, owners_campaigns):
+                    continue
+                for event_type in types:
+                    if event_type not in endpoint.events:
+                        continue
+                    body = messages.webhook_body(event_type, call, objections[call.pk], now)
+                    rows.append(
+                        _delivery(f"webhook:{endpoint.pk}:{event_type}:{call.pk}", call,
+                                  event_type, body, now, settings.WEBHOOK_RETRY_FOR_SECONDS,
+                                  endpoint=endpoint)
+                    )  # fmt: skip
+    if not rows:
+        return []
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    created = list(
+        Delivery.objects.filter(
+            key__in=[row.key for row in rows], status=DeliveryStatus.PENDING, attempts=0
+        ).values_list("pk", flat=True)
+    )
+    enqueue_after_commit(created)
+    return created
+
+
+def _delivery(key, call, event_type, payload, now, retry_for, *, rule=None, endpoint=None):
+    return Delivery(
+        key=key,
+        rule=rule,
+        endpoint=endpoint,
+        call=call,
+        event_type=event_type,
+        message_id=f"msg_{uuid.uuid4().hex}",
+        payload=payload,
+        next_attempt_at=now,
+        retry_until=now + timedelta(seconds=retry_for),
+        created_at=now,
+    )
+
+
+def enqueue_after_commit(delivery_ids):
+    """Hand the deliveries to the worker once committed; the periodic sweep (deliver_due) is
+    the backstop when the broker is unreachable at that moment."""
+    if not delivery_ids:
+        return
+
+    def send():
+        from notifications.tasks import deliver
+
+        for pk in delivery_ids:
+            try:
+                deliver.delay(pk)
+            except Exception:  # a broker outage must not fail the committed ingestion
+                logger.warning(
+                    "could not enqueue delivery %s; the sweep will send it", pk, exc_info=True
+                )
+                return
+
+    transaction.on_commit(send, robust=True)
