@@ -20,7 +20,6 @@ from notifications.serializers import (
     WebhookEndpointCreatedSerializer,
     WebhookEndpointSerializer,
 )
-from voiceagent.campaigns.api import DomainErrorsMixin
 from voiceagent.web.pagination import Pagination
 
 
@@ -40,7 +39,7 @@ class DeliveryLogMixin:
     update=extend_schema(summary="Replace an alert rule"),
     destroy=extend_schema(summary="Delete an alert rule"),
 )
-class AlertRuleViewSet(DomainErrorsMixin, DeliveryLogMixin, viewsets.ModelViewSet):
+class AlertRuleViewSet(DeliveryLogMixin, viewsets.ModelViewSet):
     serializer_class = AlertRuleSerializer
     permission_classes = [IsAuthenticated]
     pagination_class = Pagination
@@ -68,7 +67,7 @@ class AlertRuleViewSet(DomainErrorsMixin, DeliveryLogMixin, viewsets.ModelViewSe
     update=extend_schema(summary="Replace a webhook endpoint"),
     destroy=extend_schema(summary="Delete a webhook endpoint"),
 )
-class WebhookEndpointViewSet(DomainErrorsMixin, DeliveryLogMixin, viewsets.ModelViewSet):
+class WebhookEndpointViewSet(DeliveryLogMixin, viewsets.ModelViewSet):
     serializer_class = WebhookEndpointSerializer
     permission_classes = [IsAuthenticated]
     pagination_class = Pagination

@@ -21,13 +21,13 @@ class AlertChannel(models.TextChoices):
     SLACK = "slack", "Slack"
 
 
-class EventType(models.TextChoices):
+class NotificationEvent(models.TextChoices):
     CALL_COMPLETED = "call.completed", "Call completed"
     LEAD_QUALIFIED = "lead.qualified", "Lead qualified"
 
 
-# Events an alert rule may fire on (webhooks take every EventType).
-ALERT_EVENTS = [(EventType.LEAD_QUALIFIED.value, EventType.LEAD_QUALIFIED.label)]
+# Events an alert rule may fire on (webhooks take every NotificationEvent).
+ALERT_EVENTS = [(NotificationEvent.LEAD_QUALIFIED.value, NotificationEvent.LEAD_QUALIFIED.label)]
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -60,7 +60,9 @@ class AlertRule(models.Model):
     target = models.CharField(
         max_length=500, help_text="Email address, E.164 phone, or Slack incoming-webhook URL."
     )
-    event = models.CharField(max_length=32, choices=ALERT_EVENTS, default=EventType.LEAD_QUALIFIED)
+    event = models.CharField(
+        max_length=32, choices=ALERT_EVENTS, default=NotificationEvent.LEAD_QUALIFIED
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -74,7 +76,7 @@ class AlertRule(models.Model):
                 condition=Q(channel__in=AlertChannel.values), name="alert_rule_channel_valid"
             ),
             models.CheckConstraint(
-                condition=Q(event=EventType.LEAD_QUALIFIED), name="alert_rule_event_valid"
+                condition=Q(event=NotificationEvent.LEAD_QUALIFIED), name="alert_rule_event_valid"
             ),
         ]
         indexes = [models.Index(fields=["active", "campaign"], name="alert_rule_matching_idx")]
@@ -143,7 +145,7 @@ class Delivery(models.Model):
         related_name="deliveries",
     )
     call = models.ForeignKey(CallSession, on_delete=models.CASCADE, related_name="+")
-    event_type = models.CharField(max_length=32, choices=EventType.choices)
+    event_type = models.CharField(max_length=32, choices=NotificationEvent.choices)
     # The Standard Webhooks `webhook-id`, the same on every attempt (also the email Message-ID).
     message_id = models.CharField(max_length=64, unique=True, editable=False)
     # Frozen at creation: the webhook body, or the alert's subject and text.

@@ -23,7 +23,7 @@ from notifications.models import (
     AlertRule,
     Delivery,
     DeliveryStatus,
-    EventType,
+    NotificationEvent,
     WebhookEndpoint,
 )
 from voiceagent.models import FINISHED_STATUSES, CallOutcome, Campaign, Objection
@@ -96,15 +96,15 @@ def record_call_notifications(*, calls):
             if _covers(rule, call, owners_campaigns):
                 message = message or messages.alert_message(call)
                 rows.append(
-                    _delivery(f"alert:{rule.pk}:{call.pk}", call, EventType.LEAD_QUALIFIED,
+                    _delivery(f"alert:{rule.pk}:{call.pk}", call, NotificationEvent.LEAD_QUALIFIED,
                               message, now, settings.ALERT_RETRY_FOR_SECONDS, rule=rule)
                 )  # fmt: skip
     if endpoints:
         objections = _objections(finished)
         for call in finished:
-            types = [EventType.CALL_COMPLETED]
+            types = [NotificationEvent.CALL_COMPLETED]
             if call.outcome == CallOutcome.QUALIFIED:
-                types.append(EventType.LEAD_QUALIFIED)
+                types.append(NotificationEvent.LEAD_QUALIFIED)
             for endpoint in endpoints:
                 if not _covers(endpoint, call, owners_campaigns):
                     continue

@@ -7,7 +7,7 @@ from notifications.models import (
     AlertChannel,
     AlertRule,
     Delivery,
-    EventType,
+    NotificationEvent,
     WebhookEndpoint,
 )
 from notifications.targets import clean_target, clean_url
@@ -28,7 +28,7 @@ class VisibleCampaignField(serializers.PrimaryKeyRelatedField):
 class AlertRuleSerializer(serializers.ModelSerializer):
     campaign = VisibleCampaignField(allow_null=True, required=False, default=None)
     owner = serializers.CharField(source="owner.username", read_only=True)
-    event = serializers.ChoiceField(choices=ALERT_EVENTS, default=EventType.LEAD_QUALIFIED)
+    event = serializers.ChoiceField(choices=ALERT_EVENTS, default=NotificationEvent.LEAD_QUALIFIED)
 
     class Meta:
         model = AlertRule
@@ -57,7 +57,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
 class WebhookEndpointSerializer(serializers.ModelSerializer):
     campaign = VisibleCampaignField(allow_null=True, required=False, default=None)
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=EventType.choices), allow_empty=False
+        child=serializers.ChoiceField(choices=NotificationEvent.choices), allow_empty=False
     )
     owner = serializers.CharField(source="owner.username", read_only=True)
 

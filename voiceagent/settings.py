@@ -361,7 +361,7 @@ SPECTACULAR_SETTINGS = {
         "ScheduledCallReasonEnum": "voiceagent.models.ScheduledCallReason",
         "ScheduledCallStatusEnum": "voiceagent.models.ScheduledCallStatus",
         "ExportKindEnum": "exports.models.ExportKind",
-        "NotificationEventTypeEnum": "notifications.models.EventType",
+        "NotificationEventTypeEnum": "notifications.models.NotificationEvent",
         "AlertEventEnum": "notifications.models.ALERT_EVENTS",
         "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
         "AlertChannelEnum": "notifications.models.AlertChannel",
