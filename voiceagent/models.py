@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 E164_REGEX = r"^\+[1-9][0-9]{6,14}$"
@@ -145,18 +146,32 @@ class LeadQuerySet(models.QuerySet):
         call_under_way = CallSession.objects.filter(
             lead=OuterRef("pk"), status__in=(CallStatus.QUEUED, *IN_PROGRESS_STATUSES)
         )
+        # An attempt is a finished call (campaigns.lifecycle): a canceled call uses up none.
+        attempts = (
+            CallSession.objects.filter(lead=OuterRef("pk"), status__in=FINISHED_STATUSES)
+            .order_by()
+            .values("lead")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
         return (
             self.valid()
+            .annotate(attempts_made=Coalesce(Subquery(attempts), 0))
             .filter(
                 campaign__status=CampaignStatus.RUNNING,
                 campaign__calling_hours_start__lte=local_time,
                 campaign__calling_hours_end__gt=local_time,
-                call_attempts__lt=F("campaign__max_attempts"),
+                attempts_made__lt=F("campaign__max_attempts"),
             )
             .exclude(status__in=CLOSED_LEAD_STATUSES)
             .filter(Q(status=LeadStatus.NEW) | Exists(follow_up_due))
             .exclude(Exists(call_under_way))
         )
+
+    def open(self):
+        """Leads a dialer may still call: not closed (qualified, not interested, unreachable,
+        do-not-call); voiceagent.campaigns.lifecycle has the rules."""
+        return self.filter(is_dnc=False).exclude(status__in=CLOSED_LEAD_STATUSES)
 
     def visible_to(self, user):
         return self.filter(campaign__in=Campaign.objects.visible_to(user))
@@ -470,7 +485,9 @@ class ScheduledCallQuerySet(models.QuerySet):
     def queued(self, now=None):
         """Glossary, other half of calls_queued: pending and due by `now`, of running campaigns
         only; pausing a campaign takes its follow-ups out of the queue, resuming brings them back."""
-        return self.due(now).filter(campaign__in=Campaign.objects.active())
+        return self.due(now).filter(
+            campaign__in=Campaign.objects.active(), lead__in=Lead.objects.open()
+        )
 
 
 class ScheduledCall(models.Model):

@@ -3,7 +3,8 @@
 from django.db import transaction
 
 from voiceagent.campaigns import lifecycle
-from voiceagent.models import DoNotCall, Lead
+from voiceagent.ingestion.services import reproject_leads
+from voiceagent.models import DoNotCall, Lead, LeadStatus, ScheduledCall, ScheduledCallStatus
 
 
 @transaction.atomic
@@ -35,5 +36,14 @@ def remove_from_dnc(*, phone):
     """Take a number off the DNC list; its leads become callable again. Returns whether it was listed."""
     deleted, _ = DoNotCall.objects.filter(phone=phone).delete()
     if deleted:
-        Lead.objects.filter(phone=phone, is_dnc=True).update(is_dnc=False, dnc_reason="")
+        leads = Lead.objects.filter(phone=phone, is_dnc=True)
+        lead_ids = list(leads.values_list("pk", flat=True))
+        leads.update(is_dnc=False, dnc_reason="")
+        # "Do not call" was the list's word: the lead's calls decide its status again, and the
+        # follow-ups the flag canceled are planned afresh.
+        Lead.objects.filter(pk__in=lead_ids, status=LeadStatus.DNC).update(status=LeadStatus.NEW)
+        ScheduledCall.objects.filter(
+            lead__in=lead_ids, status=ScheduledCallStatus.CANCELED, source_call__isnull=False
+        ).delete()
+        reproject_leads(lead_ids=lead_ids)
     return bool(deleted)

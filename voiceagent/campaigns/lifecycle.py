@@ -1,13 +1,16 @@
 """The lead lifecycle: what a lead's calls make of it, and which follow-up each call asks for.
 
 One set of rules for every writer: ingestion re-projects a lead from all of its calls with
-these functions; the DNC list, the API and the admin cancel follow-ups through them; the demo
-data and the simulator go through ingestion. docs/metrics.md tells users the same rules:
+these functions; the DNC list, the API, the admin and the lead import cancel follow-ups through
+them; the demo data and the simulator go through ingestion. docs/metrics.md tells users the same:
 
+- an attempt is a finished call (completed, no answer, busy, failed); a canceled call is none;
 - a qualified lead stays qualified: a later call's outcome stays on that call (staff may still
   change the lead by hand);
-- after `max_attempts` calls the lead gets no further follow-up; when the last of them went
-  unanswered (no answer, busy, voicemail) the lead is unreachable;
+- a call nobody answered (no answer, busy, voicemail, or failed on the line) is retried after the
+  campaign's retry delay, a callback asked for is called back after its callback delay, both
+  only while the lead has attempts left (`max_attempts`);
+- when the last allowed attempt went unanswered the lead is unreachable;
 - a closed lead (qualified, not interested, unreachable, do-not-call) has no pending follow-up:
   they are canceled, never deleted, so the queue's history stays readable.
 """
@@ -15,6 +18,7 @@ data and the simulator go through ingestion. docs/metrics.md tells users the sam
 from datetime import timedelta
 
 from voiceagent.models import (
+    CLOSED_LEAD_STATUSES,
     FINISHED_STATUSES,
     CallOutcome,
     CallStatus,
@@ -24,12 +28,7 @@ from voiceagent.models import (
     ScheduledCallStatus,
 )
 
-CLOSED_STATUSES = (
-    LeadStatus.QUALIFIED,
-    LeadStatus.NOT_INTERESTED,
-    LeadStatus.UNREACHABLE,
-    LeadStatus.DNC,
-)
+CLOSED_STATUSES = CLOSED_LEAD_STATUSES
 STATUS_FOR_OUTCOME = {
     CallOutcome.QUALIFIED: LeadStatus.QUALIFIED,
     CallOutcome.NOT_INTERESTED: LeadStatus.NOT_INTERESTED,
@@ -38,8 +37,9 @@ STATUS_FOR_OUTCOME = {
 
 
 def is_unanswered(*, status, outcome):
-    """A finished call nobody answered: no answer, busy, or a machine (voicemail)."""
-    return status in (CallStatus.NO_ANSWER, CallStatus.BUSY) or (
+    """A finished call nobody answered: no answer, busy, failed on the line, or a machine
+    (voicemail)."""
+    return status in (CallStatus.NO_ANSWER, CallStatus.BUSY, CallStatus.FAILED) or (
         status == CallStatus.COMPLETED and outcome == CallOutcome.VOICEMAIL
     )
 
@@ -50,12 +50,12 @@ def is_closed(*, status, is_dnc):
 
 
 def status_from_calls(*, current, is_dnc, finished_calls, max_attempts):
-    """The lead status its finished calls (oldest first: status, outcome, attempt_number) give.
+    """The lead status its finished calls (oldest first: status, outcome) give.
 
-    A do-not-call lead keeps saying so whatever its calls did; one qualified call makes the lead
-    qualified for good; otherwise the latest finished call decides.
+    A do-not-call lead keeps its status whatever its calls did; one qualified call makes the
+    lead qualified for good; otherwise the latest finished call decides.
     """
-    if is_dnc or current == LeadStatus.DNC:
+    if is_dnc:
         return current
     if any(call["outcome"] == CallOutcome.QUALIFIED for call in finished_calls):
         return LeadStatus.QUALIFIED
@@ -66,10 +66,22 @@ def status_from_calls(*, current, is_dnc, finished_calls, max_attempts):
         return STATUS_FOR_OUTCOME[latest["outcome"]]
     if (
         is_unanswered(status=latest["status"], outcome=latest["outcome"])
-        and latest["attempt_number"] >= max_attempts
+        and len(finished_calls) >= max_attempts
     ):
         return LeadStatus.UNREACHABLE
     return LeadStatus.CONTACTED
+
+
+def number_attempts(calls):
+    """Set `attempt` on each of `calls` (oldest first): how many finished calls up to and
+    including it (None for a call not finished: canceled, queued or under way)."""
+    attempts = 0
+    for call in calls:
+        if call["status"] in FINISHED_STATUSES:
+            attempts += 1
+            call["attempt"] = attempts
+        else:
+            call["attempt"] = None
 
 
 def last_finished_call(calls):
@@ -89,7 +101,7 @@ def follow_up_for(*, lead, call):
         not lead.phone
         or call["ended_at"] is None
         or call["status"] not in FINISHED_STATUSES
-        or call["attempt_number"] >= campaign.max_attempts
+        or call["attempt"] >= campaign.max_attempts
     ):
         return None
     if is_unanswered(status=call["status"], outcome=call["outcome"]):

@@ -473,6 +473,16 @@ def _write_calls(calls, new_sids, *, received_at):
         update_rows(CallSession, existing, CALL_FIELDS)
 
 
+def reproject_leads(*, lead_ids):
+    """Project these leads again from all of their calls (after a change made outside
+    ingestion, such as a number taken off the DNC list); leads without calls are left as they are."""
+    leads = _lock_leads(set(lead_ids))
+    called = set(
+        CallSession.objects.filter(lead__in=leads.values()).values_list("lead_id", flat=True)
+    )
+    _project_leads([leads[pk] for pk in sorted(called)], batch_calls={})
+
+
 def _project_leads(leads, batch_calls):
     """Recompute each lead's attempts, last call, status and follow-ups from all of its calls."""
     if not leads:
@@ -496,16 +506,21 @@ def _project_leads(leads, batch_calls):
                 renumbered.append(CallSession(pk=row["pk"], attempt_number=number))
                 if row["call_sid"] in batch_calls:
                     batch_calls[row["call_sid"]].attempt_number = number
+        lifecycle.number_attempts(calls)
         if _project_lead(lead, calls):
             changed_leads.append(lead)
-        for position, row in enumerate(calls):
+        closed = lifecycle.is_closed(status=lead.status, is_dnc=lead.is_dnc)
+        called_again = False  # by a later call that was not canceled
+        for row in reversed(calls):
             plan.add(
                 lead,
                 row,
                 desired=lifecycle.follow_up_for(lead=lead, call=row),
-                called_again=position < len(calls) - 1,
+                closed=closed,
+                called_again=called_again,
                 existing=follow_ups.get(row["pk"]),
             )
+            called_again = called_again or row["status"] != CallStatus.CANCELED
     if renumbered:
         update_rows(CallSession, renumbered, ["attempt_number"])
     if changed_leads:
@@ -541,17 +556,20 @@ class _FollowUpPlan:
     """Creates, updates and deletes follow-ups so that each ended call has the one it should.
 
     A follow-up is pending until the lead is called again, then done; a closed lead's are
-    canceled (voiceagent.campaigns.lifecycle). One that a dialer took (dispatched) is left alone;
-    one canceled by hand stays canceled until the lead is called again anyway.
+    canceled (voiceagent.campaigns.lifecycle). One a dialer took (dispatched) is left alone. A
+    canceled one of an open lead was canceled by hand (or while the lead was closed, before
+    staff reopened it): it stays canceled until the lead is called again anyway. A closed lead's
+    canceled ones are the lifecycle's own, recomputed like pending ones, so the rows end the same
+    whatever order the calls' events came in.
     """
 
     def __init__(self):
         self.create, self.update, self.delete = [], [], []
 
-    def add(self, lead, row, *, desired, called_again, existing):
+    def add(self, lead, row, *, desired, closed, called_again, existing):
         if existing is not None and existing.status == ScheduledCallStatus.DISPATCHED:
             return
-        if existing is not None and existing.status == ScheduledCallStatus.CANCELED:
+        if existing is not None and existing.status == ScheduledCallStatus.CANCELED and not closed:
             if desired is not None and called_again:
                 existing.status = ScheduledCallStatus.DONE
                 self.update.append(existing)

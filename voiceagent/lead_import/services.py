@@ -25,7 +25,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from voiceagent.campaigns import cleaning
+from voiceagent.campaigns import cleaning, lifecycle
 from voiceagent.campaigns.services import RuleViolation, check_accepts_leads
 from voiceagent.lead_import.files import FileRejected, check_upload, open_source
 from voiceagent.models import Campaign, DoNotCall, Lead, LeadStatus
@@ -403,6 +403,8 @@ def _merge_and_apply(cursor, *, campaign, result, report):
     )
     result.created = cursor.rowcount
     result.skipped = distinct - result.created - result.updated
+    # Leads the import flagged DNC are closed: the lifecycle cancels their pending follow-ups.
+    lifecycle.cancel_follow_ups(leads=Lead.objects.filter(campaign=campaign, is_dnc=True))
     cursor.execute(f"SELECT COUNT(*) FROM {MERGED_TABLE} m JOIN {dnc_table} d ON d.phone = m.phone")
     result.dnc_flagged = cursor.fetchone()[0]
 

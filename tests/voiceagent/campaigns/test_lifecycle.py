@@ -1,5 +1,6 @@
 """The lead lifecycle, as every writer applies it: ingestion, the DNC list, the API, the admin."""
 
+import itertools
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -220,3 +221,98 @@ def test_staff_closing_a_lead_in_the_admin_cancels_its_follow_ups(team, admin_cl
 
     assert response.status_code == 302, response.content.decode()[-3000:]
     assert follow_ups(lead) == [("CA1", "retry", "canceled")]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_three_calls_leave_the_same_rows_in_every_arrival_order(order):
+    from tests.voiceagent.ingestion.call_scripts import database_rows
+
+    campaign = make_campaign(max_attempts=3)
+    lead = make_lead(campaign)
+    calls = [
+        unanswered_call(lead, "CR", start=0),
+        answered_call(lead, "CQ", start=HOUR),
+        unanswered_call(lead, "CA", start=2 * HOUR),
+    ]
+    for index in order:
+        ingest_events(events=calls[index], source="api")
+
+    rows = database_rows()
+    assert rows["follow_ups"] == [(lead.pk, "CR", "retry", at(34) + timedelta(minutes=120), "done")]
+    assert rows["leads"] == [(lead.pk, 3, at(2 * HOUR + 2), "no_answer", "qualified")]
+
+
+def test_a_canceled_call_uses_up_no_attempt():
+    campaign = make_campaign(max_attempts=3)
+    lead = make_lead(campaign)
+    ingest_events(events=unanswered_call(lead, "CA1"), source="api")
+    canceled = CallScript(lead, "CA2", start=HOUR).add("call.queued", 0)
+    canceled.add("exotel.status", 5, {"status": "canceled"}, event_id="exotel:CA2:canceled")
+    ingest_events(events=canceled.events[:1], source="api")
+    ingest_events(events=canceled.events[1:], source="exotel")
+    ingest_events(events=unanswered_call(lead, "CA3", start=2 * HOUR), source="api")
+
+    assert call_state("CA2")["status"] == "canceled"
+    assert follow_ups(lead) == [("CA1", "retry", "done"), ("CA3", "retry", "pending")]
+    assert lead_state(lead)[3] == "contacted"
+
+
+def test_failed_calls_count_as_unanswered_until_the_lead_is_unreachable():
+    campaign = make_campaign(max_attempts=2)
+    lead = make_lead(campaign)
+    ingest_events(events=unanswered_call(lead, "CA1", outcome="failed"), source="api")
+    ingest_events(events=unanswered_call(lead, "CA2", outcome="failed", start=HOUR), source="api")
+
+    assert follow_ups(lead) == [("CA1", "retry", "done")]
+    assert lead_state(lead) == (2, at(HOUR + 2), "failed", "unreachable")
+
+
+def test_a_number_taken_off_the_dnc_list_makes_its_lead_callable_again(team):
+    lead = make_lead(team.campaign)
+    ingest_events(events=unanswered_call(lead, "CA1"), source="api")
+    dnc.add_to_dnc(phones=[lead.phone], reason="Asked not to be called")
+    assert follow_ups(lead) == [("CA1", "retry", "canceled")]
+
+    assert dnc.remove_from_dnc(phone=lead.phone) is True
+
+    assert follow_ups(lead) == [("CA1", "retry", "pending")]
+    assert lead_state(lead) == (1, at(2), "no_answer", "contacted")
+
+
+def test_an_uncalled_lead_marked_dnc_is_new_again_off_the_list(team):
+    lead = make_lead(team.campaign, is_dnc=True, status="dnc")
+    dnc.add_to_dnc(phones=[lead.phone])
+
+    dnc.remove_from_dnc(phone=lead.phone)
+
+    lead.refresh_from_db()
+    assert (lead.is_dnc, lead.status) == (False, "new")
+
+
+def test_a_lead_the_import_flags_dnc_loses_its_pending_follow_ups(team):
+    import io
+
+    from tests.voiceagent.lead_import.files import csv_bytes
+    from voiceagent.lead_import.services import import_leads
+    from voiceagent.models import DoNotCall
+
+    lead = make_lead(team.campaign, "Dee", phone="+919812345680")
+    ingest_events(events=unanswered_call(lead, "CA1"), source="api")
+    DoNotCall.objects.create(phone="+919812345680", reason="Complained")
+
+    file = io.BytesIO(csv_bytes([["Name", "Phone"], ["Dee", "9812345680"]]))
+    import_leads(campaign=team.campaign, file=file, filename="leads.csv")
+
+    assert follow_ups(lead) == [("CA1", "retry", "canceled")]
+
+
+def test_a_follow_up_added_by_hand_for_a_closed_lead_is_not_queued(team):
+    from tests.factories import make_scheduled_call
+    from voiceagent.models import ScheduledCall as Scheduled
+
+    closed = make_lead(team.campaign, status="qualified")
+    open_ = make_lead(team.campaign, status="contacted")
+    make_scheduled_call(closed)
+    make_scheduled_call(open_)
+
+    assert list(Scheduled.objects.queued().values_list("lead_id", flat=True)) == [open_.pk]

@@ -161,7 +161,7 @@ def test_busy_call_ends_busy_with_outcome_no_answer_and_a_retry(lead):
     assert state["follow_up"] == [("retry", at(34) + timedelta(minutes=120), "pending")]
 
 
-def test_failed_call_keeps_the_error_and_schedules_nothing(lead):
+def test_failed_call_keeps_the_error_and_is_retried(lead):
     ingest_events(events=unanswered_call(lead, "CA1", outcome="failed"), source="api")
 
     state = call_state("CA1")
@@ -170,7 +170,9 @@ def test_failed_call_keeps_the_error_and_schedules_nothing(lead):
         "failed",
         "SIP 503 from carrier",
     )
-    assert (state["ended_at"], state["duration_seconds"], state["follow_up"]) == (at(6), 0, [])
+    assert (state["ended_at"], state["duration_seconds"]) == (at(6), 0)
+    # Failed on the line is nobody answering: retried after the campaign's retry delay.
+    assert state["follow_up"] == [("retry", at(6) + timedelta(minutes=120), "pending")]
     assert lead_state(lead) == (1, at(2), "failed", "contacted")
 
 
