@@ -9,7 +9,7 @@ from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -70,15 +70,10 @@ def job_response(request, job, *, created=False):
     return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
 
 
-class BadExportRequest(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid"
-
-
 def _choice(value, choices, what):
+    """`value` if it is one of `choices`, else the field error every endpoint gives."""
     if value not in choices.values:
-        allowed = ", ".join(choices.values)
-        raise BadExportRequest(f"Unknown export {what} {value!r}: use one of {allowed}.")
+        raise ValidationError({what: [f'"{value}" is not a valid choice.']})
     return value
 
 
@@ -120,7 +115,7 @@ class CampaignExportView(APIView):
         fmt = _choice(request.query_params.get("format", ExportFormat.CSV), ExportFormat, "format")
         refused = leads_period_error(kind, request.query_params)
         if refused is not None:
-            raise BadExportRequest(f"Invalid query parameter {refused[0]}: {refused[1]}")
+            raise ValidationError({refused[0]: [refused[1]]})
         calls = query_params(request, ExportPeriodSerializer)
         campaign = get_campaign_for_user(request.user, campaign_id)
         result = services.start_export(

@@ -125,14 +125,18 @@ def test_path_answers_with_and_without_trailing_slash(crafted, team, api_client,
 def test_unknown_format_is_400_naming_it(crafted, team, api_client):
     response = api_client(team.member).get(url(crafted.campaign, "results", "pdf"))
     assert response.status_code == 400
-    assert response.json() == {"detail": "Unknown export format 'pdf': use one of csv, xlsx."}
+    assert response.json() == {
+        "detail": 'Invalid input: format: "pdf" is not a valid choice.',
+        "errors": {"format": ['"pdf" is not a valid choice.']},
+    }
 
 
 def test_unknown_kind_is_400_naming_it(crafted, team, api_client):
     response = api_client(team.member).get(url(crafted.campaign, "calls", "csv"))
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "Unknown export kind 'calls': use one of results, transcripts, leads."
+        "detail": 'Invalid input: kind: "calls" is not a valid choice.',
+        "errors": {"kind": ['"calls" is not a valid choice.']},
     }
 
 

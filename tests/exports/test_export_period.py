@@ -188,25 +188,26 @@ def test_a_bad_period_is_the_same_400_as_the_analytics_endpoint(march, team, api
 def test_a_bad_from_names_it(march, team, api_client):
     response = api_client(team.member).get(export_url(march, **{"from": "2025-13-01"}))
     assert response.json()["detail"] == (
-        "Invalid query parameter from: Date has wrong format. "
-        "Use one of these formats instead: YYYY-MM-DD."
+        "Invalid input: from: Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
     )
 
 
 def test_an_unknown_include_is_400_naming_it(march, team, api_client):
     response = api_client(team.member).get(export_url(march, include="some"))
     assert response.status_code == 400
-    assert response.json()["detail"] == (
-        'Invalid query parameter include: "some" is not a valid choice.'
-    )
+    assert response.json()["detail"] == ('Invalid input: include: "some" is not a valid choice.')
 
 
 def test_a_period_for_a_lead_list_is_400_saying_why(march, team, api_client):
     response = api_client(team.member).get(export_url(march, "leads", **RANGE))
     assert response.status_code == 400
+    reason = (
+        "A lead list holds every lead as of now; days, from, to and include apply to results "
+        "and transcripts only."
+    )
     assert response.json() == {
-        "detail": "Invalid query parameter from: A lead list holds every lead as of now; days, "
-        "from, to and include apply to results and transcripts only."
+        "detail": f"Invalid input: from: {reason}",
+        "errors": {"from": [reason]},
     }
 
 
@@ -304,7 +305,8 @@ def test_a_job_with_a_bad_from_is_400_naming_it_and_stores_nothing(march, team, 
     response = post_job(api_client(team.member), march, format="csv", **{"from": "1 March"})
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "Invalid input.",
+        "detail": "Invalid input: from: Date has wrong format. Use one of these formats instead: "
+        "YYYY-MM-DD.",
         "errors": {
             "from": ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]
         },

@@ -167,3 +167,25 @@ def test_database_errors_are_503_with_retry_after_by_their_cause(cause, retry_af
 
 def test_an_unknown_exception_is_left_to_django():
     assert exception_handler(KeyError("x"), {}) is None
+
+
+def test_a_bad_export_format_reads_the_same_on_the_file_and_the_job_endpoint(team):
+    from tests.conftest import api_client_for
+
+    client = api_client_for(team.member)
+    by_get = client.get(f"/exports/campaigns/{team.campaign.pk}/results?format=pdf")
+    by_post = client.post(
+        "/exports/jobs",
+        {"campaign_id": team.campaign.pk, "kind": "results", "format": "pdf"},
+        format="json",
+    )
+
+    assert by_get.status_code == by_post.status_code == 400
+    assert (
+        by_get.json()
+        == by_post.json()
+        == {
+            "detail": 'Invalid input: format: "pdf" is not a valid choice.',
+            "errors": {"format": ['"pdf" is not a valid choice.']},
+        }
+    )
