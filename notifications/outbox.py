@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 
+from celery import signature
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -29,6 +30,9 @@ from notifications.models import (
 from voiceagent.models import FINISHED_STATUSES, CallOutcome, Campaign, Objection
 
 logger = logging.getLogger(__name__)
+
+# Sent by name: notifications.tasks imports this module, never the other way round.
+DELIVER_TASK = "notifications.deliver"
 
 
 def _matching(model, campaign_ids):
@@ -151,11 +155,9 @@ def enqueue_after_commit(delivery_ids):
         return
 
     def send():
-        from notifications.tasks import deliver
-
         for pk in delivery_ids:
             try:
-                deliver.delay(pk)
+                signature(DELIVER_TASK, args=[pk]).apply_async()
             except Exception:  # a broker outage must not fail the committed ingestion
                 logger.warning(
                     "could not enqueue delivery %s; the sweep will send it", pk, exc_info=True

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.models import DeliveryStatus
+from notifications.outbox import DELIVER_TASK
 
 
-@shared_task(name="notifications.deliver", bind=True, max_retries=None)
+@shared_task(name=DELIVER_TASK, bind=True, max_retries=None)
 def deliver(self, delivery_id):
     delivery = services.attempt_delivery(delivery_id=delivery_id)
     if delivery is not None and delivery.status == DeliveryStatus.PENDING:

@@ -8,8 +8,9 @@ import the module that defines it.
 import ast
 from pathlib import Path
 
+from tests.packages import our_packages
+
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("voiceagent", "analytics", "exports", "monitoring")
 
 
 def module_name(path):
@@ -22,7 +23,9 @@ def module_name(path):
 def our_modules():
     """{module name: path} of every module of our packages."""
     return {
-        module_name(path): path for package in PACKAGES for path in (ROOT / package).rglob("*.py")
+        module_name(path): path
+        for package in our_packages()
+        for path in (ROOT / package).rglob("*.py")
     }
 
 
@@ -102,7 +105,7 @@ def test_the_walk_finds_a_loop_closed_by_an_import_inside_a_function(tmp_path, m
     (package / "tasks.py").write_text("from . import services\n")
     (package / "models.py").write_text("import shop.services\n")
     monkeypatch.setitem(globals(), "ROOT", tmp_path)
-    monkeypatch.setitem(globals(), "PACKAGES", ("shop",))
+    monkeypatch.setitem(globals(), "our_packages", lambda: ("shop",))
 
     assert import_graph() == {
         "shop": set(),

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.packages import our_packages
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DEBUG": "0",
@@ -176,7 +178,7 @@ def product_environ_reads():
     pattern = re.compile(r"""(?:os\.environ\.get|os\.environ\.setdefault|os\.getenv)\(\s*["']([A-Z0-9_]+)["']"""
                          r"""|os\.environ\[\s*["']([A-Z0-9_]+)["']\s*\]""")  # fmt: skip
     files = [ROOT / "manage.py", ROOT / "scripts" / "embedded.py"]
-    for package in ("voiceagent", "analytics", "exports", "monitoring"):
+    for package in our_packages():
         files += sorted((ROOT / package).rglob("*.py"))
     return {a or b for path in files for a, b in pattern.findall(path.read_text())}
 
