@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -55,7 +56,7 @@ from voiceagent.ingestion.services import (
     ingest_events,
 )
 from voiceagent.models import CallSession, CallStatus
-from voiceagent.web.parsers import SafeJSONParser
+from voiceagent.web.parsers import BodyTooLarge, SafeJSONParser
 
 STATUS_MAP = {
     "completed": CallStatus.COMPLETED,
@@ -265,8 +266,12 @@ class ExotelStatusView(APIView):
 def _callback_fields(request):
     try:
         fields = request.data
-    except ParseError as exc:
+    except (ParseError, BodyTooLarge) as exc:
         raise InvalidEvents([batch_problem(str(exc.detail))]) from None
+    except (RequestDataTooBig, TooManyFieldsSent):
+        raise InvalidEvents(
+            [batch_problem("The callback body is too large; Exotel sends a few short fields.")]
+        ) from None
     if not isinstance(fields, dict) and not hasattr(fields, "dict"):
         raise InvalidEvents([batch_problem("Send the callback fields as a form or a JSON object.")])
     return _flat(fields)

@@ -340,3 +340,29 @@ def test_malformed_json_body_is_400(client, dialled):
         400,
         {"detail": message, "errors": [{"index": None, "field": "body", "message": message}]},
     )
+
+
+def test_an_oversize_json_callback_is_the_same_400_as_a_malformed_one(client, dialled, settings):
+    settings.API_MAX_JSON_BYTES = 1000
+    response = client.post(URL, callback(Padding="x" * 2000), content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The JSON body is over 1000 bytes.",
+        "errors": [
+            {"index": None, "field": "body", "message": "The JSON body is over 1000 bytes."}
+        ],
+    }
+    assert CallEvent.objects.filter(source="exotel").count() == 0
+
+
+def test_a_form_callback_over_djangos_limit_is_a_400_naming_the_body(client, dialled, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post(URL, callback(Padding="x" * 2000))
+
+    message = "The callback body is too large; Exotel sends a few short fields."
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": message,
+        "errors": [{"index": None, "field": "body", "message": message}],
+    }
