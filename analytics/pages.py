@@ -94,6 +94,14 @@ def parse_period(params, *, today):
     return Period(first=first, last=last), None
 
 
+def live_metrics_query(period, today):
+    """The query the page's live figures are fetched with: a period ending today rolls with the
+    days (`days=N`), so a page left open past midnight still shows the "last N days" it names."""
+    if period.last == today:
+        return urlencode({"days": (period.last - period.first).days + 1})
+    return urlencode({"from": period.first.isoformat(), "to": period.last.isoformat()})
+
+
 def range_presets(period, today):
     presets = []
     for days, label in RANGE_PRESETS:
@@ -131,6 +139,7 @@ def campaign_detail(request, campaign_id):
         "today": today,
         "period": period,
         "period_label": describe_period(period, now=now)["label"],
+        "metrics_query": live_metrics_query(period, today),
         "range_error": range_error,
         "presets": range_presets(period, today),
         "metrics": metrics,

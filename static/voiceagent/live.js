@@ -11,7 +11,7 @@
  *   from /dashboard/overview every 30 s in any case.
  * - The campaign page's figures ([data-metric="<glossary field>"]) follow new calls: a call that
  *   ends (or a change of the live counters) refetches the page's metrics for the page's own
- *   period (data-metrics-url carries its from/to), at most once a second, so the numbers stay
+ *   period (data-metrics-url carries it: days=N while it ends today, else from/to), at most once a second, so the numbers stay
  *   exactly the API's for that period.
  * - Durations of calls in progress tick every second; export jobs show their progress.
  */

@@ -465,3 +465,18 @@ def test_an_empty_campaign_tells_each_user_the_way_they_can_add_leads(client, te
     client.force_login(team.staff)
     page = client.get(f"/campaigns/{team.campaign.pk}/").content.decode()
     assert f'href="/admin/voiceagent/campaign/{team.campaign.pk}/import-leads/"' in page
+
+
+def test_campaign_page_fetches_its_live_figures_for_the_period_it_names(client, team):
+    client.force_login(team.member)
+    default = client.get(f"/campaigns/{team.campaign.pk}/").content.decode()
+    past = client.get(
+        f"/campaigns/{team.campaign.pk}/?from=2025-03-01&to=2025-03-10"
+    ).content.decode()
+
+    # A period ending today rolls with the days, so the page is still right after midnight.
+    assert f'data-metrics-url="/analytics/campaigns/{team.campaign.pk}/metrics?days=30"' in default
+    assert (
+        f'data-metrics-url="/analytics/campaigns/{team.campaign.pk}/metrics?'
+        'from=2025-03-01&amp;to=2025-03-10"'
+    ) in past
