@@ -35,6 +35,7 @@ from django.db import (
 from django.utils import timezone
 from django.utils.text import slugify
 
+from analytics.periods import default_period
 from exports import writers
 from exports.models import ExportFormat, ExportInclude, ExportJob, ExportKind, ExportStatus
 from exports.queries import copy_sql, count_rows, export_rows, source_for
@@ -541,12 +542,15 @@ def reap_stale_export_jobs(*, now=None, stale_after=None) -> ReapResult:
 
 
 def create_jobs_for_selection(*, user, queryset, fmt) -> list[ExportJob]:
-    """Jobs for rows picked in the admin: campaigns → their results (finished calls, as
-    counted in calls_made); leads → a lead list, and calls → results, of the picked rows only
-    (every picked call, whatever its status), one job per campaign they belong to."""
+    """Jobs for rows picked in the admin: campaigns → their results over the period the
+    campaign list shows (the default period: finished calls, as counted in its calls made);
+    leads → a lead list, and calls → results, of the picked rows only (every picked call,
+    whatever its status), one job per campaign they belong to."""
     if queryset.model is Campaign:
         plans = [(campaign, ExportKind.RESULTS, None) for campaign in queryset.order_by("pk")]
+        period = default_period()
     else:
+        period = None
         kind = ExportKind.LEADS if queryset.model is Lead else ExportKind.RESULTS
         picked = {}
         for campaign_id, pk in queryset.order_by().values_list("campaign_id", "pk"):
@@ -560,6 +564,7 @@ def create_jobs_for_selection(*, user, queryset, fmt) -> list[ExportJob]:
             kind=kind,
             fmt=fmt,
             selected_ids=ids,
+            period=period,
             include=ExportInclude.FINISHED if ids is None else ExportInclude.ALL,
         )
         for campaign, kind, ids in plans

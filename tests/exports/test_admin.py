@@ -83,3 +83,13 @@ def test_export_job_changelist_shows_status_progress_and_download_link(admin_cli
     assert html.count("/download") == 1
     assert "100%" in html
     assert "Succeeded" in html and "Pending" in html
+
+
+def test_campaign_action_exports_the_period_the_campaign_list_shows(admin_client, team):
+    from analytics.periods import default_period
+
+    act(admin_client, "voiceagent_campaign", "export_selected_csv", [team.campaign.pk])
+
+    period = default_period()
+    job = ExportJob.objects.get()
+    assert (job.period_from, job.period_to, job.include) == (period.first, period.last, "finished")
