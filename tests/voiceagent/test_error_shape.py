@@ -165,6 +165,33 @@ def test_database_errors_are_503_with_retry_after_by_their_cause(cause, retry_af
     assert response.data == {"detail": "The database is unavailable for a moment; retry shortly."}
 
 
+def test_a_schema_error_of_ours_is_a_500_not_a_retry_shortly():
+    import sqlite3
+
+    from django.test import RequestFactory
+
+    from voiceagent.web.errors import DatabaseUnavailableMiddleware
+
+    error = OperationalError("no such column: voiceagent_campaign.calling_hours_start")
+    error.__cause__ = sqlite3.OperationalError(str(error))
+    request = RequestFactory().get("/api/campaigns")
+
+    assert exception_handler(error, {}) is None
+    assert DatabaseUnavailableMiddleware(lambda r: None).process_exception(request, error) is None
+
+
+def test_a_locked_sqlite_database_and_a_refused_connection_are_503():
+    import sqlite3
+
+    locked = OperationalError("database is locked")
+    locked.__cause__ = sqlite3.OperationalError("database is locked")
+    refused = OperationalError("connection refused")
+    refused.__cause__ = psycopg.OperationalError("connection refused")
+
+    assert exception_handler(locked, {}).status_code == 503
+    assert exception_handler(refused, {}).status_code == 503
+
+
 def test_an_unknown_exception_is_left_to_django():
     assert exception_handler(KeyError("x"), {}) is None
 

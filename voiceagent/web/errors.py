@@ -20,6 +20,7 @@ HTML 404: the contract says every API error is JSON.
 """
 
 import logging
+import sqlite3
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
@@ -103,10 +104,35 @@ def as_problem(exc):
         return rejected_events(exc.errors)
     if isinstance(exc, ConflictingEvents):
         return conflicting_events(exc.conflicts)
-    if isinstance(exc, (OperationalError, InterfaceError)):
+    if is_database_unavailable(exc):
         logger.warning("database unavailable: %s", exc)
         return database_unavailable(exc)
     return exc
+
+
+# PostgreSQL's words for "not reachable right now": connection exceptions (class 08), the
+# server shutting down or starting (57P01-57P03), too many connections (53300).
+UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+
+
+def is_database_unavailable(exc):
+    """True for a database that is away or busy (come back later: 503); False for an error of
+    ours that happens to be an OperationalError (SQLite's "no such column"), which must stay a
+    500 with its traceback rather than hide behind "retry shortly"."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    if isinstance(cause, sqlite3.Error):
+        return any(words in str(cause) for words in ("database is locked", "unable to open"))
+    sqlstate = getattr(cause, "sqlstate", None)
+    return (
+        sqlstate is None  # psycopg: no answer at all (refused, reset, timed out)
+        or sqlstate.startswith("08")
+        or sqlstate in UNAVAILABLE_SQLSTATES
+        or sqlstate in BUSY_SQLSTATES
+    )
 
 
 def exception_handler(exc, context):
@@ -186,7 +212,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, (OperationalError, InterfaceError)):
+        if not is_database_unavailable(exception):
             return None
         logger.warning("database unavailable on %s %s: %s", request.method, request.path, exception)
         problem = database_unavailable(exception)
