@@ -433,3 +433,27 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
+
+# Personal data (DPDP Act): audit log, erasure, retention (README "Personal data").
+# The salt of the hash that keeps an erased number on the do-not-call list: set it once to a
+# long random secret and never change it (a changed salt forgets every erased number).
+PHONE_HASH_SALT = env_str("PHONE_HASH_SALT", "voiceagent-do-not-call")
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+# Empty: transcripts and recording URLs are kept for good.
+TRANSCRIPT_RETENTION_DAYS = (
+    env_int("TRANSCRIPT_RETENTION_DAYS", 365)
+    if env_str("TRANSCRIPT_RETENTION_DAYS", "365").strip()
+    else None
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "voiceagent.personal_data.audit.AuditRequestMiddleware",
+)
+CELERY_BEAT_SCHEDULE["personal-data-prune-audit"] = {
+    "task": "voiceagent.prune_audit_events",
+    "schedule": timedelta(hours=6),
+}
+CELERY_BEAT_SCHEDULE["personal-data-purge-transcripts"] = {
+    "task": "voiceagent.purge_old_transcripts",
+    "schedule": timedelta(hours=6),
+}

@@ -17,7 +17,15 @@ from tests.factories import (
     make_turn,
     make_user,
 )
-from voiceagent.models import CallEvent, CallOutcome, DoNotCall, Lead, LeadImport
+from voiceagent.models import (
+    AuditAction,
+    AuditEvent,
+    CallEvent,
+    CallOutcome,
+    DoNotCall,
+    Lead,
+    LeadImport,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +56,9 @@ def build_rows(n):
         Token.objects.create(user=make_user())
         make_export_job(campaign, make_user())
         LeadImport.objects.create(campaign=campaign, created_by=make_user(), filename=f"l{i}.csv")
+        AuditEvent.objects.create(
+            action=AuditAction.LEAD_VIEWED, object_type="lead", object_id=lead.pk
+        )
 
 
 def changelist_url(model):
