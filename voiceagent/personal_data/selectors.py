@@ -11,11 +11,11 @@ def audit_events(*, actor="", action="", campaign_id=None, first=None, last=None
     `first`..`last` (both included, settings.TIME_ZONE)."""
     events = AuditEvent.objects.all()
     if actor:
-        events = (
-            events.filter(actor_id=int(actor))
-            if actor.isdigit()
-            else events.filter(actor_username=actor)
-        )
+        # Digits are a user id (within bigint: a longer one names nobody), else a username.
+        if actor.isdigit():
+            events = events.filter(actor_id=int(actor)) if len(actor) <= 18 else events.none()
+        else:
+            events = events.filter(actor_username=actor)
     if action:
         events = events.filter(action=action)
     if campaign_id is not None:

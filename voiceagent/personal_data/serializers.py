@@ -11,7 +11,7 @@ class AuditEventQuerySerializer(KeywordFieldsMixin, serializers.Serializer):
         required=False, max_length=150, help_text="A user id or a username."
     )
     action = serializers.ChoiceField(choices=AuditAction.choices, required=False)
-    campaign_id = serializers.IntegerField(required=False, min_value=1)
+    campaign_id = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     from_ = serializers.DateField(
         required=False, help_text="First day included (ISO date, configured time zone)."
     )

@@ -268,3 +268,10 @@ def test_audit_api_query_count_does_not_grow_with_events(
         response = staff.get("/api/audit-events/export")
         lines = b"".join(response.streaming_content).decode("utf-8").splitlines()
     assert len(lines) == count + 1
+
+
+def test_audit_api_answers_out_of_range_filters_without_error(team, api_client):
+    staff = api_client(team.staff)
+    assert staff.get("/api/audit-events/?actor=99999999999999999999999").json()["count"] == 0
+    response = staff.get("/api/audit-events/?campaign_id=99999999999999")
+    assert response.status_code == 400 and "campaign_id" in response.json()["detail"]

@@ -15,7 +15,7 @@ from tests import factories
 from tests.voiceagent.ingestion.call_scripts import answered_call, unanswered_call
 from tests.voiceagent.lead_import.files import csv_bytes, post_file
 from voiceagent.ingestion.services import ingest_events
-from voiceagent.models import AuditAction, AuditEvent, CallEvent, DoNotCall, Lead
+from voiceagent.models import AuditAction, AuditEvent, CallEvent, ConversationTurn, DoNotCall, Lead
 from voiceagent.personal_data.phones import phone_hash
 
 pytestmark = pytest.mark.django_db
@@ -267,3 +267,14 @@ def test_erasure_query_count_does_not_grow_with_the_calls_of_the_lead(
         counts.append(len(captured))
     # Per call: one update of the call row (its ingestion state); everything else is per lead.
     assert counts[1] - counts[0] <= 5 * 1
+
+
+def test_events_of_an_erased_call_sent_again_bring_nothing_back(team, person, api_client):
+    from voiceagent.ingestion.services import ConflictingEvents
+
+    erase(api_client(team.staff), person)
+    with pytest.raises(ConflictingEvents):
+        ingest_events(events=answered_call(person, "CA-ERASE-1"))
+    assert_no_trace(str(list(CallEvent.objects.values_list("payload", flat=True))), "events")
+    texts = set(ConversationTurn.objects.filter(call__lead=person).values_list("text", flat=True))
+    assert texts == {""}
