@@ -8,6 +8,8 @@ from analytics import selectors
 from analytics import serializers as s
 from analytics.openapi_examples import EXAMPLES
 from voiceagent.access import get_call_for_user, get_campaign_for_user, visible_campaigns
+from voiceagent.models import AuditAction
+from voiceagent.personal_data import audit
 
 ANALYTICS, DASHBOARD = ["analytics"], ["dashboard"]
 # Every figure is defined once, for managers and API users alike, in the repository's
@@ -103,7 +105,9 @@ class ConversationView(APIView):
     )
     def get(self, request, call_sid):
         call = get_call_for_user(request.user, call_sid)
-        return Response(s.ConversationSerializer(selectors.conversation(call=call)).data)
+        conversation = selectors.conversation(call=call)
+        audit.record_call_view(action=AuditAction.TRANSCRIPT_VIEWED, call=call)
+        return Response(s.ConversationSerializer(conversation, context={"request": request}).data)
 
 
 class SystemMetricsView(APIView):
@@ -138,7 +142,17 @@ class LeadActivityView(APIView):
             status=query.get("status"),
             limit=query["limit"],
         )
-        return Response(s.LeadActivitySerializer(activity, many=True).data)
+        campaign_id = query.get("campaign_id")
+        audit.record(
+            action=AuditAction.LEADS_LISTED,
+            object_type="campaign" if campaign_id else "",
+            object_id=campaign_id or "",
+            campaign_id=campaign_id,
+            detail={"count": len(activity)},
+        )
+        return Response(
+            s.LeadActivitySerializer(activity, many=True, context={"request": request}).data
+        )
 
 
 class CampaignFunnelView(APIView):
@@ -236,4 +250,11 @@ class CampaignSummaryView(APIView):
         summary = selectors.campaign_summary(
             campaign=campaign, period=query["period"], limit=query["limit"]
         )
-        return Response(s.CampaignSummarySerializer(summary).data)
+        audit.record(
+            action=AuditAction.LEADS_LISTED,
+            object_type="campaign",
+            object_id=campaign.pk,
+            campaign_id=campaign.pk,
+            detail={"count": len(summary["recent_activity"])},
+        )
+        return Response(s.CampaignSummarySerializer(summary, context={"request": request}).data)

@@ -14,17 +14,21 @@ LEADS_PER_PAGE = 25
 LATENCY_BUCKETS = (500, 1000, 1500, 2000, 3000)
 
 
-def lead_activity_page(*, campaign, status="", search="", page=1, per_page=LEADS_PER_PAGE):
+def lead_activity_page(
+    *, campaign, status="", search="", page=1, per_page=LEADS_PER_PAGE, search_phones=True
+):
     """One page of the campaign's leads, most recently called first, each with its last call's
     sid (to link the conversation) and its next action (earliest pending ScheduledCall).
-    Two queries: the count and the page."""
+    Phones are searched only with `search_phones` (a masked phone is not to be guessed digit
+    by digit). Two queries: the count and the page."""
     leads = Lead.objects.filter(campaign=campaign)
     if status:
         leads = leads.filter(status=status)
     if search:
-        leads = leads.filter(
-            Q(name__icontains=search) | Q(phone__icontains=search) | Q(city__icontains=search)
-        )
+        matches = Q(name__icontains=search) | Q(city__icontains=search)
+        if search_phones:
+            matches |= Q(phone__icontains=search)
+        leads = leads.filter(matches)
     last_call = (
         CallSession.objects.finished()
         .filter(lead=OuterRef("pk"))

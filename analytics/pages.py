@@ -26,8 +26,14 @@ from exports import services as export_services
 from exports.models import ExportFormat, ExportInclude, ExportKind
 from exports.queries import visible_jobs
 from exports.serializers import ExportPeriodSerializer
-from voiceagent.access import get_call_for_user, get_campaign_for_user, visible_campaigns
-from voiceagent.models import LeadStatus
+from voiceagent.access import (
+    can_view_full_phone,
+    get_call_for_user,
+    get_campaign_for_user,
+    visible_campaigns,
+)
+from voiceagent.models import AuditAction, LeadStatus
+from voiceagent.personal_data import audit
 
 RANGE_PRESETS = ((7, "7 days"), (30, "30 days"), (90, "90 days"))
 CORE_COMPONENTS = ("database", "redis", "worker")
@@ -156,13 +162,24 @@ def campaign_detail(request, campaign_id):
         ),
         "active_calls": selectors.active_calls(campaigns=campaign, now=now),
         "leads_page": page_selectors.lead_activity_page(
-            campaign=campaign, status=status, search=search, page=request.GET.get("page")
+            campaign=campaign,
+            status=status,
+            search=search,
+            page=request.GET.get("page"),
+            search_phones=can_view_full_phone(request.user),
         ),
         "lead_filters": {"status": status, "q": search},
         "lead_statuses": LeadStatus.choices,
         "page_query": page_query(request.GET, "from", "to", "status", "q"),
         **export_choices(),
     }
+    audit.record(
+        action=AuditAction.LEADS_LISTED,
+        object_type="campaign",
+        object_id=campaign.pk,
+        campaign_id=campaign.pk,
+        detail={"page": context["leads_page"].number, "search": bool(search)},
+    )
     return render(request, "analytics/campaign.html", context, status=400 if range_error else 200)
 
 
@@ -170,6 +187,7 @@ def campaign_detail(request, campaign_id):
 def call_detail(request, call_sid):
     call = get_call_for_user(request.user, call_sid)
     conversation = selectors.conversation(call=call)
+    audit.record_call_view(action=AuditAction.CALL_VIEWED, call=call)
     context = {
         "call": conversation,
         "qualification_items": sorted(conversation["qualification"].items()),

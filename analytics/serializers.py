@@ -14,6 +14,7 @@ from voiceagent.models import (
     ScheduledCallReason,
     Speaker,
 )
+from voiceagent.personal_data.phones import MaskedPhoneField, PhoneDisplayField
 
 MAX_ID = 2**63 - 1
 
@@ -251,7 +252,8 @@ class DailyStatsSerializer(KeywordFieldsMixin, serializers.Serializer):
 class LeadSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    phone = serializers.CharField()
+    phone = MaskedPhoneField()
+    phone_display = PhoneDisplayField(source="phone")
     city = serializers.CharField()
 
 
@@ -360,7 +362,8 @@ class CallInProgressSerializer(serializers.Serializer):
 class LeadActivitySerializer(serializers.Serializer):
     lead_id = serializers.IntegerField()
     name = serializers.CharField()
-    phone = serializers.CharField()
+    phone = MaskedPhoneField()
+    phone_display = PhoneDisplayField(source="phone")
     city = serializers.CharField()
     campaign_id = serializers.IntegerField()
     campaign_name = serializers.CharField()

@@ -33,8 +33,9 @@ from django.http import Http404
 
 from exports.models import ExportInclude, ExportJob, ExportKind
 from exports.writers import NUMBER, PHONE, TEXT, Column
-from voiceagent.access import visible_campaigns
+from voiceagent.access import can_view_full_phone, visible_campaigns
 from voiceagent.models import CallSession, ConversationTurn, Lead, Objection
+from voiceagent.personal_data.phones import PhoneDisplay
 
 # How a value is shaped into a cell: the same rule in Python and in SQL (COPY path).
 SHAPE_TEXT, SHAPE_PHONE, SHAPE_INT = "text", "phone", "int"
@@ -249,9 +250,22 @@ def count_rows(**scope):
     return base_queryset(**scope).count()
 
 
-def _values_queryset(source, rows, *, sort_keys=False):
+def _cell_expressions(source, user):
+    """The fields' expressions, phones formatted (masked without view_full_phone) in SQL."""
+    full = can_view_full_phone(user)
+    return [
+        PhoneDisplay(field.expression, full=full)
+        if field.shape == SHAPE_PHONE
+        else field.expression
+        for field in source.fields
+    ]
+
+
+def _values_queryset(source, rows, *, user, sort_keys=False):
     """The export's cells as c0, c1, ...; with sort_keys, its sort keys as s0, s1, ... too."""
-    columns = {f"c{index}": field.expression for index, field in enumerate(source.fields)}
+    columns = {
+        f"c{index}": expression for index, expression in enumerate(_cell_expressions(source, user))
+    }
     names = list(columns)
     ordering = source.ordering
     if sort_keys:
@@ -300,7 +314,9 @@ def export_rows(*, chunk_size=2000, **scope):
     source = source_for(scope["kind"])
     rows = base_queryset(**scope)
     shapers = _shapers(source)
-    for values in _values_queryset(source, rows).iterator(chunk_size=chunk_size):
+    for values in _values_queryset(source, rows, user=scope["user"]).iterator(
+        chunk_size=chunk_size
+    ):
         yield tuple(shape(value) for shape, value in zip(shapers, values, strict=True))
 
 
@@ -312,7 +328,9 @@ _TRIGGER = r"'^[-=+@\t\r\n]'"
 _NEUTRALISED = f"CASE WHEN {{c}} ~ {_TRIGGER} THEN '''' || {{c}} ELSE NULLIF({{c}}, '') END"
 COPY_FORMATS = {
     SHAPE_TEXT: _NEUTRALISED,
-    SHAPE_PHONE: r"CASE WHEN {c} ~ '^\+[1-9][0-9]{{6,14}}$' THEN {c} ELSE " + _NEUTRALISED + " END",
+    SHAPE_PHONE: r"CASE WHEN {c} ~ '^\+[1-9][0-9X ]{{5,17}}$' THEN {c} ELSE "
+    + _NEUTRALISED
+    + " END",
     SHAPE_INT: "{c}",
     SHAPE_DATETIME: """to_char({c}, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')""",
     SHAPE_DATE: "to_char({c}, 'YYYY-MM-DD')",
@@ -330,7 +348,9 @@ def copy_sql(**scope):
     """
     source = source_for(scope["kind"])
     rows = base_queryset(**scope)
-    inner, params = _values_queryset(source, rows, sort_keys=True).query.sql_with_params()
+    inner, params = _values_queryset(
+        source, rows, user=scope["user"], sort_keys=True
+    ).query.sql_with_params()
     cells = ", ".join(
         COPY_FORMATS[field.shape].format(c=f"q.c{index}")
         for index, field in enumerate(source.fields)

@@ -41,7 +41,8 @@ from exports.models import ExportFormat, ExportInclude, ExportJob, ExportKind, E
 from exports.queries import copy_sql, count_rows, export_rows, source_for
 from monitoring.redaction import scrub
 from voiceagent.events import publish_export_progress
-from voiceagent.models import Campaign, Lead
+from voiceagent.models import AuditAction, Campaign, Lead
+from voiceagent.personal_data import audit
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +219,9 @@ def start_export(
     filename = export_filename(
         campaign=campaign, kind=kind, fmt=fmt, period=period, include=include
     )
+    what = {"kind": kind, "format": fmt, "rows": total, "file": filename}
+    _audit(AuditAction.EXPORT_REQUESTED, user=user, campaign_id=campaign.pk, detail=what)
+    _audit(AuditAction.EXPORT_DOWNLOADED, user=user, campaign_id=campaign.pk, detail=what)
     if fmt == ExportFormat.CSV:
         return FileExport(filename, writers.CONTENT_TYPES["csv"], csv_chunks(**scope))
     # An XLSX is a zip written at close: build it in a temporary file, then send that.
@@ -234,6 +238,11 @@ def open_job_file(*, job) -> FileExport:
 
     FileNotFoundError when the storage no longer has it (deleted by hand).
     """
+    _audit(
+        AuditAction.EXPORT_DOWNLOADED,
+        job=job,
+        detail={"kind": job.kind, "format": job.format, "rows": job.rows_written},
+    )
     return FileExport(
         filename=job.file.name.rsplit("/", 1)[-1],
         content_type=writers.CONTENT_TYPES[job.format],
@@ -290,7 +299,20 @@ def create_export_job(
     )
     _enqueue(job)
     _publish(job)
+    _audit(AuditAction.EXPORT_REQUESTED, user=user, job=job, detail={"kind": kind, "format": fmt})
     return job
+
+
+def _audit(action, *, user=None, job=None, campaign_id=None, detail):
+    """An audit event of an export: of its job (object) when there is one, else its campaign."""
+    audit.record(
+        action=action,
+        actor=user,
+        object_type="exportjob" if job is not None else "campaign",
+        object_id=job.pk if job is not None else campaign_id,
+        campaign_id=job.campaign_id if job is not None else campaign_id,
+        detail=detail,
+    )
 
 
 def _give_up_message(attempts):
@@ -503,6 +525,27 @@ def expire_export_jobs(*, now=None) -> int:
             status=ExportStatus.PENDING,
         )
     return expired
+
+
+def withdraw_campaign_files(*, campaign_id, reason) -> int:
+    """After an erasure: the stored files of the campaign's exports are deleted and their jobs
+    marked expired; jobs running now fail (their rows may predate the erasure). Returns how many
+    jobs were withdrawn. Files go once the caller's transaction commits."""
+    now = timezone.now()
+    jobs = ExportJob.objects.filter(campaign_id=campaign_id)
+    names = list(jobs.exclude(file="").values_list("file", flat=True))
+    withdrawn = jobs.filter(status=ExportStatus.SUCCEEDED).update(
+        status=ExportStatus.EXPIRED, file="", expires_at=now
+    )
+    for job_id in jobs.filter(status=ExportStatus.RUNNING).values_list("pk", flat=True):
+        withdrawn += _fail_if(job_id, reason, now=now, status=ExportStatus.RUNNING)
+
+    def delete_files():
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(delete_files)
+    return withdrawn
 
 
 @dataclass

@@ -4,10 +4,11 @@ Safety rules, applied to every text cell of both formats (OWASP "CSV injection")
 - a text starting with `=`, `+`, `-`, `@`, tab, CR or LF gets a leading `'`, so a spreadsheet
   shows it as text instead of running it as a formula (never a tab: that is itself a trigger);
 - numbers stay numbers (a negative duration is not a formula);
-- phone columns hold E.164 numbers (`+919812345678`, enforced by the database). A `+` followed
-  only by digits can call no function and reference no cell, so such a value is written as is:
-  as a text cell in XLSX (Excel keeps the `+91…` exactly) and unprefixed in CSV (imports into a
-  CRM get the number intact). Anything else in a phone column is neutralised like any text.
+- phone columns hold numbers as voiceagent.personal_data.phones shows them (`+91 98123 45678`,
+  masked `+91 98XXX XX678`, other countries E.164). A `+` followed only by digits, spaces and
+  the mask's X names no function and no other file, so such a value is written as is: as a
+  text cell in XLSX (Excel keeps the `+91…` exactly) and unprefixed in CSV (imports into a CRM
+  get the number intact). Anything else in a phone column is neutralised like any text.
 XLSX only: XML-illegal control characters (which corrupt the file) become U+FFFD, a text over
 Excel's 32,767-character cell limit is cut with a visible marker saying so, and more than
 1,048,575 data rows continue on a new sheet with the same header.
@@ -23,7 +24,7 @@ import xlsxwriter
 
 BOM = "\ufeff"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+PHONE_CELL = re.compile(r"\+[1-9][0-9X ]{5,17}")
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
 EXCEL_MAX_CELL_CHARS = 32_767  # counted in UTF-16 code units, as Excel counts them
@@ -55,7 +56,7 @@ def neutralise(text):
 
 
 def safe_text(text, column_type=TEXT):
-    if column_type == PHONE and E164.fullmatch(text):
+    if column_type == PHONE and PHONE_CELL.fullmatch(text):
         return text
     return neutralise(text)
 

@@ -22,6 +22,7 @@ from voiceagent.models import (
     Objection,
     ScheduledCall,
 )
+from voiceagent.personal_data import admin as personal_data_admin
 
 admin.site.site_header = "voiceagent administration"
 admin.site.site_title = "voiceagent admin"
@@ -148,7 +149,7 @@ class LeadAdmin(admin.ModelAdmin):
     autocomplete_fields = ("campaign",)
     readonly_fields = ("call_attempts", "last_call_at", "last_outcome", "created_at", "updated_at")
     inlines = [ScheduledCallInline]
-    actions = ["add_to_dnc"]
+    actions = ["add_to_dnc", "erase_leads"]
 
     def save_related(self, request, form, formsets, change):
         # After the inline follow-ups are saved, so that a lead closed by hand keeps none pending.
@@ -162,6 +163,10 @@ class LeadAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"{added} number(s) added to the do-not-call list.", messages.SUCCESS
         )
+
+    @admin.action(description="Erase personal data of selected leads (at the person's request)")
+    def erase_leads(self, request, queryset):
+        return personal_data_admin.erase_leads_action(self, request, queryset)
 
 
 @admin.register(DoNotCall)

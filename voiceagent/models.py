@@ -129,8 +129,9 @@ class PropertyType(models.TextChoices):
 
 class LeadQuerySet(models.QuerySet):
     def valid(self):
-        """Glossary: a valid lead has a valid phone and is not on the DNC list."""
-        return self.exclude(phone="").filter(is_dnc=False)
+        """Glossary: a valid lead has a valid phone and is not on the DNC list. An erased lead
+        counts as it did before its phone was erased, so that no figure moves with an erasure."""
+        return self.exclude(phone="", phone_erased=False).filter(is_dnc=False)
 
     def dnc_filtered(self):
         return self.filter(is_dnc=True)
@@ -157,6 +158,7 @@ class LeadQuerySet(models.QuerySet):
         return (
             self.valid()
             .annotate(attempts_made=Coalesce(Subquery(attempts), 0))
+            .exclude(phone="")
             .filter(
                 campaign__status=CampaignStatus.RUNNING,
                 campaign__calling_hours_start__lte=local_time,
@@ -201,6 +203,10 @@ class Lead(models.Model):
     last_outcome = models.CharField(max_length=24, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Erasure (voiceagent/personal_data/erasure.py): when the person's data was erased, and
+    # whether it had a phone then (so it still counts as a valid lead in every figure).
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    phone_erased = models.BooleanField(default=False, db_default=False, editable=False)
 
     objects = LeadQuerySet.as_manager()
 
@@ -228,17 +234,22 @@ class Lead(models.Model):
             models.Index(fields=["campaign", "-last_call_at"], name="lead_campaign_recent_idx"),
             models.Index(fields=["phone"], name="lead_phone_idx"),
         ]
+        permissions = [
+            ("view_full_phone", "Can see phone numbers in full (others see them masked)")
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.phone or 'no phone'})"
 
     @property
     def valid(self):
-        return bool(self.phone) and not self.is_dnc
+        return (bool(self.phone) or self.phone_erased) and not self.is_dnc
 
 
 class DoNotCall(models.Model):
-    phone = models.CharField(max_length=16, unique=True, validators=[e164_validator])
+    # Empty once the person's data was erased: the number is then known only by its hash.
+    phone = models.CharField(max_length=16, blank=True, validators=[e164_validator])
+    phone_hash = models.CharField(max_length=64, unique=True, editable=False)
     reason = models.CharField(max_length=200, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -250,11 +261,32 @@ class DoNotCall(models.Model):
         verbose_name_plural = "do-not-call list"
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(phone__regex=E164_REGEX), name="dnc_phone_e164"),
+            models.CheckConstraint(
+                condition=Q(phone="") | Q(phone__regex=E164_REGEX), name="dnc_phone_e164"
+            ),
+            models.UniqueConstraint(
+                fields=["phone"], condition=~Q(phone=""), name="dnc_phone_unique"
+            ),
         ]
 
     def __str__(self):
-        return self.phone
+        return self.phone or f"erased number #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        from voiceagent.personal_data.phones import phone_hash
+
+        if self.phone:
+            self.phone_hash = phone_hash(self.phone)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from voiceagent.personal_data.phones import phone_hash
+
+        listed = DoNotCall.objects.filter(phone_hash=phone_hash(self.phone)).exclude(pk=self.pk)
+        if self.phone and listed.exists():
+            raise ValidationError({"phone": "This number is on the do-not-call list already."})
 
 
 class CallStatus(models.TextChoices):
@@ -600,3 +632,84 @@ class LeadImport(models.Model):
 
     def __str__(self):
         return f"import #{self.pk} of {self.filename}"
+
+
+class AuditAction(models.TextChoices):
+    LOGIN = "login", "Logged in"
+    LOGIN_FAILED = "login_failed", "Failed login"
+    EXPORT_REQUESTED = "export_requested", "Export requested"
+    EXPORT_DOWNLOADED = "export_downloaded", "Export downloaded"
+    LEAD_VIEWED = "lead_viewed", "Lead viewed"
+    LEADS_LISTED = "leads_listed", "Leads listed"
+    CALL_VIEWED = "call_viewed", "Call page viewed"
+    TRANSCRIPT_VIEWED = "transcript_viewed", "Transcript viewed (API)"
+    LEADS_IMPORTED = "leads_imported", "Leads imported"
+    LEAD_ERASED = "lead_erased", "Lead erased"
+    ADMIN_CHANGE = "admin_change", "Changed in the admin"
+    AUDIT_EXPORTED = "audit_exported", "Audit log exported"
+
+
+class AppendOnly(Exception):
+    """Raised by any attempt to change or delete an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnly("Audit events are never changed.")
+
+    def delete(self):
+        raise AppendOnly("Audit events are never deleted (only pruned after AUDIT_RETENTION_DAYS).")
+
+    def prune(self, *, before):
+        """Delete the events older than `before` (retention); returns how many. The only path
+        that removes audit events, used by the retention task alone."""
+        return self.filter(occurred_at__lt=before)._raw_delete(self.db)
+
+
+class AuditEvent(models.Model):
+    """Who processed which personal data, when, from where: written once, never changed."""
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    # The username at the time (kept when the user is deleted; the name tried on a failed login).
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=24, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    campaign_id = models.PositiveIntegerField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=choices_check("action", AuditAction), name="audit_action_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["action", "-occurred_at"], name="audit_action_recent_idx"),
+            models.Index(fields=["actor", "-occurred_at"], name="audit_actor_recent_idx"),
+            models.Index(fields=["campaign_id", "-occurred_at"], name="audit_campaign_recent_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username or '-'} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnly("Audit events are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("Audit events are never deleted.")

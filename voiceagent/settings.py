@@ -142,6 +142,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "voiceagent.personal_data.audit.AuditRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "voiceagent.web.errors.DatabaseUnavailableMiddleware",
@@ -487,6 +488,19 @@ WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # Attempts a worker may die in before a delivery is failed (task_reject_on_worker_lost loops).
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 20)
 
+# --- Personal data (DPDP Act): audit log, erasure, retention (README "Personal data") -----
+
+# The salt of the hash that keeps an erased number on the do-not-call list: set it once to a
+# long random secret and never change it (a changed salt forgets every erased number).
+PHONE_HASH_SALT = env_str("PHONE_HASH_SALT", "voiceagent-do-not-call")
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+# Empty: transcripts and recording URLs are kept for good.
+TRANSCRIPT_RETENTION_DAYS = (
+    env_int("TRANSCRIPT_RETENTION_DAYS", 365)
+    if env_str("TRANSCRIPT_RETENTION_DAYS", "365").strip()
+    else None
+)
+
 # --- Periodic tasks (Celery beat) -------------------------------------------------------------
 
 CELERY_BEAT_SCHEDULE = {
@@ -511,5 +525,13 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-deliver-due": {
         "task": "notifications.deliver_due",
         "schedule": env_int("NOTIFICATION_SWEEP_SECONDS", 30),
+    },
+    "personal-data-prune-audit": {
+        "task": "voiceagent.prune_audit_events",
+        "schedule": timedelta(hours=6),
+    },
+    "personal-data-purge-transcripts": {
+        "task": "voiceagent.purge_old_transcripts",
+        "schedule": timedelta(hours=6),
     },
 }

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("voiceagent.campaigns.urls")),
+    path("", include("voiceagent.personal_data.urls")),
     path("", include("voiceagent.ingestion.urls")),
     path("", include("analytics.urls")),
     path("", include("exports.urls")),

@@ -77,7 +77,14 @@ def test_every_field_of_a_conversation(team, get_json):
         "call_sid": "CA-conv-1",
         "campaign_id": team.campaign.pk,
         "campaign_name": "Powai launch",
-        "lead": {"id": call.lead_id, "name": "Asha Rao", "phone": "+919811112222", "city": "Pune"},
+        # The member is a manager: the phone is masked (voiceagent.personal_data.phones).
+        "lead": {
+            "id": call.lead_id,
+            "name": "Asha Rao",
+            "phone": "+91 98XXX XX222",
+            "phone_display": "+91 98XXX XX222",
+            "city": "Pune",
+        },
         "attempt_number": 1,
         "status": "completed",
         "outcome": "qualified",

@@ -7,14 +7,14 @@ RESULTS_HEADER = [
 ]  # fmt: skip
 RESULTS_ROWS = [
     [
-        "CA-ANITA-1", "2025-01-15", "2025-01-15T09:30:00+05:30", "अनिता शर्मा", "+919812345678",
+        "CA-ANITA-1", "2025-01-15", "2025-01-15T09:30:00+05:30", "अनिता शर्मा", "+91 98XXX XX678",
         "anita@example.com", "Mumbai", "completed", "qualified", "lead", 1, 1, 125, "buy",
         "3 months", "high", "80 lakh", "greeting > discovery > qualification",
         "price: Too costly; timing", "https://recordings.example/CA-ANITA-1.mp3",
     ],
     [
         "CA-PAYLOAD-1", "2025-01-16", "2025-01-16T01:30:00+05:30",
-        "'=HYPERLINK(\"http://evil.example\",\"x\")", "+919800000002", None, "'-Pune",
+        "'=HYPERLINK(\"http://evil.example\",\"x\")", "+91 98XXX XX002", None, "'-Pune",
         "no_answer", "no_answer", None, 2, 2, 0, None, None, None, None, None, None, None,
     ],
 ]  # fmt: skip
@@ -24,7 +24,7 @@ TRANSCRIPTS_HEADER = [
     "Turn", "Speaker", "Stage", "Spoken at", "Text",
 ]  # fmt: skip
 _CALL = ["CA-ANITA-1", "2025-01-15", "2025-01-15T09:30:00+05:30", 125, "qualified", "अनिता शर्मा",
-         "+919812345678"]  # fmt: skip
+         "+91 98XXX XX678"]  # fmt: skip
 TRANSCRIPTS_ROWS = [
     [*_CALL, 1, "agent", "greeting", "2025-01-15T09:30:06+05:30", "नमस्ते, calling about Powai flats."],
     [*_CALL, 2, "lead", "discovery", "2025-01-15T09:30:07+05:30", "'+1 for the 2BHK"],
@@ -41,12 +41,12 @@ LEADS_HEADER = [
 def leads_rows(crafted):
     return [
         [
-            crafted.anita.pk, "अनिता शर्मा", "+919812345678", "anita@example.com", "Mumbai",
+            crafted.anita.pk, "अनिता शर्मा", "+91 98XXX XX678", "anita@example.com", "Mumbai",
             "apartment", 8500000, "Powai, Andheri", "qualified", "no", None, 1,
             "2025-01-15T09:32:10+05:30", "qualified", "2025-01-10T11:30:00+05:30",
         ],
         [
-            crafted.payload.pk, "'=HYPERLINK(\"http://evil.example\",\"x\")", "+919800000002",
+            crafted.payload.pk, "'=HYPERLINK(\"http://evil.example\",\"x\")", "+91 98XXX XX002",
             None, "'-Pune", None, None, None, "new", "yes", "'@asked not to call", 2,
             "2025-01-16T01:30:00+05:30", "no_answer", "2025-01-10T11:35:00+05:30",
         ],

@@ -18,12 +18,12 @@ RESULTS_CSV = (
     "\ufeffCall SID,Call date,Initiated at,Lead,Phone,Email,City,Status,Outcome,Ended by,Attempt,"
     "Lead call attempts,Duration (s),Purpose,Timeline,Interest level,Budget,Stages reached,"
     "Objections,Recording URL\n"
-    "CA-ANITA-1,2025-01-15,2025-01-15T09:30:00+05:30,अनिता शर्मा,+919812345678,"
+    "CA-ANITA-1,2025-01-15,2025-01-15T09:30:00+05:30,अनिता शर्मा,+91 98XXX XX678,"
     "anita@example.com,Mumbai,completed,qualified,lead,1,1,125,buy,3 months,high,80 lakh,"
     "greeting > discovery > qualification,price: Too costly; timing,"
     "https://recordings.example/CA-ANITA-1.mp3\n"
     "CA-PAYLOAD-1,2025-01-16,2025-01-16T01:30:00+05:30,"
-    '"\'=HYPERLINK(""http://evil.example"",""x"")",+919800000002,,\'-Pune,no_answer,no_answer,,'
+    '"\'=HYPERLINK(""http://evil.example"",""x"")",+91 98XXX XX002,,\'-Pune,no_answer,no_answer,,'
     "2,2,0,,,,,,,\n"
 )
 
@@ -78,7 +78,7 @@ def test_xlsx_numbers_are_numbers_and_phones_text(crafted, team, api_client):
     sheet = openpyxl.load_workbook(io.BytesIO(body(response))).active
     assert sheet["M2"].value == 125 and sheet["M2"].data_type == "n"  # duration
     assert sheet["K3"].value == 2 and sheet["K3"].data_type == "n"  # attempt
-    assert sheet["E2"].value == "+919812345678" and sheet["E2"].data_type == "s"
+    assert sheet["E2"].value == "+91 98XXX XX678" and sheet["E2"].data_type == "s"
 
 
 def test_xlsx_has_frozen_header_autofilter_and_widths(crafted, team, api_client):
@@ -155,7 +155,11 @@ def test_anonymous_request_is_refused(crafted, api_client):
 
 def test_staff_export_any_campaign(crafted, team, api_client):
     response = api_client(team.staff).get(url(crafted.campaign, "results", "csv"))
-    assert body(response).decode("utf-8") == RESULTS_CSV
+    # Staff see phones in full (personal_data.phones), the member's file has them masked.
+    full = RESULTS_CSV.replace("+91 98XXX XX678", "+91 98123 45678").replace(
+        "+91 98XXX XX002", "+91 98000 00002"
+    )
+    assert body(response).decode("utf-8") == full
 
 
 def test_export_above_the_sync_limit_becomes_a_job(crafted, team, api_client, settings):
@@ -194,7 +198,8 @@ def test_query_count_does_not_grow_with_rows(
     crafted, team, api_client, django_assert_max_num_queries, kind, fmt
 ):
     client = api_client(team.member)
-    with django_assert_max_num_queries(4) as small:
+    # The token, the campaign, the row count, the member's two permission reads (phone masking).
+    with django_assert_max_num_queries(6) as small:
         body(client.get(url(crafted.campaign, kind, fmt)))
     _grow(crafted.campaign, 30)
     with django_assert_max_num_queries(len(small.captured_queries)):

@@ -73,7 +73,8 @@ def test_progress_is_published_as_rows_are_written(
             run(job)
     finally:
         export_progress.disconnect(listen)
-    assert len(callbacks) == 2  # the task sent to the broker, the "pending" event
+    # The task sent to the broker, the "pending" event, the audit event of the request.
+    assert len(callbacks) == 3
     assert seen == [
         ("running", 0, 0),  # claimed
         ("running", 0, 0),  # total rows counted

@@ -60,7 +60,7 @@ def test_post_creates_a_pending_job_and_answers_202_with_its_location(
         "download_url": None,
     }
     assert job.user == team.member
-    assert len(callbacks) == 2  # the task message, the progress event
+    assert len(callbacks) == 3  # the task message, the progress event, the audit event
 
 
 def test_post_with_a_bad_kind_is_400_naming_it_and_stores_nothing(crafted, team, api_client):

@@ -31,7 +31,7 @@ from rest_framework.authtoken.models import Token
 
 from exports.models import ExportJob
 from tests import factories
-from voiceagent.models import CallEvent, DoNotCall, LeadImport
+from voiceagent.models import AuditAction, AuditEvent, CallEvent, DoNotCall, LeadImport
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +108,19 @@ MATRIX = {
         Check("/api/leads", (403, 403, 403, 403, 201), method="post", body="lead"),
     ],
     "api/leads/(?P<pk>[^/.]+)": [Check("/api/leads/{lead}", API_READ_CAMPAIGN)],
+    # Erasure and the audit log: staff only (403 for everyone else, whoever's lead it is).
+    "api/leads/(?P<pk>[^/.]+)/erase": [
+        Check("/api/leads/{erasable_lead}/erase", (403, 403, 403, 403, 405)),
+        Check(
+            "/api/leads/{erasable_lead}/erase",
+            (403, 403, 403, 403, 200),
+            method="post",
+            body="erasure",
+            both_slashes=False,  # a lead is erased once; the second time is a 400
+        ),
+    ],
+    "api/audit-events": [Check("/api/audit-events", (403, 403, 403, 403, 200))],
+    "api/audit-events/export": [Check("/api/audit-events/export", (403, 403, 403, 403, 200))],
     "api/dnc": [
         # The DNC list is not per campaign: managers hold view_donotcall; the agent does not.
         Check("/api/dnc", (403, 200, 200, 403, 200)),
@@ -247,11 +260,14 @@ def _admin_rows():
         ours = meta.app_label in STAFF_APPS
         obj = f"{{admin_{meta.model_name}}}"
         add_allowed = model_admin.has_add_permission.__func__ is admin.ModelAdmin.has_add_permission
+        delete_allowed = (
+            model_admin.has_delete_permission.__func__ is admin.ModelAdmin.has_delete_permission
+        )
         staff = {
             "changelist": 200 if ours else 403,
             "add": (200 if add_allowed else 403) if ours else 403,
             "history": 200 if ours else 403,
-            "delete": 200 if ours else 403,
+            "delete": (200 if delete_allowed else 403) if ours else 403,
             "change": 200 if ours else 403,
             "object": 302,  # a redirect to the change view, which decides
         }
@@ -349,6 +365,8 @@ class World:
             "admin_scheduledcall": scheduled.pk,
             "admin_objection": objection.pk,
             "admin_callevent": event.pk,
+            "admin_auditevent": AuditEvent.objects.create(action=AuditAction.LOGIN).pk,
+            "erasable_lead": factories.make_lead(team.campaign, "To erase").pk,
             "admin_group": Group.objects.get(name="managers").pk,
             "admin_user": team.member.pk,
             "admin_tokenproxy": agent.pk,
@@ -384,6 +402,8 @@ class World:
                 "name": f"Matrix lead {n}",
                 "phone": f"+91977{n:07d}",
             }
+        if name == "erasure":
+            return "json", {"reason": f"Matrix request {n}"}
         if name == "dnc":
             return "json", {"phone": f"+91966{n:07d}", "reason": "matrix"}
         if name == "lead_file":

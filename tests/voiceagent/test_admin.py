@@ -23,6 +23,8 @@ from tests.factories import (
 from tests.packages import our_packages
 from voiceagent.admin import add_changelist_actions
 from voiceagent.models import (
+    AuditAction,
+    AuditEvent,
     CallEvent,
     CallOutcome,
     CallSession,
@@ -70,6 +72,9 @@ def build_rows(n):
             key=f"k{i}", rule=rule, call=call, event_type="lead.qualified",
             message_id=f"msg_{i}", retry_until=call.initiated_at,
         )  # fmt: skip
+        AuditEvent.objects.create(
+            action=AuditAction.LEAD_VIEWED, object_type="lead", object_id=lead.pk
+        )
 
 
 def changelist_url(model):

@@ -22,15 +22,16 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import BasePermission, IsAdminUser
 from rest_framework.response import Response
 
-from voiceagent.access import visible_campaigns
+from voiceagent.access import can_view_full_phone, visible_campaigns
 from voiceagent.campaigns import dnc, serializers, services
 from voiceagent.campaigns.cleaning import normalise_phone
 from voiceagent.lead_import.files import check_request_size
 from voiceagent.lead_import.jobs import import_upload
 from voiceagent.models import (
+    AuditAction,
     Campaign,
     CampaignStatus,
     DoNotCall,
@@ -40,6 +41,8 @@ from voiceagent.models import (
     LeadStatus,
     PropertyType,
 )
+from voiceagent.personal_data import audit, erasure
+from voiceagent.personal_data.phones import phone_hash
 
 
 class ActionPermission(BasePermission):
@@ -178,7 +181,7 @@ class LeadFilter(filters.FilterSet):
         fields = ["campaign", "status", "city", "property_type", "dnc", "valid"]
 
     def filter_valid(self, queryset, name, value):
-        valid = Q(is_dnc=False) & ~Q(phone="")
+        valid = Q(is_dnc=False) & (~Q(phone="") | Q(phone_erased=True))
         return queryset.filter(valid if value else ~valid)
 
 
@@ -199,7 +202,6 @@ class LeadViewSet(
     serializer_class = serializers.LeadSerializer
     permission_classes = [ActionPermission]
     filterset_class = LeadFilter
-    search_fields = ["name", "phone"]
     ordering_fields = ["id", "name", "created_at", "last_call_at", "call_attempts"]
     ordering = ["-id"]
     required_permissions = {
@@ -210,6 +212,60 @@ class LeadViewSet(
 
     def get_queryset(self):
         return Lead.objects.visible_to(self.request.user)
+
+    @property
+    def search_fields(self):
+        # Searching digits would reveal a masked phone one guess at a time.
+        return ["name", "phone"] if can_view_full_phone(self.request.user) else ["name"]
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        campaign = request.query_params.get("campaign")
+        audit.record(
+            action=AuditAction.LEADS_LISTED,
+            object_type="campaign" if campaign else "",
+            object_id=campaign or "",
+            campaign_id=int(campaign) if campaign and campaign.isdigit() else None,
+            detail={
+                "count": response.data.get("count") if isinstance(response.data, dict) else None
+            },
+        )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        lead = self.get_object()
+        audit.record(
+            action=AuditAction.LEAD_VIEWED,
+            object_type="lead",
+            object_id=lead.pk,
+            campaign_id=lead.campaign_id,
+        )
+        return Response(self.get_serializer(lead).data)
+
+    @extend_schema(
+        summary="Erase a lead's personal data at the person's request (staff only)",
+        description="Name, phone, email and preferred locations become a tombstone "
+        '("Erased lead #123"); the words of its calls, its qualification values and recording '
+        "URLs are deleted; the campaign's export files are withdrawn; the number stays on the "
+        "do-not-call list by its hash. Every figure is unchanged. Audited.",
+        request=serializers.LeadEraseSerializer,
+        responses={200: serializers.LeadSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="erase",
+        permission_classes=[IsAdminUser],
+        serializer_class=serializers.LeadEraseSerializer,
+    )
+    def erase(self, request, pk=None):
+        lead = self.get_object()
+        payload = serializers.LeadEraseSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        lead = erasure.erase_lead(
+            lead=lead, reason=payload.validated_data["reason"], erased_by=request.user
+        )
+        return Response(serializers.LeadSerializer(lead, context={"request": request}).data)
 
     def perform_create(self, serializer):
         serializer.instance = services.create_lead(**serializer.validated_data)
@@ -272,7 +328,8 @@ class DoNotCallViewSet(
             reason=serializer.validated_data.get("reason", ""),
             added_by=request.user,
         )
-        entry = DoNotCall.objects.get(phone=serializer.validated_data["phone"])
+        # By hash: an erased number's entry keeps no phone.
+        entry = DoNotCall.objects.get(phone_hash=phone_hash(serializer.validated_data["phone"]))
         return Response(
             self.get_serializer(entry).data,
             status=status.HTTP_201_CREATED if added else status.HTTP_200_OK,

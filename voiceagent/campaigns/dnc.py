@@ -5,17 +5,24 @@ from django.db import transaction
 from voiceagent.campaigns import lifecycle
 from voiceagent.ingestion.services import reproject_leads
 from voiceagent.models import DoNotCall, Lead, LeadStatus, ScheduledCall, ScheduledCallStatus
+from voiceagent.personal_data.phones import phone_hash
 
 
 @transaction.atomic
 def add_to_dnc(*, phones, reason="", added_by=None):
     """Put numbers on the DNC list and flag every lead with them; returns how many were new."""
     phones = sorted({phone for phone in phones if phone})
-    existing = set(DoNotCall.objects.filter(phone__in=phones).values_list("phone", flat=True))
+    hashes = {phone: phone_hash(phone) for phone in phones}
+    # By hash: an erased number (kept by its hash alone) is on the list already.
+    existing = set(
+        DoNotCall.objects.filter(phone_hash__in=hashes.values()).values_list(
+            "phone_hash", flat=True
+        )
+    )
     new = [
-        DoNotCall(phone=phone, reason=reason, added_by=added_by)
+        DoNotCall(phone=phone, phone_hash=hashes[phone], reason=reason, added_by=added_by)
         for phone in phones
-        if phone not in existing
+        if hashes[phone] not in existing
     ]
     DoNotCall.objects.bulk_create(new, ignore_conflicts=True)
     flag_dnc_leads(phones=phones, reason=reason)

@@ -9,6 +9,7 @@ from voiceagent.access import visible_campaigns
 from voiceagent.campaigns import cleaning
 from voiceagent.lead_import.jobs import live_progress
 from voiceagent.models import Campaign, DoNotCall, Lead, LeadImport
+from voiceagent.personal_data.phones import MaskedPhoneField, PhoneDisplayField
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -103,8 +104,10 @@ def _normalised_phone(value):
 
 class LeadSerializer(serializers.ModelSerializer):
     campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.none())
-    phone = serializers.CharField(
-        max_length=40, help_text="Any common form; stored as E.164 (+919812345678)."
+    phone = MaskedPhoneField(max_length=40)
+    phone_display = PhoneDisplayField(source="phone")
+    erased = serializers.SerializerMethodField(
+        help_text="The person's data was erased at their request."
     )
     valid = serializers.BooleanField(
         read_only=True, help_text="Has a valid phone and is not on the DNC list."
@@ -117,6 +120,7 @@ class LeadSerializer(serializers.ModelSerializer):
             "campaign",
             "name",
             "phone",
+            "phone_display",
             "email",
             "city",
             "property_type",
@@ -131,6 +135,7 @@ class LeadSerializer(serializers.ModelSerializer):
             "last_outcome",
             "created_at",
             "updated_at",
+            "erased",
         ]
         read_only_fields = [
             "is_dnc",
@@ -152,6 +157,9 @@ class LeadSerializer(serializers.ModelSerializer):
 
     def validate_phone(self, value):
         return _normalised_phone(value)
+
+    def get_erased(self, lead) -> bool:
+        return lead.erased_at is not None
 
     def validate_name(self, value):
         name = _clean_text(value, max_length=200)
@@ -183,9 +191,7 @@ class LeadSerializer(serializers.ModelSerializer):
 
 
 class DoNotCallSerializer(serializers.ModelSerializer):
-    phone = serializers.CharField(
-        max_length=40, help_text="Any common form; stored as E.164 (+919812345678)."
-    )
+    phone = MaskedPhoneField(max_length=40)
 
     class Meta:
         model = DoNotCall
@@ -264,3 +270,9 @@ class LeadImportSerializer(serializers.ModelSerializer):
 
     def get_progress(self, job) -> int:
         return live_progress(job)
+
+
+class LeadEraseSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500, help_text="Why the lead is erased (e.g. the person's request of a date)."
+    )

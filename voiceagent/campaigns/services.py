@@ -17,6 +17,7 @@ from voiceagent.models import (
     Lead,
     ScheduledCall,
 )
+from voiceagent.personal_data.phones import phone_hash
 
 TRANSITIONS = {
     CampaignStatus.DRAFT: (CampaignStatus.RUNNING,),
@@ -108,7 +109,12 @@ def check_accepts_leads(campaign):
 
 
 def _flag_if_dnc(lead):
-    entry = DoNotCall.objects.filter(phone=lead.phone).only("reason").first()
+    # By hash: an erased number is on the list by its hash alone.
+    entry = (
+        DoNotCall.objects.filter(phone_hash=phone_hash(lead.phone)).only("reason").first()
+        if lead.phone
+        else None
+    )
     if entry is not None and not lead.is_dnc:
         lead.is_dnc = True
         lead.dnc_reason = entry.reason

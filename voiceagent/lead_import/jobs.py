@@ -19,7 +19,8 @@ from django.utils import timezone
 from voiceagent.campaigns.services import RuleViolation
 from voiceagent.lead_import.files import FileRejected, check_upload, file_size
 from voiceagent.lead_import.services import check_importable, import_leads
-from voiceagent.models import LeadImport, LeadImportStatus
+from voiceagent.models import AuditAction, LeadImport, LeadImportStatus
+from voiceagent.personal_data import audit
 
 logger = logging.getLogger(__name__)
 PROGRESS_TTL_SECONDS = 6 * 3600
@@ -38,10 +39,29 @@ def import_upload(*, campaign, user, file, filename, background=False):
     if background or file_size(file) > sync_limit:
         # What the job would refuse at once is refused now, while the uploader waits.
         kind = check_importable(campaign=campaign, file=file, filename=filename)
-        return start_import_job(
+        job = start_import_job(
             campaign=campaign, user=user, file=file, filename=filename, kind=kind
         )
-    return import_leads(campaign=campaign, file=file, filename=filename)
+        _audit_import(campaign=campaign, user=user, detail={"lead_import_id": job.pk})
+        return job
+    result = import_leads(campaign=campaign, file=file, filename=filename)
+    _audit_import(
+        campaign=campaign,
+        user=user,
+        detail={"created": result.created, "updated": result.updated, "rows": result.rows},
+    )
+    return result
+
+
+def _audit_import(*, campaign, user, detail):
+    audit.record(
+        action=AuditAction.LEADS_IMPORTED,
+        actor=user,
+        object_type="campaign",
+        object_id=campaign.pk,
+        campaign_id=campaign.pk,
+        detail=detail,
+    )
 
 
 def start_import_job(*, campaign, user, file, filename, kind):

@@ -29,6 +29,7 @@ from voiceagent.campaigns import cleaning, lifecycle
 from voiceagent.campaigns.services import RuleViolation, check_accepts_leads
 from voiceagent.lead_import.files import FileRejected, check_upload, open_source
 from voiceagent.models import Campaign, DoNotCall, Lead, LeadStatus
+from voiceagent.personal_data.phones import phone_hash_sql
 
 FIELD_LABELS = {
     "name": "Name",
@@ -351,6 +352,8 @@ TEXT_FIELDS = ("name", "email", "city", "property_type", "preferred_locations")
 def _merge_and_apply(cursor, *, campaign, result, report):
     q = connection.ops.quote_name
     lead_table, dnc_table = q(Lead._meta.db_table), q(DoNotCall._meta.db_table)
+    # The DNC list is matched by hash: an erased number is kept by its hash alone.
+    hashed, hash_params = phone_hash_sql("m.phone", connection.vendor)
     merged_values = ", ".join(
         [_latest_non_empty(name) + f" AS {name}" for name in TEXT_FIELDS]
         + [_latest_non_empty("budget", empty="IS NULL") + " AS budget"]
@@ -384,9 +387,9 @@ def _merge_and_apply(cursor, *, campaign, result, report):
         f"dnc_reason = CASE WHEN d.phone IS NOT NULL AND NOT l.is_dnc "
         f"THEN d.reason ELSE l.dnc_reason END, "
         f"is_dnc = (l.is_dnc OR d.phone IS NOT NULL), updated_at = %s "
-        f"FROM {MERGED_TABLE} m LEFT JOIN {dnc_table} d ON d.phone = m.phone "
+        f"FROM {MERGED_TABLE} m LEFT JOIN {dnc_table} d ON d.phone_hash = {hashed} "
         f"WHERE l.campaign_id = %s AND l.phone = m.phone AND ({differs})",
-        [now, campaign.pk],
+        [now, *hash_params, campaign.pk],
     )
     result.updated = cursor.rowcount
     report(PARSE_SHARE + 0.06)
@@ -396,16 +399,19 @@ def _merge_and_apply(cursor, *, campaign, result, report):
         f"call_attempts, last_outcome, created_at, updated_at) "
         f"SELECT %s, m.phone, {', '.join('m.' + name for name in (*TEXT_FIELDS, 'budget'))}, "
         f"%s, (d.phone IS NOT NULL), COALESCE(d.reason, ''), 0, '', %s, %s "
-        f"FROM {MERGED_TABLE} m LEFT JOIN {dnc_table} d ON d.phone = m.phone "
+        f"FROM {MERGED_TABLE} m LEFT JOIN {dnc_table} d ON d.phone_hash = {hashed} "
         f"WHERE NOT EXISTS (SELECT 1 FROM {lead_table} l "
         f"WHERE l.campaign_id = %s AND l.phone = m.phone) ORDER BY m.first_row",
-        [campaign.pk, LeadStatus.NEW, now, now, campaign.pk],
+        [campaign.pk, LeadStatus.NEW, now, now, *hash_params, campaign.pk],
     )
     result.created = cursor.rowcount
     result.skipped = distinct - result.created - result.updated
     # Leads the import flagged DNC are closed: the lifecycle cancels their pending follow-ups.
     lifecycle.cancel_follow_ups(leads=Lead.objects.filter(campaign=campaign, is_dnc=True))
-    cursor.execute(f"SELECT COUNT(*) FROM {MERGED_TABLE} m JOIN {dnc_table} d ON d.phone = m.phone")
+    cursor.execute(
+        f"SELECT COUNT(*) FROM {MERGED_TABLE} m JOIN {dnc_table} d ON d.phone_hash = {hashed}",
+        hash_params,
+    )
     result.dnc_flagged = cursor.fetchone()[0]
 
 

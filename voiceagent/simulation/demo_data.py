@@ -33,6 +33,7 @@ from voiceagent.models import (
     PropertyType,
     ScheduledCall,
 )
+from voiceagent.personal_data.phones import phone_hash
 from voiceagent.simulation.calls import CallPlanner, call_events
 from voiceagent.simulation.dialer import leads_to_call
 
@@ -262,7 +263,13 @@ class DemoBuilder:
                 lead.is_dnc, lead.dnc_reason, lead.status = True, DEMO_DNC_REASON, LeadStatus.DNC
             leads.append(lead)
         DoNotCall.objects.bulk_create(
-            [DoNotCall(phone=lead.phone, reason=lead.dnc_reason) for lead in leads if lead.is_dnc],
+            [
+                DoNotCall(
+                    phone=lead.phone, phone_hash=phone_hash(lead.phone), reason=lead.dnc_reason
+                )
+                for lead in leads
+                if lead.is_dnc
+            ],
             ignore_conflicts=True,
         )
         leads.sort(key=lambda lead: lead.created_at)

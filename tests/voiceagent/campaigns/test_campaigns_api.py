@@ -344,6 +344,7 @@ def test_openapi_schema_describes_every_campaigns_api_path_without_warnings():
         "/api/lead-imports/{id}/",
         "/api/leads/",
         "/api/leads/{id}/",
+        "/api/leads/{id}/erase/",
     ]
     import_responses = schema["paths"]["/api/campaigns/{id}/leads/import/"]["post"]["responses"]
     assert sorted(import_responses) == ["200", "202", "400"]
