@@ -27,13 +27,13 @@ from exports.models import ExportFormat, ExportInclude, ExportKind
 from exports.queries import visible_jobs
 from exports.serializers import ExportPeriodSerializer
 from voiceagent.access import (
-    can_view_full_phone,
     get_call_for_user,
     get_campaign_for_user,
     visible_campaigns,
 )
 from voiceagent.models import AuditAction, LeadStatus
 from voiceagent.personal_data import audit
+from voiceagent.personal_data.phones import can_view_full_phone
 
 RANGE_PRESETS = ((7, "7 days"), (30, "30 days"), (90, "90 days"))
 CORE_COMPONENTS = ("database", "redis", "worker")

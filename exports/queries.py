@@ -33,9 +33,9 @@ from django.http import Http404
 
 from exports.models import ExportInclude, ExportJob, ExportKind
 from exports.writers import NUMBER, PHONE, TEXT, Column
-from voiceagent.access import can_view_full_phone, visible_campaigns
+from voiceagent.access import visible_campaigns
 from voiceagent.models import CallSession, ConversationTurn, Lead, Objection
-from voiceagent.personal_data.phones import PhoneDisplay
+from voiceagent.personal_data.phones import PhoneDisplay, can_view_full_phone
 
 # How a value is shaped into a cell: the same rule in Python and in SQL (COPY path).
 SHAPE_TEXT, SHAPE_PHONE, SHAPE_INT = "text", "phone", "int"

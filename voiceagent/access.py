@@ -5,7 +5,6 @@ from django.http import Http404
 from voiceagent.models import CallSession, Campaign
 
 INGEST_PERMISSION = "voiceagent.ingest_callevent"
-FULL_PHONE_PERMISSION = "voiceagent.view_full_phone"
 MANAGERS_GROUP = "managers"
 INGEST_GROUP = "ingest"
 # What the `managers` group may view (pages and read API); migration 0002 grants the same.
@@ -41,14 +40,6 @@ def get_call_for_user(user, call_sid):
         )
     except CallSession.DoesNotExist:
         raise Http404("No call with that call_sid.") from None
-
-
-def can_view_full_phone(user):
-    """Staff and holders of view_full_phone see phones in full; everyone else sees them masked
-    (the `managers` group does not hold it unless an admin grants it)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    return user.is_staff or user.has_perm(FULL_PHONE_PERMISSION)
 
 
 def can_ingest(user):

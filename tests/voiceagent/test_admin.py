@@ -161,6 +161,7 @@ def test_lead_changelist_offers_its_own_actions_then_those_of_exports(rf):
     assert changelist_actions(rf, Lead) == [
         "delete_selected",
         "add_to_dnc",
+        "erase_leads",
         "export_selected_csv",
         "export_selected_xlsx",
     ]

@@ -25,7 +25,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAdminUser
 from rest_framework.response import Response
 
-from voiceagent.access import can_view_full_phone, visible_campaigns
+from voiceagent.access import visible_campaigns
 from voiceagent.campaigns import dnc, serializers, services
 from voiceagent.campaigns.cleaning import normalise_phone
 from voiceagent.lead_import.files import check_request_size
@@ -42,7 +42,7 @@ from voiceagent.models import (
     PropertyType,
 )
 from voiceagent.personal_data import audit, erasure
-from voiceagent.personal_data.phones import phone_hash
+from voiceagent.personal_data.phones import can_view_full_phone, phone_hash
 
 
 class ActionPermission(BasePermission):

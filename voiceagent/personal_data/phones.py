@@ -2,7 +2,7 @@
 
 Display: an Indian number (+91 and ten digits) reads `+91 98123 45678`; any other number is
 shown as stored (E.164). Masked, for people without `voiceagent.view_full_phone`
-(`voiceagent.access.can_view_full_phone`), only the first two and the last three digits of
+(`can_view_full_phone`), only the first two and the last three digits of
 the number stay: `+91 98XXX XX678`; another country's keeps `+` and three digits and its last
 three (`+4477XXXXX123`). `display_phone` is the rule in Python (templates use it through the
 `phone` filter of `{% load phones %}`, serializers through `PhoneDisplayField`, a PDF report
@@ -79,10 +79,19 @@ def phone_hash_sql(column, vendor):
     return f"SHA256(%s || {column})", [settings.PHONE_HASH_SALT]
 
 
+FULL_PHONE_PERMISSION = "voiceagent.view_full_phone"
+
+
+def can_view_full_phone(user):
+    """Staff and holders of view_full_phone see phones in full; everyone else sees them masked
+    (the `managers` group does not hold it unless an admin grants it)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_staff or user.has_perm(FULL_PHONE_PERMISSION)
+
+
 def can_view_full_phone_in(context):
     """Whether the user of a serializer's context (its request) may see phones in full."""
-    from voiceagent.access import can_view_full_phone
-
     request = context.get("request")
     return request is not None and can_view_full_phone(request.user)
 

@@ -2,8 +2,7 @@
 
 from django import template
 
-from voiceagent.access import can_view_full_phone
-from voiceagent.personal_data.phones import display_phone
+from voiceagent.personal_data.phones import can_view_full_phone, display_phone
 
 register = template.Library()
 

@@ -8,9 +8,13 @@ from django.db.models import Value
 from django.template import Context, Template
 
 from tests import factories
-from voiceagent.access import can_view_full_phone
 from voiceagent.models import Lead
-from voiceagent.personal_data.phones import PhoneDisplay, display_phone, phone_hash
+from voiceagent.personal_data.phones import (
+    PhoneDisplay,
+    can_view_full_phone,
+    display_phone,
+    phone_hash,
+)
 
 NUMBERS = ["+919812345678", "+919800000002", "+14155552671", "+4420794600", "+8613800138000"]
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from scripts.harness import free_port
-from tests.factories import make_campaign, make_lead, make_scheduled_call
+from tests.factories import make_call, make_campaign, make_lead, make_scheduled_call
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS
 from voiceagent.models import CallEvent, CallSession, CampaignStatus, ConversationTurn
 from voiceagent.simulation.calls import CallPlanner, LeadInfo
@@ -229,12 +229,27 @@ def dialer_database(team, now):
     make_scheduled_call(leads["due follow-up"], scheduled_for=now - hour)
     make_scheduled_call(leads["future follow-up"], scheduled_for=now + hour)
     make_scheduled_call(leads["at max_attempts"], scheduled_for=now - hour)
+    # An attempt is a finished call: three of them, and a canceled one that uses up none.
+    for hours_ago, status in ((30, "no_answer"), (20, "busy"), (10, "no_answer")):
+        make_call(
+            leads["at max_attempts"],
+            status=status,
+            initiated_at=now - hours_ago * hour,
+            call_sid=f"EARLIER-{hours_ago}",
+        )
+    make_call(
+        leads["due follow-up"], status="canceled", initiated_at=now - 5 * hour, call_sid="EARLIER-5"
+    )
     make_scheduled_call(leads["qualified"], scheduled_for=now - hour)
     return leads
 
 
 def called_leads(leads):
-    ids = set(CallSession.objects.values_list("lead_id", flat=True))
+    ids = set(
+        CallSession.objects.exclude(call_sid__startswith="EARLIER-").values_list(
+            "lead_id", flat=True
+        )
+    )
     return sorted(name for name, lead in leads.items() if lead.pk in ids)
 
 
@@ -245,7 +260,7 @@ def test_the_simulator_calls_only_the_leads_a_dialer_would_call(team):
     simulate(ServiceSink(), DatabaseLeads(), rate=2, duration=10)
 
     assert called_leads(leads) == ["due follow-up", "new"]
-    assert CallSession.objects.count() == 2
+    assert CallSession.objects.exclude(call_sid__startswith="EARLIER-").count() == 2
 
 
 @pytest.mark.django_db
@@ -255,7 +270,7 @@ def test_the_simulator_calls_nobody_outside_calling_hours(team):
     simulator, _ = simulate(ServiceSink(), DatabaseLeads(), rate=2, duration=10, wall=NIGHT)
 
     assert called_leads(leads) == []
-    assert (simulator.calls_started, CallSession.objects.count()) == (0, 0)
+    assert (simulator.calls_started, CallSession.objects.count()) == (0, 4)  # the EARLIER- calls
 
 
 @pytest.mark.django_db
