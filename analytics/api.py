@@ -5,7 +5,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import selectors
+from analytics import attention, search, selectors
 from analytics import serializers as s
 from analytics.openapi_examples import EXAMPLES
 from voiceagent.access import get_call_for_user, get_campaign_for_user, visible_campaigns
@@ -228,3 +228,49 @@ class CampaignSummaryView(APIView):
             campaign=campaign, period=query["period"], limit=query["limit"]
         )
         return Response(s.CampaignSummarySerializer(summary).data)
+
+
+class CallsNeedingAttentionView(APIView):
+    @extend_schema(
+        tags=ANALYTICS,
+        summary="Finished calls needing attention: slow turns, AI errors, failures, hang-ups, "
+        "silences",
+        description="Newest first, paginated; reasons are defined in docs/metrics.md "
+        "(slow_turn uses SLOW_TURN_MS). Without from/to/days: all time.",
+        parameters=[s.AttentionQuerySerializer],
+        responses={200: s.AttentionSerializer, **errors(400, 403, 404)},
+    )
+    def get(self, request):
+        query = query_params(request, s.AttentionQuerySerializer)
+        page = attention.attention_page(
+            campaigns=campaigns_in_scope(request, query.get("campaign_id")),
+            period=query["period"],
+            reason=query.get("reason"),
+            page=query["page"],
+            page_size=query["page_size"],
+        )
+        page["period"] = attention.period_document(query["period"])
+        return Response(s.AttentionSerializer(page).data)
+
+
+class TranscriptSearchView(APIView):
+    @extend_schema(
+        tags=ANALYTICS,
+        summary="Search what was said in your calls' transcripts",
+        description="Turns holding every word of `q` (whole words, English, Hinglish or "
+        "Devanagari), best match first; `snippet` is HTML with the matches in <mark> and "
+        "everything else escaped.",
+        parameters=[s.TranscriptSearchQuerySerializer],
+        responses={200: s.TranscriptSearchSerializer, **errors(400, 403, 404)},
+    )
+    def get(self, request):
+        query = query_params(request, s.TranscriptSearchQuerySerializer)
+        found = search.search_transcripts(
+            campaigns=campaigns_in_scope(request, query.get("campaign_id")),
+            text=query["q"],
+            period=query["period"],
+            page=query["page"],
+            page_size=query["page_size"],
+        )
+        found["period"] = attention.period_document(query["period"])
+        return Response(s.TranscriptSearchSerializer(found).data)

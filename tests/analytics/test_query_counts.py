@@ -19,20 +19,20 @@ from voiceagent.models import CallStatus
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = {
-    "/analytics/campaigns/{campaign}/metrics": 6,
-    "/analytics/campaigns/{campaign}/metrics?days=30": 6,
+    "/analytics/campaigns/{campaign}/metrics": 7,
+    "/analytics/campaigns/{campaign}/metrics?days=30": 7,
     "/analytics/campaigns/{campaign}/funnel": 4,
     "/analytics/campaigns/{campaign}/best-hours": 3,
     "/analytics/campaigns/{campaign}/objections": 3,
     "/analytics/daily-stats": 2,
     "/analytics/daily-stats?campaign_id={campaign}&days=30": 3,
-    "/analytics/conversations/{call_sid}": 5,
+    "/analytics/conversations/{call_sid}": 6,
     "/analytics/system": 6,
     "/analytics/leads/activity": 2,
     "/analytics/leads/activity?campaign_id={campaign}&status=contacted": 3,
     "/dashboard/overview": 9,
     "/dashboard/realtime": 4,
-    "/dashboard/campaigns/{campaign}/summary": 8,
+    "/dashboard/campaigns/{campaign}/summary": 9,
 }
 
 

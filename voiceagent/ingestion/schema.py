@@ -17,6 +17,7 @@ from voiceagent.models import (
     CallOutcome,
     CallStatus,
     EndedBy,
+    ErrorComponent,
     ObjectionCategory,
     Speaker,
     Stage,
@@ -26,6 +27,7 @@ MAX_BATCH_EVENTS = 500
 MAX_BODY_BYTES = 1024 * 1024
 MAX_TEXT_LENGTH = 4000
 MAX_ERROR_LENGTH = 500
+MAX_ERROR_CODE_LENGTH = 64
 MAX_URL_LENGTH = 500
 MAX_EVENT_ID_LENGTH = 128
 MAX_CALL_SID_LENGTH = 64
@@ -45,6 +47,7 @@ AGENT_TYPES = (
     "call.qualification",
     "call.completed",
     "call.failed",
+    "call.error",
 )
 # Only the Exotel webhook produces this one (voiceagent/ingestion/exotel.py); agents cannot post it.
 EXOTEL_TYPE = "exotel.status"
@@ -64,6 +67,8 @@ STAGES = tuple(Stage.values)
 SPEAKERS = tuple(Speaker.values)
 OBJECTION_CATEGORIES = tuple(ObjectionCategory.values)
 ENDED_BY = tuple(EndedBy.values)
+ERROR_COMPONENTS = tuple(ErrorComponent.values)
+TURN_USAGE_FIELDS = ("llm_input_tokens", "llm_output_tokens", "tts_characters")
 
 _url_validator = URLValidator(schemes=["http", "https"])
 
@@ -239,6 +244,8 @@ def _clean_turn(problems, data):
     }
     for key in ("stt_ms", "llm_ms", "tts_ms"):
         cleaned[key] = _count(problems, data, key, what="latency in milliseconds")
+    for key in TURN_USAGE_FIELDS:
+        cleaned[key] = _count(problems, data, key)
     return cleaned
 
 
@@ -289,6 +296,16 @@ def _clean_failed(problems, data):
     return {"error": _text(problems, data, "error", limit=MAX_ERROR_LENGTH)}
 
 
+def _clean_error(problems, data):
+    return {
+        "component": _choice(problems, data, "component", ERROR_COMPONENTS, required=True),
+        "message": _text(
+            problems, data, "message", limit=MAX_ERROR_LENGTH, required=True, allow_empty=False
+        ),
+        "code": _text(problems, data, "code", limit=MAX_ERROR_CODE_LENGTH),
+    }
+
+
 def _clean_exotel(problems, data):
     cleaned = {
         "status": _choice(problems, data, "status", EXOTEL_STATUSES, required=True),
@@ -311,6 +328,7 @@ DATA_CLEANERS = {
     "call.qualification": _clean_qualification,
     "call.completed": _clean_completed,
     "call.failed": _clean_failed,
+    "call.error": _clean_error,
     EXOTEL_TYPE: _clean_exotel,
 }
 
