@@ -424,7 +424,7 @@ def test_campaign_page_queries_do_not_grow_with_data(
 ):
     build_calls(team.campaign, size)
     login(client, team.member)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         assert client.get(f"/campaigns/{team.campaign.pk}/").status_code == 200
 
 
