@@ -238,7 +238,7 @@ class CallsNeedingAttentionView(APIView):
         description="Newest first, paginated; reasons are defined in docs/metrics.md "
         "(slow_turn uses SLOW_TURN_MS). Without from/to/days: all time.",
         parameters=[s.AttentionQuerySerializer],
-        responses={200: s.AttentionSerializer, **errors(400, 403, 404)},
+        responses={**ok(s.AttentionSerializer, "calls_attention"), **errors(400, 403, 404)},
     )
     def get(self, request):
         query = query_params(request, s.AttentionQuerySerializer)
@@ -261,7 +261,10 @@ class TranscriptSearchView(APIView):
         "Devanagari), best match first; `snippet` is HTML with the matches in <mark> and "
         "everything else escaped.",
         parameters=[s.TranscriptSearchQuerySerializer],
-        responses={200: s.TranscriptSearchSerializer, **errors(400, 403, 404)},
+        responses={
+            **ok(s.TranscriptSearchSerializer, "transcript_search"),
+            **errors(400, 403, 404),
+        },
     )
     def get(self, request):
         query = query_params(request, s.TranscriptSearchQuerySerializer)

@@ -136,3 +136,22 @@ def test_postgresql_serves_the_search_from_the_gin_index(transcripts):
         plan = query.explain()
         cursor.execute("SET enable_seqscan = on")
     assert "turn_text_search_idx" in plan
+
+
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_search_answers_with_and_without_trailing_slash(transcripts, member_client, slash):
+    response = member_client.get(f"{URL}{slash}?q=baner")
+    assert response.status_code == 200
+    assert response.json()["count"] == 2
+
+
+def test_search_is_in_the_openapi_schema_with_an_example(member_client):
+    schema = member_client.get("/api/schema?format=json").json()
+    operation = schema["paths"]["/analytics/transcripts/search"]["get"]
+    assert operation["responses"]["200"]["content"]["application/json"]["examples"]
+    assert {parameter["name"] for parameter in operation["parameters"]} >= {
+        "q",
+        "campaign_id",
+        "from",
+        "to",
+    }
