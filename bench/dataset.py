@@ -69,9 +69,10 @@ def _migrate(url):
 GENERATE = """
 SELECT setseed(0.42);
 INSERT INTO voiceagent_campaign (id, name, description, status, max_attempts, retry_delay_minutes,
-    callback_delay_minutes, created_at, updated_at, started_at)
+    callback_delay_minutes, created_at, updated_at, started_at, calling_hours_start, calling_hours_end)
 SELECT g, 'Bench campaign ' || g, 'bench', CASE WHEN g % 5 = 0 THEN 'paused' WHEN g % 7 = 0 THEN 'completed'
-    ELSE 'running' END, 3, 120, 1440, now() - interval '120 days', now(), now() - interval '120 days'
+    ELSE 'running' END, 3, 120, 1440, now() - interval '120 days', now(), now() - interval '120 days',
+    '09:00', '21:00'
 FROM generate_series(1, %(campaigns)s) g;
 
 INSERT INTO voiceagent_lead (id, campaign_id, name, phone, email, city, property_type, budget,
@@ -131,6 +132,7 @@ FROM call_plan p JOIN voiceagent_lead l ON l.id = p.lead_id;
 INSERT INTO voiceagent_conversationturn (call_id, sequence, speaker, text, stage, started_at, stt_ms, llm_ms, tts_ms)
 SELECT c.id, s, CASE WHEN s %% 2 = 1 THEN 'agent' ELSE 'lead' END,
     CASE WHEN s %% 2 = 1 THEN 'Namaste, this is Asha from Skyline Realty. What budget are you considering?'
+         WHEN (c.id * s) %% 499 = 0 THEN 'Something in Baner, मेरा बजट 80 लाख है.'
          ELSE 'Around 80 lakh, for a 2BHK near Powai.' END,
     (ARRAY['greeting','discovery','qualification','qualification','closing'])[1 + LEAST(s - 1, 8) / 2],
     c.answered_at + (s * 10 || ' seconds')::interval,
