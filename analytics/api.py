@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import selectors
+from analytics import attention, search, selectors
 from analytics import serializers as s
 from analytics.openapi_examples import EXAMPLES
 from voiceagent.access import get_call_for_user, get_campaign_for_user, visible_campaigns
@@ -258,3 +258,52 @@ class CampaignSummaryView(APIView):
             detail={"count": len(summary["recent_activity"])},
         )
         return Response(s.CampaignSummarySerializer(summary, context={"request": request}).data)
+
+
+class CallsNeedingAttentionView(APIView):
+    @extend_schema(
+        tags=ANALYTICS,
+        summary="Finished calls needing attention: slow turns, AI errors, failures, hang-ups, "
+        "silences",
+        description="Newest first, paginated; reasons are defined in docs/metrics.md "
+        "(slow_turn uses SLOW_TURN_MS). Without from/to/days: all time.",
+        parameters=[s.AttentionQuerySerializer],
+        responses={**ok(s.AttentionSerializer, "calls_attention"), **errors(400, 403, 404)},
+    )
+    def get(self, request):
+        query = query_params(request, s.AttentionQuerySerializer)
+        page = attention.attention_page(
+            campaigns=campaigns_in_scope(request, query.get("campaign_id")),
+            period=query["period"],
+            reason=query.get("reason"),
+            page=query["page"],
+            page_size=query["page_size"],
+        )
+        page["period"] = attention.period_document(query["period"])
+        return Response(s.AttentionSerializer(page).data)
+
+
+class TranscriptSearchView(APIView):
+    @extend_schema(
+        tags=ANALYTICS,
+        summary="Search what was said in your calls' transcripts",
+        description="Turns holding every word of `q` (whole words, English, Hinglish or "
+        "Devanagari), best match first; `snippet` is HTML with the matches in <mark> and "
+        "everything else escaped.",
+        parameters=[s.TranscriptSearchQuerySerializer],
+        responses={
+            **ok(s.TranscriptSearchSerializer, "transcript_search"),
+            **errors(400, 403, 404),
+        },
+    )
+    def get(self, request):
+        query = query_params(request, s.TranscriptSearchQuerySerializer)
+        found = search.search_transcripts(
+            campaigns=campaigns_in_scope(request, query.get("campaign_id")),
+            text=query["q"],
+            period=query["period"],
+            page=query["page"],
+            page_size=query["page_size"],
+        )
+        found["period"] = attention.period_document(query["period"])
+        return Response(s.TranscriptSearchSerializer(found).data)

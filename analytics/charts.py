@@ -80,8 +80,16 @@ def _day(value):
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def daily_trend(stats):
-    """Calls made, answered and qualified per day as nested bars (qualified ⊆ answered ⊆ made)."""
+def _linked(url, label):
+    """Opens an SVG link to `url` (the calls behind a chart point), or nothing without one."""
+    if not url:
+        return ""
+    return f'<a href="{escape(url)}" aria-label="{escape(label)}" class="chart-link">'
+
+
+def daily_trend(stats, *, day_url=None):
+    """Calls made, answered and qualified per day as nested bars (qualified ⊆ answered ⊆ made);
+    with `day_url(date)`, each day with calls links to the calls behind it."""
     stats = list(stats)
     if not stats:
         return ""
@@ -111,11 +119,12 @@ def daily_trend(stats):
             f"{indian_number(answered[index])} answered, {indian_number(qualified[index])} "
             "qualified"
         )
-        body.append(f"<g><title>{escape(tip)}</title>")
+        link = _linked(day_url(day) if day_url and made[index] else None, f"Calls of {day:%d %b}")
+        body.append(f'{link}<g data-day="{day.isoformat()}"><title>{escape(tip)}</title>')
         for values, colour in ((made, MADE), (answered, ANSWERED), (qualified, QUALIFIED)):
             height = values[index] * scale
             body.append(_rect(x, plot_bottom - height, bar, height, colour))
-        body.append("</g>")
+        body.append("</g></a>" if link else "</g>")
         # Counted back from the last day, so today always has its label.
         if (len(stats) - 1 - index) % label_every == 0:
             body.append(
@@ -168,7 +177,7 @@ def heat_colour(rate):
     return HEAT_COLOURS[index]
 
 
-def best_hours(cells):
+def best_hours(cells, *, cell_url=None):
     """Answer rate by weekday (rows, Monday first) × hour of day (columns), in the page's zone.
 
     `cells` are the best-hours selector's slots: weekday (ISO, 1 = Monday), hour (0–23),
@@ -196,9 +205,12 @@ def best_hours(cells):
                     tip += f", qualification rate {percent(cell['qualification_rate'])}"
             else:
                 tip += "no calls"
+            link = _linked(cell_url(weekday + 1, hour) if cell_url and calls else None, tip)
             body.append(
-                _rect(left + hour * size + 1, y + 1, size - 2, size - 2, heat_colour(rate), tip,
-                      extra='rx="2"')
+                link
+                + _rect(left + hour * size + 1, y + 1, size - 2, size - 2, heat_colour(rate), tip,
+                        extra='rx="2"')
+                + ("</a>" if link else "")
             )  # fmt: skip
     legend_y = top + 7 * size + 22
     body.append(_text(left, legend_y, "Answer rate:", fill="#57606a"))

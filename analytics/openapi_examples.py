@@ -70,6 +70,9 @@ METRICS = {
     "conversion_rate": 11.34,
     "avg_call_duration": 151.25,
     "total_call_time": 15125,
+    "cost_inr": 1043.57,
+    "cost_per_answered_call_inr": 6.15,
+    "cost_per_qualified_lead_inr": 34.79,
     "from": None,
     "to": None,
     "period": ALL_TIME,
@@ -144,6 +147,15 @@ EXAMPLES = {
             "current_stage": "closing",
             "recording_url": "https://recordings.example.com/CA7f3a1c9e.mp3",
             "error": "",
+            "errors": [
+                {
+                    "component": "llm",
+                    "message": "OpenAI request timed out after 8 s",
+                    "code": "timeout",
+                    "occurred_at": "2025-03-14T11:02:40+05:30",
+                }
+            ],
+            "cost_inr": 2.94,
             "exchanges": 2,
             "stages_reached": ["greeting", "discovery"],
             "objections": [
@@ -343,3 +355,50 @@ EXAMPLES = {
     ),
     "error_404": _example("Not visible", {"detail": "No campaign with that id."}, "Not yours"),
 }
+
+
+EXAMPLES["calls_attention"] = _example(
+    "Calls needing attention",
+    {
+        "period": {"from": "2025-03-01", "to": "2025-03-14", "label": "1 Mar 2025 – 14 Mar 2025"},
+        "count": 23,
+        "page": 1,
+        "page_size": 50,
+        "calls": [
+            {
+                "call_sid": "CA7f3a9c",
+                "campaign_id": 1,
+                "campaign_name": "Powai launch",
+                "lead_name": "Priya Sharma",
+                "started_at": "2025-03-14T11:02:05+05:30",
+                "status": "completed",
+                "outcome": "not_interested",
+                "duration_seconds": 74,
+                "reasons": ["slow_turn", "hung_up_after_slow_turn"],
+                "worst_turn_ms": 4310,
+            }
+        ],
+    },
+    "A slow LLM turn right before the lead hung up",
+)
+EXAMPLES["transcript_search"] = _example(
+    "Transcript search",
+    {
+        "period": {"from": None, "to": None, "label": "All time"},
+        "count": 2,
+        "page": 1,
+        "page_size": 20,
+        "results": [
+            {
+                "call_sid": "CA7f3a9c",
+                "lead_name": "Priya Sharma",
+                "campaign_id": 1,
+                "occurred_at": "2025-03-14T11:02:31+05:30",
+                "sequence": 4,
+                "speaker": "lead",
+                "snippet": "Something in <mark>Baner</mark>, near the highway.",
+            }
+        ],
+    },
+    "q=Baner",
+)

@@ -7,7 +7,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from analytics.selectors import recent_leads_with_next_action
-from voiceagent.models import CallSession, ConversationTurn, Lead
+from voiceagent.models import CallError, CallSession, ConversationTurn, ErrorComponent, Lead
 
 LEADS_PER_PAGE = 25
 # Upper bounds (ms, exclusive) of the latency buckets a manager reads: fast, fine, slow, too slow.
@@ -85,3 +85,17 @@ def latency_distribution(*, campaign, period):
         label = f"{low / 1000:g}–{high / 1000:g} s" if high else f"≥ {low / 1000:g} s"
         buckets.append({"label": label, "count": counts[f"bucket_{index}"]})
     return buckets
+
+
+def error_counts(*, campaign, period):
+    """call.error reports of the campaign's calls in `period`, by component (every component,
+    zeros included) and in total; one aggregate query."""
+    counts = CallError.objects.filter(
+        call__campaign=campaign, **period.filter_kwargs("call__initiated_at")
+    ).aggregate(
+        **{
+            component: Count("pk", filter=Q(component=component))
+            for component in ErrorComponent.values
+        }
+    )
+    return {**counts, "total": sum(counts.values())}

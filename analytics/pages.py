@@ -10,10 +10,11 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from analytics import charts, page_selectors, selectors
+from analytics import attention, charts, page_selectors, search, selectors
 from analytics.periods import (
     DEFAULT_PERIOD_DAYS,
     MAX_PERIOD_DAYS,
@@ -31,10 +32,13 @@ from voiceagent.access import (
     get_campaign_for_user,
     visible_campaigns,
 )
-from voiceagent.models import AuditAction, LeadStatus
+from voiceagent.models import AuditAction, ErrorComponent, LeadStatus
 from voiceagent.personal_data import audit
 from voiceagent.personal_data.phones import can_view_full_phone
 
+ATTENTION_ON_OVERVIEW = 5
+CALLS_PER_PAGE = 50
+SEARCH_RESULTS_PER_PAGE = 20
 RANGE_PRESETS = ((7, "7 days"), (30, "30 days"), (90, "90 days"))
 CORE_COMPONENTS = ("database", "redis", "worker")
 COMPONENT_NAMES = {"openai": "OpenAI", "elevenlabs": "ElevenLabs", "redis": "Redis"}
@@ -75,6 +79,12 @@ def overview(request):
         "active_calls": selectors.active_calls(campaigns=campaigns, now=now),
         "trend_chart": charts.daily_trend(data["daily_stats"]),
         "trend_has_calls": has_calls(data["daily_stats"]),
+        "attention": attention.attention_page(
+            campaigns=campaigns,
+            period=default_period(now),
+            page_size=ATTENTION_ON_OVERVIEW,
+        ),
+        "overview_days": DEFAULT_PERIOD_DAYS,
     }
     return render(request, "analytics/overview.html", context)
 
@@ -150,12 +160,21 @@ def campaign_detail(request, campaign_id):
         "presets": range_presets(period, today),
         "metrics": metrics,
         "daily_stats": daily_stats,
-        "trend_chart": charts.daily_trend(daily_stats),
+        "trend_chart": charts.daily_trend(
+            daily_stats, day_url=lambda day: calls_url(campaign.pk, day, day)
+        ),
         "trend_has_calls": has_calls(daily_stats),
+        "error_counts": (errors := page_selectors.error_counts(campaign=campaign, period=period)),
+        "error_rows": [(value, name, errors[value]) for value, name in ErrorComponent.choices],
         "funnel": funnel,
         "funnel_chart": charts.funnel(funnel["steps"]),
         "hours": hours,
-        "hours_chart": charts.best_hours(hours["slots"]),
+        "hours_chart": charts.best_hours(
+            hours["slots"],
+            cell_url=lambda weekday, hour: calls_url(
+                campaign.pk, period.first, period.last, weekday=weekday, hour=hour
+            ),
+        ),
         "objections": selectors.objection_breakdown(campaign=campaign, period=period),
         "latency_chart": charts.latency_histogram(
             page_selectors.latency_distribution(campaign=campaign, period=period)
@@ -195,6 +214,76 @@ def call_detail(request, call_sid):
         "latency_chart": charts.latency_per_turn(conversation["transcript"]),
     }
     return render(request, "analytics/call.html", context)
+
+
+def calls_url(campaign_id, first, last, **extra):
+    """The calls page listing a chart point's calls: a day, or a weekday × hour of a period."""
+    query = {"campaign_id": campaign_id, "from": first.isoformat(), "to": last.isoformat()}
+    return f"/calls/?{urlencode({**query, **extra})}"
+
+
+def _small_int(value, low, high):
+    return int(value) if value.isdigit() and low <= int(value) <= high else None
+
+
+@login_required
+def calls_list(request):
+    """Calls of the user's campaigns in a period, newest first, with why each needs attention;
+    filters: campaign, period, reason ("attention" = any reason), weekday and hour."""
+    campaigns = visible_campaigns(request.user)
+    today = local_today()
+    period, range_error = parse_period(request.GET, today=today)
+    campaign_id = _small_int(request.GET.get("campaign_id", ""), 1, 2**63 - 1)
+    scope = get_campaign_for_user(request.user, campaign_id) if campaign_id else campaigns
+    show = request.GET.get("show", "")
+    if show not in ("attention", *attention.REASONS):
+        show = ""
+    weekday = _small_int(request.GET.get("weekday", ""), 1, 7)
+    hour = _small_int(request.GET.get("hour", ""), 0, 23)
+    rows = attention.call_rows(
+        campaigns=scope,
+        period=period,
+        reason=show if show in attention.REASONS else None,
+        attention=show == "attention",
+        weekday=weekday,
+        hour=hour,
+    )
+    page = Paginator(rows, CALLS_PER_PAGE).get_page(request.GET.get("page"))
+    for row in page.object_list:
+        row["reasons"] = [attention.REASON_LABELS[name] for name in attention.REASONS if row[name]]
+    context = {
+        "calls_page": page,
+        "campaigns": list(campaigns.order_by("name").values("pk", "name")),
+        "filters": {"campaign_id": campaign_id, "show": show, "weekday": weekday, "hour": hour},
+        "reason_choices": [(name, attention.REASON_LABELS[name]) for name in attention.REASONS],
+        "weekday_name": selectors.WEEKDAY_NAMES[weekday - 1] if weekday else None,
+        "period": period,
+        "today": today,
+        "range_error": range_error,
+        "page_query": page_query(
+            request.GET, "campaign_id", "from", "to", "show", "weekday", "hour"
+        ),
+        "slow_turn_ms": settings.SLOW_TURN_MS,
+    }
+    return render(request, "analytics/calls.html", context, status=400 if range_error else 200)
+
+
+@login_required
+def transcript_search(request):
+    """What leads and the agent said, across the user's campaigns (the navigation's search box)."""
+    text = request.GET.get("q", "").replace("\x00", "").strip()[: search.MAX_QUERY_LENGTH]
+    page_number = _small_int(request.GET.get("page", ""), 1, 100_000) or 1
+    found = None
+    if search.query_words(text):
+        found = search.search_transcripts(
+            campaigns=visible_campaigns(request.user),
+            text=text,
+            page=page_number,
+            page_size=SEARCH_RESULTS_PER_PAGE,
+        )
+        found["pages"] = max(1, -(-found["count"] // SEARCH_RESULTS_PER_PAGE))
+    context = {"q": text, "found": found, "page_number": page_number}
+    return render(request, "analytics/search.html", context)
 
 
 @login_required

@@ -15,6 +15,7 @@ from django.db.models import Avg, Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
+from analytics import costs
 from analytics.aggregates import PercentileCont, condition, percentile_cont, rate, rounded
 from analytics.periods import (
     Period,
@@ -142,10 +143,22 @@ def live_counts(*, campaigns, now=None):
 
 def campaign_metrics(*, campaign, period=None, now=None):
     """The campaign's glossary fields. Call counts cover `period`; leads and live counts are now."""
-    calls = _finished_calls(campaign, period).aggregate(**_call_totals(*CALL_TOTALS))
+    finished = _finished_calls(campaign, period)
+    calls = finished.aggregate(
+        **_call_totals(*CALL_TOTALS),
+        billed_minutes=Sum(costs.billed_minutes_expression(), default=0),
+    )
+    spent = costs.cost_metrics(
+        calls=finished,
+        billed_minutes=calls.pop("billed_minutes"),
+        total_call_time=calls["total_call_time"],
+        calls_answered=calls["calls_answered"],
+        leads_qualified=calls["leads_qualified"],
+    )
     leads = lead_counts(campaigns=campaign)
     conversion_rate = rate(calls.pop("leads_qualified"), leads["valid_leads"])
     return {
+        **spent,
         "campaign_id": campaign.pk,
         "campaign_name": campaign.name,
         "campaign_status": campaign.status,
@@ -318,7 +331,14 @@ def conversation(*, call):
     transcript. Three or four queries whatever its length."""
     turns = list(
         call.turns.order_by("sequence").values(
-            "id", "sequence", "speaker", "text", "stage", "started_at", *LATENCY_FIELDS
+            "id",
+            "sequence",
+            "speaker",
+            "text",
+            "stage",
+            "started_at",
+            *LATENCY_FIELDS,
+            *costs.USAGE_FIELDS,
         )
     )
     sequence_of_turn = {turn.pop("id"): turn["sequence"] for turn in turns}
@@ -350,6 +370,12 @@ def conversation(*, call):
         "current_stage": call.current_stage,
         "recording_url": call.recording_url,
         "error": call.error,
+        "errors": list(
+            call.errors.order_by("occurred_at", "pk").values(
+                "component", "message", "code", "occurred_at"
+            )
+        ),
+        "cost_inr": costs.call_cost_inr(duration_seconds=call.duration_seconds, turns=turns),
         "exchanges": len(turns),
         "stages_reached": stages_reached(call=call, turns=turns),
         "objections": objections,

@@ -4,11 +4,14 @@ from datetime import timedelta
 
 from rest_framework import serializers
 
+from analytics.attention import REASONS
 from analytics.periods import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS, Period, local_today
+from analytics.search import query_words
 from voiceagent.models import (
     CallOutcome,
     CallStatus,
     CampaignStatus,
+    ErrorComponent,
     LeadStatus,
     ObjectionCategory,
     ScheduledCallReason,
@@ -178,6 +181,16 @@ def period_field():
     return PeriodSerializer(help_text="The days the call counts cover (dates inclusive).")
 
 
+def rupees_field(help_text, *, allow_null=False):
+    return serializers.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        coerce_to_string=False,
+        allow_null=allow_null,
+        help_text=help_text,
+    )
+
+
 def period_start_field():
     return serializers.DateField(allow_null=True, help_text="First day covered; null: all time.")
 
@@ -234,6 +247,13 @@ class CampaignMetricsSerializer(KeywordFieldsMixin, serializers.Serializer):
     )
     avg_call_duration = serializers.FloatField(help_text="Seconds; 0.0 without answered calls.")
     total_call_time = serializers.IntegerField(help_text="Seconds over finished calls.")
+    cost_inr = rupees_field("What the finished calls cost, in rupees (docs/metrics.md, Cost).")
+    cost_per_answered_call_inr = rupees_field(
+        "cost_inr / calls_answered; null without answered calls.", allow_null=True
+    )
+    cost_per_qualified_lead_inr = rupees_field(
+        "cost_inr / distinct leads with a qualified call; null without one.", allow_null=True
+    )
     from_ = period_start_field()
     to = period_end_field()
     period = period_field()
@@ -285,6 +305,16 @@ class TurnSerializer(serializers.Serializer):
     stt_ms = serializers.IntegerField(allow_null=True)
     llm_ms = serializers.IntegerField(allow_null=True)
     tts_ms = serializers.IntegerField(allow_null=True)
+    llm_input_tokens = serializers.IntegerField(allow_null=True)
+    llm_output_tokens = serializers.IntegerField(allow_null=True)
+    tts_characters = serializers.IntegerField(allow_null=True)
+
+
+class CallErrorSerializer(serializers.Serializer):
+    component = serializers.ChoiceField(choices=ErrorComponent.choices)
+    message = serializers.CharField()
+    code = serializers.CharField(help_text="The provider's error code; empty when none was sent.")
+    occurred_at = serializers.DateTimeField()
 
 
 class ConversationSerializer(serializers.Serializer):
@@ -305,6 +335,10 @@ class ConversationSerializer(serializers.Serializer):
     current_stage = serializers.CharField()
     recording_url = serializers.CharField()
     error = serializers.CharField()
+    errors = CallErrorSerializer(
+        many=True, help_text="AI and telephony errors reported during the call (call.error)."
+    )
+    cost_inr = rupees_field("What the call cost, in rupees (docs/metrics.md, Cost).")
     exchanges = serializers.IntegerField(help_text="Number of conversation turns.")
     stages_reached = serializers.ListField(
         child=serializers.CharField(), help_text="Distinct stages in order of first reach."
@@ -497,3 +531,93 @@ class CampaignSummarySerializer(serializers.Serializer):
     metrics = CampaignMetricsSerializer()
     daily_stats = DailyStatSerializer(many=True)
     recent_activity = LeadActivitySerializer(many=True)
+
+
+# --- calls needing attention and transcript search -----------------------------------------------
+
+
+class PageQuerySerializer(serializers.Serializer):
+    page = serializers.IntegerField(
+        required=False, default=1, min_value=1, max_value=100_000, help_text="1 first."
+    )
+    page_size = serializers.IntegerField(
+        required=False, default=50, min_value=1, max_value=200, help_text="1–200, default 50."
+    )
+
+
+class AttentionQuerySerializer(
+    CampaignFilterQuerySerializer, PageQuerySerializer, PeriodQuerySerializer
+):
+    reason = serializers.ChoiceField(
+        choices=REASONS,
+        required=False,
+        help_text="Only calls with this reason; any reason when absent.",
+    )
+
+
+class TranscriptSearchQuerySerializer(
+    CampaignFilterQuerySerializer, PageQuerySerializer, PeriodQuerySerializer
+):
+    q = serializers.CharField(
+        max_length=200, help_text="Words to find, all of them, whole (English, Hinglish, हिंदी)."
+    )
+    page_size = serializers.IntegerField(
+        required=False, default=20, min_value=1, max_value=100, help_text="1–100, default 20."
+    )
+
+    def validate_q(self, value):
+        if not query_words(value):
+            raise serializers.ValidationError("Give at least one word to search for.")
+        return value
+
+
+class PeriodDocumentSerializer(KeywordFieldsMixin, serializers.Serializer):
+    from_ = period_start_field()
+    to = period_end_field()
+    label = serializers.CharField(help_text="The period in words, e.g. “1 Mar 2025 – 14 Mar 2025”.")
+
+
+class AttentionCallSerializer(serializers.Serializer):
+    call_sid = serializers.CharField()
+    campaign_id = serializers.IntegerField()
+    campaign_name = serializers.CharField()
+    lead_name = serializers.CharField()
+    started_at = serializers.DateTimeField(allow_null=True, help_text="initiated_at of the call.")
+    status = serializers.ChoiceField(choices=CallStatus.choices)
+    outcome = serializers.CharField()
+    duration_seconds = serializers.IntegerField(allow_null=True)
+    reasons = serializers.ListField(
+        child=serializers.ChoiceField(choices=REASONS),
+        help_text="Why the call needs attention (docs/metrics.md).",
+    )
+    worst_turn_ms = serializers.IntegerField(
+        allow_null=True, help_text="The slowest turn's stt+llm+tts, ms; null without latencies."
+    )
+
+
+class AttentionSerializer(serializers.Serializer):
+    period = PeriodDocumentSerializer()
+    count = serializers.IntegerField(help_text="Calls needing attention, all pages.")
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    calls = AttentionCallSerializer(many=True, help_text="Newest first.")
+
+
+class TranscriptHitSerializer(serializers.Serializer):
+    call_sid = serializers.CharField()
+    lead_name = serializers.CharField()
+    campaign_id = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField(help_text="When the turn was spoken.")
+    sequence = serializers.IntegerField(help_text="The turn's number in its call.")
+    speaker = serializers.ChoiceField(choices=Speaker.choices)
+    snippet = serializers.CharField(
+        help_text="HTML: the text around the match, escaped, matched words in <mark>."
+    )
+
+
+class TranscriptSearchSerializer(serializers.Serializer):
+    period = PeriodDocumentSerializer()
+    count = serializers.IntegerField(help_text="Matching turns, all pages.")
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    results = TranscriptHitSerializer(many=True, help_text="Best match first, then newest.")

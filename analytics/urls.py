@@ -35,6 +35,16 @@ urlpatterns = [
         "analytics/leads/activity", api.LeadActivityView.as_view(), "analytics-lead-activity"
     ),
     *slash_optional(
+        "analytics/calls/attention",
+        api.CallsNeedingAttentionView.as_view(),
+        "analytics-calls-attention",
+    ),
+    *slash_optional(
+        "analytics/transcripts/search",
+        api.TranscriptSearchView.as_view(),
+        "analytics-transcript-search",
+    ),
+    *slash_optional(
         "dashboard/overview", api.DashboardOverviewView.as_view(), "dashboard-overview"
     ),
     *slash_optional(

@@ -132,6 +132,7 @@ FROM call_plan p JOIN voiceagent_lead l ON l.id = p.lead_id;
 INSERT INTO voiceagent_conversationturn (call_id, sequence, speaker, text, stage, started_at, stt_ms, llm_ms, tts_ms)
 SELECT c.id, s, CASE WHEN s %% 2 = 1 THEN 'agent' ELSE 'lead' END,
     CASE WHEN s %% 2 = 1 THEN 'Namaste, this is Asha from Skyline Realty. What budget are you considering?'
+         WHEN (c.id * s) %% 499 = 0 THEN 'Something in Baner, मेरा बजट 80 लाख है.'
          ELSE 'Around 80 lakh, for a 2BHK near Powai.' END,
     (ARRAY['greeting','discovery','qualification','qualification','closing'])[1 + LEAST(s - 1, 8) / 2],
     c.answered_at + (s * 10 || ' seconds')::interval,

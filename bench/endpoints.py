@@ -90,6 +90,27 @@ FROM voiceagent_callsession c JOIN voiceagent_campaign k ON k.id = c.campaign_id
 JOIN voiceagent_lead l ON l.id = c.lead_id
 WHERE c.status IN ('initiated','ringing','in_progress') ORDER BY c.initiated_at LIMIT 500"""
 
+# Transcript search: a word in about one lead turn in 500 (Baner, बजट), and one in nearly every
+# lead turn (Powai); the baseline is the same full-text match on the GIN index, ranked.
+SEARCH_MATCH = (
+    "to_tsvector('transcript_search'::regconfig, COALESCE(text, '')) "
+    "@@ plainto_tsquery('transcript_search'::regconfig, %s)"
+)
+
+
+def search_sql(word):
+    match = SEARCH_MATCH % f"'{word}'"
+    return [
+        f"SELECT count(*) FROM voiceagent_conversationturn WHERE {match}",
+        f"""SELECT t.sequence, t.speaker, t.text, t.started_at, c.call_sid, c.campaign_id, l.name
+        FROM voiceagent_conversationturn t JOIN voiceagent_callsession c ON c.id = t.call_id
+        JOIN voiceagent_lead l ON l.id = c.lead_id WHERE {match}
+        ORDER BY ts_rank(to_tsvector('transcript_search'::regconfig, COALESCE(t.text, '')),
+            plainto_tsquery('transcript_search'::regconfig, '{word}')) DESC, t.started_at DESC
+        LIMIT 20""",
+    ]
+
+
 # (figure, path, baseline statements); %(campaign)s and %(call_sid)s are filled in by the harness.
 ENDPOINTS = [
     ("campaign metrics", "/analytics/campaigns/{campaign}/metrics", CAMPAIGN_METRICS_SQL),
@@ -105,6 +126,10 @@ ENDPOINTS = [
     ("dashboard overview", "/dashboard/overview",
      [*SYSTEM_SQL, RECENT_CAMPAIGNS_SQL, DAILY_SQL.replace("{where}", "")]),
     ("dashboard realtime", "/dashboard/realtime", [*LIVE_SQL, REALTIME_SQL]),
+    ("transcript search (rare word)", "/analytics/transcripts/search?q=Baner", search_sql("baner")),
+    ("transcript search (Devanagari)", "/analytics/transcripts/search?q=%E0%A4%AC%E0%A4%9C%E0%A4%9F",
+     search_sql("बजट")),
+    ("transcript search (common word)", "/analytics/transcripts/search?q=Powai", search_sql("powai")),
     ("campaign summary", "/dashboard/campaigns/{campaign}/summary",
      [*CAMPAIGN_METRICS_SQL, DAILY_SQL.replace("{where}", "campaign_id = %(campaign)s AND"), ACTIVITY_SQL]),
 ]  # fmt: skip

@@ -31,6 +31,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from analytics.costs import call_cost_expression, rupees
 from exports.models import ExportInclude, ExportJob, ExportKind
 from exports.writers import NUMBER, PHONE, TEXT, Column
 from voiceagent.access import visible_campaigns
@@ -40,7 +41,8 @@ from voiceagent.personal_data.phones import PhoneDisplay, can_view_full_phone
 # How a value is shaped into a cell: the same rule in Python and in SQL (COPY path).
 SHAPE_TEXT, SHAPE_PHONE, SHAPE_INT = "text", "phone", "int"
 SHAPE_DATETIME, SHAPE_DATE, SHAPE_BOOL = "datetime", "date", "bool"
-COLUMN_TYPE = {SHAPE_PHONE: PHONE, SHAPE_INT: NUMBER}
+SHAPE_MONEY = "money"  # rupees with 2 decimals
+COLUMN_TYPE = {SHAPE_PHONE: PHONE, SHAPE_INT: NUMBER, SHAPE_MONEY: NUMBER}
 
 
 class ObjectionSummary(Func):
@@ -152,6 +154,8 @@ RESULTS = Source(
         Field("Stages reached", StagesReached(F("stage_first_reached")), width=44),
         Field("Objections", ObjectionSummary(F("pk")), width=44),
         Field("Recording URL", F("recording_url"), width=30),
+        # Built per export (a callable), so that the prices are read when the export runs.
+        Field("Cost (₹)", call_cost_expression, SHAPE_MONEY, 10),
     ),
     ordering=(F("initiated_at").asc(nulls_last=True), F("pk").asc()),
 )
@@ -256,6 +260,9 @@ def _cell_expressions(source, user):
     return [
         PhoneDisplay(field.expression, full=full)
         if field.shape == SHAPE_PHONE
+        # A callable expression is built when the export runs (prices read from settings then).
+        else field.expression()
+        if callable(field.expression)
         else field.expression
         for field in source.fields
     ]
@@ -297,6 +304,9 @@ def _shapers(source):
     def same(value):
         return value
 
+    def money(value):
+        return None if value is None else rupees(value)
+
     by_shape = {
         SHAPE_TEXT: text,
         SHAPE_PHONE: text,
@@ -304,6 +314,7 @@ def _shapers(source):
         SHAPE_DATETIME: datetime_,
         SHAPE_DATE: date_,
         SHAPE_BOOL: bool_,
+        SHAPE_MONEY: money,
     }
     return [by_shape[field.shape] for field in source.fields]
 
@@ -335,6 +346,7 @@ COPY_FORMATS = {
     SHAPE_DATETIME: """to_char({c}, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')""",
     SHAPE_DATE: "to_char({c}, 'YYYY-MM-DD')",
     SHAPE_BOOL: "CASE WHEN {c} THEN 'yes' ELSE 'no' END",
+    SHAPE_MONEY: "({c})::numeric(16, 2)",
 }
 
 

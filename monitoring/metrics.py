@@ -74,7 +74,7 @@ websocket_connections = Gauge(
 errors_total = Counter(
     "errors_total",
     "Errors by type and component: ingestion rejections, export failures, failed health "
-    "checks, WebSocket errors.",
+    "checks, WebSocket errors, AI and telephony errors reported during calls (ai_error).",
     ["type", "component"],
 )
 
@@ -86,6 +86,7 @@ KNOWN_ERRORS = (
     ("export_failed", "exports"),
     ("websocket_error", "websocket"),
     ("delivery_failed", "notifications"),
+    *(("ai_error", component) for component in ("llm", "stt", "tts", "telephony")),
     *(
         ("health_check_failed", component)
         for component in (

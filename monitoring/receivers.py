@@ -28,6 +28,10 @@ def count_call_change(sender, *, call, changes, **kwargs):
         metrics.calls_initiated_total.labels(campaign=campaign).inc()
     if changes.get("ended"):
         _count_ended_call(call, campaign)
+    error = changes.get("error")
+    if error:
+        # The component comes from a fixed vocabulary (validated at ingestion), never free text.
+        metrics.record_error("ai_error", error["component"])
     turn = changes.get("turn")
     if turn:
         for field, histogram in TURN_LATENCIES:

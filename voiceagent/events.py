@@ -8,7 +8,8 @@ and `changes`, a dict describing what one accepted, non-duplicate event did:
 - "ended": True exactly once per call, for the event that moved it to a finished or canceled
   status (its outcome and duration_seconds are then final);
 - "status" / "stage": the new value when the event changed it, else absent;
-- "turn": {"sequence", "speaker", "stt_ms", "llm_ms", "tts_ms"} when the event stored a new turn.
+- "turn": {"sequence", "speaker", "stt_ms", "llm_ms", "tts_ms"} when the event stored a new turn;
+- "error": {"component"} when the event stored a new call.error (errors_total{type="ai_error"}).
 `call_ended` is sent as well when "ended" is True. `export_progress` receivers get `job`.
 """
 

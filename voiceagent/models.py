@@ -441,6 +441,10 @@ class ConversationTurn(models.Model):
     stt_ms = models.PositiveIntegerField(null=True, blank=True)
     llm_ms = models.PositiveIntegerField(null=True, blank=True)
     tts_ms = models.PositiveIntegerField(null=True, blank=True)
+    # What the turn consumed, for its cost (analytics.costs); null when the agent did not say.
+    llm_input_tokens = models.PositiveIntegerField(null=True, blank=True)
+    llm_output_tokens = models.PositiveIntegerField(null=True, blank=True)
+    tts_characters = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["call", "sequence"]
@@ -493,6 +497,38 @@ class Objection(models.Model):
 
     def __str__(self):
         return f"{self.category}: {self.text[:40]}"
+
+
+class ErrorComponent(models.TextChoices):
+    LLM = "llm", "LLM"
+    STT = "stt", "Speech-to-text"
+    TTS = "tts", "Text-to-speech"
+    TELEPHONY = "telephony", "Telephony"
+
+
+class CallError(models.Model):
+    """An AI or telephony error the agent reported during a call (event `call.error`)."""
+
+    call = models.ForeignKey(CallSession, on_delete=models.CASCADE, related_name="errors")
+    component = models.CharField(max_length=12, choices=ErrorComponent.choices)
+    message = models.CharField(max_length=500)
+    code = models.CharField(max_length=64, blank=True)
+    occurred_at = models.DateTimeField()
+    # The ingestion event that reported it: the same error is never stored twice.
+    event_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["call", "occurred_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=choices_check("component", ErrorComponent),
+                name="call_error_component_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["call", "occurred_at"], name="call_error_call_idx")]
+
+    def __str__(self):
+        return f"{self.component}: {self.message[:40]}"
 
 
 class ScheduledCallReason(models.TextChoices):

@@ -8,6 +8,7 @@ table lists every variable read here.
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -500,6 +501,20 @@ TRANSCRIPT_RETENTION_DAYS = (
     if env_str("TRANSCRIPT_RETENTION_DAYS", "365").strip()
     else None
 )
+
+# --- Call costs and calls needing attention ----------------------------------------------
+
+# Call costs in INR (analytics.costs; docs/metrics.md, "Cost"). Defaults set on 2026-11-29 from
+# the providers' public list prices, dollars at ₹84: Exotel outbound ₹0.60 per started minute,
+# Deepgram Nova streaming $0.0059/min, GPT-4o-mini $0.15 / $0.60 per 1M input / output tokens,
+# ElevenLabs $0.22 per 1K characters (Creator plan). Set your contracted prices in production.
+PRICE_TELEPHONY_PER_MINUTE = Decimal(env_str("PRICE_TELEPHONY_PER_MINUTE", "0.60"))
+PRICE_STT_PER_MINUTE = Decimal(env_str("PRICE_STT_PER_MINUTE", "0.50"))
+PRICE_LLM_INPUT_PER_1K = Decimal(env_str("PRICE_LLM_INPUT_PER_1K", "0.0126"))
+PRICE_LLM_OUTPUT_PER_1K = Decimal(env_str("PRICE_LLM_OUTPUT_PER_1K", "0.0504"))
+PRICE_TTS_PER_1K_CHARS = Decimal(env_str("PRICE_TTS_PER_1K_CHARS", "18.48"))
+# Calls needing attention: a turn whose STT + LLM + TTS took longer than this is slow.
+SLOW_TURN_MS = env_int("SLOW_TURN_MS", 3000)
 
 # --- Periodic tasks (Celery beat) -------------------------------------------------------------
 

@@ -17,6 +17,7 @@ API_PATHS = [
     "/analytics/conversations/{call_sid}",
     "/analytics/system",
     "/analytics/leads/activity",
+    "/analytics/calls/attention",
     "/dashboard/overview",
     "/dashboard/realtime",
     "/dashboard/campaigns/{campaign_id}/summary",

@@ -66,6 +66,11 @@ def test_every_field_follows_the_glossary(team, get_json):
         "conversion_rate": 33.33,
         "avg_call_duration": 65.25,
         "total_call_time": 281,
+        # Default prices (docs/metrics.md, Cost): 7 started minutes × ₹0.60 + 281 s of STT at
+        # ₹0.50 a minute = ₹6.54; 4 answered calls; one lead qualified (twice).
+        "cost_inr": 6.54,
+        "cost_per_answered_call_inr": 1.64,
+        "cost_per_qualified_lead_inr": 6.54,
         "from": None,
         "to": None,
         "period": {"from": None, "to": None, "label": "All time"},
@@ -112,6 +117,9 @@ def test_a_campaign_without_leads_or_calls_is_all_zeros(team, get_json):
         "conversion_rate": 0.0,
         "avg_call_duration": 0.0,
         "total_call_time": 0,
+        "cost_inr": 0.0,
+        "cost_per_answered_call_inr": None,
+        "cost_per_qualified_lead_inr": None,
         "from": None,
         "to": None,
         "period": {"from": None, "to": None, "label": "All time"},

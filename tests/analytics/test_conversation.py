@@ -96,6 +96,9 @@ def test_every_field_of_a_conversation(team, get_json):
         "current_stage": "closing",
         "recording_url": "https://recordings.example.com/CA-conv-1.mp3",
         "error": "",
+        "errors": [],
+        # Default prices: 3 started minutes × ₹0.60 + 180 s of STT at ₹0.50 a minute.
+        "cost_inr": 3.3,
         "exchanges": 4,
         "stages_reached": ["greeting", "discovery", "objection_handling", "closing"],
         "objections": [
@@ -129,6 +132,9 @@ def test_every_field_of_a_conversation(team, get_json):
                 "stt_ms": 100,
                 "llm_ms": 400,
                 "tts_ms": 80,
+                "llm_input_tokens": None,
+                "llm_output_tokens": None,
+                "tts_characters": None,
             },
             {
                 "sequence": 2,
@@ -139,6 +145,9 @@ def test_every_field_of_a_conversation(team, get_json):
                 "stt_ms": 200,
                 "llm_ms": None,
                 "tts_ms": None,
+                "llm_input_tokens": None,
+                "llm_output_tokens": None,
+                "tts_characters": None,
             },
             {
                 "sequence": 3,
@@ -149,6 +158,9 @@ def test_every_field_of_a_conversation(team, get_json):
                 "stt_ms": 300,
                 "llm_ms": 600,
                 "tts_ms": None,
+                "llm_input_tokens": None,
+                "llm_output_tokens": None,
+                "tts_characters": None,
             },
             {
                 "sequence": 4,
@@ -159,6 +171,9 @@ def test_every_field_of_a_conversation(team, get_json):
                 "stt_ms": 400,
                 "llm_ms": 500,
                 "tts_ms": 120,
+                "llm_input_tokens": None,
+                "llm_output_tokens": None,
+                "tts_characters": None,
             },
         ],  # fmt: skip
     }

@@ -1,9 +1,18 @@
 """The exact rows the crafted data (conftest.crafted) exports to, per kind, as cells."""
 
+
+class Rupees(float):
+    """A cost cell: a number in the workbook, 2 decimals in the CSV."""
+
+    def __str__(self):
+        return f"{self:.2f}"
+
+
 RESULTS_HEADER = [
     "Call SID", "Call date", "Initiated at", "Lead", "Phone", "Email", "City", "Status",
     "Outcome", "Ended by", "Attempt", "Lead call attempts", "Duration (s)", "Purpose",
     "Timeline", "Interest level", "Budget", "Stages reached", "Objections", "Recording URL",
+    "Cost (₹)",
 ]  # fmt: skip
 RESULTS_ROWS = [
     [
@@ -11,11 +20,14 @@ RESULTS_ROWS = [
         "anita@example.com", "Mumbai", "completed", "qualified", "lead", 1, 1, 125, "buy",
         "3 months", "high", "80 lakh", "greeting > discovery > qualification",
         "price: Too costly; timing", "https://recordings.example/CA-ANITA-1.mp3",
+        # Default prices: 3 started minutes × ₹0.60 + 125 s of STT × ₹0.50 / 60 s = ₹2.84.
+        Rupees(2.84),
     ],
     [
         "CA-PAYLOAD-1", "2025-01-16", "2025-01-16T01:30:00+05:30",
         "'=HYPERLINK(\"http://evil.example\",\"x\")", "+91 98XXX XX002", None, "'-Pune",
         "no_answer", "no_answer", None, 2, 2, 0, None, None, None, None, None, None, None,
+        Rupees(0),
     ],
 ]  # fmt: skip
 

@@ -160,6 +160,16 @@ MATRIX = {
         Check("/analytics/conversations/{call_sid}", ANALYTICS_READ_CAMPAIGN)
     ],
     "analytics/system": [Check("/analytics/system", ANALYTICS_READ_LIST)],
+    "analytics/calls/attention": [
+        Check("/analytics/calls/attention", ANALYTICS_READ_LIST),
+        Check("/analytics/calls/attention?campaign_id={campaign}", ANALYTICS_READ_CAMPAIGN),
+    ],
+    "analytics/transcripts/search": [
+        Check("/analytics/transcripts/search?q=baner", ANALYTICS_READ_LIST),
+        Check(
+            "/analytics/transcripts/search?q=baner&campaign_id={campaign}", ANALYTICS_READ_CAMPAIGN
+        ),
+    ],
     "analytics/leads/activity": [
         Check("/analytics/leads/activity", ANALYTICS_READ_LIST),
         Check("/analytics/leads/activity?campaign_id={campaign}", ANALYTICS_READ_CAMPAIGN),
@@ -198,6 +208,11 @@ MATRIX = {
     "": [Check("/", PAGE, both_slashes=False)],
     "campaigns/<int:campaign_id>": [Check("/campaigns/{campaign}", PAGE_CAMPAIGN)],
     "calls/<str:call_sid>": [Check("/calls/{call_sid}", PAGE_CAMPAIGN)],
+    "calls": [
+        Check("/calls", PAGE),
+        Check("/calls?campaign_id={campaign}", PAGE_CAMPAIGN),
+    ],
+    "search": [Check("/search?q=baner", PAGE)],
     "live": [Check("/live", PAGE)],
     "exports": [Check("/exports", PAGE)],
     "static/dashboard.html": [Check("/static/dashboard.html", same(301), both_slashes=False)],

@@ -44,10 +44,12 @@ class CallEventSerializer(serializers.Serializer):
     data = serializers.DictField(
         required=False,
         help_text="By type: call.stage_changed {stage}; call.turn {sequence, speaker, text, "
-        "stage?, stt_ms?, llm_ms?, tts_ms?}; call.objection {category, text}; "
+        "stage?, stt_ms?, llm_ms?, tts_ms?, llm_input_tokens?, llm_output_tokens?, tts_characters?}; "
+        "call.objection {category, text}; "
         "call.qualification {purpose?, timeline?, interest_level?, budget?, ...}; "
         "call.completed {outcome, duration_seconds?, recording_url?, ended_by?}; "
-        "call.failed {error?}; the others {}.",
+        "call.failed {error?}; call.error {component: llm|stt|tts|telephony, message, code?}; "
+        "the others {}.",
     )
 
 

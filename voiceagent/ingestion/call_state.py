@@ -176,6 +176,11 @@ def _absorb_failed(call, event, state, at_key):
     _add_end_report(state, event, _failed_report(event))
 
 
+def _absorb_error(call, event, state, at_key):
+    """call.error: stored beside the call (CallError, by ingestion); the call's own fields stay:
+    a telephony error may come before any answer, an AI error while talking."""
+
+
 def _absorb_exotel_status(call, event, state, at_key):
     data = event.data
     if data["status"] == CallStatus.IN_PROGRESS:
@@ -197,6 +202,7 @@ ABSORB = {
     EventType.QUALIFICATION: _absorb_qualification,
     EventType.COMPLETED: _absorb_completed,
     EventType.FAILED: _absorb_failed,
+    EventType.ERROR: _absorb_error,
     EventType.EXOTEL_STATUS: _absorb_exotel_status,
 }
 _unhandled = set(EventType) - set(ABSORB)

@@ -18,6 +18,7 @@ from voiceagent.models import (
     CallOutcome,
     CallStatus,
     EndedBy,
+    ErrorComponent,
     ObjectionCategory,
     Speaker,
     Stage,
@@ -27,6 +28,7 @@ MAX_BATCH_EVENTS = 500
 MAX_BODY_BYTES = 1024 * 1024
 MAX_TEXT_LENGTH = 4000
 MAX_ERROR_LENGTH = 500
+MAX_ERROR_CODE_LENGTH = 64
 MAX_URL_LENGTH = 500
 MAX_EVENT_ID_LENGTH = 128
 MAX_CALL_SID_LENGTH = 64
@@ -51,6 +53,7 @@ class EventType(models.TextChoices):
     QUALIFICATION = "call.qualification"
     COMPLETED = "call.completed"
     FAILED = "call.failed"
+    ERROR = "call.error"
     # Only the Exotel webhook produces this one (voiceagent/ingestion/exotel.py); agents cannot post it.
     EXOTEL_STATUS = "exotel.status"
 
@@ -73,6 +76,8 @@ STAGES = tuple(Stage.values)
 SPEAKERS = tuple(Speaker.values)
 OBJECTION_CATEGORIES = tuple(ObjectionCategory.values)
 ENDED_BY = tuple(EndedBy.values)
+ERROR_COMPONENTS = tuple(ErrorComponent.values)
+TURN_USAGE_FIELDS = ("llm_input_tokens", "llm_output_tokens", "tts_characters")
 
 _url_validator = URLValidator(schemes=["http", "https"])
 
@@ -248,6 +253,8 @@ def _clean_turn(problems, data):
     }
     for key in ("stt_ms", "llm_ms", "tts_ms"):
         cleaned[key] = _count(problems, data, key, what="latency in milliseconds")
+    for key in TURN_USAGE_FIELDS:
+        cleaned[key] = _count(problems, data, key)
     return cleaned
 
 
@@ -298,6 +305,16 @@ def _clean_failed(problems, data):
     return {"error": _text(problems, data, "error", limit=MAX_ERROR_LENGTH)}
 
 
+def _clean_error(problems, data):
+    return {
+        "component": _choice(problems, data, "component", ERROR_COMPONENTS, required=True),
+        "message": _text(
+            problems, data, "message", limit=MAX_ERROR_LENGTH, required=True, allow_empty=False
+        ),
+        "code": _text(problems, data, "code", limit=MAX_ERROR_CODE_LENGTH),
+    }
+
+
 def _clean_exotel(problems, data):
     cleaned = {
         "status": _choice(problems, data, "status", EXOTEL_STATUSES, required=True),
@@ -328,6 +345,7 @@ DATA_CLEANERS = {
     EventType.QUALIFICATION: _clean_qualification,
     EventType.COMPLETED: _clean_completed,
     EventType.FAILED: _clean_failed,
+    EventType.ERROR: _clean_error,
     EventType.EXOTEL_STATUS: _clean_exotel,
 }
 

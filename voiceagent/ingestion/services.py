@@ -41,6 +41,7 @@ from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType, clean_event
 from voiceagent.models import (
     ENDED_STATUSES,
     FINISHED_STATUSES,
+    CallError,
     CallEvent,
     CallSession,
     CallStatus,
@@ -70,8 +71,11 @@ CALL_FIELDS = [
 LOG_FIELDS = ["event_id", "type", "call_sid", "occurred_at", "payload", "source", "received_at"]
 TURN_FIELDS = [
     "call", "sequence", "speaker", "text", "stage", "started_at", "stt_ms", "llm_ms", "tts_ms",
+    "llm_input_tokens", "llm_output_tokens", "tts_characters",
 ]  # fmt: skip
+TURN_CONTENT_FIELDS = TURN_FIELDS[2:]
 OBJECTION_FIELDS = ["call", "category", "text", "occurred_at", "event_id"]
+ERROR_FIELDS = ["call", "component", "message", "code", "occurred_at", "event_id"]
 # Fields whose change can change the lead's projection (attempts, outcome, follow-ups).
 LEAD_RELEVANT_FIELDS = ("status", "outcome", "initiated_at", "ended_at")
 
@@ -222,6 +226,7 @@ def _apply(events, *, source, received_at):
     _write_calls(calls, new_sids, received_at=received_at)
     copy_rows(ConversationTurn, TURN_FIELDS, [(call.pk, *rest) for call, *rest in folded.turns])
     copy_rows(Objection, OBJECTION_FIELDS, [(call.pk, *rest) for call, *rest in folded.objections])
+    copy_rows(CallError, ERROR_FIELDS, [(call.pk, *rest) for call, *rest in folded.errors])
     changed = [
         call
         for sid, call in calls.items()
@@ -355,10 +360,19 @@ class _Folded:
     turns: list
     objections: list
     publications: list
+    errors: list
 
 
-def _turn_content(speaker, text, stage, started_at, stt_ms, llm_ms, tts_ms):
-    return (speaker, text, stage, started_at, stt_ms, llm_ms, tts_ms)
+def _turn_content(event):
+    """What a stored turn must equal for a resent call.turn to be the same turn."""
+    data = event.data
+    return (
+        data["speaker"],
+        data["text"],
+        data["stage"],
+        event.occurred_at,
+        *(data[field] for field in TURN_CONTENT_FIELDS[4:]),
+    )
 
 
 def _stored_turns(events, calls, new_sids):
@@ -372,23 +386,15 @@ def _stored_turns(events, calls, new_sids):
         return {}
     sequences = {e.data["sequence"] for e in events if e.type == EventType.TURN}
     rows = ConversationTurn.objects.filter(call_id__in=wanted, sequence__in=sequences).values_list(
-        "call_id",
-        "sequence",
-        "speaker",
-        "text",
-        "stage",
-        "started_at",
-        "stt_ms",
-        "llm_ms",
-        "tts_ms",
+        "call_id", "sequence", *TURN_CONTENT_FIELDS
     )
-    return {(wanted[row[0]], row[1]): _turn_content(*row[2:]) for row in rows}
+    return {(wanted[row[0]], row[1]): tuple(row[2:]) for row in rows}
 
 
 def _fold(events, calls, new_sids):
     """Absorb every event into its call in memory; collect new turns, objections, domain events."""
     turns_by_key = _stored_turns(events, calls, new_sids)
-    folded = _Folded(turns=[], objections=[], publications=[])
+    folded = _Folded(turns=[], objections=[], publications=[], errors=[])
     conflicts, started = [], set()
     for event in events:
         call = calls[event.call_sid]
@@ -412,10 +418,7 @@ def _fold(events, calls, new_sids):
         if event.type == EventType.TURN:
             if _is_new_turn(event, turns_by_key, conflicts):
                 data = event.data
-                folded.turns.append(
-                    (call, data["sequence"], data["speaker"], data["text"], data["stage"],
-                     event.occurred_at, data["stt_ms"], data["llm_ms"], data["tts_ms"])
-                )  # fmt: skip
+                folded.turns.append((call, data["sequence"], *_turn_content(event)))
                 changes["turn"] = {
                     key: data[key] for key in ("sequence", "speaker", "stt_ms", "llm_ms", "tts_ms")
                 }
@@ -424,6 +427,13 @@ def _fold(events, calls, new_sids):
                 (call, event.data["category"], event.data["text"], event.occurred_at,
                  event.event_id)
             )  # fmt: skip
+        elif event.type == EventType.ERROR:
+            data = event.data
+            folded.errors.append(
+                (call, data["component"], data["message"], data["code"], event.occurred_at,
+                 event.event_id)
+            )  # fmt: skip
+            changes["error"] = {"component": data["component"]}
         folded.publications.append((call, changes))
     if conflicts:
         raise ConflictingEvents(conflicts)
@@ -434,15 +444,7 @@ def _is_new_turn(event, turns_by_key, conflicts):
     """True for a turn not stored yet; False when stored alike; a conflict when stored otherwise."""
     data = event.data
     key = (event.call_sid, data["sequence"])
-    content = _turn_content(
-        data["speaker"],
-        data["text"],
-        data["stage"],
-        event.occurred_at,
-        data["stt_ms"],
-        data["llm_ms"],
-        data["tts_ms"],
-    )
+    content = _turn_content(event)
     stored = turns_by_key.get(key)
     if stored is not None:
         if stored != content:

@@ -73,6 +73,15 @@ ANSWERED_OUTCOMES = [
 ]
 ANSWERED_WEIGHTS = [28, 38, 22, 12]
 ERRORS = ["Exotel: number unreachable", "SIP 503 from carrier", "Deepgram stream closed"]
+# call.error: about one answered call in twenty-five reports an AI or telephony error.
+AI_ERROR_RATE = 0.04
+AI_ERRORS = [
+    ("llm", "OpenAI request timed out after 8 s", "timeout"),
+    ("llm", "Rate limit reached for gpt-4o-mini", "429"),
+    ("stt", "Deepgram stream closed unexpectedly", "1011"),
+    ("tts", "ElevenLabs voice generation failed", "500"),
+    ("telephony", "Audio stream dropped by carrier", ""),
+]
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,11 @@ class CallPlanner:
         script.append((answered, EventType.ANSWERED, {}))
         outcome = rng.choices(ANSWERED_OUTCOMES, weights=ANSWERED_WEIGHTS)[0]
         end = self._conversation(script, lead, answered, outcome)
+        if rng.random() < AI_ERROR_RATE:
+            component, message, code = rng.choice(AI_ERRORS)
+            error = {"component": component, "message": message, "code": code}
+            script.append((rng.uniform(answered, end), "call.error", error))
+            script.sort(key=lambda step: step[0])
         script.append(
             (
                 end,
@@ -196,6 +210,10 @@ class CallPlanner:
             "stt_ms": None if agent else int(rng.lognormvariate(5.4, 0.35)),
             "llm_ms": int(rng.lognormvariate(6.5, 0.45)) if agent else None,
             "tts_ms": int(rng.lognormvariate(5.3, 0.3)) if agent else None,
+            # What the turn consumed (prices the call): the prompt grows with the conversation.
+            "llm_input_tokens": 400 + 60 * sequence if agent else None,
+            "llm_output_tokens": 10 + len(text) // 4 if agent else None,
+            "tts_characters": len(text) if agent else None,
         }
 
 

@@ -333,3 +333,21 @@ def test_command_refuses_a_token_without_a_url_and_an_unknown_campaign(team):
         call_command("simulate_calls", token="abc", duration=1)
     with pytest.raises(CommandError, match="No campaign with id 999999."):
         call_command("simulate_calls", campaign=999999, duration=1)
+
+
+def test_a_few_answered_calls_report_an_ai_error_and_agent_turns_carry_usage():
+    planner = CallPlanner(random.Random(11))
+    scripts = [planner.plan(LEAD) for _ in range(1000)]
+    errors = [data for script in scripts for _, kind, data in script if kind == "call.error"]
+    assert 15 <= len(errors) <= 70  # about 4% of the ~670 answered calls
+    assert {error["component"] for error in errors} == {"llm", "stt", "tts", "telephony"}
+    for script in scripts:
+        assert [step[0] for step in script] == sorted(step[0] for step in script)
+    agent_turns = [
+        data
+        for script in scripts
+        for _, kind, data in script
+        if kind == "call.turn" and data["speaker"] == "agent"
+    ]
+    assert all(turn["tts_characters"] == len(turn["text"]) for turn in agent_turns)
+    assert all(turn["llm_input_tokens"] > 400 for turn in agent_turns)
