@@ -129,7 +129,7 @@ class CallPlanner:
         if rng.random() < AI_ERROR_RATE:
             component, message, code = rng.choice(AI_ERRORS)
             error = {"component": component, "message": message, "code": code}
-            script.append((rng.uniform(answered, end), "call.error", error))
+            script.append((rng.uniform(answered, end), EventType.ERROR, error))
             script.sort(key=lambda step: step[0])
         script.append(
             (
