@@ -30,6 +30,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from exports.models import ExportJob
+from notifications.models import AlertRule, Delivery, WebhookEndpoint
 from tests import factories
 from voiceagent.models import AuditAction, AuditEvent, CallEvent, DoNotCall, LeadImport
 
@@ -37,7 +38,7 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "member", "outsider", "ingest", "staff")
 # The apps whose model permissions the staff role holds (not auth: users and groups).
-STAFF_APPS = ("voiceagent", "exports")
+STAFF_APPS = ("voiceagent", "exports", "notifications")
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,22 @@ MATRIX = {
             body="erasure",
             both_slashes=False,  # a lead is erased once; the second time is a 400
         ),
+    ],
+    # Alert rules and webhooks: any logged-in user manages their own; staff see all.
+    "api/alert-rules": [Check("/api/alert-rules", (403, 200, 200, 200, 200))],
+    "api/alert-rules/(?P<pk>[^/.]+)": [
+        Check("/api/alert-rules/{alert_rule}", (403, 200, 404, 404, 200))
+    ],
+    "api/alert-rules/(?P<pk>[^/.]+)/deliveries": [
+        Check("/api/alert-rules/{alert_rule}/deliveries", (403, 200, 404, 404, 200))
+    ],
+    "api/webhooks": [Check("/api/webhooks", (403, 200, 200, 200, 200))],
+    "api/webhooks/(?P<pk>[^/.]+)": [Check("/api/webhooks/{webhook}", (403, 200, 404, 404, 200))],
+    "api/webhooks/(?P<pk>[^/.]+)/deliveries": [
+        Check("/api/webhooks/{webhook}/deliveries", (403, 200, 404, 404, 200))
+    ],
+    "api/webhooks/(?P<pk>[^/.]+)/deliveries/(?P<delivery_id>\\d+)/redeliver": [
+        Check("/api/webhooks/{webhook}/deliveries/{delivery}/redeliver", (403, 405, 405, 405, 405))
     ],
     "api/audit-events": [Check("/api/audit-events", (403, 403, 403, 403, 200))],
     "api/audit-events/export": [Check("/api/audit-events/export", (403, 403, 403, 403, 200))],
@@ -362,7 +379,23 @@ class World:
         export_job = ExportJob.objects.create(
             user=team.member, campaign=team.campaign, kind="results", format="csv"
         )
+        rule = AlertRule.objects.create(
+            owner=team.member, campaign=team.campaign, channel="email", target="a@x.example"
+        )
+        webhook = WebhookEndpoint.objects.create(
+            owner=team.member, url="https://hooks.example/matrix", events=["call.completed"]
+        )
+        delivery = Delivery.objects.create(
+            key="matrix-1", endpoint=webhook, call=call, event_type="call.completed",
+            message_id="msg_matrix_1", retry_until=timezone.now(),
+        )  # fmt: skip
         self.values = {
+            "alert_rule": rule.pk,
+            "webhook": webhook.pk,
+            "delivery": delivery.pk,
+            "admin_alertrule": rule.pk,
+            "admin_webhookendpoint": webhook.pk,
+            "admin_delivery": delivery.pk,
             "export_job": export_job.pk,
             "admin_exportjob": export_job.pk,
             "admin_leadimport": lead_import.pk,
