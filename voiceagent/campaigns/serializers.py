@@ -1,8 +1,11 @@
 """Input and output serializers of the campaigns, leads, DNC and lead-import API."""
 
+import re
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from voiceagent.access import visible_campaigns
@@ -12,7 +15,28 @@ from voiceagent.models import Campaign, DoNotCall, Lead, LeadImport
 from voiceagent.personal_data.phones import MaskedPhoneField, PhoneDisplayField
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$", "example": "09:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A time of day in TIME_ZONE (HH:MM or HH:MM:SS), answered as HH:MM:SS; an offset is
+    refused: calling hours are the campaign's local hours, whatever zone a client is in."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and re.search(r"(Z|[+-]\d{2}:?\d{2})$", value.strip()):
+            raise serializers.ValidationError(
+                "Give a local time such as 09:00, without a time zone offset."
+            )
+        return super().to_internal_value(value)
+
+
 class CampaignSerializer(serializers.ModelSerializer):
+    calling_hours_start = LocalTimeField(
+        required=False, help_text="Leads are called from this time (TIME_ZONE), e.g. 09:00."
+    )
+    calling_hours_end = LocalTimeField(
+        required=False, help_text="Leads are called until this time (TIME_ZONE), e.g. 21:00."
+    )
     members = serializers.PrimaryKeyRelatedField(
         many=True,
         required=False,
@@ -59,11 +83,12 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         # The database's campaign_calling_hours_ordered check, said as a 400 naming the fields.
-        start = attrs.get(
-            "calling_hours_start", getattr(self.instance, "calling_hours_start", None)
+        # A field left out keeps the stored value, or on a new campaign the model's default.
+        start, end = (
+            attrs.get(name, getattr(self.instance, name, Campaign._meta.get_field(name).default))
+            for name in ("calling_hours_start", "calling_hours_end")
         )
-        end = attrs.get("calling_hours_end", getattr(self.instance, "calling_hours_end", None))
-        if start is not None and end is not None and start >= end:
+        if start >= end:
             raise serializers.ValidationError(
                 {
                     "calling_hours_end": [

@@ -393,3 +393,34 @@ def test_a_calling_hours_start_after_the_stored_end_is_a_400(team, api_client):
     assert "calling_hours_start (22:00) must be before calling_hours_end (21:00)" in str(
         response.json()
     )
+
+
+def test_calling_hours_with_an_offset_are_refused_naming_the_field(team):
+    from tests.conftest import api_client_for
+
+    response = api_client_for(team.staff).post(
+        "/api/campaigns",
+        {"name": "Zoned", "calling_hours_start": "09:00:00Z"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "calling_hours_start": ["Give a local time such as 09:00, without a time zone offset."]
+    }
+
+
+def test_a_calling_hours_end_before_the_default_start_is_a_400_not_a_500(team):
+    from tests.conftest import api_client_for
+
+    response = api_client_for(team.staff).post(
+        "/api/campaigns", {"name": "Early", "calling_hours_end": "09:00"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "calling_hours_end": [
+            "calling_hours_start (09:00) must be before calling_hours_end (09:00), both in "
+            "Asia/Kolkata."
+        ]
+    }
