@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "analytics.apps.AnalyticsConfig",
     "exports.apps.ExportsConfig",
     "monitoring.apps.MonitoringConfig",
+    "reports.apps.ReportsConfig",
 ]
 
 MIDDLEWARE = [
@@ -317,6 +318,34 @@ if env_str("STORAGE_S3_BUCKET"):
             "file_overwrite": False,
         },
     }
+
+# Email: SMTP whenever EMAIL_HOST is set (DEBUG or not); the console backend only when it is not
+# (as under `make run`), so nothing is sent by accident and nothing is lost silently.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "voiceagent <noreply@localhost>")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+
+# Scheduled email reports: beat looks for due reports every REPORT_QUEUE_INTERVAL_SECONDS; a
+# delivery claimed by a worker that died is sent again after REPORT_SEND_STALE_AFTER_SECONDS,
+# a failing one is retried on the next look until REPORT_SEND_MAX_ATTEMPTS.
+REPORT_QUEUE_INTERVAL_SECONDS = env_int("REPORT_QUEUE_INTERVAL_SECONDS", 300)
+REPORT_SEND_STALE_AFTER = timedelta(seconds=env_int("REPORT_SEND_STALE_AFTER_SECONDS", 30 * 60))
+REPORT_SEND_MAX_ATTEMPTS = env_int("REPORT_SEND_MAX_ATTEMPTS", 5)
+CELERY_BEAT_SCHEDULE["reports-queue-due"] = {
+    "task": "reports.queue_due_reports",
+    "schedule": float(REPORT_QUEUE_INTERVAL_SECONDS),
+    "options": {"expires": REPORT_QUEUE_INTERVAL_SECONDS},
+}
 
 # Ingestion and external services.
 EXOTEL_WEBHOOK_SECRET = env_str("EXOTEL_WEBHOOK_SECRET")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("", include("exports.urls")),
     path("", include("monitoring.urls")),
+    path("", include("reports.urls")),
     path("", include("voiceagent.web.urls")),
     path("", include("analytics.page_urls")),
 ]
