@@ -21,6 +21,7 @@ from reports import pdf, selectors
 from reports.models import ReportSchedule
 from reports.serializers import ReportScheduleSerializer
 from voiceagent.access import get_campaign_for_user
+from voiceagent.campaigns.api import DomainErrorsMixin
 
 
 class PDFRenderer(BaseRenderer):
@@ -71,8 +72,9 @@ class CampaignReportPDFView(APIView):
     partial_update=extend_schema(summary="Change a report schedule"),
     destroy=extend_schema(summary="Stop and delete a report schedule"),
 )
-class ReportScheduleViewSet(viewsets.ModelViewSet):
-    """Managers manage the schedules of their campaigns, staff all (campaign visibility)."""
+class ReportScheduleViewSet(DomainErrorsMixin, viewsets.ModelViewSet):
+    """Managers manage the schedules of their campaigns, staff all (campaign visibility); a 400
+    names each invalid field (DomainErrorsMixin's handler, as /api/campaigns/ does)."""
 
     serializer_class = ReportScheduleSerializer
     filterset_fields = ["campaign", "frequency", "active"]

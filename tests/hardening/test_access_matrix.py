@@ -30,6 +30,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from exports.models import ExportJob
+from reports.models import ReportSchedule
 from tests import factories
 from voiceagent.models import CallEvent, DoNotCall, LeadImport
 
@@ -164,6 +165,23 @@ MATRIX = {
     "exports/jobs": [
         Check("/exports/jobs", API_READ_LIST),
         Check("/exports/jobs", (403, 202, 404, 404, 202), method="post", body="export_job"),
+    ],
+    # Reports: the campaign PDF, and schedules of the campaigns one may see.
+    "reports/campaigns/<int:campaign_id>.pdf": [
+        Check("/reports/campaigns/{campaign}.pdf", ANALYTICS_READ_CAMPAIGN)
+    ],
+    "api/report-schedules": [
+        Check("/api/report-schedules", API_READ_LIST),
+        # A campaign one may not see is "does not exist" (400), never a 403 revealing it.
+        Check(
+            "/api/report-schedules",
+            (403, 201, 400, 400, 201),
+            method="post",
+            body="report_schedule",
+        ),
+    ],
+    "api/report-schedules/(?P<pk>[^/.]+)": [
+        Check("/api/report-schedules/{report_schedule}", API_READ_CAMPAIGN)
     ],
     "exports/jobs/<int:job_id>": [Check("/exports/jobs/{export_job}", API_READ_CAMPAIGN_OWN)],
     "exports/jobs/<int:job_id>/download": [
@@ -331,7 +349,11 @@ class World:
         export_job = ExportJob.objects.create(
             user=team.member, campaign=team.campaign, kind="results", format="csv"
         )
+        report_schedule = ReportSchedule.objects.create(
+            campaign=team.campaign, frequency="daily", recipients=["sales@example.com"]
+        )
         self.values = {
+            "report_schedule": report_schedule.pk,
             "export_job": export_job.pk,
             "admin_exportjob": export_job.pk,
             "admin_leadimport": lead_import.pk,
@@ -401,6 +423,12 @@ class World:
             }
         if name == "export_job":
             return "json", {"campaign_id": self.team.campaign.pk, "kind": "leads", "format": "csv"}
+        if name == "report_schedule":
+            return "json", {
+                "campaign": self.team.campaign.pk,
+                "frequency": "weekly",
+                "recipients": [f"matrix{n}@example.com"],
+            }
         if name == "exotel":
             return "form", {"CallSid": "CAexotel", "Status": "completed"}
         raise LookupError(name)

@@ -1,9 +1,13 @@
 """A campaign with a Devanagari name and calls inside and outside 13–15 Jan 2025 (IST)."""
 
+import email
+import email.policy
 from datetime import UTC, datetime
 
 import pytest
+from aiosmtpd.controller import Controller
 
+from scripts.harness import free_port
 from tests.factories import make_call, make_lead, make_objection, make_turn
 from voiceagent.models import CallStatus
 
@@ -40,3 +44,35 @@ def report_campaign(team):
     make_call(anita, initiated_at=utc(2025, 1, 15, 9, 0), outcome="voicemail", duration=20)
     make_call(ravi, initiated_at=utc(2025, 1, 20, 9, 0), outcome="qualified", duration=60)
     return campaign
+
+
+class RecordingHandler:
+    """aiosmtpd handler keeping every accepted message (envelope recipients and raw bytes)."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            {
+                "to": list(envelope.rcpt_tos),
+                "message": email.message_from_bytes(envelope.content, policy=email.policy.default),
+            }
+        )
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) in the test process; Django's mail goes to it over SMTP."""
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.DEFAULT_FROM_EMAIL = "reports@voiceagent.example"
+    handler.port = controller.port
+    yield handler
+    controller.stop()
