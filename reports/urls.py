@@ -9,9 +9,10 @@ router = SimpleRouter()
 router.trailing_slash = "/?"
 router.register("api/report-schedules", api.ReportScheduleViewSet, basename="report-schedule")
 
+# <str:>, not <int:>: a malformed id is the view's JSON 404, not Django's HTML one.
 urlpatterns = [
     *slash_optional(
-        "reports/campaigns/<int:campaign_id>.pdf",
+        "reports/campaigns/<str:campaign_id>.pdf",
         api.CampaignReportPDFView.as_view(),
         "report-campaign-pdf",
     ),

@@ -167,7 +167,7 @@ MATRIX = {
         Check("/exports/jobs", (403, 202, 404, 404, 202), method="post", body="export_job"),
     ],
     # Reports: the campaign PDF, and schedules of the campaigns one may see.
-    "reports/campaigns/<int:campaign_id>.pdf": [
+    "reports/campaigns/<str:campaign_id>.pdf": [
         Check("/reports/campaigns/{campaign}.pdf", ANALYTICS_READ_CAMPAIGN)
     ],
     "api/report-schedules": [

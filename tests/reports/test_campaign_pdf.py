@@ -112,6 +112,13 @@ def test_another_teams_campaign_is_404(report_campaign, team, api_client):
     assert response.status_code == 404
 
 
+def test_a_malformed_campaign_id_is_a_json_404(team, api_client):
+    response = api_client(team.member).get("/reports/campaigns/null,null.pdf")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No campaign with that id."}
+
+
 def test_anonymous_is_refused(report_campaign, api_client):
     response = api_client(None).get(url(report_campaign, **PERIOD))
 
