@@ -17,6 +17,7 @@ setup:
 	@scripts/bootstrap.sh
 
 run: setup
+	@scripts/ensure_pdf.sh --soft
 	@DEBUG=1 $(PY) manage.py migrate --noinput -v 0
 	@DEBUG=1 $(PY) manage.py seed_demo
 	@DEBUG=1 $(PY) manage.py create_demo_users
@@ -34,6 +35,7 @@ test: setup lint
 	@scripts/ensure_services.sh
 	@scripts/ensure_promtool.sh
 	@scripts/ensure_chromium.sh
+	@scripts/ensure_pdf.sh
 	$(TEST_ENV) $(PY) manage.py check
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
@@ -44,6 +46,7 @@ pytest: setup
 	@scripts/ensure_services.sh
 	@scripts/ensure_promtool.sh
 	@scripts/ensure_chromium.sh
+	@scripts/ensure_pdf.sh
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) $(PY) -m pytest $(ARGS)
 

@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "exports.apps.ExportsConfig",
     "monitoring.apps.MonitoringConfig",
     "notifications.apps.NotificationsConfig",
+    "reports.apps.ReportsConfig",
 ]
 
 MIDDLEWARE = [
@@ -467,6 +468,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "voiceagent@localhost")
 EMAIL_BACKEND = (
@@ -516,6 +518,15 @@ PRICE_TTS_PER_1K_CHARS = Decimal(env_str("PRICE_TTS_PER_1K_CHARS", "18.48"))
 # Calls needing attention: a turn whose STT + LLM + TTS took longer than this is slow.
 SLOW_TURN_MS = env_int("SLOW_TURN_MS", 3000)
 
+# --- Scheduled email reports ------------------------------------------------------------------
+
+# Beat looks for due reports every REPORT_QUEUE_INTERVAL_SECONDS; a delivery claimed by a worker
+# that died is sent again after REPORT_SEND_STALE_AFTER_SECONDS, a failing one is retried on the
+# next look until REPORT_SEND_MAX_ATTEMPTS.
+REPORT_QUEUE_INTERVAL_SECONDS = env_int("REPORT_QUEUE_INTERVAL_SECONDS", 300)
+REPORT_SEND_STALE_AFTER = timedelta(seconds=env_int("REPORT_SEND_STALE_AFTER_SECONDS", 30 * 60))
+REPORT_SEND_MAX_ATTEMPTS = env_int("REPORT_SEND_MAX_ATTEMPTS", 5)
+
 # --- Periodic tasks (Celery beat) -------------------------------------------------------------
 
 CELERY_BEAT_SCHEDULE = {
@@ -548,5 +559,10 @@ CELERY_BEAT_SCHEDULE = {
     "personal-data-purge-transcripts": {
         "task": "voiceagent.purge_old_transcripts",
         "schedule": timedelta(hours=6),
+    },
+    "reports-queue-due": {
+        "task": "reports.queue_due_reports",
+        "schedule": float(REPORT_QUEUE_INTERVAL_SECONDS),
+        "options": {"expires": REPORT_QUEUE_INTERVAL_SECONDS},
     },
 }

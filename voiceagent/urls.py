@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("exports.urls")),
     path("", include("monitoring.urls")),
     path("", include("notifications.urls")),
+    path("", include("reports.urls")),
     path("", include("voiceagent.web.urls")),
     path("", include("analytics.page_urls")),
 ]

@@ -31,6 +31,7 @@ from rest_framework.authtoken.models import Token
 
 from exports.models import ExportJob
 from notifications.models import AlertRule, Delivery, WebhookEndpoint
+from reports.models import ReportSchedule
 from tests import factories
 from voiceagent.models import AuditAction, AuditEvent, CallEvent, DoNotCall, LeadImport
 
@@ -204,6 +205,23 @@ MATRIX = {
     "exports/jobs": [
         Check("/exports/jobs", API_READ_LIST),
         Check("/exports/jobs", (403, 202, 404, 404, 202), method="post", body="export_job"),
+    ],
+    # Reports: the campaign PDF, and schedules of the campaigns one may see.
+    "reports/campaigns/<str:campaign_id>.pdf": [
+        Check("/reports/campaigns/{campaign}.pdf", ANALYTICS_READ_CAMPAIGN)
+    ],
+    "api/report-schedules": [
+        Check("/api/report-schedules", API_READ_LIST),
+        # A campaign one may not see is "does not exist" (400), never a 403 revealing it.
+        Check(
+            "/api/report-schedules",
+            (403, 201, 400, 400, 201),
+            method="post",
+            body="report_schedule",
+        ),
+    ],
+    "api/report-schedules/(?P<pk>[^/.]+)": [
+        Check("/api/report-schedules/{report_schedule}", API_READ_CAMPAIGN)
     ],
     "exports/jobs/<int:job_id>": [Check("/exports/jobs/{export_job}", API_READ_CAMPAIGN_OWN)],
     "exports/jobs/<int:job_id>/download": [
@@ -379,6 +397,9 @@ class World:
         export_job = ExportJob.objects.create(
             user=team.member, campaign=team.campaign, kind="results", format="csv"
         )
+        report_schedule = ReportSchedule.objects.create(
+            campaign=team.campaign, frequency="daily", recipients=["sales@example.com"]
+        )
         rule = AlertRule.objects.create(
             owner=team.member, campaign=team.campaign, channel="email", target="a@x.example"
         )
@@ -390,6 +411,7 @@ class World:
             message_id="msg_matrix_1", retry_until=timezone.now(),
         )  # fmt: skip
         self.values = {
+            "report_schedule": report_schedule.pk,
             "alert_rule": rule.pk,
             "webhook": webhook.pk,
             "delivery": delivery.pk,
@@ -469,6 +491,12 @@ class World:
             }
         if name == "export_job":
             return "json", {"campaign_id": self.team.campaign.pk, "kind": "leads", "format": "csv"}
+        if name == "report_schedule":
+            return "json", {
+                "campaign": self.team.campaign.pk,
+                "frequency": "weekly",
+                "recipients": [f"matrix{n}@example.com"],
+            }
         if name == "exotel":
             return "form", {"CallSid": "CAexotel", "Status": "completed"}
         raise LookupError(name)
