@@ -7,10 +7,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from analytics import charts, page_selectors, selectors
-from analytics.periods import Period, local_today, local_zone
 
 # The PDF without from/to covers what the campaign page shows without them.
-from analytics.periods import default_period  # noqa: F401
+from analytics.periods import (
+    Period,
+    default_period,  # noqa: F401
+    local_today,
+    local_zone,
+)
 from reports.models import ReportFrequency
 
 
