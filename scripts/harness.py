@@ -10,9 +10,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
@@ -48,6 +50,15 @@ def wait_until(predicate, *, timeout=60, what="condition", interval=0.2):
         if time.monotonic() >= deadline:
             raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+def serve_http(handler_class):
+    """A threaded HTTP server on a free loopback port, serving in a daemon thread: (server, url).
+    Stop it with `server.shutdown(); server.server_close()`."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def http_status(url, timeout=2):

@@ -7,11 +7,11 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from scripts.harness import ROOT
+from scripts.harness import ROOT, serve_http
 
 
 def parse_exposition(text):
@@ -57,10 +57,7 @@ class FakeAPI:
             def log_message(self, format, *args):
                 return
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = serve_http(Handler)
 
     def close(self):
         self.release.set()

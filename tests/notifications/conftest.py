@@ -6,13 +6,13 @@ import email
 import json
 import threading
 from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from scripts.harness import free_port
+from scripts.harness import free_port, serve_http
 
 EXOTEL_SID = "skyline1"
 
@@ -70,10 +70,7 @@ class HTTPRecorder:
             def log_message(self, format, *args):
                 return
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = serve_http(Handler)
 
     def hold(self, path):
         self.held[path] = threading.Event()

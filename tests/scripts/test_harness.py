@@ -179,3 +179,27 @@ def test_celery_command_names_the_project_app():
     assert celery_command("beat", "-s", "x") == [
         sys.executable, "-m", "celery", "-A", "voiceagent", "beat", "-s", "x",
     ]  # fmt: skip
+
+
+def test_serve_http_answers_on_a_free_loopback_port_until_shut_down():
+    from http.server import BaseHTTPRequestHandler
+
+    from scripts.harness import http_status, serve_http
+
+    class Teapot(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(418)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format, *args):
+            return
+
+    server, url = serve_http(Teapot)
+    try:
+        assert url.startswith("http://127.0.0.1:")
+        assert http_status(url + "/") == 418
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert http_status(url + "/") is None
