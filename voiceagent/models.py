@@ -137,7 +137,7 @@ class LeadQuerySet(models.QuerySet):
         return self.filter(is_dnc=True)
 
     def due_for_call(self, now=None):
-        """Leads a dialer may call at `now` (DESIGN.md, lead lifecycle), the demo's and the
+        """Leads a dialer may call at `now` (docs/metrics.md, lead lifecycle), the demo's and the
         simulator's alike: valid leads of running campaigns, inside the campaign's calling hours
         (TIME_ZONE), below its max_attempts, without a call under way, and either new or with a
         pending follow-up due by `now`; never qualified, not interested, unreachable or DNC."""

@@ -341,7 +341,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "voiceagent API",
     "DESCRIPTION": "Campaigns, leads, call ingestion, analytics, dashboard, exports and health "
-    "of the outbound Voice-AI real-estate calling agent.",
+    "of the outbound Voice-AI real-estate calling agent. Every figure, the period it covers "
+    "(`period`) and the lead lifecycle are defined in docs/metrics.md, shipped with the product.",
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

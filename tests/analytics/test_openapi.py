@@ -120,3 +120,9 @@ def test_the_browsable_api_works_for_a_logged_in_user(client, team):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert "Powai launch" in response.content.decode()
+
+
+def test_the_schema_points_readers_at_the_shipped_glossary(client, team):
+    client.force_login(team.member)
+    schema = client.get("/api/schema?format=json").json()
+    assert "docs/metrics.md" in schema["info"]["description"]

@@ -5,7 +5,7 @@ past in steps of STEP: at each step it asks `leads_to_call` (the live simulator'
 `Lead.objects.due_for_call`) which leads it may call at that moment, gives each a call from the
 one call generator (voiceagent.simulation.calls), and feeds the calls' events through
 `ingest_events`. Leads' attempts, last call, outcome, status and follow-ups are therefore what
-ingestion makes of such calls, and every call obeys the lead lifecycle of DESIGN.md: calling
+ingestion makes of such calls, and every call obeys the lead lifecycle of docs/metrics.md: calling
 hours, running campaigns only, follow-ups due, max_attempts, never again after a final outcome.
 """
 
