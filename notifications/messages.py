@@ -5,6 +5,8 @@ Built from calls as ingestion holds them (lead and campaign attached), with no q
 
 from django.conf import settings
 
+from voiceagent.personal_data.phones import display_phone
+
 QUALIFICATION_LABELS = (
     ("purpose", "Purpose"),
     ("budget", "Budget"),
@@ -25,22 +27,24 @@ def _duration(seconds):
     return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
-def alert_message(call):
-    """{"subject", "text", "short"} of a lead.qualified alert: lead name, phone, campaign,
-    collected data, call duration and a link to the call page (`short` is the SMS)."""
+def alert_message(call, *, full_phone):
+    """{"subject", "text", "short"} of a lead.qualified alert: lead name, phone (masked unless
+    the rule's owner may see phones in full), campaign, collected data, call duration and a link
+    to the call page (`short` is the SMS)."""
     lead, campaign = call.lead, call.campaign
+    phone = display_phone(lead.phone, full=full_phone)
     data = call.qualification or {}
     collected = [(label, str(data[key])) for key, label in QUALIFICATION_LABELS if data.get(key)]
     lines = [
         f"Lead: {lead.name}",
-        f"Phone: {lead.phone}",
+        f"Phone: {phone}",
         f"Campaign: {campaign.name}",
         *(f"{label}: {value}" for label, value in collected),
         f"Call duration: {_duration(call.duration_seconds)}",
         f"Call: {call_url(call)}",
     ]
     short = " | ".join(
-        [f"Qualified lead {lead.name} {lead.phone}", campaign.name]
+        [f"Qualified lead {lead.name} {phone}", campaign.name]
         + [f"{label} {value}" for label, value in collected]
         + [call_url(call)]
     )

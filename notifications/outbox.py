@@ -28,6 +28,7 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from voiceagent.models import FINISHED_STATUSES, CallOutcome, Campaign, Objection
+from voiceagent.personal_data.phones import can_view_full_phone
 
 logger = logging.getLogger(__name__)
 
@@ -94,11 +95,15 @@ def record_call_notifications(*, calls):
     owners_campaigns = _owners_campaigns([*rules, *endpoints], campaign_ids)
     now = timezone.now()
     rows = []
+    full_phone = {rule.owner_id: can_view_full_phone(rule.owner) for rule in rules}
     for call in qualified:
-        message = None
+        by_phone_view = {}
         for rule in rules:
             if _covers(rule, call, owners_campaigns):
-                message = message or messages.alert_message(call)
+                full = full_phone[rule.owner_id]
+                if full not in by_phone_view:
+                    by_phone_view[full] = messages.alert_message(call, full_phone=full)
+                message = by_phone_view[full]
                 rows.append(
                     _delivery(f"alert:{rule.pk}:{call.pk}", call, NotificationEvent.LEAD_QUALIFIED,
                               message, now, settings.ALERT_RETRY_FOR_SECONDS, rule=rule)

@@ -20,7 +20,7 @@ SLACK_PATH = "/services/T000/B000/slack"
 EXPECTED_TEXT = (
     "A call just qualified a lead.\n\n"
     "Lead: Priya Sharma\n"
-    "Phone: +919812345678\n"
+    "Phone: +91 98XXX XX678\n"  # the rule's owner, a manager, sees phones masked
     "Campaign: Powai launch\n"
     "Purpose: buy\n"
     "Budget: 80 lakh\n"
@@ -81,8 +81,8 @@ def test_events_posted_three_times_shuffled_give_one_email_one_sms_one_slack_per
         "Qualified lead: Rahul Verma (Powai launch)",
     ]
     assert sorted(form["Body"].split(" | ")[0] for form in receiver.form_to(SMS_PATH)) == [
-        "Qualified lead Priya Sharma +919812345678",
-        "Qualified lead Rahul Verma +919812345679",
+        "Qualified lead Priya Sharma +91 98XXX XX678",
+        "Qualified lead Rahul Verma +91 98XXX XX679",
     ]
     assert len(receiver.json_to(SLACK_PATH)) == 2
 
@@ -101,7 +101,7 @@ def test_alert_message_names_lead_phone_campaign_collected_data_duration_and_cal
     assert sms == {
         "From": "08047112233",
         "To": "+919900011122",
-        "Body": "Qualified lead Priya Sharma +919812345678 | Powai launch | Purpose buy | "
+        "Body": "Qualified lead Priya Sharma +91 98XXX XX678 | Powai launch | Purpose buy | "
         "Budget 80 lakh | Timeline 3 months | Interest high | "
         "https://voiceagent.example/calls/CA-q1/",
     }
@@ -201,7 +201,19 @@ def test_outbox_adds_a_constant_number_of_queries_to_a_batch(
     events = []
     for n in range(12):
         events += answered_call(make_lead(team.campaign), f"CA-{n}", start=n * 600)
-    # Ingestion's own ~15 plus the outbox's: rules, endpoints, memberships, insert, read back.
-    with django_assert_max_num_queries(24):
+    # Ingestion's own ~15 plus the outbox's: rules, endpoints, memberships, the owners' phone
+    # permission (user's and groups'), insert, read back.
+    with django_assert_max_num_queries(26):
         post_events(agent, events[:500])
     assert Delivery.objects.count() == 24
+
+
+def test_a_staff_owners_alert_shows_the_phone_in_full(team, channels, agent, smtp_server):
+    AlertRule.objects.create(owner=team.staff, campaign=team.campaign, channel="email",
+                             target="ops@x.example")  # fmt: skip
+    lead = make_lead(team.campaign, "Priya Sharma", phone="+919812345678")
+    post_events(agent, answered_call(lead, "CA-q1"))
+    deliver_pending()
+
+    (mail,) = smtp_server.messages
+    assert "Phone: +91 98123 45678\n" in mail.get_content().replace("\r\n", "\n")
