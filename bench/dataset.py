@@ -51,9 +51,21 @@ def _exists(scale):
     with _connect(f"voiceagent_bench_{scale.name}") as conn:
         try:
             row = conn.execute("SELECT value FROM bench_meta WHERE key = 'scale'").fetchone()
+            applied = set(conn.execute("SELECT app, name FROM django_migrations").fetchall())
         except psycopg.errors.UndefinedTable:
             return False
-    return row is not None and row[0] == repr(scale)
+    # A migration the database applied but this tree no longer has (migrations regenerated or
+    # renamed) means its schema is not the one `migrate` would make: build it again.
+    return row is not None and row[0] == repr(scale) and applied <= _migration_files(applied)
+
+
+def _migration_files(applied):
+    """(app, name) of every migration file of the apps named in `applied` that lives here."""
+    return {
+        (app, path.stem)
+        for app in {app for app, _ in applied}
+        for path in (ROOT / app / "migrations").glob("0*.py")
+    } | {(app, name) for app, name in applied if not (ROOT / app / "migrations").is_dir()}
 
 
 def _migrate(url):

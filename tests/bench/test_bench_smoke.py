@@ -47,3 +47,14 @@ def test_bench_harness_prints_one_row_per_figure_and_writes_results(tmp_path):
     header, rule, *rows = result.stdout.strip().splitlines()[: 2 + len(figures)]
     assert header.split()[:6] == ["figure", "scale", "ours", "baseline", "ratio", "queries"]
     assert len(rows) == len(figures)
+
+
+def test_a_dataset_whose_migrations_were_regenerated_is_not_reused():
+    from bench.dataset import _migration_files
+
+    applied = {("voiceagent", "0001_initial"), ("voiceagent", "0003_issue3_lead_import"),
+               ("auth", "0001_initial")}  # fmt: skip
+    files = _migration_files(applied)
+
+    assert ("voiceagent", "0001_initial") in files and ("auth", "0001_initial") in files
+    assert not applied <= files  # the renamed migration: build the dataset again
