@@ -17,6 +17,7 @@ URL = "/api/call-events"
 AGENT_TYPE_VALUES = [
     "call.queued", "call.initiated", "call.ringing", "call.answered", "call.stage_changed",
     "call.turn", "call.objection", "call.qualification", "call.completed", "call.failed",
+    "call.error",
 ]  # fmt: skip
 
 

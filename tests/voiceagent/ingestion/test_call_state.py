@@ -31,6 +31,7 @@ def test_agents_may_post_every_type_but_exotels():
     assert [str(t) for t in AGENT_TYPES] == [
         "call.queued", "call.initiated", "call.ringing", "call.answered", "call.stage_changed",
         "call.turn", "call.objection", "call.qualification", "call.completed", "call.failed",
+        "call.error",
     ]  # fmt: skip
     assert EventType.EXOTEL_STATUS == "exotel.status"
 
