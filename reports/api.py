@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from analytics import serializers as analytics_serializers
 from analytics.api import errors, query_params
+from analytics.periods import default_period
 from reports import pdf, selectors
 from reports.models import ReportSchedule
 from reports.serializers import ReportScheduleSerializer
@@ -55,7 +56,8 @@ class CampaignReportPDFView(APIView):
     def get(self, request, campaign_id):
         query = query_params(request, analytics_serializers.PeriodQuerySerializer)
         campaign = get_campaign_for_user(request.user, campaign_id)
-        period = query["period"] or selectors.default_period()
+        # Without from/to the PDF covers what the campaign page shows without them.
+        period = query["period"] or default_period()
         report = selectors.campaign_report(campaign=campaign, period=period)
         response = HttpResponse(pdf.render_campaign_pdf(report), content_type="application/pdf")
         filename = pdf.pdf_filename(campaign, period)

@@ -7,11 +7,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from analytics import charts, page_selectors, selectors
-
-# The PDF without from/to covers what the campaign page shows without them.
 from analytics.periods import (
     Period,
-    default_period,  # noqa: F401
     local_today,
     local_zone,
 )

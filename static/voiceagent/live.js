@@ -55,10 +55,17 @@
     hour12: false,
   });
 
+  // As the server's `indian:2` filter: ₹1,23,456.78.
+  var rupeeFormat = new Intl.NumberFormat("en-IN", {
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2,
+  });
+
   function format(value, kind) {
     if (value === null || value === undefined || value === "") return "—";
     if (kind === "percent") return percentFormat.format(Number(value)) + "%";
     if (kind === "duration") return durationText(Number(value));
+    if (kind === "rupees") return "₹" + rupeeFormat.format(Number(value));
     return countFormat.format(Number(value));
   }
 

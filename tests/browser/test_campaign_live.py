@@ -1,6 +1,7 @@
 """The campaign page follows new calls: its figures ([data-metric]) change in place, within two
 seconds of a call ending, for the page's own period only."""
 
+import re
 import time
 from datetime import timedelta
 
@@ -64,6 +65,8 @@ def test_calls_made_goes_up_by_one_within_2_seconds_of_a_call_completing(
     expect(metric(page, "calls_qualified")).to_have_text("2")
     expect(metric(page, "answer_rate")).to_have_text("66.67%")
     expect(metric(page, "qualification_rate")).to_have_text("100.0%")
+    # Refreshed costs keep the server's rupee format (not a bare number).
+    expect(metric(page, "cost_inr")).to_have_text(re.compile(r"^₹\d[\d,]*\.\d\d$"))
 
     post_events(
         live_server_url, token, call_events("CA-NEW-2", campaign, lead, outcome="not_interested")
