@@ -14,7 +14,7 @@ from datetime import date
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from analytics.templatetags.dashboard import indian_number, percent
+from voiceagent.formats import indian_number, percent
 
 WIDTH = 640
 FONT = 'font-family="inherit" font-size="12"'

@@ -240,6 +240,8 @@ CHANNEL_LAYERS = {
 # --- Time and language ------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-in"
+# Django ships no en_IN formats: ours (voiceagent/locale_formats, rules in voiceagent/formats.py).
+FORMAT_MODULE_PATH = ["voiceagent.locale_formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True

@@ -41,7 +41,7 @@
   // ---- formatting, the same as the server's template filters --------------------------------
   var countFormat = new Intl.NumberFormat("en-IN", { maximumFractionDigits: 0 });
   var percentFormat = new Intl.NumberFormat("en-IN", {
-    minimumFractionDigits: 1,
+    minimumFractionDigits: 2,
     maximumFractionDigits: 2,
   });
   var timeFormat = new Intl.DateTimeFormat("en-IN", {

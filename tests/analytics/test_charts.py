@@ -44,7 +44,7 @@ def test_funnel_states_each_step_with_its_conversion():
          {"label": "Qualified", "count": 30, "step_rate": 25.0}]
     )  # fmt: skip
     assert "Funnel: Valid leads 200, then Answered 120, then Qualified 30." in svg
-    assert "<title>Answered: 120 · 60.0% of previous</title>" in svg
+    assert "<title>Answered: 120 · 60.00% of previous</title>" in svg
 
 
 def test_best_hours_names_the_best_hour_and_greys_hours_without_calls():
@@ -65,9 +65,9 @@ def test_best_hours_names_the_best_hour_and_greys_hours_without_calls():
         },
     ]
     svg = charts.best_hours(slots)
-    assert "Best: Tue 11:00 with 75.0% of 20 calls answered." in svg
+    assert "Best: Tue 11:00 with 75.00% of 20 calls answered." in svg
     assert (
-        "<title>Tue 11:00–12:00: 20 calls, answer rate 75.0%, qualification rate 20.0%</title>"
+        "<title>Tue 11:00–12:00: 20 calls, answer rate 75.00%, qualification rate 20.00%</title>"
         in svg
     )
     assert svg.count(f'fill="{charts.NO_DATA_COLOUR}"') == 7 * 24 - 2 + 1  # + its legend swatch
