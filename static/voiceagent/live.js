@@ -95,6 +95,14 @@
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
+  // A figure with data-unless="<count>" reads "—" while that count is 0 in the same values (a
+  // draft campaign's rates and durations), as the server's `rate_of` filter writes it.
+  function shown(element, values, value) {
+    var unless = element.getAttribute("data-unless");
+    if (unless && values && unless in values && Number(values[unless]) === 0) return "—";
+    return format(value, element.getAttribute("data-format"));
+  }
+
   function setText(element, text) {
     if (element && element.textContent !== text) element.textContent = text;
   }
@@ -327,7 +335,7 @@
           if (!row) return;
           row.querySelectorAll("[data-col]").forEach(function (td) {
             var key = td.getAttribute("data-col");
-            if (key in campaign) setText(td, format(campaign[key], td.getAttribute("data-format")));
+            if (key in campaign) setText(td, shown(td, campaign, campaign[key]));
           });
         });
         markUpdated(data.generated_at);
@@ -346,7 +354,7 @@
   function setMetrics(values) {
     root.querySelectorAll("[data-metric]").forEach(function (element) {
       var name = element.getAttribute("data-metric");
-      if (name in values) setText(element, format(values[name], element.getAttribute("data-format")));
+      if (name in values) setText(element, shown(element, values, values[name]));
     });
   }
 
