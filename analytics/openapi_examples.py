@@ -386,6 +386,7 @@ EXAMPLES["transcript_search"] = _example(
     {
         "period": {"from": None, "to": None, "label": "All time"},
         "count": 2,
+        "more": False,
         "page": 1,
         "page_size": 20,
         "results": [

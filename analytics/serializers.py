@@ -617,7 +617,12 @@ class TranscriptHitSerializer(serializers.Serializer):
 
 class TranscriptSearchSerializer(serializers.Serializer):
     period = PeriodDocumentSerializer()
-    count = serializers.IntegerField(help_text="Matching turns, all pages.")
+    count = serializers.IntegerField(
+        help_text="Matching turns ranked, all pages: at most 1,000, the most recently recorded."
+    )
+    more = serializers.BooleanField(
+        help_text="Older turns match too: narrow the words or the period to reach them."
+    )
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     results = TranscriptHitSerializer(many=True, help_text="Best match first, then newest.")
