@@ -123,6 +123,7 @@ class Campaign(models.Model):
     )
     score_weights = models.JSONField(
         default=dict,
+        db_default={},
         blank=True,
         validators=[validate_score_weights],
         help_text="Lead score points by signal, overriding the defaults (docs/metrics.md).",
@@ -264,8 +265,8 @@ class Lead(models.Model):
     last_outcome = models.CharField(max_length=24, blank=True)
     # How likely the lead is to buy, 0–100, and the top three contributions in words; set from
     # its calls by voiceagent.campaigns.scoring, never by hand.
-    score = models.PositiveSmallIntegerField(default=0, editable=False)
-    score_reasons = models.CharField(max_length=300, blank=True, editable=False)
+    score = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    score_reasons = models.CharField(max_length=300, blank=True, db_default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     # Erasure (voiceagent/personal_data/erasure.py): when the person's data was erased, and
@@ -429,7 +430,9 @@ class CallSession(models.Model):
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="calls")
     attempt_number = models.PositiveIntegerField(default=1)
     # The script the agent used (call.initiated's script_variant), for A/B tests of scripts.
-    script_variant = models.CharField(max_length=64, default=DEFAULT_SCRIPT_VARIANT)
+    script_variant = models.CharField(
+        max_length=64, default=DEFAULT_SCRIPT_VARIANT, db_default=DEFAULT_SCRIPT_VARIANT
+    )
     status = models.CharField(max_length=16, choices=CallStatus.choices, default=CallStatus.QUEUED)
     outcome = models.CharField(max_length=24, choices=CallOutcome.choices, blank=True)
     ended_by = models.CharField(max_length=8, choices=EndedBy.choices, blank=True)
