@@ -196,6 +196,12 @@ def _database(url):
 
 
 DATABASES = {"default": _database(DATABASE_URL)}
+# A PostgreSQL streaming replica of DATABASE_URL: analytics reads go there (voiceagent/db_routers.py);
+# tests run it as a mirror of the test database.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {**_database(DATABASE_REPLICA_URL), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["voiceagent.db_routers.AnalyticsReplicaRouter"]
 IS_POSTGRES = "postgresql" in DATABASES["default"]["ENGINE"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
