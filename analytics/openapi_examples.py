@@ -315,6 +315,7 @@ EXAMPLES = {
         {
             "calls_in_progress": 1,
             "calls_queued": 4,
+            "campaigns": [{"campaign_id": 1, "calls_in_progress": 1, "calls_queued": 4}],
             "active_calls": [
                 {
                     "call_sid": "CA9b2e77d0",

@@ -33,6 +33,7 @@ from voiceagent.access import (
     get_campaign_for_user,
     visible_campaigns,
 )
+from voiceagent.db_routers import analytics_reads_view
 from voiceagent.models import AuditAction, ErrorComponent, LeadStatus
 from voiceagent.personal_data import audit
 from voiceagent.personal_data.phones import can_view_full_phone
@@ -70,6 +71,7 @@ def has_calls(daily_stats):
 
 
 @login_required
+@analytics_reads_view
 def overview(request):
     campaigns = visible_campaigns(request.user)
     now = timezone.now()
@@ -134,6 +136,7 @@ def page_query(params, *names):
 
 
 @login_required
+@analytics_reads_view
 def campaign_detail(request, campaign_id):
     campaign = get_campaign_for_user(request.user, campaign_id)
     now = timezone.now()
@@ -204,6 +207,7 @@ def campaign_detail(request, campaign_id):
 
 
 @login_required
+@analytics_reads_view
 def call_detail(request, call_sid):
     call = get_call_for_user(request.user, call_sid)
     conversation = selectors.conversation(call=call)
@@ -228,6 +232,7 @@ def _small_int(value, low, high):
 
 
 @login_required
+@analytics_reads_view
 def calls_list(request):
     """Calls of the user's campaigns in a period, newest first, with why each needs attention;
     filters: campaign, period, reason ("attention" = any reason), weekday and hour."""
@@ -270,6 +275,7 @@ def calls_list(request):
 
 
 @login_required
+@analytics_reads_view
 def transcript_search(request):
     """What leads and the agent said, across the user's campaigns (the navigation's search box)."""
     text = request.GET.get("q", "").replace("\x00", "").strip()[: search.MAX_QUERY_LENGTH]

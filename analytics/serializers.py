@@ -691,9 +691,21 @@ class ActiveCallSerializer(serializers.Serializer):
     )
 
 
+class CampaignLiveCountsSerializer(serializers.Serializer):
+    campaign_id = serializers.IntegerField()
+    calls_in_progress = serializers.IntegerField()
+    calls_queued = serializers.IntegerField()
+
+
 class RealtimeSerializer(serializers.Serializer):
     calls_in_progress = serializers.IntegerField()
     calls_queued = serializers.IntegerField()
+    campaigns = CampaignLiveCountsSerializer(
+        many=True,
+        help_text="The same counts per campaign, for the campaigns with a call in progress or "
+        "queued (a campaign not listed has zeros); the live socket's `counters` messages carry "
+        "one campaign's counts, to be applied on top of these.",
+    )
     active_calls = ActiveCallSerializer(many=True)
     timestamp = serializers.DateTimeField()
 
