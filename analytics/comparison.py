@@ -45,6 +45,33 @@ TOTAL_FIELDS = (
 SYSTEM_FIELDS = ("calls_made", "answer_rate", "qualification_rate")
 
 
+# Figures whose rise is bad news (a card shows their ▲ in the "bad" colour).
+LOWER_IS_BETTER = frozenset(
+    {
+        "calls_not_interested",
+        "calls_no_answer",
+        "calls_failed",
+        "calls_voicemail",
+        "cost_inr",
+        "cost_per_answered_call_inr",
+        "cost_per_qualified_lead_inr",
+    }
+)
+RATE_FIELDS = frozenset({"answer_rate", "qualification_rate", "conversion_rate"})
+SECONDS_FIELDS = frozenset({"avg_call_duration", "total_call_time"})
+
+
+def unit_of(field):
+    """How a change of `field` is said: "pts" (rates), "₹", "s" (seconds) or "" (a count)."""
+    if field in RATE_FIELDS:
+        return "pts"
+    if field.endswith("_inr"):
+        return "₹"
+    if field in SECONDS_FIELDS:
+        return "s"
+    return ""
+
+
 def difference(current, previous):
     if current is None or previous is None:
         return None

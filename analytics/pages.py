@@ -14,7 +14,15 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from analytics import attention, charts, page_selectors, search, selectors
+from analytics import (
+    attention,
+    charts,
+    comparison,
+    experiments,
+    page_selectors,
+    search,
+    selectors,
+)
 from analytics.periods import (
     DEFAULT_PERIOD_DAYS,
     MAX_PERIOD_DAYS,
@@ -75,7 +83,7 @@ def has_calls(daily_stats):
 def overview(request):
     campaigns = visible_campaigns(request.user)
     now = timezone.now()
-    data = selectors.dashboard_overview(campaigns=campaigns, period=default_period(now), now=now)
+    data = comparison.dashboard_overview(campaigns=campaigns, period=default_period(now), now=now)
     context = {
         **data,
         "health": overall_health(data["system"]["components"]),
@@ -148,7 +156,10 @@ def campaign_detail(request, campaign_id):
     # NUL is refused by PostgreSQL in text comparisons; nobody types it in a name or phone.
     search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     daily_stats = selectors.daily_stats(campaigns=campaign, period=period)
-    metrics = selectors.campaign_metrics(campaign=campaign, period=period, now=now)
+    metrics = comparison.campaign_metrics(campaign=campaign, period=period, now=now)
+    variants = experiments.variant_report(
+        selectors.variant_totals(campaign=campaign, period=period)
+    )
     funnel = selectors.campaign_funnel(
         campaign=campaign, period=period, valid_leads=metrics["valid_leads"]
     )
@@ -163,6 +174,10 @@ def campaign_detail(request, campaign_id):
         "range_error": range_error,
         "presets": range_presets(period, today),
         "metrics": metrics,
+        "change": metrics["change"],
+        "variants": variants,
+        "variants_chart": charts.variant_intervals(variants["variants"]),
+        "hot_leads": selectors.hot_leads(campaign=campaign),
         "daily_stats": daily_stats,
         "trend_chart": charts.daily_trend(
             daily_stats, day_url=lambda day: calls_url(campaign.pk, day, day)

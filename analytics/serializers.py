@@ -255,7 +255,7 @@ class OnlyWhenPresentMixin:
 def _figures_serializer(name, fields, *, change=False):
     """A serializer of `fields` (name: field factory) for `previous` or `change` documents."""
     attrs = {field_name: factory(change) for field_name, factory in fields.items()}
-    return type(name, (serializers.Serializer,), attrs)
+    return type(name, (serializers.Serializer,), {**attrs, "__module__": __name__})
 
 
 def _count(change):
@@ -307,23 +307,32 @@ SYSTEM_COMPARED_FIELDS = {"calls_made": _count, "answer_rate": _rate, "qualifica
 
 def previous_serializer(name, fields):
     base = _figures_serializer(f"{name}Figures", fields)
-    return type(name, (base,), {"period": period_field()})
+    return type(name, (base,), {"period": period_field(), "__module__": __name__})
 
 
 class OptionalNested:
-    """`previous` and `change` fields, present only with `compare=previous`."""
+    """`previous` and `change` fields, present only with `compare=previous` (one optional class
+    per serializer, so that the schema names each once)."""
 
-    @staticmethod
-    def previous(serializer_class, help_text):
-        return type(
-            f"Optional{serializer_class.__name__}", (OnlyWhenPresentMixin, serializer_class), {}
-        )(required=False, help_text=help_text)
+    classes = {}
 
-    @staticmethod
-    def change(serializer_class, help_text):
-        return type(
-            f"Optional{serializer_class.__name__}", (OnlyWhenPresentMixin, serializer_class), {}
-        )(required=False, allow_null=True, help_text=help_text)
+    @classmethod
+    def _optional(cls, serializer_class):
+        if serializer_class not in cls.classes:
+            cls.classes[serializer_class] = type(
+                f"Optional{serializer_class.__name__}",
+                (OnlyWhenPresentMixin, serializer_class),
+                {"__module__": __name__},
+            )
+        return cls.classes[serializer_class]
+
+    @classmethod
+    def previous(cls, serializer_class, help_text):
+        return cls._optional(serializer_class)(required=False, help_text=help_text)
+
+    @classmethod
+    def change(cls, serializer_class, help_text):
+        return cls._optional(serializer_class)(required=False, allow_null=True, help_text=help_text)
 
 
 PREVIOUS_HELP = "With compare=previous: the same figures for the preceding period of equal length."

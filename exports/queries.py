@@ -156,6 +156,7 @@ RESULTS = Source(
         Field("Recording URL", F("recording_url"), width=30),
         # Built per export (a callable), so that the prices are read when the export runs.
         Field("Cost (₹)", call_cost_expression, SHAPE_MONEY, 10),
+        Field("Script variant", F("script_variant"), width=14),
     ),
     ordering=(F("initiated_at").asc(nulls_last=True), F("pk").asc()),
 )
@@ -202,6 +203,8 @@ LEADS = Source(
         Field("Call attempts", F("call_attempts"), SHAPE_INT, 10),
         Field("Last call at", F("last_call_at"), SHAPE_DATETIME, 26),
         Field("Last outcome", F("last_outcome"), width=18),
+        Field("Score", F("score"), SHAPE_INT, 7),
+        Field("Score reasons", F("score_reasons"), width=60),
         Field("Added at", F("created_at"), SHAPE_DATETIME, 26),
     ),
     ordering=(F("pk").asc(),),
