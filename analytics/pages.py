@@ -24,6 +24,7 @@ from analytics.periods import (
     local_today,
 )
 from exports import services as export_services
+from exports.api import file_response
 from exports.models import ExportFormat, ExportInclude, ExportKind
 from exports.queries import visible_jobs
 from exports.serializers import ExportPeriodSerializer
@@ -325,7 +326,9 @@ def export_period(post, kind):
 
 @login_required
 def export_jobs(request):
-    """The user's export jobs with progress and downloads; POST starts one (form, no JS needed)."""
+    """The user's export jobs with progress and downloads. POST exports (form, no JS needed): the
+    file itself when small (the browser downloads it and stays on the page), else a job shown
+    here; the API's rule, `exports.services.start_export`."""
     campaigns = list(visible_campaigns(request.user).order_by("name").only("pk", "name"))
     form_values, form_error, status = {}, None, 200
     if request.method == "POST":
@@ -344,7 +347,7 @@ def export_jobs(request):
         else:
             period, include, form_error = export_period(request.POST, form_values["kind"])
         if form_error is None:
-            job = export_services.create_export_job(
+            result = export_services.start_export(
                 user=request.user,
                 campaign=campaign,
                 kind=form_values["kind"],
@@ -352,7 +355,9 @@ def export_jobs(request):
                 period=period,
                 include=include,
             )
-            return redirect(f"{request.path}?job={job.pk}")
+            if isinstance(result, export_services.FileExport):
+                return file_response(request, result)  # small: the browser downloads it now
+            return redirect(f"{request.path}?job={result.pk}")
         status = 400
     # Their own jobs, of campaigns they may still see (as the API lists them).
     jobs = visible_jobs(request.user).filter(user=request.user)[:50]
