@@ -10,7 +10,6 @@ from django import template
 from django.utils.html import format_html
 
 from analytics import comparison
-
 from voiceagent import formats
 
 register = template.Library()
