@@ -92,7 +92,7 @@ def test_pages_fit_the_screen_log_no_error_and_stay_on_our_host(
         if name not in ("docs", "redoc"):
             problems = page.evaluate(OVERFLOWING)
             assert problems == [], f"{name}: " + "; ".join(problems)
-        screenshot(page, f"screens-{name}")
+            screenshot(page, f"screens-{name}")
 
     assert other_hosts(requests, live_server_url) == []
     assert console_errors == []
