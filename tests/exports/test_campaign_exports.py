@@ -17,14 +17,14 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RESULTS_CSV = (
     "\ufeffCall SID,Call date,Initiated at,Lead,Phone,Email,City,Status,Outcome,Ended by,Attempt,"
     "Lead call attempts,Duration (s),Purpose,Timeline,Interest level,Budget,Stages reached,"
-    "Objections,Recording URL,Cost (₹)\n"
+    "Objections,Recording URL,Cost (₹),Script variant\n"
     "CA-ANITA-1,2025-01-15,2025-01-15T09:30:00+05:30,अनिता शर्मा,+91 98XXX XX678,"
     "anita@example.com,Mumbai,completed,qualified,lead,1,1,125,buy,3 months,high,80 lakh,"
     "greeting > discovery > qualification,price: Too costly; timing,"
-    "https://recordings.example/CA-ANITA-1.mp3,2.84\n"
+    "https://recordings.example/CA-ANITA-1.mp3,2.84,default\n"
     "CA-PAYLOAD-1,2025-01-16,2025-01-16T01:30:00+05:30,"
     '"\'=HYPERLINK(""http://evil.example"",""x"")",+91 98XXX XX002,,\'-Pune,no_answer,no_answer,,'
-    "2,2,0,,,,,,,,0.00\n"
+    "2,2,0,,,,,,,,0.00,warm-open\n"
 )
 
 
@@ -85,7 +85,7 @@ def test_xlsx_has_frozen_header_autofilter_and_widths(crafted, team, api_client)
     response = api_client(team.member).get(url(crafted.campaign, "results", "xlsx"))
     sheet = openpyxl.load_workbook(io.BytesIO(body(response))).active
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:U3"
+    assert sheet.auto_filter.ref == "A1:V3"
     assert sheet.column_dimensions["A"].width == pytest.approx(20.71, abs=0.01)
     # Stages reached and Objections share one width, stored as the one range R:S.
     assert (sheet.column_dimensions["R"].min, sheet.column_dimensions["R"].max) == (18, 19)
