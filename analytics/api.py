@@ -9,6 +9,7 @@ from analytics import serializers as s
 from analytics.openapi_examples import EXAMPLES
 from analytics.periods import describe_period
 from voiceagent.access import get_call_for_user, get_campaign_for_user, visible_campaigns
+from voiceagent.db_routers import analytics_reads
 from voiceagent.models import AuditAction
 from voiceagent.personal_data import audit
 
@@ -59,7 +60,15 @@ def campaigns_in_scope(request, campaign_id):
     return get_campaign_for_user(request.user, campaign_id)
 
 
-class CampaignMetricsView(APIView):
+class AnalyticsReadView(APIView):
+    """An analytics endpoint: its reads go to the replica when there is one (db_routers)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        with analytics_reads():
+            return super().dispatch(request, *args, **kwargs)
+
+
+class CampaignMetricsView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="A campaign's metrics (glossary: docs/metrics.md)",
@@ -77,7 +86,7 @@ class CampaignMetricsView(APIView):
         return Response(s.CampaignMetricsSerializer(metrics).data)
 
 
-class DailyStatsView(APIView):
+class DailyStatsView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Calls per calendar day",
@@ -99,7 +108,7 @@ class DailyStatsView(APIView):
         return Response(s.DailyStatsSerializer(report).data)
 
 
-class ConversationView(APIView):
+class ConversationView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="One conversation: stages, objections, qualification, latency, transcript",
@@ -113,7 +122,7 @@ class ConversationView(APIView):
         return Response(s.ConversationSerializer(conversation, context={"request": request}).data)
 
 
-class SystemMetricsView(APIView):
+class SystemMetricsView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Totals over your campaigns and component statuses",
@@ -129,7 +138,7 @@ class SystemMetricsView(APIView):
         return Response(s.SystemMetricsSerializer(metrics).data)
 
 
-class LeadActivityView(APIView):
+class LeadActivityView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Leads most recently called, with their next action",
@@ -161,7 +170,7 @@ class LeadActivityView(APIView):
         )
 
 
-class CampaignFunnelView(APIView):
+class CampaignFunnelView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Funnel: leads → dialed → answered → each stage → qualified",
@@ -177,7 +186,7 @@ class CampaignFunnelView(APIView):
         return Response(s.FunnelSerializer(funnel).data)
 
 
-class CampaignBestHoursView(APIView):
+class CampaignBestHoursView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Answer and qualification rate by weekday × hour (configured time zone)",
@@ -194,7 +203,7 @@ class CampaignBestHoursView(APIView):
         return Response(s.BestHoursSerializer(hours).data)
 
 
-class CampaignObjectionsView(APIView):
+class CampaignObjectionsView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Objections by category and the share of those calls that still qualified",
@@ -209,7 +218,7 @@ class CampaignObjectionsView(APIView):
         return Response(s.ObjectionBreakdownSerializer(breakdown).data)
 
 
-class CampaignVariantsView(APIView):
+class CampaignVariantsView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Script A/B test: qualification rate per script variant, with significance",
@@ -233,7 +242,7 @@ class CampaignVariantsView(APIView):
         return Response(s.VariantsSerializer(document).data)
 
 
-class CampaignScoreCalibrationView(APIView):
+class CampaignScoreCalibrationView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Does the lead score predict? Leads and qualified leads per score decile",
@@ -249,7 +258,7 @@ class CampaignScoreCalibrationView(APIView):
         return Response(s.ScoreCalibrationSerializer(calibration).data)
 
 
-class DashboardOverviewView(APIView):
+class DashboardOverviewView(AnalyticsReadView):
     @extend_schema(
         tags=DASHBOARD,
         summary="Dashboard: system totals, recent campaigns and the daily series",
@@ -267,6 +276,7 @@ class DashboardOverviewView(APIView):
         return Response(s.DashboardOverviewSerializer(overview).data)
 
 
+# On the primary: its timestamp is compared with the live pushes' `as_of` (db_routers).
 class DashboardRealtimeView(APIView):
     @extend_schema(
         tags=DASHBOARD,
@@ -282,7 +292,7 @@ class DashboardRealtimeView(APIView):
         return Response(s.RealtimeSerializer(live).data)
 
 
-class CampaignSummaryView(APIView):
+class CampaignSummaryView(AnalyticsReadView):
     @extend_schema(
         tags=DASHBOARD,
         summary="Dashboard: a campaign's metrics, daily series and recent lead activity",
@@ -307,7 +317,7 @@ class CampaignSummaryView(APIView):
         return Response(s.CampaignSummarySerializer(summary, context={"request": request}).data)
 
 
-class CallsNeedingAttentionView(APIView):
+class CallsNeedingAttentionView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Finished calls needing attention: slow turns, AI errors, failures, hang-ups, "
@@ -330,7 +340,7 @@ class CallsNeedingAttentionView(APIView):
         return Response(s.AttentionSerializer(page).data)
 
 
-class TranscriptSearchView(APIView):
+class TranscriptSearchView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Search what was said in your calls' transcripts",

@@ -315,6 +315,7 @@ EXAMPLES = {
         {
             "calls_in_progress": 1,
             "calls_queued": 4,
+            "campaigns": [{"campaign_id": 1, "calls_in_progress": 1, "calls_queued": 4}],
             "active_calls": [
                 {
                     "call_sid": "CA9b2e77d0",
@@ -387,6 +388,7 @@ EXAMPLES["transcript_search"] = _example(
     {
         "period": {"from": None, "to": None, "label": "All time"},
         "count": 2,
+        "more": False,
         "page": 1,
         "page_size": 20,
         "results": [

@@ -32,6 +32,7 @@ from analytics.periods import (
     local_today,
 )
 from exports import services as export_services
+from exports.api import file_response
 from exports.models import ExportFormat, ExportInclude, ExportKind
 from exports.queries import visible_jobs
 from exports.serializers import ExportPeriodSerializer
@@ -40,6 +41,7 @@ from voiceagent.access import (
     get_campaign_for_user,
     visible_campaigns,
 )
+from voiceagent.db_routers import analytics_reads_view
 from voiceagent.models import AuditAction, ErrorComponent, LeadStatus
 from voiceagent.personal_data import audit
 from voiceagent.personal_data.phones import can_view_full_phone
@@ -77,6 +79,7 @@ def has_calls(daily_stats):
 
 
 @login_required
+@analytics_reads_view
 def overview(request):
     campaigns = visible_campaigns(request.user)
     now = timezone.now()
@@ -141,6 +144,7 @@ def page_query(params, *names):
 
 
 @login_required
+@analytics_reads_view
 def campaign_detail(request, campaign_id):
     campaign = get_campaign_for_user(request.user, campaign_id)
     now = timezone.now()
@@ -218,6 +222,7 @@ def campaign_detail(request, campaign_id):
 
 
 @login_required
+@analytics_reads_view
 def call_detail(request, call_sid):
     call = get_call_for_user(request.user, call_sid)
     conversation = selectors.conversation(call=call)
@@ -242,6 +247,7 @@ def _small_int(value, low, high):
 
 
 @login_required
+@analytics_reads_view
 def calls_list(request):
     """Calls of the user's campaigns in a period, newest first, with why each needs attention;
     filters: campaign, period, reason ("attention" = any reason), weekday and hour."""
@@ -284,6 +290,7 @@ def calls_list(request):
 
 
 @login_required
+@analytics_reads_view
 def transcript_search(request):
     """What leads and the agent said, across the user's campaigns (the navigation's search box)."""
     text = request.GET.get("q", "").replace("\x00", "").strip()[: search.MAX_QUERY_LENGTH]
@@ -334,7 +341,9 @@ def export_period(post, kind):
 
 @login_required
 def export_jobs(request):
-    """The user's export jobs with progress and downloads; POST starts one (form, no JS needed)."""
+    """The user's export jobs with progress and downloads. POST exports (form, no JS needed): the
+    file itself when small (the browser downloads it and stays on the page), else a job shown
+    here; the API's rule, `exports.services.start_export`."""
     campaigns = list(visible_campaigns(request.user).order_by("name").only("pk", "name"))
     form_values, form_error, status = {}, None, 200
     if request.method == "POST":
@@ -353,7 +362,7 @@ def export_jobs(request):
         else:
             period, include, form_error = export_period(request.POST, form_values["kind"])
         if form_error is None:
-            job = export_services.create_export_job(
+            result = export_services.start_export(
                 user=request.user,
                 campaign=campaign,
                 kind=form_values["kind"],
@@ -361,7 +370,9 @@ def export_jobs(request):
                 period=period,
                 include=include,
             )
-            return redirect(f"{request.path}?job={job.pk}")
+            if isinstance(result, export_services.FileExport):
+                return file_response(request, result)  # small: the browser downloads it now
+            return redirect(f"{request.path}?job={result.pk}")
         status = 400
     # Their own jobs, of campaigns they may still see (as the API lists them).
     jobs = visible_jobs(request.user).filter(user=request.user)[:50]

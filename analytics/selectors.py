@@ -152,6 +152,43 @@ def live_counts(*, campaigns, now=None):
     }
 
 
+def live_counts_by_campaign(*, campaigns, now=None):
+    """live_counts per campaign, {campaign_id: {calls_in_progress, calls_queued}}, for the
+    campaigns with a call in progress or queued (absent = zeros); the live pages and the live
+    pushes' counters messages share it."""
+    now = now or timezone.now()
+    live = CallSession.objects.filter(status__in=(CallStatus.QUEUED, *IN_PROGRESS_STATUSES))
+    calls = (
+        _of_campaigns(live, campaigns)
+        .order_by()
+        .values("campaign_id")
+        .annotate(
+            calls_in_progress=Count("pk", filter=condition(CallSession.objects.in_progress())),
+            calls_queued=Count("pk", filter=condition(CallSession.objects.queued())),
+        )
+    )
+    due = (
+        _of_campaigns(ScheduledCall.objects.queued(now), campaigns)
+        .order_by()
+        .values("campaign_id")
+        .annotate(calls_queued=Count("pk"))
+    )
+    counts = {}
+    for row in calls:
+        counts[row["campaign_id"]] = {
+            "calls_in_progress": row["calls_in_progress"],
+            "calls_queued": row["calls_queued"],
+        }
+    for row in due:
+        entry = counts.setdefault(row["campaign_id"], {"calls_in_progress": 0, "calls_queued": 0})
+        entry["calls_queued"] += row["calls_queued"]
+    return {
+        campaign_id: entry
+        for campaign_id, entry in counts.items()
+        if entry["calls_in_progress"] or entry["calls_queued"]
+    }
+
+
 # --- campaign metrics and daily series -----------------------------------------------------------
 
 
@@ -717,9 +754,17 @@ def _seconds_since(started_at, now):
 
 
 def realtime(*, campaigns, now=None, limit=500):
+    """Live counts (in total and per campaign, so that a page can apply the live pushes'
+    per-campaign counters on top) and the active calls; `timestamp` is taken before the reads."""
     now = now or timezone.now()
+    by_campaign = live_counts_by_campaign(campaigns=campaigns, now=now)
     return {
-        **live_counts(campaigns=campaigns, now=now),
+        "calls_in_progress": sum(row["calls_in_progress"] for row in by_campaign.values()),
+        "calls_queued": sum(row["calls_queued"] for row in by_campaign.values()),
+        "campaigns": [
+            {"campaign_id": campaign_id, **counts}
+            for campaign_id, counts in sorted(by_campaign.items())
+        ],
         "active_calls": active_calls(campaigns=campaigns, now=now, limit=limit),
         "timestamp": now,
     }

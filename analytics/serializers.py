@@ -700,9 +700,21 @@ class ActiveCallSerializer(serializers.Serializer):
     )
 
 
+class CampaignLiveCountsSerializer(serializers.Serializer):
+    campaign_id = serializers.IntegerField()
+    calls_in_progress = serializers.IntegerField()
+    calls_queued = serializers.IntegerField()
+
+
 class RealtimeSerializer(serializers.Serializer):
     calls_in_progress = serializers.IntegerField()
     calls_queued = serializers.IntegerField()
+    campaigns = CampaignLiveCountsSerializer(
+        many=True,
+        help_text="The same counts per campaign, for the campaigns with a call in progress or "
+        "queued (a campaign not listed has zeros); the live socket's `counters` messages carry "
+        "one campaign's counts, to be applied on top of these.",
+    )
     active_calls = ActiveCallSerializer(many=True)
     timestamp = serializers.DateTimeField()
 
@@ -798,7 +810,12 @@ class TranscriptHitSerializer(serializers.Serializer):
 
 class TranscriptSearchSerializer(serializers.Serializer):
     period = PeriodDocumentSerializer()
-    count = serializers.IntegerField(help_text="Matching turns, all pages.")
+    count = serializers.IntegerField(
+        help_text="Matching turns ranked, all pages: at most 1,000, the most recently recorded."
+    )
+    more = serializers.BooleanField(
+        help_text="Older turns match too: narrow the words or the period to reach them."
+    )
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     results = TranscriptHitSerializer(many=True, help_text="Best match first, then newest.")

@@ -405,12 +405,15 @@ def _fold(events, calls, new_sids):
         )
         was_stage = call.current_stage
         was_ended = call.status in ENDED_STATUSES and was_status is not None
+        was_initiated = "initiated" in call.ingest_state
         call_state.absorb(call, event)
         call_state.resolve(call)
         changes = {"type": event.type}
         if event.call_sid in new_sids and event.call_sid not in started:
             started.add(event.call_sid)
             changes["created"] = True
+        if not was_initiated and "initiated" in call.ingest_state:
+            changes["initiated"] = True
         if call.status != was_status:
             changes["status"] = call.status
         if call.current_stage != was_stage:
