@@ -56,6 +56,13 @@ def subjects():
         return {"campaign": campaign, "call_sid": cursor.fetchone()[0]}
 
 
+def _target(figure, ours_ms, baseline_ms):
+    """Transcript search answers in under 50 ms whatever the size; the rest track their SQL."""
+    if figure.startswith("transcript search"):
+        return {"target": "< 50 ms", "met": ours_ms < 50}
+    return {"target": "≤ 1.5× + 5 ms", "met": ours_ms <= 1.5 * baseline_ms + 5}
+
+
 def measure_endpoints(scale, runs):
     user, _ = User.objects.get_or_create(
         username="bench-staff", defaults={"is_staff": True, "is_superuser": True}
@@ -98,8 +105,7 @@ def measure_endpoints(scale, runs):
                 "baseline_ms": round(baseline_ms, 2),
                 "ratio": round(ours_ms / baseline_ms, 2) if baseline_ms else None,
                 "queries": len(queries),
-                "target": "≤ 1.5× + 5 ms",
-                "met": ours_ms <= 1.5 * baseline_ms + 5,
+                **_target(figure, ours_ms, baseline_ms),
             }
         )
     return figures

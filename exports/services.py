@@ -41,6 +41,7 @@ from exports import writers
 from exports.models import ExportFormat, ExportInclude, ExportJob, ExportKind, ExportStatus
 from exports.queries import copy_sql, count_rows, export_rows, source_for
 from monitoring.redaction import scrub
+from voiceagent.db_routers import analytics_alias
 from voiceagent.events import publish_export_progress
 from voiceagent.models import AuditAction, Campaign, Lead
 from voiceagent.personal_data import audit
@@ -147,6 +148,12 @@ def _copy_chunks(raw_connection, sql, params) -> Iterator[tuple[bytes, int]]:
         yield bytes(buffer), rows
 
 
+def _export_alias():
+    """Exports read on the replica when there is one (voiceagent/db_routers.py); inside a
+    transaction (a test's) on its own connection, the only one that sees its rows."""
+    return DEFAULT_DB_ALIAS if connection.in_atomic_block else analytics_alias()
+
+
 def csv_chunks(*, progress=None, **scope) -> Iterator[bytes]:
     """The CSV file of an export (`scope`: export_scope's arguments), in chunks: from COPY on
     PostgreSQL, the Python writer elsewhere.
@@ -158,14 +165,15 @@ def csv_chunks(*, progress=None, **scope) -> Iterator[bytes]:
     """
     scope = export_scope(**scope)
     source = source_for(scope["kind"])
+    alias = _export_alias()
     if connection.vendor != "postgresql":
-        rows = _counted(export_rows(**scope, chunk_size=settings.EXPORT_CHUNK_SIZE), progress)
-        yield from writers.iter_csv(source.columns, rows)
+        rows = export_rows(**scope, chunk_size=settings.EXPORT_CHUNK_SIZE, using=alias)
+        yield from writers.iter_csv(source.columns, _counted(rows, progress))
         return
     yield writers.csv_header(source.columns)
     sql, params = copy_sql(**scope)
     own = progress is not None and not connection.in_atomic_block
-    database = connections.create_connection(DEFAULT_DB_ALIAS) if own else connection
+    database = connections.create_connection(alias) if own else connections[alias]
     try:
         database.ensure_connection()
         written = 0
@@ -185,11 +193,12 @@ def write_xlsx_file(*, out, progress=None, **scope) -> int:
     """Write the XLSX of an export (`scope`: export_scope's arguments) to `out`; its row count."""
     scope = export_scope(**scope)
     source = source_for(scope["kind"])
-    rows = export_rows(**scope, chunk_size=settings.EXPORT_CHUNK_SIZE)
+    alias = _export_alias()
+    rows = export_rows(**scope, chunk_size=settings.EXPORT_CHUNK_SIZE, using=alias)
     session = nullcontext()
-    if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        session = _session_settings(connection.connection, EXPORT_SESSION)
+    if connections[alias].vendor == "postgresql":
+        connections[alias].ensure_connection()
+        session = _session_settings(connections[alias].connection, EXPORT_SESSION)
     with session:
         return writers.write_xlsx(
             out, source.columns, _counted(rows, progress), sheet_title=source.sheet_title
@@ -222,7 +231,7 @@ def start_export(
 
     `period` (None: all time) and `include` pick the calls of results and transcripts."""
     scope = export_scope(kind=kind, campaign=campaign, user=user, period=period, include=include)
-    total = None if respond_async else count_rows(**scope)
+    total = None if respond_async else count_rows(**scope, using=_export_alias())
     if total is None or total > sync_max_rows(fmt):
         return create_export_job(
             user=user, campaign=campaign, kind=kind, fmt=fmt, period=period, include=include
@@ -519,7 +528,7 @@ def run_export_job(*, job_id, task_id) -> ExportJob | None:
             period=job.period,
             include=job.include,
         )
-        total = count_rows(**scope)
+        total = count_rows(**scope, using=_export_alias())
         _update_running(job, task_id, total_rows=total)
         progress = _Progress(job, task_id, total)
         with tempfile.TemporaryFile() as out:
