@@ -258,7 +258,8 @@ USE_TZ = True
 # --- Celery: Redis in production; kombu's filesystem transport (no server) in embedded mode ---
 # Reliability (acks_late, reject_on_worker_lost, time limits) is set here for every task.
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+# A host name in the filesystem URL keeps kombu from warning "No hostname was supplied".
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost/")
 _celery_queue_dir = BASE_DIR / "var" / "celery"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
