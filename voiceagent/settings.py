@@ -256,6 +256,8 @@ LIVE_POLL_SECONDS = max(1, env_int("LIVE_POLL_SECONDS", 5))
 # --- Time and language ------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-in"
+# Django ships no en_IN formats: ours (voiceagent/locale_formats, rules in voiceagent/formats.py).
+FORMAT_MODULE_PATH = ["voiceagent.locale_formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True
