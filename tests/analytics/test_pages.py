@@ -356,8 +356,12 @@ def test_conversation_page_shows_latency_per_step(client, team):
     call = make_conversation(team.campaign)
     html = login(client, team.member).get(f"/calls/{call.call_sid}/").content.decode()
 
-    llm_row = re.search(r"<tr><td>LLM</td>(.*?)</tr>", html).group(1)
-    assert re.findall(r'class="num">([^<]*)<', llm_row) == ["700 ms", "790 ms", "2"]
+    llm_row = re.search(r'<tr><td data-label="Step">LLM</td>(.*?)</tr>', html).group(1)
+    assert re.findall(r'class="num" data-label="[^"]+">([^<]*)<', llm_row) == [
+        "700 ms",
+        "790 ms",
+        "2",
+    ]
     assert ">Latency per turn</title>" in html
 
 
