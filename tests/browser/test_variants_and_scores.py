@@ -98,7 +98,7 @@ def test_variants_scores_and_changes_match_across_api_page_and_export(
     # 3 of 4 against 1 of 4: pooled 1/2, z = 0.5 / sqrt(1/8) = √2, p = erfc(1) = 0.1573.
     assert (warm["p_value"], warm["significant"], api["winner"]) == (0.1573, False, None)
     warm_row = page.locator('[data-variants] tr[data-variant="warm-open"]')
-    expect(warm_row.locator('[data-field="qualification_rate"]')).to_have_text("75.00%")
+    expect(warm_row.locator('[data-field="qualification_rate"]')).to_have_text(percent(75.0))
     expect(warm_row.locator('[data-field="p_value"]')).to_have_text("0.1573")
     expect(page.locator("svg[aria-labelledby] title", has_text="Script variants")).to_have_count(1)
 
