@@ -37,8 +37,6 @@ class CallRollup(models.Model):
     llm_input_tokens = models.BigIntegerField(default=0)
     llm_output_tokens = models.BigIntegerField(default=0)
     tts_characters = models.BigIntegerField(default=0)
-    calls_with_objections = models.BigIntegerField(default=0)
-    calls_with_objections_qualified = models.BigIntegerField(default=0)
     # Latency sums and the number of turns that reported each (averages; percentiles come from
     # LatencyRollup).
     stt_ms_total = models.BigIntegerField(default=0)
@@ -56,7 +54,8 @@ class CallRollup(models.Model):
 
 
 class ObjectionRollup(models.Model):
-    """Objections of the finished calls of one bucket, by category."""
+    """Objections of the finished calls of one bucket, by category; category "" (ANY_CATEGORY)
+    counts them whatever their category, each call once."""
 
     pk = models.CompositePrimaryKey("campaign", "bucket", "category")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")

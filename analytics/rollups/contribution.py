@@ -15,6 +15,7 @@ from analytics.rollups import histogram
 from voiceagent.models import FINISHED_STATUSES, CallOutcome, Stage
 
 BUCKET = timedelta(minutes=15)
+ANY_CATEGORY = ""  # the ObjectionRollup row of a call's objections whatever their category
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the bucket of calls without initiated_at
 LATENCY_FIELDS = ("stt_ms", "llm_ms", "tts_ms")
 # What contribution() reads of a call, a turn and an objection.
@@ -73,8 +74,6 @@ def contribution(call, turns=(), objections=()):
         "answered_durations": int(answered and duration is not None),
         "total_call_time": duration or 0,
         "billed_minutes": billed_minutes(duration),
-        "calls_with_objections": int(bool(objections)),
-        "calls_with_objections_qualified": int(bool(objections) and qualified),
     }
     if call["outcome"] in OUTCOME_COUNTERS:
         counters[OUTCOME_COUNTERS[call["outcome"]]] = 1
@@ -90,6 +89,8 @@ def contribution(call, turns=(), objections=()):
     by_category = defaultdict(int)
     for category in objections:
         by_category[category] += 1
+    if objections:
+        by_category[ANY_CATEGORY] = len(objections)
     reached = call["stage_first_reached"] or {}
     funnel = {"dialed": 1, "answered": int(answered), "qualified": int(qualified)}
     for index, stage in enumerate(STAGES):
