@@ -56,6 +56,20 @@ def subjects():
         return {"campaign": campaign, "call_sid": cursor.fetchone()[0]}
 
 
+# Endpoints that read the rollups (analytics.models): at most a tenth of the raw SQL they
+# replace. The others read raw rows by design (one call, live calls, leads, search).
+ROLLUP_ENDPOINTS = {
+    "campaign metrics", "daily stats (campaign, 30 d)", "daily stats (all, 30 d)", "system",
+    "funnel", "best hours", "objections", "dashboard overview", "campaign summary",
+}  # fmt: skip
+
+
+def _target(figure, ours_ms, baseline_ms):
+    if figure in ROLLUP_ENDPOINTS:
+        return {"target": "≤ 0.1×", "met": ours_ms <= 0.1 * baseline_ms}
+    return {"target": "≤ 1.5× + 5 ms", "met": ours_ms <= 1.5 * baseline_ms + 5}
+
+
 def measure_endpoints(scale, runs):
     user, _ = User.objects.get_or_create(
         username="bench-staff", defaults={"is_staff": True, "is_superuser": True}
@@ -98,8 +112,7 @@ def measure_endpoints(scale, runs):
                 "baseline_ms": round(baseline_ms, 2),
                 "ratio": round(ours_ms / baseline_ms, 2) if baseline_ms else None,
                 "queries": len(queries),
-                "target": "≤ 1.5× + 5 ms",
-                "met": ours_ms <= 1.5 * baseline_ms + 5,
+                **_target(figure, ours_ms, baseline_ms),
             }
         )
     return figures

@@ -66,8 +66,8 @@ def upsert(model, rows):
 def upsert_tables(moved):
     """INSERT ... ON CONFLICT (key) DO UPDATE SET counter = counter + excluded.counter for each
     table of {Model: {key tuple: {counter: delta}}}, tables in name order and keys sorted. On
-    PostgreSQL all tables go in one statement (data-modifying WITH clauses), elsewhere one per
-    table; a statement holds at most MAX_PARAMETERS values."""
+    PostgreSQL all tables go in one statement (data-modifying WITH clauses, one array parameter
+    per column), elsewhere one per table and MAX_PARAMETERS values."""
     statements = [
         statement
         for model in sorted(moved, key=lambda model: model._meta.db_table)
@@ -75,15 +75,7 @@ def upsert_tables(moved):
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            batch, size = [], 0
-            for sql, params in statements:
-                if batch and size + len(params) > MAX_PARAMETERS:
-                    _execute_together(cursor, batch)
-                    batch, size = [], 0
-                batch.append((sql, params))
-                size += len(params)
-            if batch:
-                _execute_together(cursor, batch)
+            _execute_together(cursor, statements)
         else:
             for sql, params in statements:
                 cursor.execute(sql, params)
@@ -112,6 +104,22 @@ def _upserts(model, rows):
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     updates = ", ".join(f"{c} = current.{c} + excluded.{c}" for c in counter_columns)
     keys = sorted(rows)
+    conflict = f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}"
+    if connection.vendor == "postgresql":
+        # One array per column: a short statement whatever the number of rows.
+        # psycopg adapts aware datetimes, ints and strings itself.
+        arrays = [[key[index] for key in keys] for index in range(len(key_fields))] + [
+            [rows[key].get(field.name, 0) for key in keys] for field in counters
+        ]
+        casts = ", ".join(
+            f"%s::{field.db_type(connection)}[]" for field in [*key_fields, *counters]
+        )
+        yield (
+            f"INSERT INTO {table} AS current ({', '.join(columns)}) "
+            f"SELECT * FROM unnest({casts}) {conflict}",
+            arrays,
+        )
+        return
     per_statement = MAX_PARAMETERS // len(columns)
     for start in range(0, len(keys), per_statement):
         chunk = keys[start : start + per_statement]
@@ -125,7 +133,6 @@ def _upserts(model, rows):
             params.extend(values.get(field.name, 0) for field in counters)
         yield (
             f"INSERT INTO {table} AS current ({', '.join(columns)}) VALUES "
-            f"{', '.join([placeholders] * len(chunk))} "
-            f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}",
+            f"{', '.join([placeholders] * len(chunk))} {conflict}",
             params,
         )
