@@ -89,3 +89,9 @@ load: setup
 faults: setup
 	@scripts/ensure_chromium.sh
 	$(PY) scripts/faults.py $(ARGS)
+
+# A primary and a streaming replica of its own (temp dir, free ports), the app served on both,
+# analytics figures read from the replica compared with the primary's; see README "Scaling".
+.PHONY: replica-drill
+replica-drill: setup
+	$(PY) scripts/replica_drill.py $(ARGS)

@@ -4,10 +4,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import attention, search, selectors
+from analytics import attention, comparison, experiments, search, selectors
 from analytics import serializers as s
 from analytics.openapi_examples import EXAMPLES
+from analytics.periods import describe_period
 from voiceagent.access import get_call_for_user, get_campaign_for_user, visible_campaigns
+from voiceagent.db_routers import analytics_reads
 from voiceagent.models import AuditAction
 from voiceagent.personal_data import audit
 
@@ -58,24 +60,33 @@ def campaigns_in_scope(request, campaign_id):
     return get_campaign_for_user(request.user, campaign_id)
 
 
-class CampaignMetricsView(APIView):
+class AnalyticsReadView(APIView):
+    """An analytics endpoint: its reads go to the replica when there is one (db_routers)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        with analytics_reads():
+            return super().dispatch(request, *args, **kwargs)
+
+
+class CampaignMetricsView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="A campaign's metrics (glossary: docs/metrics.md)",
         description="Call counts and rates over all time (the default), the last `days`, or "
         "`from`–`to`; lead counts and live counts (in progress, queued: running campaigns "
         "only) are as of now." + GLOSSARY,
-        parameters=[CAMPAIGN_ID, s.PeriodQuerySerializer],
+        parameters=[CAMPAIGN_ID, s.ComparablePeriodQuerySerializer],
         responses={**ok(s.CampaignMetricsSerializer, "campaign_metrics"), **errors(400, 403, 404)},
     )
     def get(self, request, campaign_id):
-        query = query_params(request, s.PeriodQuerySerializer)
+        query = query_params(request, s.ComparablePeriodQuerySerializer)
         campaign = get_campaign_for_user(request.user, campaign_id)
-        metrics = selectors.campaign_metrics(campaign=campaign, period=query["period"])
+        read = comparison.campaign_metrics if query.get("compare") else selectors.campaign_metrics
+        metrics = read(campaign=campaign, period=query["period"])
         return Response(s.CampaignMetricsSerializer(metrics).data)
 
 
-class DailyStatsView(APIView):
+class DailyStatsView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Calls per calendar day",
@@ -88,7 +99,8 @@ class DailyStatsView(APIView):
     def get(self, request):
         query = query_params(request, s.DailyStatsQuerySerializer)
         campaign_id = query.get("campaign_id")
-        report = selectors.daily_report(
+        read = comparison.daily_report if query.get("compare") else selectors.daily_report
+        report = read(
             campaigns=campaigns_in_scope(request, campaign_id),
             period=query["period"],
             campaign_id=campaign_id,
@@ -96,7 +108,7 @@ class DailyStatsView(APIView):
         return Response(s.DailyStatsSerializer(report).data)
 
 
-class ConversationView(APIView):
+class ConversationView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="One conversation: stages, objections, qualification, latency, transcript",
@@ -110,20 +122,23 @@ class ConversationView(APIView):
         return Response(s.ConversationSerializer(conversation, context={"request": request}).data)
 
 
-class SystemMetricsView(APIView):
+class SystemMetricsView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Totals over your campaigns and component statuses",
         description="Rates over the last 30 days (`period`); components come from the cached "
         "health checks, never from a request to the service." + GLOSSARY,
-        responses={**ok(s.SystemMetricsSerializer, "system"), **errors(403)},
+        parameters=[s.SystemQuerySerializer],
+        responses={**ok(s.SystemMetricsSerializer, "system"), **errors(400, 403)},
     )
     def get(self, request):
-        metrics = selectors.system_metrics(campaigns=visible_campaigns(request.user))
+        query = query_params(request, s.SystemQuerySerializer)
+        read = comparison.system_metrics if query.get("compare") else selectors.system_metrics
+        metrics = read(campaigns=visible_campaigns(request.user))
         return Response(s.SystemMetricsSerializer(metrics).data)
 
 
-class LeadActivityView(APIView):
+class LeadActivityView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Leads most recently called, with their next action",
@@ -155,7 +170,7 @@ class LeadActivityView(APIView):
         )
 
 
-class CampaignFunnelView(APIView):
+class CampaignFunnelView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Funnel: leads → dialed → answered → each stage → qualified",
@@ -171,7 +186,7 @@ class CampaignFunnelView(APIView):
         return Response(s.FunnelSerializer(funnel).data)
 
 
-class CampaignBestHoursView(APIView):
+class CampaignBestHoursView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Answer and qualification rate by weekday × hour (configured time zone)",
@@ -188,7 +203,7 @@ class CampaignBestHoursView(APIView):
         return Response(s.BestHoursSerializer(hours).data)
 
 
-class CampaignObjectionsView(APIView):
+class CampaignObjectionsView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Objections by category and the share of those calls that still qualified",
@@ -203,23 +218,65 @@ class CampaignObjectionsView(APIView):
         return Response(s.ObjectionBreakdownSerializer(breakdown).data)
 
 
-class DashboardOverviewView(APIView):
+class CampaignVariantsView(AnalyticsReadView):
+    @extend_schema(
+        tags=ANALYTICS,
+        summary="Script A/B test: qualification rate per script variant, with significance",
+        description="Per variant (call.initiated's script_variant) of the campaign's finished "
+        "calls: counts, qualification rate per answered call with its 95% Wilson interval, and "
+        "the two-sided pooled two-proportion z-test against the baseline (the variant with the "
+        "most answered calls). Read docs/metrics.md on peeking and many variants." + GLOSSARY,
+        parameters=[CAMPAIGN_ID, s.VariantsQuerySerializer],
+        responses={**ok(s.VariantsSerializer, "variants"), **errors(400, 403, 404)},
+    )
+    def get(self, request, campaign_id):
+        query = query_params(request, s.VariantsQuerySerializer)
+        campaign = get_campaign_for_user(request.user, campaign_id)
+        rows = selectors.variant_totals(campaign=campaign, period=query["period"])
+        report = experiments.variant_report(rows, min_answered=query["min_answered"])
+        document = {
+            "campaign_id": campaign.pk,
+            "period": describe_period(query["period"]),
+            **report,
+        }
+        return Response(s.VariantsSerializer(document).data)
+
+
+class CampaignScoreCalibrationView(AnalyticsReadView):
+    @extend_schema(
+        tags=ANALYTICS,
+        summary="Does the lead score predict? Leads and qualified leads per score decile",
+        description="The campaign's leads by their current score (docs/metrics.md, Lead "
+        "score): per decile, leads, leads with a qualified call, site visits booked when calls "
+        "report them, and the qualified share.",
+        parameters=[CAMPAIGN_ID],
+        responses={**ok(s.ScoreCalibrationSerializer, "score_calibration"), **errors(403, 404)},
+    )
+    def get(self, request, campaign_id):
+        campaign = get_campaign_for_user(request.user, campaign_id)
+        calibration = selectors.score_calibration(campaign=campaign)
+        return Response(s.ScoreCalibrationSerializer(calibration).data)
+
+
+class DashboardOverviewView(AnalyticsReadView):
     @extend_schema(
         tags=DASHBOARD,
         summary="Dashboard: system totals, recent campaigns and the daily series",
         description="recent_campaigns and daily_stats cover the last `days` (default 30, the "
         "period of the overview page, the campaign page and the admin campaign list)." + GLOSSARY,
-        parameters=[s.DashboardQuerySerializer],
+        parameters=[s.DashboardOverviewQuerySerializer],
         responses={**ok(s.DashboardOverviewSerializer, "overview"), **errors(400, 403)},
     )
     def get(self, request):
-        query = query_params(request, s.DashboardQuerySerializer)
-        overview = selectors.dashboard_overview(
-            campaigns=visible_campaigns(request.user), period=query["period"]
+        query = query_params(request, s.DashboardOverviewQuerySerializer)
+        read = (
+            comparison.dashboard_overview if query.get("compare") else selectors.dashboard_overview
         )
+        overview = read(campaigns=visible_campaigns(request.user), period=query["period"])
         return Response(s.DashboardOverviewSerializer(overview).data)
 
 
+# On the primary: its timestamp is compared with the live pushes' `as_of` (db_routers).
 class DashboardRealtimeView(APIView):
     @extend_schema(
         tags=DASHBOARD,
@@ -235,7 +292,7 @@ class DashboardRealtimeView(APIView):
         return Response(s.RealtimeSerializer(live).data)
 
 
-class CampaignSummaryView(APIView):
+class CampaignSummaryView(AnalyticsReadView):
     @extend_schema(
         tags=DASHBOARD,
         summary="Dashboard: a campaign's metrics, daily series and recent lead activity",
@@ -260,7 +317,7 @@ class CampaignSummaryView(APIView):
         return Response(s.CampaignSummarySerializer(summary, context={"request": request}).data)
 
 
-class CallsNeedingAttentionView(APIView):
+class CallsNeedingAttentionView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Finished calls needing attention: slow turns, AI errors, failures, hang-ups, "
@@ -283,7 +340,7 @@ class CallsNeedingAttentionView(APIView):
         return Response(s.AttentionSerializer(page).data)
 
 
-class TranscriptSearchView(APIView):
+class TranscriptSearchView(AnalyticsReadView):
     @extend_schema(
         tags=ANALYTICS,
         summary="Search what was said in your calls' transcripts",

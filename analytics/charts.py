@@ -311,3 +311,45 @@ def latency_histogram(buckets):
         f"{b['label']} {indian_number(b['count'])}" for b in buckets
     )
     return _svg(title="Latency distribution", desc=desc + ".", height=194, body=body)
+
+
+def variant_intervals(variants):
+    """Each script variant's qualification rate (a dot) inside its 95% Wilson interval (a bar),
+    on one percent scale: overlapping bars are a hint that the difference may be noise."""
+    variants = list(variants)
+    if not variants:
+        return ""
+    top, step = nice_ceiling(max(max(v["ci_high"] for v in variants), 1))
+    top = min(top, 100)
+    row, left, label_width = 30, 8, 150
+    bar_left, bar_right = left + label_width, WIDTH - 20
+
+    def x(value):
+        return bar_left + (bar_right - bar_left) * min(value, top) / top
+
+    body, words = [], []
+    for index, variant in enumerate(variants):
+        y = 8 + index * row
+        name = variant["variant"]
+        tip = (
+            f"{name}: {percent(variant['qualification_rate'])} qualified, 95% interval "
+            f"{percent(variant['ci_low'])}–{percent(variant['ci_high'])}"
+        )
+        body.append(_text(left, y + 16, name[:24]))
+        low, high = x(variant["ci_low"]), x(variant["ci_high"])
+        body.append(_rect(low, y + 6, max(high - low, 2), row - 14, "#9ec5fe", tip))
+        body.append(
+            f'<circle cx="{x(variant["qualification_rate"]):.1f}" cy="{y + row / 2 - 1:.1f}" '
+            f'r="4" fill="#0a3069"><title>{escape(tip)}</title></circle>'
+        )
+        words.append(tip)
+    axis_y = 8 + len(variants) * row
+    body.append(
+        f'<line x1="{bar_left}" y1="{axis_y}" x2="{bar_right}" y2="{axis_y}" stroke="#d0d7de"/>'
+    )
+    tick = 0
+    while tick <= top:
+        body.append(_text(x(tick), axis_y + 14, f"{tick:g}%", anchor="middle", fill="#57606a"))
+        tick += step
+    desc = "Qualification rate per script variant with its 95% interval: " + "; ".join(words) + "."
+    return _svg(title="Script variants", desc=desc, height=axis_y + 22, body=body)

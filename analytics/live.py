@@ -1,9 +1,16 @@
 """Live updates: turn domain events into WebSocket messages for the groups that may see them.
 
 Groups: `campaign.<id>` (members and staff watching that campaign, and every dashboard socket of
-a user who may see it) and `staff` (staff dashboards see every campaign). Every message carries a
-per-group sequence number; a page that sees a gap resyncs from /dashboard/realtime (channels-redis
-drops group messages silently when a channel is over capacity).
+a user who may see it) and `staff` (staff dashboards see every campaign). The messages carry all
+a page needs, so that it reads /dashboard/realtime only when its socket connects and when it
+misses a message:
+- `call.updated` / `call.ended`: the call, shaped like a realtime `active_calls` item;
+- `counters`: one campaign's calls_in_progress and calls_queued, absolute (a page adds up the
+  campaigns it shows, starting from realtime's `campaigns`);
+each with `as_of` (when it was read: a page keeps the newest reading of a call or a campaign,
+whatever order messages from several processes arrive in) and a per-group sequence number (a
+page that sees a gap resyncs: channels-redis drops group messages silently when a channel is
+over capacity).
 """
 
 import asyncio
@@ -11,16 +18,15 @@ import logging
 import os
 import threading
 import time
-from collections import Counter
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.core.cache import cache
 from django.db import close_old_connections, connection
-from django.db.models import Count
 from django.utils import timezone
 
-from voiceagent.models import IN_PROGRESS_STATUSES, CallSession, ScheduledCall
+from analytics.selectors import live_counts_by_campaign
+from voiceagent.models import IN_PROGRESS_STATUSES, Campaign
 
 logger = logging.getLogger(__name__)
 STAFF_GROUP = "staff"
@@ -66,31 +72,18 @@ def call_payload(call, now=None):
     }
 
 
-def counters(campaign_ids):
-    """Calls in progress and queued (glossary), per campaign asked for and over every campaign."""
-    now = timezone.now()
-    in_progress = _count_by_campaign(CallSession.objects.in_progress())
-    queued = _count_by_campaign(CallSession.objects.queued())
-    queued.update(_count_by_campaign(ScheduledCall.objects.queued(now)))
-    per_campaign = {
-        campaign_id: {
-            "calls_in_progress": in_progress[campaign_id],
-            "calls_queued": queued[campaign_id],
-        }
-        for campaign_id in campaign_ids
-    }
-    overall = {"calls_in_progress": in_progress.total(), "calls_queued": queued.total()}
-    return per_campaign, overall
+def stamp(moment):
+    """`as_of` of a message: milliseconds, which every browser's Date.parse reads."""
+    return moment.isoformat(timespec="milliseconds")
 
 
-def _count_by_campaign(queryset):
-    rows = (
-        queryset.order_by()
-        .values("campaign_id")
-        .annotate(n=Count("id"))
-        .values_list("campaign_id", "n")
+def counters(campaign_ids, now=None):
+    """Calls in progress and queued (glossary) of each campaign asked for, zeros included."""
+    counts = live_counts_by_campaign(
+        campaigns=Campaign.objects.filter(pk__in=campaign_ids), now=now
     )
-    return Counter(dict(rows))
+    zeros = {"calls_in_progress": 0, "calls_queued": 0}
+    return {campaign_id: counts.get(campaign_id, zeros) for campaign_id in campaign_ids}
 
 
 class LivePusher:
@@ -109,10 +102,15 @@ class LivePusher:
         self.pid = None
         self.thread = None
 
-    def submit(self, payload, *, ended, counters_changed):
+    def submit(self, payload, *, ended, counters_changed, as_of=None):
+        as_of = as_of or timezone.now()
         with self.lock:
             earlier = self.pending.get(payload["call_sid"])
-            self.pending[payload["call_sid"]] = (payload, ended or bool(earlier and earlier[1]))
+            self.pending[payload["call_sid"]] = (
+                payload,
+                ended or bool(earlier and earlier[1]),
+                as_of,
+            )
             if counters_changed:
                 self.counters_due.add(payload["campaign_id"])
             self._ensure_thread()
@@ -162,21 +160,28 @@ class LivePusher:
 
     def _messages(self, pending, counters_due):
         by_group = {}
-        for payload, ended in pending.values():
-            message = {"event": "call.ended" if ended else "call.updated", "call": payload}
+        for payload, ended, as_of in pending.values():
+            message = {
+                "event": "call.ended" if ended else "call.updated",
+                "call": payload,
+                "as_of": stamp(as_of),
+            }
             for group in (campaign_group(payload["campaign_id"]), STAFF_GROUP):
                 by_group.setdefault(group, []).append(message)
         if counters_due and not cache.add("live:counters-throttle", 1, COUNTERS_THROTTLE_SECONDS):
             self._counters_later(counters_due)
         elif counters_due:
-            per_campaign, overall = counters(counters_due)
-            for campaign_id, counts in per_campaign.items():
-                by_group.setdefault(campaign_group(campaign_id), []).append(
-                    {"event": "counters", "campaign_id": campaign_id, **counts}
-                )
-            by_group.setdefault(STAFF_GROUP, []).append(
-                {"event": "counters", "campaign_id": None, **overall}
-            )
+            # Taken before the reads: the counts are at least as new as `as_of`.
+            as_of = timezone.now()
+            for campaign_id, counts in sorted(counters(counters_due, now=as_of).items()):
+                message = {
+                    "event": "counters",
+                    "campaign_id": campaign_id,
+                    **counts,
+                    "as_of": stamp(as_of),
+                }
+                for group in (campaign_group(campaign_id), STAFF_GROUP):
+                    by_group.setdefault(group, []).append(message)
         sends = []
         for group, group_messages in by_group.items():
             for message, seq in zip(
@@ -220,15 +225,17 @@ pusher = LivePusher()
 
 
 def on_call_changed(sender, *, call, changes, ended=False, **kwargs):
-    payload = call_payload(call)
+    now = timezone.now()
+    payload = call_payload(call, now)
     counters_changed = bool(changes.get("created") or ended or "status" in changes)
     if isinstance(get_channel_layer(), InMemoryChannelLayer):
         # Embedded mode: the in-memory layer lives in the server's event loop and is not
         # thread-safe, so send from the request, through that loop (async_to_sync).
         due = {payload["campaign_id"]} if counters_changed else set()
-        async_to_sync(_send_all)(pusher._messages({payload["call_sid"]: (payload, ended)}, due))
+        pending = {payload["call_sid"]: (payload, ended, now)}
+        async_to_sync(_send_all)(pusher._messages(pending, due))
         return
-    pusher.submit(payload, ended=ended, counters_changed=counters_changed)
+    pusher.submit(payload, ended=ended, counters_changed=counters_changed, as_of=now)
 
 
 def on_export_progress(sender, *, job, **kwargs):

@@ -22,6 +22,7 @@ SYSTEM = {
     "calls_today": 86,
     "calls_in_progress": 3,
     "calls_queued": 12,
+    "calls_made": 1850,
     "answer_rate": 41.86,
     "qualification_rate": 27.78,
     "rates_days": 30,
@@ -314,6 +315,7 @@ EXAMPLES = {
         {
             "calls_in_progress": 1,
             "calls_queued": 4,
+            "campaigns": [{"campaign_id": 1, "calls_in_progress": 1, "calls_queued": 4}],
             "active_calls": [
                 {
                     "call_sid": "CA9b2e77d0",
@@ -386,6 +388,7 @@ EXAMPLES["transcript_search"] = _example(
     {
         "period": {"from": None, "to": None, "label": "All time"},
         "count": 2,
+        "more": False,
         "page": 1,
         "page_size": 20,
         "results": [
@@ -401,4 +404,75 @@ EXAMPLES["transcript_search"] = _example(
         ],
     },
     "q=Baner",
+)
+
+EXAMPLES["variants"] = _example(
+    "Script variants",
+    {
+        "campaign_id": 1,
+        "period": LAST_30_DAYS,
+        "metric": "qualification_rate",
+        "baseline": "default",
+        "variants": [
+            {
+                "variant": "default",
+                "calls_made": 400,
+                "calls_answered": 220,
+                "calls_qualified": 22,
+                "answer_rate": 55.0,
+                "qualification_rate": 10.0,
+                "ci_low": 6.7,
+                "ci_high": 14.68,
+                "p_value": None,
+                "significant": False,
+            },
+            {
+                "variant": "warm-open",
+                "calls_made": 380,
+                "calls_answered": 200,
+                "calls_qualified": 40,
+                "answer_rate": 52.63,
+                "qualification_rate": 20.0,
+                "ci_low": 15.05,
+                "ci_high": 26.09,
+                "p_value": 0.0039,
+                "significant": True,
+            },
+        ],
+        "winner": "warm-open",
+        "min_answered": 100,
+    },
+    "warm-open qualifies twice as often, and it is not noise",
+)
+EXAMPLES["score_calibration"] = _example(
+    "Score calibration",
+    {
+        "campaign_id": 1,
+        "deciles": [
+            {
+                "decile": index + 1,
+                "score_from": index * 10,
+                "score_to": 100 if index == 9 else index * 10 + 9,
+                "leads": leads,
+                "qualified": qualified,
+                "site_visits_booked": None,
+                "qualified_rate": round(qualified * 100 / leads, 2) if leads else 0.0,
+            }
+            for index, (leads, qualified) in enumerate(
+                [
+                    (400, 2),
+                    (310, 6),
+                    (220, 11),
+                    (150, 14),
+                    (90, 15),
+                    (60, 16),
+                    (40, 15),
+                    (25, 12),
+                    (12, 8),
+                    (3, 3),
+                ]
+            )
+        ],
+    },
+    "Higher deciles qualify more often: the score predicts",
 )

@@ -14,7 +14,15 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from analytics import attention, charts, page_selectors, search, selectors
+from analytics import (
+    attention,
+    charts,
+    comparison,
+    experiments,
+    page_selectors,
+    search,
+    selectors,
+)
 from analytics.periods import (
     DEFAULT_PERIOD_DAYS,
     MAX_PERIOD_DAYS,
@@ -24,6 +32,7 @@ from analytics.periods import (
     local_today,
 )
 from exports import services as export_services
+from exports.api import file_response
 from exports.models import ExportFormat, ExportInclude, ExportKind
 from exports.queries import visible_jobs
 from exports.serializers import ExportPeriodSerializer
@@ -32,6 +41,7 @@ from voiceagent.access import (
     get_campaign_for_user,
     visible_campaigns,
 )
+from voiceagent.db_routers import analytics_reads_view
 from voiceagent.models import AuditAction, ErrorComponent, LeadStatus
 from voiceagent.personal_data import audit
 from voiceagent.personal_data.phones import can_view_full_phone
@@ -69,10 +79,11 @@ def has_calls(daily_stats):
 
 
 @login_required
+@analytics_reads_view
 def overview(request):
     campaigns = visible_campaigns(request.user)
     now = timezone.now()
-    data = selectors.dashboard_overview(campaigns=campaigns, period=default_period(now), now=now)
+    data = comparison.dashboard_overview(campaigns=campaigns, period=default_period(now), now=now)
     context = {
         **data,
         "health": overall_health(data["system"]["components"]),
@@ -133,6 +144,7 @@ def page_query(params, *names):
 
 
 @login_required
+@analytics_reads_view
 def campaign_detail(request, campaign_id):
     campaign = get_campaign_for_user(request.user, campaign_id)
     now = timezone.now()
@@ -144,7 +156,10 @@ def campaign_detail(request, campaign_id):
     # NUL is refused by PostgreSQL in text comparisons; nobody types it in a name or phone.
     search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     daily_stats = selectors.daily_stats(campaigns=campaign, period=period)
-    metrics = selectors.campaign_metrics(campaign=campaign, period=period, now=now)
+    metrics = comparison.campaign_metrics(campaign=campaign, period=period, now=now)
+    variants = experiments.variant_report(
+        selectors.variant_totals(campaign=campaign, period=period)
+    )
     funnel = selectors.campaign_funnel(
         campaign=campaign, period=period, valid_leads=metrics["valid_leads"]
     )
@@ -159,6 +174,10 @@ def campaign_detail(request, campaign_id):
         "range_error": range_error,
         "presets": range_presets(period, today),
         "metrics": metrics,
+        "change": metrics["change"],
+        "variants": variants,
+        "variants_chart": charts.variant_intervals(variants["variants"]),
+        "hot_leads": selectors.hot_leads(campaign=campaign),
         "daily_stats": daily_stats,
         "trend_chart": charts.daily_trend(
             daily_stats, day_url=lambda day: calls_url(campaign.pk, day, day)
@@ -203,6 +222,7 @@ def campaign_detail(request, campaign_id):
 
 
 @login_required
+@analytics_reads_view
 def call_detail(request, call_sid):
     call = get_call_for_user(request.user, call_sid)
     conversation = selectors.conversation(call=call)
@@ -227,6 +247,7 @@ def _small_int(value, low, high):
 
 
 @login_required
+@analytics_reads_view
 def calls_list(request):
     """Calls of the user's campaigns in a period, newest first, with why each needs attention;
     filters: campaign, period, reason ("attention" = any reason), weekday and hour."""
@@ -269,6 +290,7 @@ def calls_list(request):
 
 
 @login_required
+@analytics_reads_view
 def transcript_search(request):
     """What leads and the agent said, across the user's campaigns (the navigation's search box)."""
     text = request.GET.get("q", "").replace("\x00", "").strip()[: search.MAX_QUERY_LENGTH]
@@ -319,7 +341,9 @@ def export_period(post, kind):
 
 @login_required
 def export_jobs(request):
-    """The user's export jobs with progress and downloads; POST starts one (form, no JS needed)."""
+    """The user's export jobs with progress and downloads. POST exports (form, no JS needed): the
+    file itself when small (the browser downloads it and stays on the page), else a job shown
+    here; the API's rule, `exports.services.start_export`."""
     campaigns = list(visible_campaigns(request.user).order_by("name").only("pk", "name"))
     form_values, form_error, status = {}, None, 200
     if request.method == "POST":
@@ -338,7 +362,7 @@ def export_jobs(request):
         else:
             period, include, form_error = export_period(request.POST, form_values["kind"])
         if form_error is None:
-            job = export_services.create_export_job(
+            result = export_services.start_export(
                 user=request.user,
                 campaign=campaign,
                 kind=form_values["kind"],
@@ -346,7 +370,9 @@ def export_jobs(request):
                 period=period,
                 include=include,
             )
-            return redirect(f"{request.path}?job={job.pk}")
+            if isinstance(result, export_services.FileExport):
+                return file_response(request, result)  # small: the browser downloads it now
+            return redirect(f"{request.path}?job={result.pk}")
         status = 400
     # Their own jobs, of campaigns they may still see (as the API lists them).
     jobs = visible_jobs(request.user).filter(user=request.user)[:50]

@@ -93,3 +93,10 @@ def describe_period(period, *, now=None):
         "to": period.last if period else None,
         "label": period_label(period, now=now),
     }
+
+
+def previous_period(period):
+    """The period of equal length just before `period` (comparison: `compare=previous`)."""
+    return Period(
+        first=period.first - timedelta(days=period.days), last=period.first - timedelta(days=1)
+    )

@@ -2,7 +2,8 @@
 
 PostgreSQL: full-text search under the `transcript_search` configuration (the `simple` parser
 and dictionary, plus unaccent where available; see migration 0003), served by a GIN index on
-the turns' text, ranked by ts_rank then newest first. Words are matched whole and as written,
+the turns' text; the most recently recorded matches (MAX_RANKED_MATCHES) are ranked by ts_rank,
+then newest first. Words are matched whole and as written,
 so Devanagari (बजट) and Hinglish (bol rahe) work as well as English; no stemming. Elsewhere
 (SQLite, embedded mode) a plain scan for each word, newest first.
 
@@ -15,12 +16,15 @@ from html import escape
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Value
 
 from voiceagent.models import Campaign, ConversationTurn
 
 SEARCH_CONFIG = "transcript_search"
 SNIPPET_WIDTH = 160
+# Matches ranked per search: the most recently recorded ones. Ranking every match of a word that
+# half the turns hold (millions at scale) costs seconds; these cost milliseconds whatever the size.
+MAX_RANKED_MATCHES = 1000
 # A word: letters, digits and the Devanagari block (its vowel signs are marks, not letters).
 WORD = r"[\w\u0900-\u097f]"
 MAX_QUERY_LENGTH = 200
@@ -58,16 +62,29 @@ def _matching(turns, text, words):
 
 
 def search_transcripts(*, campaigns, text, period=None, page=1, page_size=20):
-    """{count, results} for `text` (at least one word) over the turns of `campaigns`."""
+    """{count, more, results} for `text` (at least one word) over the turns of `campaigns`.
+
+    The MAX_RANKED_MATCHES most recently recorded matching turns are ranked (best match first,
+    then newest); `count` is how many those are and `more` says whether older turns match too.
+    """
     words = query_words(text)
     turns, rank = _matching(_turns(campaigns, period), text, words)
-    count = turns.count()
-    ordering = [F("started_at").desc(), F("pk").desc()]
-    if rank is not None:
-        turns = turns.annotate(rank=rank)
-        ordering.insert(0, F("rank").desc())
+    # Newest first by primary key: the planner walks the key index backwards for a common word
+    # and uses the text index for a rare one; either way at most MAX_RANKED_MATCHES + 1 rows,
+    # and PostgreSQL ranks only those (the rank is evaluated after the LIMIT).
+    candidates = (
+        turns.annotate(rank=Value(0.0) if rank is None else rank)
+        .order_by("-pk")
+        .values_list("pk", "started_at", "rank")
+    )
+    ranked = list(candidates[: MAX_RANKED_MATCHES + 1])
+    more = len(ranked) > MAX_RANKED_MATCHES
+    del ranked[MAX_RANKED_MATCHES:]
+    ranked.sort(key=lambda row: (row[2], row[1], row[0]), reverse=True)
     start = (page - 1) * page_size
-    rows = turns.order_by(*ordering).values(
+    shown = [row[0] for row in ranked[start : start + page_size]]
+    rows = ConversationTurn.objects.filter(pk__in=shown).values(
+        "pk",
         "sequence",
         "speaker",
         "text",
@@ -75,12 +92,20 @@ def search_transcripts(*, campaigns, text, period=None, page=1, page_size=20):
         call_sid=F("call__call_sid"),
         campaign_id=F("call__campaign_id"),
         lead_name=F("call__lead__name"),
-    )[start : start + page_size]
+    )
+    by_pk = {row.pop("pk"): row for row in rows}
     results = []
-    for row in rows:
+    for pk in shown:
+        row = by_pk[pk]
         row["snippet"] = snippet(row.pop("text"), words)
         results.append(row)
-    return {"count": count, "page": page, "page_size": page_size, "results": results}
+    return {
+        "count": len(ranked),
+        "more": more,
+        "page": page,
+        "page_size": page_size,
+        "results": results,
+    }
 
 
 def snippet(text, words, width=SNIPPET_WIDTH):

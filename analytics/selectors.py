@@ -12,7 +12,20 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Avg, Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
@@ -37,6 +50,7 @@ from voiceagent.models import (
     Campaign,
     ConversationTurn,
     Lead,
+    LeadStatus,
     ObjectionCategory,
     ScheduledCall,
     Stage,
@@ -95,6 +109,18 @@ ROLLUP_SUMS = (
     *ROLLUP_COUNTS, "answered_duration", "answered_durations", "billed_minutes",
     *costs.USAGE_FIELDS,
 )  # fmt: skip
+
+
+# Raw aggregates over finished calls, for figures the rollups do not split by (script variant).
+RAW_CALL_TOTALS = {
+    "calls_made": lambda: Count("pk"),
+    "calls_answered": lambda: Count("pk", filter=_answered()),
+    "calls_qualified": lambda: Count("pk", filter=_outcome(CallOutcome.QUALIFIED)),
+}
+
+
+def _call_totals(*names):
+    return {name: RAW_CALL_TOTALS[name]() for name in names}
 
 
 def _sums(*names):
@@ -179,6 +205,43 @@ def live_counts(*, campaigns, now=None):
     }
 
 
+def live_counts_by_campaign(*, campaigns, now=None):
+    """live_counts per campaign, {campaign_id: {calls_in_progress, calls_queued}}, for the
+    campaigns with a call in progress or queued (absent = zeros); the live pages and the live
+    pushes' counters messages share it."""
+    now = now or timezone.now()
+    live = CallSession.objects.filter(status__in=(CallStatus.QUEUED, *IN_PROGRESS_STATUSES))
+    calls = (
+        _of_campaigns(live, campaigns)
+        .order_by()
+        .values("campaign_id")
+        .annotate(
+            calls_in_progress=Count("pk", filter=condition(CallSession.objects.in_progress())),
+            calls_queued=Count("pk", filter=condition(CallSession.objects.queued())),
+        )
+    )
+    due = (
+        _of_campaigns(ScheduledCall.objects.queued(now), campaigns)
+        .order_by()
+        .values("campaign_id")
+        .annotate(calls_queued=Count("pk"))
+    )
+    counts = {}
+    for row in calls:
+        counts[row["campaign_id"]] = {
+            "calls_in_progress": row["calls_in_progress"],
+            "calls_queued": row["calls_queued"],
+        }
+    for row in due:
+        entry = counts.setdefault(row["campaign_id"], {"calls_in_progress": 0, "calls_queued": 0})
+        entry["calls_queued"] += row["calls_queued"]
+    return {
+        campaign_id: entry
+        for campaign_id, entry in counts.items()
+        if entry["calls_in_progress"] or entry["calls_queued"]
+    }
+
+
 # --- campaign metrics and daily series -----------------------------------------------------------
 
 
@@ -247,18 +310,19 @@ def daily_report(*, campaigns, period, campaign_id=None, now=None):
 # --- system-wide ---------------------------------------------------------------------------------
 
 
-def system_metrics(*, campaigns, now=None):
-    """Totals over the visible campaigns; rates over the last 30 days (today included);
-    calls_today = calls made today; components from the cached checks (never a network call)."""
+def system_metrics(*, campaigns, now=None, period=None):
+    """Totals over the visible campaigns; calls made and rates over `period` (default: the last
+    30 days, today included); calls_today = calls made today; components from the cached checks
+    (never a network call)."""
     now = now or timezone.now()
-    last_30_days = Period.last_days(SYSTEM_RATE_DAYS, now=now)
+    period = period or Period.last_days(SYSTEM_RATE_DAYS, now=now)
     campaign_totals = campaigns.aggregate(
         total_campaigns=Count("pk"),
         active_campaigns=Count("pk", filter=condition(Campaign.objects.active())),
     )
     total_leads = _of_campaigns(Lead.objects.all(), campaigns).count()
     # calls_today first: a later Sum("calls_made") would read the aggregate of that name.
-    calls = _rollups(CallRollup, campaigns, last_30_days).aggregate(
+    calls = _rollups(CallRollup, campaigns, period).aggregate(
         calls_today=Sum(
             "calls_made", filter=Q(bucket__gte=start_of_day(local_today(now))), default=0
         ),
@@ -269,10 +333,11 @@ def system_metrics(*, campaigns, now=None):
         "total_leads": total_leads,
         "calls_today": calls["calls_today"],
         **live_counts(campaigns=campaigns, now=now),
+        "calls_made": calls["calls_made"],
         "answer_rate": rate(calls["calls_answered"], calls["calls_made"]),
         "qualification_rate": rate(calls["calls_qualified"], calls["calls_answered"]),
-        "rates_days": SYSTEM_RATE_DAYS,
-        "period": describe_period(last_30_days, now=now),
+        "rates_days": period.days,
+        "period": describe_period(period, now=now),
         "components": component_statuses(),
     }
 
@@ -342,6 +407,8 @@ def lead_activity(*, campaigns, status=None, limit=50):
         "call_attempts",
         "last_call_at",
         "last_outcome",
+        "score",
+        "score_reasons",
         "next_reason",
         "next_scheduled_for",
         "in_progress_call_sid",
@@ -640,6 +707,80 @@ def objection_breakdown(*, campaign, period=None):
     }
 
 
+# --- script variants and lead scores ------------------------------------------------------------
+
+
+def variant_totals(*, campaign, period=None):
+    """calls_made, calls_answered and calls_qualified of each script variant of the campaign's
+    finished calls in `period` (one query), variants without finished calls left out."""
+    rows = (
+        _finished_calls(campaign, period)
+        .values("script_variant")
+        .order_by()
+        .annotate(**_call_totals("calls_made", "calls_answered", "calls_qualified"))
+    )
+    return [{"variant": row.pop("script_variant"), **row} for row in rows]
+
+
+SCORE_DECILES = 10
+
+
+def score_calibration(*, campaign):
+    """Per score decile (0–9, 10–19, … 90–100) of the campaign's leads: leads, those with a
+    qualified call, those with a site visit booked (a call's qualification `site_visit_booked`
+    true; None when no call of the campaign reports it) and the qualified share. One query."""
+    calls = CallSession.objects.finished().filter(lead=OuterRef("pk"))
+    qualified = Exists(calls.filter(outcome=CallOutcome.QUALIFIED))
+    visit = Exists(calls.filter(qualification__site_visit_booked=True))
+    reported = Exists(calls.filter(qualification__has_key="site_visit_booked"))
+    decile = Case(
+        When(score__gte=100, then=Value(SCORE_DECILES - 1)),
+        default=F("score") / 10,
+        output_field=IntegerField(),
+    )
+    rows = {
+        row.pop("decile"): row
+        for row in Lead.objects.filter(campaign=campaign)
+        .annotate(decile=decile, is_qualified=qualified, has_visit=visit, reports_visit=reported)
+        .values("decile")
+        .order_by()
+        .annotate(
+            leads=Count("pk"),
+            qualified=Count("pk", filter=Q(is_qualified=True)),
+            site_visits_booked=Count("pk", filter=Q(has_visit=True)),
+            reporting=Count("pk", filter=Q(reports_visit=True)),
+        )
+    }
+    known = any(row["reporting"] for row in rows.values())
+    deciles = []
+    for index in range(SCORE_DECILES):
+        row = rows.get(index, {"leads": 0, "qualified": 0, "site_visits_booked": 0})
+        deciles.append(
+            {
+                "decile": index + 1,
+                "score_from": index * 10,
+                "score_to": 100 if index == SCORE_DECILES - 1 else index * 10 + 9,
+                "leads": row["leads"],
+                "qualified": row["qualified"],
+                "site_visits_booked": row["site_visits_booked"] if known else None,
+                "qualified_rate": rate(row["qualified"], row["leads"]),
+            }
+        )
+    return {"campaign_id": campaign.pk, "deciles": deciles}
+
+
+def hot_leads(*, campaign, limit=10):
+    """The campaign's best-scored leads still worth a call (not closed as not interested,
+    unreachable or DNC), highest score first, then most recently called."""
+    return list(
+        Lead.objects.filter(campaign=campaign, score__gt=0)
+        .exclude(status__in=(LeadStatus.NOT_INTERESTED, LeadStatus.UNREACHABLE, LeadStatus.DNC))
+        .exclude(is_dnc=True)
+        .order_by("-score", F("last_call_at").desc(nulls_last=True), "-id")
+        .values("id", "name", "phone", "status", "score", "score_reasons", "last_call_at")[:limit]
+    )
+
+
 # --- live ----------------------------------------------------------------------------------------
 
 
@@ -682,9 +823,17 @@ def _seconds_since(started_at, now):
 
 
 def realtime(*, campaigns, now=None, limit=500):
+    """Live counts (in total and per campaign, so that a page can apply the live pushes'
+    per-campaign counters on top) and the active calls; `timestamp` is taken before the reads."""
     now = now or timezone.now()
+    by_campaign = live_counts_by_campaign(campaigns=campaigns, now=now)
     return {
-        **live_counts(campaigns=campaigns, now=now),
+        "calls_in_progress": sum(row["calls_in_progress"] for row in by_campaign.values()),
+        "calls_queued": sum(row["calls_queued"] for row in by_campaign.values()),
+        "campaigns": [
+            {"campaign_id": campaign_id, **counts}
+            for campaign_id, counts in sorted(by_campaign.items())
+        ],
         "active_calls": active_calls(campaigns=campaigns, now=now, limit=limit),
         "timestamp": now,
     }

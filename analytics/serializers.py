@@ -77,6 +77,45 @@ class PeriodQuerySerializer(KeywordFieldsMixin, serializers.Serializer):
         return attrs
 
 
+COMPARE_CHOICES = [("previous", "the preceding period of equal length")]
+
+
+def compare_field():
+    return serializers.ChoiceField(
+        choices=COMPARE_CHOICES,
+        required=False,
+        help_text="`previous` adds `previous` (the same figures for the preceding period of "
+        "equal length) and `change` (counts as differences, rates in percentage points; null "
+        "when the previous period has no calls).",
+    )
+
+
+class ComparablePeriodQuerySerializer(PeriodQuerySerializer):
+    compare = compare_field()
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if attrs.get("compare") and attrs["period"] is None:
+            raise serializers.ValidationError(
+                {"compare": "compare=previous needs a period: give days or from/to."}
+            )
+        return attrs
+
+
+class SystemQuerySerializer(serializers.Serializer):
+    compare = compare_field()
+
+
+class VariantsQuerySerializer(PeriodQuerySerializer):
+    min_answered = serializers.IntegerField(
+        required=False,
+        default=100,
+        min_value=1,
+        max_value=1_000_000,
+        help_text="Answered calls both sides need before a difference is significant (100).",
+    )
+
+
 class CampaignFilterQuerySerializer(serializers.Serializer):
     campaign_id = serializers.IntegerField(
         required=False,
@@ -86,7 +125,7 @@ class CampaignFilterQuerySerializer(serializers.Serializer):
     )
 
 
-class DailyStatsQuerySerializer(CampaignFilterQuerySerializer, PeriodQuerySerializer):
+class DailyStatsQuerySerializer(CampaignFilterQuerySerializer, ComparablePeriodQuerySerializer):
     default_days = 7
 
     days = serializers.IntegerField(
@@ -139,6 +178,10 @@ class DashboardQuerySerializer(serializers.Serializer):
     def validate(self, attrs):
         attrs["period"] = Period.last_days(attrs["days"])
         return attrs
+
+
+class DashboardOverviewQuerySerializer(DashboardQuerySerializer):
+    compare = compare_field()
 
 
 class CampaignSummaryQuerySerializer(DashboardQuerySerializer):
@@ -199,6 +242,106 @@ def period_end_field():
     return serializers.DateField(allow_null=True, help_text="Last day covered, included.")
 
 
+class OnlyWhenPresentMixin:
+    """A field left out of the document when the data has no such key (`compare` not asked),
+    and null when the key holds None."""
+
+    def get_attribute(self, instance):
+        if isinstance(instance, dict) and self.field_name not in instance:
+            raise serializers.SkipField()
+        return super().get_attribute(instance)
+
+
+def _figures_serializer(name, fields, *, change=False):
+    """A serializer of `fields` (name: field factory) for `previous` or `change` documents."""
+    attrs = {field_name: factory(change) for field_name, factory in fields.items()}
+    return type(name, (serializers.Serializer,), {**attrs, "__module__": __name__})
+
+
+def _count(change):
+    return serializers.IntegerField(help_text="Difference." if change else "")
+
+
+def _rate(change):
+    return serializers.FloatField(
+        help_text="Difference in percentage points." if change else "Percent."
+    )
+
+
+def _seconds(change):
+    return serializers.FloatField(help_text="Difference in seconds." if change else "Seconds.")
+
+
+def _money(change):
+    return rupees_field("Difference in rupees." if change else "Rupees.", allow_null=True)
+
+
+CAMPAIGN_COMPARED_FIELDS = {
+    "calls_made": _count,
+    "calls_answered": _count,
+    "calls_qualified": _count,
+    "calls_not_interested": _count,
+    "calls_callback": _count,
+    "calls_no_answer": _count,
+    "calls_failed": _count,
+    "calls_voicemail": _count,
+    "answer_rate": _rate,
+    "qualification_rate": _rate,
+    "conversion_rate": _rate,
+    "avg_call_duration": _seconds,
+    "total_call_time": _seconds,
+    "cost_inr": _money,
+    "cost_per_answered_call_inr": _money,
+    "cost_per_qualified_lead_inr": _money,
+}
+TOTALS_FIELDS = {
+    "calls_made": _count,
+    "calls_answered": _count,
+    "calls_qualified": _count,
+    "answer_rate": _rate,
+    "qualification_rate": _rate,
+    "total_call_time": _seconds,
+}
+SYSTEM_COMPARED_FIELDS = {"calls_made": _count, "answer_rate": _rate, "qualification_rate": _rate}
+
+
+def previous_serializer(name, fields):
+    base = _figures_serializer(f"{name}Figures", fields)
+    return type(name, (base,), {"period": period_field(), "__module__": __name__})
+
+
+class OptionalNested:
+    """`previous` and `change` fields, present only with `compare=previous` (one optional class
+    per serializer, so that the schema names each once)."""
+
+    classes = {}
+
+    @classmethod
+    def _optional(cls, serializer_class):
+        if serializer_class not in cls.classes:
+            cls.classes[serializer_class] = type(
+                f"Optional{serializer_class.__name__}",
+                (OnlyWhenPresentMixin, serializer_class),
+                {"__module__": __name__},
+            )
+        return cls.classes[serializer_class]
+
+    @classmethod
+    def previous(cls, serializer_class, help_text):
+        return cls._optional(serializer_class)(required=False, help_text=help_text)
+
+    @classmethod
+    def change(cls, serializer_class, help_text):
+        return cls._optional(serializer_class)(required=False, allow_null=True, help_text=help_text)
+
+
+PREVIOUS_HELP = "With compare=previous: the same figures for the preceding period of equal length."
+CHANGE_HELP = (
+    "With compare=previous: current minus previous (counts, seconds and rupees as differences, "
+    "rates in percentage points, 2 decimals); null when the previous period has no calls."
+)
+
+
 class CallCountsSerializer(serializers.Serializer):
     calls_made = serializers.IntegerField(help_text="Finished calls (canceled never count).")
     calls_answered = serializers.IntegerField(
@@ -219,6 +362,21 @@ class DailyStatSerializer(DateFieldSerializer, CallCountsSerializer):
 
 
 # --- /analytics/* --------------------------------------------------------------------------------
+
+
+CampaignPreviousSerializer = previous_serializer(
+    "CampaignPreviousSerializer", CAMPAIGN_COMPARED_FIELDS
+)
+CampaignChangeSerializer = _figures_serializer(
+    "CampaignChangeSerializer", CAMPAIGN_COMPARED_FIELDS, change=True
+)
+TotalsSerializer = _figures_serializer("TotalsSerializer", TOTALS_FIELDS)
+TotalsPreviousSerializer = previous_serializer("TotalsPreviousSerializer", TOTALS_FIELDS)
+TotalsChangeSerializer = _figures_serializer("TotalsChangeSerializer", TOTALS_FIELDS, change=True)
+SystemPreviousSerializer = previous_serializer("SystemPreviousSerializer", SYSTEM_COMPARED_FIELDS)
+SystemChangeSerializer = _figures_serializer(
+    "SystemChangeSerializer", SYSTEM_COMPARED_FIELDS, change=True
+)
 
 
 class CampaignMetricsSerializer(KeywordFieldsMixin, serializers.Serializer):
@@ -257,6 +415,14 @@ class CampaignMetricsSerializer(KeywordFieldsMixin, serializers.Serializer):
     from_ = period_start_field()
     to = period_end_field()
     period = period_field()
+    previous = OptionalNested.previous(CampaignPreviousSerializer, PREVIOUS_HELP)
+    change = OptionalNested.change(CampaignChangeSerializer, CHANGE_HELP)
+
+
+class DailyPreviousSerializer(serializers.Serializer):
+    period = period_field()
+    stats = DailyStatSerializer(many=True)
+    totals = TotalsSerializer()
 
 
 class DailyStatsSerializer(KeywordFieldsMixin, serializers.Serializer):
@@ -267,6 +433,11 @@ class DailyStatsSerializer(KeywordFieldsMixin, serializers.Serializer):
     period = period_field()
     timezone = serializers.CharField()
     stats = DailyStatSerializer(many=True, help_text="One row per day, oldest first.")
+    totals = OptionalNested.previous(
+        TotalsSerializer, "With compare=previous: the series' totals (rates of the sums)."
+    )
+    previous = OptionalNested.previous(DailyPreviousSerializer, PREVIOUS_HELP)
+    change = OptionalNested.change(TotalsChangeSerializer, CHANGE_HELP + " Of the totals.")
 
 
 class LeadSummarySerializer(serializers.Serializer):
@@ -377,6 +548,9 @@ class SystemMetricsSerializer(serializers.Serializer):
         help_text="The days of answer_rate and qualification_rate (the last `rates_days`); "
         "calls_today is today, live counts are now."
     )
+    calls_made = serializers.IntegerField(help_text="Finished calls over `period`.")
+    previous = OptionalNested.previous(SystemPreviousSerializer, PREVIOUS_HELP)
+    change = OptionalNested.change(SystemChangeSerializer, CHANGE_HELP)
     components = ComponentsSerializer(
         help_text="Latest cached status of each component (healthy, unhealthy, "
         "not_configured, or unknown when not checked recently)."
@@ -414,6 +588,8 @@ class LeadActivitySerializer(serializers.Serializer):
     next_action = NextActionSerializer(
         allow_null=True, help_text="The earliest pending scheduled call, or null."
     )
+    score = serializers.IntegerField(help_text="Lead score 0–100 (docs/metrics.md).")
+    score_reasons = serializers.CharField(help_text="Its top three contributions, in words.")
 
 
 class FunnelStepSerializer(serializers.Serializer):
@@ -498,6 +674,11 @@ class DashboardOverviewSerializer(serializers.Serializer):
     daily_stats = DailyStatSerializer(many=True)
     timezone = serializers.CharField()
     generated_at = serializers.DateTimeField()
+    totals = OptionalNested.previous(
+        TotalsSerializer, "With compare=previous: totals of daily_stats (rates of the sums)."
+    )
+    previous = OptionalNested.previous(TotalsPreviousSerializer, PREVIOUS_HELP)
+    change = OptionalNested.change(TotalsChangeSerializer, CHANGE_HELP + " Of the totals.")
 
 
 class ActiveCallSerializer(serializers.Serializer):
@@ -519,9 +700,21 @@ class ActiveCallSerializer(serializers.Serializer):
     )
 
 
+class CampaignLiveCountsSerializer(serializers.Serializer):
+    campaign_id = serializers.IntegerField()
+    calls_in_progress = serializers.IntegerField()
+    calls_queued = serializers.IntegerField()
+
+
 class RealtimeSerializer(serializers.Serializer):
     calls_in_progress = serializers.IntegerField()
     calls_queued = serializers.IntegerField()
+    campaigns = CampaignLiveCountsSerializer(
+        many=True,
+        help_text="The same counts per campaign, for the campaigns with a call in progress or "
+        "queued (a campaign not listed has zeros); the live socket's `counters` messages carry "
+        "one campaign's counts, to be applied on top of these.",
+    )
     active_calls = ActiveCallSerializer(many=True)
     timestamp = serializers.DateTimeField()
 
@@ -617,7 +810,69 @@ class TranscriptHitSerializer(serializers.Serializer):
 
 class TranscriptSearchSerializer(serializers.Serializer):
     period = PeriodDocumentSerializer()
-    count = serializers.IntegerField(help_text="Matching turns, all pages.")
+    count = serializers.IntegerField(
+        help_text="Matching turns ranked, all pages: at most 1,000, the most recently recorded."
+    )
+    more = serializers.BooleanField(
+        help_text="Older turns match too: narrow the words or the period to reach them."
+    )
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     results = TranscriptHitSerializer(many=True, help_text="Best match first, then newest.")
+
+
+# --- script variants and lead score calibration --------------------------------------------------
+
+
+class VariantSerializer(serializers.Serializer):
+    variant = serializers.CharField(help_text="call.initiated's script_variant.")
+    calls_made = serializers.IntegerField()
+    calls_answered = serializers.IntegerField()
+    calls_qualified = serializers.IntegerField()
+    answer_rate = serializers.FloatField()
+    qualification_rate = serializers.FloatField(help_text="calls_qualified / calls_answered × 100.")
+    ci_low = serializers.FloatField(help_text="95% Wilson interval of qualification_rate, low end.")
+    ci_high = serializers.FloatField(help_text="95% Wilson interval, high end (percent).")
+    p_value = serializers.FloatField(
+        allow_null=True,
+        help_text="Two-sided pooled two-proportion z-test against the baseline (4 decimals); "
+        "null for the baseline.",
+    )
+    significant = serializers.BooleanField(
+        help_text="p < 0.05 and both this variant and the baseline have min_answered answered calls."
+    )
+
+
+class VariantsSerializer(serializers.Serializer):
+    campaign_id = serializers.IntegerField()
+    period = period_field()
+    metric = serializers.CharField(help_text="Always qualification_rate (per answered call).")
+    baseline = serializers.CharField(
+        allow_null=True, help_text="The variant with the most answered calls; null without calls."
+    )
+    variants = VariantSerializer(many=True, help_text="Baseline first, then by answered calls.")
+    winner = serializers.CharField(
+        allow_null=True,
+        help_text="The significant variant with the best qualification rate above the "
+        "baseline's, else null.",
+    )
+    min_answered = serializers.IntegerField()
+
+
+class ScoreDecileSerializer(serializers.Serializer):
+    decile = serializers.IntegerField(help_text="1 (scores 0–9) … 10 (scores 90–100).")
+    score_from = serializers.IntegerField()
+    score_to = serializers.IntegerField()
+    leads = serializers.IntegerField()
+    qualified = serializers.IntegerField(help_text="Leads with a qualified call.")
+    site_visits_booked = serializers.IntegerField(
+        allow_null=True,
+        help_text="Leads whose call reported site_visit_booked true; null when no call of the "
+        "campaign reports it.",
+    )
+    qualified_rate = serializers.FloatField(help_text="qualified / leads × 100.")
+
+
+class ScoreCalibrationSerializer(serializers.Serializer):
+    campaign_id = serializers.IntegerField()
+    deciles = ScoreDecileSerializer(many=True, help_text="Lowest scores first.")

@@ -24,6 +24,16 @@ urlpatterns = [
         api.CampaignObjectionsView.as_view(),
         "analytics-campaign-objections",
     ),
+    *slash_optional(
+        "analytics/campaigns/<int:campaign_id>/variants",
+        api.CampaignVariantsView.as_view(),
+        "analytics-campaign-variants",
+    ),
+    *slash_optional(
+        "analytics/campaigns/<int:campaign_id>/score-calibration",
+        api.CampaignScoreCalibrationView.as_view(),
+        "analytics-campaign-score-calibration",
+    ),
     *slash_optional("analytics/daily-stats", api.DailyStatsView.as_view(), "analytics-daily-stats"),
     *slash_optional(
         "analytics/conversations/<str:call_sid>",

@@ -91,7 +91,8 @@ JOIN voiceagent_lead l ON l.id = c.lead_id
 WHERE c.status IN ('initiated','ringing','in_progress') ORDER BY c.initiated_at LIMIT 500"""
 
 # Transcript search: a word in about one lead turn in 500 (Baner, बजट), and one in nearly every
-# lead turn (Powai); the baseline is the same full-text match on the GIN index, ranked.
+# lead turn (Powai); the baseline is the same full-text match on the GIN index: the 1,001 most
+# recently recorded matches ranked, then the page's 20 turns with their call and lead.
 SEARCH_MATCH = (
     "to_tsvector('transcript_search'::regconfig, COALESCE(text, '')) "
     "@@ plainto_tsquery('transcript_search'::regconfig, %s)"
@@ -101,13 +102,14 @@ SEARCH_MATCH = (
 def search_sql(word):
     match = SEARCH_MATCH % f"'{word}'"
     return [
-        f"SELECT count(*) FROM voiceagent_conversationturn WHERE {match}",
+        f"""SELECT id, started_at, ts_rank(to_tsvector('transcript_search'::regconfig,
+            COALESCE(text, '')), plainto_tsquery('transcript_search'::regconfig, '{word}'))
+        FROM voiceagent_conversationturn WHERE {match} ORDER BY id DESC LIMIT 1001""",
         f"""SELECT t.sequence, t.speaker, t.text, t.started_at, c.call_sid, c.campaign_id, l.name
         FROM voiceagent_conversationturn t JOIN voiceagent_callsession c ON c.id = t.call_id
-        JOIN voiceagent_lead l ON l.id = c.lead_id WHERE {match}
-        ORDER BY ts_rank(to_tsvector('transcript_search'::regconfig, COALESCE(t.text, '')),
-            plainto_tsquery('transcript_search'::regconfig, '{word}')) DESC, t.started_at DESC
-        LIMIT 20""",
+        JOIN voiceagent_lead l ON l.id = c.lead_id
+        WHERE t.id IN (SELECT id FROM voiceagent_conversationturn WHERE {match}
+            ORDER BY id DESC LIMIT 20)""",
     ]
 
 

@@ -57,7 +57,8 @@ def subjects():
 
 
 # Endpoints that read the rollups (analytics.models): at most a tenth of the raw SQL they
-# replace. The others read raw rows by design (one call, live calls, leads, search).
+# replace. Transcript search answers in under 50 ms whatever the size; the rest (one call, live
+# calls, leads) read raw rows by design and track their SQL.
 ROLLUP_ENDPOINTS = {
     "campaign metrics", "daily stats (campaign, 30 d)", "daily stats (all, 30 d)", "system",
     "funnel", "best hours", "objections", "dashboard overview", "campaign summary",
@@ -67,6 +68,8 @@ ROLLUP_ENDPOINTS = {
 def _target(figure, ours_ms, baseline_ms):
     if figure in ROLLUP_ENDPOINTS:
         return {"target": "≤ 0.1×", "met": ours_ms <= 0.1 * baseline_ms}
+    if figure.startswith("transcript search"):
+        return {"target": "< 50 ms", "met": ours_ms < 50}
     return {"target": "≤ 1.5× + 5 ms", "met": ours_ms <= 1.5 * baseline_ms + 5}
 
 

@@ -5,6 +5,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -50,9 +51,18 @@ async def _async_chunks(chunks):
         await sync_to_async(chunks.close, thread_sensitive=True)()
 
 
+def prefers_async(request):
+    """Whether the client asked `Prefer: respond-async` (RFC 7240: preference names are
+    case-insensitive, may carry a value or parameters, and may share the header with others)."""
+    preferences = request.headers.get("Prefer", "")
+    names = {item.split(";")[0].split("=")[0].strip().lower() for item in preferences.split(",")}
+    return "respond-async" in names
+
+
 def file_response(request, export):
+    """The streamed answer of a FileExport, to a DRF or a plain Django request."""
     chunks = export.chunks
-    if isinstance(request._request, ASGIRequest):
+    if isinstance(getattr(request, "_request", request), ASGIRequest):
         chunks = _async_chunks(chunks)
     response = StreamingHttpResponse(chunks, content_type=export.content_type)
     response["Content-Disposition"] = content_disposition_header(True, export.filename)
@@ -92,8 +102,11 @@ class CampaignExportView(APIView):
     @extend_schema(
         operation_id="exports_campaign_export",
         summary="Export a campaign's results, transcripts or leads as CSV or XLSX",
-        description="At most EXPORT_SYNC_MAX_ROWS rows: the file itself. Above: 202 with the "
-        "export job, its URL in the Location header. Results and transcripts hold the finished "
+        description="At most EXPORT_SYNC_MAX_ROWS rows (XLSX: EXPORT_SYNC_MAX_XLSX_ROWS): the "
+        "file itself. Above, or with the header `Prefer: respond-async` (RFC 7240, answered "
+        "with `Preference-Applied: respond-async`): 202 with the export job, its URL in the "
+        "Location header; the user's pending or running job of the same export when there is "
+        "one, never a second. Results and transcripts hold the finished "
         "calls (those counted in calls_made) of `days` or `from`/`to` (read as the analytics "
         "endpoints read them; default all time), every call with `include=all`.",
         parameters=[
@@ -101,6 +114,12 @@ class CampaignExportView(APIView):
                 "kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=ExportKind.values
             ),
             OpenApiParameter("format", OpenApiTypes.STR, enum=ExportFormat.values, default="csv"),
+            OpenApiParameter(
+                "Prefer",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="`respond-async`: always answer 202 with a job, whatever the size.",
+            ),
             ExportPeriodSerializer,
         ],
         responses={
@@ -118,6 +137,7 @@ class CampaignExportView(APIView):
             raise ValidationError({refused[0]: [refused[1]]})
         calls = query_params(request, ExportPeriodSerializer)
         campaign = get_campaign_for_user(request.user, campaign_id)
+        respond_async = prefers_async(request)
         result = services.start_export(
             user=request.user,
             campaign=campaign,
@@ -125,10 +145,16 @@ class CampaignExportView(APIView):
             fmt=fmt,
             period=calls["period"],
             include=calls["include"],
+            respond_async=respond_async,
         )
         if isinstance(result, ExportJob):
-            return job_response(request, result, created=True)
-        return file_response(request, result)
+            response = job_response(request, result, created=True)
+            if respond_async:
+                response["Preference-Applied"] = "respond-async"
+        else:
+            response = file_response(request, result)
+        patch_vary_headers(response, ["Prefer"])
+        return response
 
 
 class ExportJobListView(GenericAPIView):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import NotSupportedError
+from django.db import DEFAULT_DB_ALIAS, NotSupportedError
 from django.db.models import F, Func, OrderBy, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
@@ -156,6 +156,7 @@ RESULTS = Source(
         Field("Recording URL", F("recording_url"), width=30),
         # Built per export (a callable), so that the prices are read when the export runs.
         Field("Cost (₹)", call_cost_expression, SHAPE_MONEY, 10),
+        Field("Script variant", F("script_variant"), width=14),
     ),
     ordering=(F("initiated_at").asc(nulls_last=True), F("pk").asc()),
 )
@@ -202,6 +203,8 @@ LEADS = Source(
         Field("Call attempts", F("call_attempts"), SHAPE_INT, 10),
         Field("Last call at", F("last_call_at"), SHAPE_DATETIME, 26),
         Field("Last outcome", F("last_outcome"), width=18),
+        Field("Score", F("score"), SHAPE_INT, 7),
+        Field("Score reasons", F("score_reasons"), width=60),
         Field("Added at", F("created_at"), SHAPE_DATETIME, 26),
     ),
     ordering=(F("pk").asc(),),
@@ -249,9 +252,9 @@ def base_queryset(
     return rows
 
 
-def count_rows(**scope):
-    """How many rows the export of `scope` (base_queryset's arguments) has."""
-    return base_queryset(**scope).count()
+def count_rows(*, using=DEFAULT_DB_ALIAS, **scope):
+    """How many rows the export of `scope` (base_queryset's arguments) has, read on `using`."""
+    return base_queryset(**scope).using(using).count()
 
 
 def _cell_expressions(source, user):
@@ -319,11 +322,11 @@ def _shapers(source):
     return [by_shape[field.shape] for field in source.fields]
 
 
-def export_rows(*, chunk_size=2000, **scope):
+def export_rows(*, chunk_size=2000, using=DEFAULT_DB_ALIAS, **scope):
     """Cells of every row of `scope` (base_queryset's arguments), from a server-side cursor
-    (constant memory)."""
+    (constant memory) on the database `using`."""
     source = source_for(scope["kind"])
-    rows = base_queryset(**scope)
+    rows = base_queryset(**scope).using(using)
     shapers = _shapers(source)
     for values in _values_queryset(source, rows, user=scope["user"]).iterator(
         chunk_size=chunk_size

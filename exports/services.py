@@ -22,6 +22,7 @@ import psycopg
 from celery import signature
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import (
@@ -40,6 +41,7 @@ from exports import writers
 from exports.models import ExportFormat, ExportInclude, ExportJob, ExportKind, ExportStatus
 from exports.queries import copy_sql, count_rows, export_rows, source_for
 from monitoring.redaction import scrub
+from voiceagent.db_routers import analytics_alias
 from voiceagent.events import publish_export_progress
 from voiceagent.models import AuditAction, Campaign, Lead
 from voiceagent.personal_data import audit
@@ -146,6 +148,12 @@ def _copy_chunks(raw_connection, sql, params) -> Iterator[tuple[bytes, int]]:
         yield bytes(buffer), rows
 
 
+def _export_alias():
+    """Exports read on the replica when there is one (voiceagent/db_routers.py); inside a
+    transaction (a test's) on its own connection, the only one that sees its rows."""
+    return DEFAULT_DB_ALIAS if connection.in_atomic_block else analytics_alias()
+
+
 def csv_chunks(*, progress=None, **scope) -> Iterator[bytes]:
     """The CSV file of an export (`scope`: export_scope's arguments), in chunks: from COPY on
     PostgreSQL, the Python writer elsewhere.
@@ -157,14 +165,15 @@ def csv_chunks(*, progress=None, **scope) -> Iterator[bytes]:
     """
     scope = export_scope(**scope)
     source = source_for(scope["kind"])
+    alias = _export_alias()
     if connection.vendor != "postgresql":
-        rows = _counted(export_rows(**scope, chunk_size=settings.EXPORT_CHUNK_SIZE), progress)
-        yield from writers.iter_csv(source.columns, rows)
+        rows = export_rows(**scope, chunk_size=settings.EXPORT_CHUNK_SIZE, using=alias)
+        yield from writers.iter_csv(source.columns, _counted(rows, progress))
         return
     yield writers.csv_header(source.columns)
     sql, params = copy_sql(**scope)
     own = progress is not None and not connection.in_atomic_block
-    database = connections.create_connection(DEFAULT_DB_ALIAS) if own else connection
+    database = connections.create_connection(alias) if own else connections[alias]
     try:
         database.ensure_connection()
         written = 0
@@ -184,11 +193,12 @@ def write_xlsx_file(*, out, progress=None, **scope) -> int:
     """Write the XLSX of an export (`scope`: export_scope's arguments) to `out`; its row count."""
     scope = export_scope(**scope)
     source = source_for(scope["kind"])
-    rows = export_rows(**scope, chunk_size=settings.EXPORT_CHUNK_SIZE)
+    alias = _export_alias()
+    rows = export_rows(**scope, chunk_size=settings.EXPORT_CHUNK_SIZE, using=alias)
     session = nullcontext()
-    if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        session = _session_settings(connection.connection, EXPORT_SESSION)
+    if connections[alias].vendor == "postgresql":
+        connections[alias].ensure_connection()
+        session = _session_settings(connections[alias].connection, EXPORT_SESSION)
     with session:
         return writers.write_xlsx(
             out, source.columns, _counted(rows, progress), sheet_title=source.sheet_title
@@ -204,15 +214,25 @@ def file_chunks(file, *, close=True) -> Iterator[bytes]:
             file.close()
 
 
+def sync_max_rows(fmt):
+    """The most rows an export of format `fmt` is sent as the answer itself: EXPORT_SYNC_MAX_ROWS,
+    and for XLSX (written whole before its first byte leaves) EXPORT_SYNC_MAX_XLSX_ROWS too."""
+    if fmt == ExportFormat.XLSX:
+        return min(settings.EXPORT_SYNC_MAX_ROWS, settings.EXPORT_SYNC_MAX_XLSX_ROWS)
+    return settings.EXPORT_SYNC_MAX_ROWS
+
+
 def start_export(
-    *, user, campaign, kind, fmt, period=None, include=ExportInclude.FINISHED
+    *, user, campaign, kind, fmt, period=None, include=ExportInclude.FINISHED, respond_async=False
 ) -> FileExport | ExportJob:
-    """The file itself for an export of at most EXPORT_SYNC_MAX_ROWS rows, else a queued job.
+    """The file itself for an export of at most `sync_max_rows(fmt)` rows, else a queued job (the
+    pending or running one of the same export, if the user has one); a job whatever the size with
+    `respond_async` (the client's `Prefer: respond-async`).
 
     `period` (None: all time) and `include` pick the calls of results and transcripts."""
     scope = export_scope(kind=kind, campaign=campaign, user=user, period=period, include=include)
-    total = count_rows(**scope)
-    if total > settings.EXPORT_SYNC_MAX_ROWS:
+    total = None if respond_async else count_rows(**scope, using=_export_alias())
+    if total is None or total > sync_max_rows(fmt):
         return create_export_job(
             user=user, campaign=campaign, kind=kind, fmt=fmt, period=period, include=include
         )
@@ -280,23 +300,55 @@ def _enqueue(job):
     transaction.on_commit(send)
 
 
+def _job_fields(*, user, campaign, kind, fmt, selected_ids, period, include):
+    """What makes two export jobs the same export."""
+    return {
+        "user": user,
+        "campaign": campaign,
+        "kind": kind,
+        "format": fmt,
+        "selected_ids": sorted(selected_ids) if selected_ids is not None else None,
+        "period_from": period.first if period is not None else None,
+        "period_to": period.last if period is not None else None,
+        "include": include,
+    }
+
+
+def _active_job(fields):
+    """The user's pending or running job of the same export, if any (newest first)."""
+    jobs = ExportJob.objects.filter(
+        status__in=(ExportStatus.PENDING, ExportStatus.RUNNING),
+        **{name: value for name, value in fields.items() if name != "selected_ids"},
+    )
+    if fields["selected_ids"] is None:
+        jobs = jobs.filter(selected_ids__isnull=True)
+    else:
+        jobs = jobs.filter(selected_ids=fields["selected_ids"])
+    return jobs.order_by("-created_at", "-id").first()
+
+
 @transaction.atomic
 def create_export_job(
     *, user, campaign, kind, fmt, selected_ids=None, period=None, include=ExportInclude.FINISHED
 ) -> ExportJob:
-    """A pending job for `user`, queued to a worker once the transaction commits."""
-    job = ExportJob.objects.create(
+    """A pending job for `user`, queued to a worker once the transaction commits; or the user's
+    pending or running job of the very same export, so that asking again never queues it twice.
+
+    The user's row is locked meanwhile: two identical requests at once make one job."""
+    fields = _job_fields(
         user=user,
         campaign=campaign,
         kind=kind,
-        format=fmt,
-        selected_ids=sorted(selected_ids) if selected_ids is not None else None,
-        period_from=period.first if period is not None else None,
-        period_to=period.last if period is not None else None,
+        fmt=fmt,
+        selected_ids=selected_ids,
+        period=period,
         include=include,
-        task_id=uuid.uuid4().hex,
-        heartbeat_at=timezone.now(),
     )
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+    existing = _active_job(fields)
+    if existing is not None:
+        return existing
+    job = ExportJob.objects.create(**fields, task_id=uuid.uuid4().hex, heartbeat_at=timezone.now())
     _enqueue(job)
     _publish(job)
     _audit(AuditAction.EXPORT_REQUESTED, user=user, job=job, detail={"kind": kind, "format": fmt})
@@ -476,7 +528,7 @@ def run_export_job(*, job_id, task_id) -> ExportJob | None:
             period=job.period,
             include=job.include,
         )
-        total = count_rows(**scope)
+        total = count_rows(**scope, using=_export_alias())
         _update_running(job, task_id, total_rows=total)
         progress = _Progress(job, task_id, total)
         with tempfile.TemporaryFile() as out:

@@ -37,7 +37,7 @@ LABEL_VALUE_MAX_LENGTH = 64
 
 calls_initiated_total = Counter(
     "calls_initiated_total",
-    "Calls created (one per call session), by campaign id.",
+    "Calls initiated (dialled: the first call.initiated of a call session), by campaign id.",
     ["campaign"],
 )
 calls_completed_total = Counter(

@@ -24,7 +24,7 @@ _failed_exports_seen = set()
 @receiver(call_changed, dispatch_uid="monitoring.count_call_change")
 def count_call_change(sender, *, call, changes, **kwargs):
     campaign = str(call.campaign_id)
-    if changes.get("created"):
+    if changes.get("initiated"):
         metrics.calls_initiated_total.labels(campaign=campaign).inc()
     if changes.get("ended"):
         _count_ended_call(call, campaign)

@@ -7,7 +7,7 @@ from django.urls import path
 
 from analytics.models import CallRollup
 from analytics.periods import default_period, describe_period
-from voiceagent.campaigns import dnc
+from voiceagent.campaigns import dnc, scoring
 from voiceagent.campaigns import services as lead_services
 from voiceagent.lead_import import admin_views
 from voiceagent.models import (
@@ -147,13 +147,22 @@ class LeadAdmin(admin.ModelAdmin):
         "call_attempts",
         "last_outcome",
         "last_call_at",
+        "score",
     )
     list_filter = ("status", "is_dnc", "property_type", "campaign", "city")
     list_select_related = ("campaign",)
     search_fields = ("name", "phone", "email", "city")
     date_hierarchy = "created_at"
     autocomplete_fields = ("campaign",)
-    readonly_fields = ("call_attempts", "last_call_at", "last_outcome", "created_at", "updated_at")
+    readonly_fields = (
+        "call_attempts",
+        "last_call_at",
+        "last_outcome",
+        "score",
+        "score_reasons",
+        "created_at",
+        "updated_at",
+    )
     inlines = [ScheduledCallInline]
     actions = ["add_to_dnc", "erase_leads"]
 
@@ -161,6 +170,7 @@ class LeadAdmin(admin.ModelAdmin):
         # After the inline follow-ups are saved, so that a lead closed by hand keeps none pending.
         super().save_related(request, form, formsets, change)
         lead_services.cancel_follow_ups_if_closed(form.instance)
+        scoring.recompute_lead_scores(lead_ids=[form.instance.pk])
 
     @admin.action(description="Put selected leads on the do-not-call list")
     def add_to_dnc(self, request, queryset):
@@ -232,7 +242,7 @@ class CallSessionAdmin(admin.ModelAdmin):
         "duration_seconds",
         "initiated_at",
     )
-    list_filter = ("status", "outcome", "current_stage", "campaign")
+    list_filter = ("status", "outcome", "current_stage", "script_variant", "campaign")
     list_select_related = ("campaign", "lead")
     search_fields = ("call_sid", "lead__name", "lead__phone")
     date_hierarchy = "initiated_at"

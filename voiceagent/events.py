@@ -3,8 +3,9 @@
 `call_changed` receivers get `call` (the CallSession as stored after the change), `ended` (bool)
 and `changes`, a dict describing what one accepted, non-duplicate event did:
 - "type": the event type that caused it ("call.turn", ..., or "exotel.status");
-- "created": True exactly once per call, for the event that created its CallSession
-  (calls_initiated_total counts these);
+- "created": True exactly once per call, for the event that created its CallSession;
+- "initiated": True exactly once per call, for its first `call.initiated` (a call only queued,
+  or reported without one, never gets it; calls_initiated_total counts these);
 - "ended": True exactly once per call, for the event that moved it to a finished or canceled
   status (its outcome and duration_seconds are then final);
 - "status" / "stage": the new value when the event changed it, else absent;

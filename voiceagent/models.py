@@ -24,6 +24,49 @@ def choices_check(field, choices, *, blank=False):
     return allowed
 
 
+# Points each signal adds to a lead's score (voiceagent/campaigns/scoring.py, docs/metrics.md
+# "Lead score"); a campaign's `score_weights` overrides any of them. The defaults add up to 98.
+DEFAULT_SCORE_WEIGHTS = {
+    "interest_high": 30,
+    "interest_medium": 15,
+    "interest_low": -10,
+    "timeline_within_1_month": 20,
+    "timeline_within_3_months": 12,
+    "timeline_within_6_months": 5,
+    "budget_in_band": 15,
+    "budget_near_band": 5,
+    "purpose_buy": 10,
+    "purpose_invest": 8,
+    "purpose_rent": 3,
+    "answered": 5,
+    "talk_time_3_minutes": 10,
+    "talk_time_1_minute": 5,
+    "objection": -4,
+    "callback_asked": 8,
+}
+SCORE_WEIGHT_LIMIT = 100
+
+
+def validate_score_weights(value):
+    """A campaign's score weights: known signals only, whole points from -100 to 100."""
+    from django.core.exceptions import ValidationError
+
+    if not isinstance(value, dict):
+        raise ValidationError("Score weights must be an object of signal: points.")
+    for key, points in value.items():
+        if key not in DEFAULT_SCORE_WEIGHTS:
+            raise ValidationError(
+                f"Unknown score signal {key!r}; expected one of {sorted(DEFAULT_SCORE_WEIGHTS)}."
+            )
+        if not isinstance(points, int) or isinstance(points, bool):
+            raise ValidationError(f"The points of {key} must be a whole number.")
+        if not -SCORE_WEIGHT_LIMIT <= points <= SCORE_WEIGHT_LIMIT:
+            raise ValidationError(
+                f"The points of {key} must be between -{SCORE_WEIGHT_LIMIT} and "
+                f"{SCORE_WEIGHT_LIMIT}."
+            )
+
+
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     RUNNING = "running", "Running"
@@ -72,6 +115,19 @@ class Campaign(models.Model):
     calling_hours_end = models.TimeField(
         default=datetime.time(21, 0), help_text="Leads are called until this time (TIME_ZONE)."
     )
+    price_band_min = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Lowest price of the homes on offer, in rupees (₹)."
+    )
+    price_band_max = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Highest price of the homes on offer, in rupees (₹)."
+    )
+    score_weights = models.JSONField(
+        default=dict,
+        db_default={},
+        blank=True,
+        validators=[validate_score_weights],
+        help_text="Lead score points by signal, overriding the defaults (docs/metrics.md).",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -91,6 +147,12 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=Q(calling_hours_start__lt=F("calling_hours_end")),
                 name="campaign_calling_hours_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(price_band_min__isnull=True)
+                | Q(price_band_max__isnull=True)
+                | Q(price_band_min__lte=F("price_band_max")),
+                name="campaign_price_band_ordered",
             ),
         ]
         permissions = [("ingest_callevent", "Can post call events (ingestion API)")]
@@ -201,6 +263,10 @@ class Lead(models.Model):
     call_attempts = models.PositiveIntegerField(default=0)
     last_call_at = models.DateTimeField(null=True, blank=True)
     last_outcome = models.CharField(max_length=24, blank=True)
+    # How likely the lead is to buy, 0–100, and the top three contributions in words; set from
+    # its calls by voiceagent.campaigns.scoring, never by hand.
+    score = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    score_reasons = models.CharField(max_length=300, blank=True, db_default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     # Erasure (voiceagent/personal_data/erasure.py): when the person's data was erased, and
@@ -228,8 +294,10 @@ class Lead(models.Model):
                 condition=choices_check("property_type", PropertyType, blank=True),
                 name="lead_property_type_valid",
             ),
+            models.CheckConstraint(condition=Q(score__lte=100), name="lead_score_lte_100"),
         ]
         indexes = [
+            models.Index(fields=["campaign", "-score"], name="lead_campaign_score_idx"),
             models.Index(fields=["campaign", "status"], name="lead_campaign_status_idx"),
             models.Index(fields=["campaign", "-last_call_at"], name="lead_campaign_recent_idx"),
             models.Index(fields=["phone"], name="lead_phone_idx"),
@@ -329,6 +397,9 @@ class Stage(models.TextChoices):
     CLOSING = "closing", "Closing"
 
 
+DEFAULT_SCRIPT_VARIANT = "default"
+
+
 class CallSessionQuerySet(models.QuerySet):
     def finished(self):
         """Glossary: a finished call is completed, no_answer, busy or failed (never canceled)."""
@@ -358,6 +429,10 @@ class CallSession(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="calls")
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="calls")
     attempt_number = models.PositiveIntegerField(default=1)
+    # The script the agent used (call.initiated's script_variant), for A/B tests of scripts.
+    script_variant = models.CharField(
+        max_length=64, default=DEFAULT_SCRIPT_VARIANT, db_default=DEFAULT_SCRIPT_VARIANT
+    )
     status = models.CharField(max_length=16, choices=CallStatus.choices, default=CallStatus.QUEUED)
     outcome = models.CharField(max_length=24, choices=CallOutcome.choices, blank=True)
     ended_by = models.CharField(max_length=8, choices=EndedBy.choices, blank=True)

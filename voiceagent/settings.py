@@ -196,6 +196,12 @@ def _database(url):
 
 
 DATABASES = {"default": _database(DATABASE_URL)}
+# A PostgreSQL streaming replica of DATABASE_URL: analytics reads go there (voiceagent/db_routers.py);
+# tests run it as a mirror of the test database.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {**_database(DATABASE_REPLICA_URL), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["voiceagent.db_routers.AnalyticsReplicaRouter"]
 IS_POSTGRES = "postgresql" in DATABASES["default"]["ENGINE"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -224,18 +230,23 @@ SESSION_ENGINE = (
 # Live updates: the channel layer's receive is a BZPOPMIN blocking up to 5 s, and redis-py reads
 # with a 5 s socket timeout by default, so every idle WebSocket consumer died with "Timeout
 # reading from ..." every few seconds. The layer's reads wait as long as the blocking command.
+# Several Redis servers in CHANNELS_REDIS_URLS shard the layer: channels-redis spreads groups and
+# channels over its `hosts` by a consistent hash (every process must list them in the same order).
+CHANNELS_REDIS_URLS = env_list("CHANNELS_REDIS_URLS", REDIS_URL)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            "hosts": [{"address": url, "socket_timeout": None} for url in CHANNELS_REDIS_URLS],
             "capacity": 1000,
             "expiry": 30,
         },
     }
-    if REDIS_URL
+    if CHANNELS_REDIS_URLS
     else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 }
+# Live pages poll /dashboard/realtime this often while their socket is down (never while it is up).
+LIVE_POLL_SECONDS = max(1, env_int("LIVE_POLL_SECONDS", 5))
 
 # --- Time and language ------------------------------------------------------------------------
 
@@ -414,7 +425,10 @@ METRICS_COMPLETED_CAMPAIGN_DAYS = env_int("METRICS_COMPLETED_CAMPAIGN_DAYS", 7)
 
 # --- Exports ----------------------------------------------------------------------------------
 
-EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 10_000)
+# A GET of an export answers with the file up to these many rows (CSV about 5 s here; an XLSX is
+# written whole before its first byte is sent, about 15 s for 100k rows), else with a job.
+EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 200_000)
+EXPORT_SYNC_MAX_XLSX_ROWS = env_int("EXPORT_SYNC_MAX_XLSX_ROWS", 100_000)
 EXPORT_TTL = timedelta(seconds=env_int("EXPORT_TTL_SECONDS", 24 * 3600))
 # A worker that dies mid-export leaves its job running: after this long without a progress
 # heartbeat the reaper re-queues it, and after EXPORT_MAX_ATTEMPTS starts it fails it.

@@ -8,6 +8,9 @@ Indian grouping puts the first comma after the thousands and then every two digi
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
+from django.utils.html import format_html
+
+from analytics import comparison
 
 register = template.Library()
 
@@ -121,3 +124,47 @@ def label(value):
         return "—"
     text = str(value).replace("_", " ")
     return text[:1].upper() + text[1:]
+
+
+@register.simple_tag
+def change_badge(change, field, days):
+    """▲/▼ and how much a card's figure moved against the previous `days` days, coloured by
+    whether that is good (analytics.comparison.LOWER_IS_BETTER); said in words for screen
+    readers, never by colour alone. Nothing when there is no comparison (no earlier calls)."""
+    value = change.get(field) if change else None
+    if value is None:
+        return ""
+    unit = comparison.unit_of(field)
+    amount = abs(value)
+    if unit == "pts":
+        shown = f"{indian_number(amount, 2)} pts"
+    elif unit == "₹":
+        shown = f"₹{indian_number(amount, 2)}"
+    elif unit == "s":
+        shown = duration(amount)
+    else:
+        shown = indian_number(amount)
+    if value == 0:
+        return format_html(
+            '<span class="change change-flat" data-change="{}">= no change '
+            '<span class="change-note">vs previous {} days</span></span>',
+            field,
+            days,
+        )
+    up = value > 0
+    good = up != (field in comparison.LOWER_IS_BETTER)
+    return format_html(
+        '<span class="change {}" data-change="{}" title="{} than the previous {} days">'
+        '<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span> {} '
+        '<span class="change-note">vs previous {} days</span>'
+        '<span class="visually-hidden">, {}</span></span>',
+        "change-good" if good else "change-bad",
+        field,
+        "better" if good else "worse",
+        days,
+        "▲" if up else "▼",
+        "up" if up else "down",
+        shown,
+        days,
+        "better" if good else "worse",
+    )

@@ -5,13 +5,19 @@
  * - WebSocket (data-socket) with reconnect and exponential backoff (1 s doubling to 8 s, with
  *   jitter; at once when the browser comes back online or the tab is shown again); the header
  *   shows the connection state.
+ * - The pushed messages carry what the page shows: call rows (call.updated, call.ended) and one
+ *   campaign's absolute live counts (counters), each read at `as_of`. The page reads
+ *   /dashboard/realtime once when the socket connects (every call row, and the live counts per
+ *   campaign) and then applies the messages on top, keeping the newest reading of each call and
+ *   campaign whatever order they arrive in; a page shows the sum over its campaigns.
  * - Every pushed message carries a per-group sequence number; a gap (channels-redis drops
  *   messages when a channel is full) triggers a resync from /dashboard/realtime.
- * - While the socket is down: /dashboard/realtime every 5 s; the overview refreshes its cards
- *   from /dashboard/overview every 30 s in any case.
+ * - While the socket is down: /dashboard/realtime every LIVE_POLL_SECONDS (5 s by default, the
+ *   body's data-live-poll-seconds); the overview refreshes its cards from /dashboard/overview
+ *   every 30 s in any case.
  * - The campaign page's figures ([data-metric="<glossary field>"]) follow new calls: a call that
- *   ends (or a change of the live counters) refetches the page's metrics for the page's own
- *   period (data-metrics-url carries it: days=N while it ends today, else from/to), at most once a second, so the numbers stay
+ *   ends refetches the page's metrics for the page's own period (data-metrics-url carries it:
+ *   days=N while it ends today, else from/to), at most once a second, so the numbers stay
  *   exactly the API's for that period.
  * - Durations of calls in progress tick every second; export jobs show their progress.
  */
@@ -30,7 +36,8 @@
   var campaignId = root.getAttribute("data-campaign-id");
   var timeZone = document.body.getAttribute("data-time-zone") || undefined;
   var stateBadge = document.getElementById("live-state");
-  var REALTIME_POLL_MS = 5000;
+  var POLL_SECONDS = Number(document.body.getAttribute("data-live-poll-seconds")) || 5;
+  var REALTIME_POLL_MS = POLL_SECONDS * 1000;
   var OVERVIEW_POLL_MS = 30000;
   var EXPORT_POLL_MS = 2000;
   var PING_MS = 25000;
@@ -206,16 +213,104 @@
     toggleEmpty();
   }
 
-  function replaceCalls(calls) {
+  // ---- what the page knows, and when it was read ---------------------------------------------
+  // Server times (ms) of the newest reading of each call, of each campaign's live counts, and of
+  // the last realtime answer; a reading older than the one held changes nothing.
+  var IN_PROGRESS = ["initiated", "ringing", "in_progress"];
+  var callReadings = new Map(); // call_sid -> when its row was last read
+  var endedCalls = new Map(); // call_sid -> when it was seen ended: it never comes back
+  var realtimeAt = 0;
+
+  function readingTime(value) {
+    var time = Date.parse(value);
+    return isNaN(time) ? 0 : time;
+  }
+
+  function heldReading(callSid) {
+    return callReadings.has(callSid) ? callReadings.get(callSid) : realtimeAt;
+  }
+
+  function callMessage(call, at, ended) {
+    if (endedCalls.has(call.call_sid)) return;
+    if (ended || IN_PROGRESS.indexOf(call.status) === -1) {
+      // An end is final; a row leaves the page when its call is no longer in progress.
+      if (ended) endedCalls.set(call.call_sid, at);
+      callReadings.delete(call.call_sid);
+      removeCall(call.call_sid);
+      return;
+    }
+    if (at < heldReading(call.call_sid)) return;
+    callReadings.set(call.call_sid, at);
+    upsertCall(call);
+  }
+
+  // The calls in progress at `at`: calls read later by a message keep what that message said.
+  function replaceCalls(calls, at) {
+    realtimeAt = Math.max(realtimeAt, at);
     if (!callsBody) return;
     var wanted = new Set();
     calls.filter(belongsHere).forEach(function (call) {
+      if (endedCalls.has(call.call_sid)) return;
       wanted.add(call.call_sid);
+      if (heldReading(call.call_sid) > at) return;
+      callReadings.set(call.call_sid, at);
       upsertCall(call);
     });
     callsBody.querySelectorAll("tr[data-call-sid]").forEach(function (row) {
-      if (!wanted.has(row.getAttribute("data-call-sid"))) removeCall(row.getAttribute("data-call-sid"));
+      var callSid = row.getAttribute("data-call-sid");
+      if (!wanted.has(callSid) && heldReading(callSid) <= at) {
+        callReadings.delete(callSid);
+        removeCall(callSid);
+      }
     });
+    // Readings older than this answer can no longer win against it: forget them.
+    [callReadings, endedCalls].forEach(function (readings) {
+      readings.forEach(function (when, callSid) {
+        if (when < realtimeAt) readings.delete(callSid);
+      });
+    });
+  }
+
+  // ---- live counts: each campaign's newest reading; the page shows the sum of its campaigns ----
+  var LIVE_FIELDS = ["calls_in_progress", "calls_queued"];
+  var campaignCounts = new Map(); // campaign id -> {at, calls_in_progress, calls_queued}
+  var countsKnown = false; // shown once a realtime answer gave every campaign's counts
+
+  function setCampaignCounts(id, counts, at) {
+    var held = campaignCounts.get(String(id));
+    if (at < (held ? held.at : realtimeAt)) return false;
+    campaignCounts.set(String(id), {
+      at: at,
+      calls_in_progress: counts.calls_in_progress,
+      calls_queued: counts.calls_queued,
+    });
+    return true;
+  }
+
+  function showCounts() {
+    if (!countsKnown) return;
+    var totals = { calls_in_progress: 0, calls_queued: 0 };
+    campaignCounts.forEach(function (counts, id) {
+      if (campaignId && id !== String(campaignId)) return;
+      LIVE_FIELDS.forEach(function (name) {
+        totals[name] += counts[name];
+      });
+    });
+    setFields(totals);
+  }
+
+  // Campaigns the answer leaves out had nothing in progress or queued when it was read.
+  function replaceCounts(rows, at) {
+    var listed = new Set();
+    rows.forEach(function (row) {
+      listed.add(String(row.campaign_id));
+      setCampaignCounts(row.campaign_id, row, at);
+    });
+    campaignCounts.forEach(function (counts, id) {
+      if (!listed.has(id)) setCampaignCounts(id, { calls_in_progress: 0, calls_queued: 0 }, at);
+    });
+    countsKnown = true;
+    showCounts();
   }
 
   if (callsBody) {
@@ -262,13 +357,9 @@
     // Every visible call comes back; a campaign page keeps its own (belongsHere).
     resyncing = getJSON(realtimeUrl)
       .then(function (data) {
-        replaceCalls(data.active_calls || []);
-        if (!campaignId) {
-          setFields({ calls_in_progress: data.calls_in_progress, calls_queued: data.calls_queued });
-        } else {
-          var mine = (data.active_calls || []).filter(belongsHere).length;
-          setFields({ calls_in_progress: mine });
-        }
+        var at = readingTime(data.timestamp);
+        replaceCounts(data.campaigns || [], at);
+        replaceCalls(data.active_calls || [], at);
         markUpdated(data.timestamp);
       })
       .catch(function () {
@@ -343,10 +434,11 @@
   var metricsLastAt = 0;
   var metricsTimer = null;
 
+  // The live counts follow the socket and realtime (newest reading wins), not this document.
   function setMetrics(values) {
     root.querySelectorAll("[data-metric]").forEach(function (element) {
       var name = element.getAttribute("data-metric");
-      if (name in values) setText(element, format(values[name], element.getAttribute("data-format")));
+      if (name in values && LIVE_FIELDS.indexOf(name) === -1) setText(element, format(values[name], element.getAttribute("data-format")));
     });
   }
 
@@ -459,7 +551,7 @@
     var text = {
       live: "Live",
       connecting: "Connecting…",
-      polling: "Offline: refreshing every 5 s",
+      polling: "Offline: refreshing every " + POLL_SECONDS + " s",
     }[state];
     stateBadge.hidden = false;
     stateBadge.setAttribute("data-state", state);
@@ -507,15 +599,15 @@
       return;
     }
     checkSequence(message);
-    if (message.type === "call.updated" && message.call) upsertCall(message.call);
+    var at = readingTime(message.as_of);
+    if (message.type === "call.updated" && message.call) callMessage(message.call, at, false);
     else if (message.type === "call.ended" && message.call) {
-      removeCall(message.call.call_sid);
+      callMessage(message.call, at, true);
       if (belongsHere(message.call)) refreshMetrics();
     } else if (message.type === "counters") {
-      resync(); // counts scoped to what this user may see
-      refreshMetrics();
-    }
-    else if (message.type === "export.progress" && message.job) renderJob(message.job);
+      // One campaign's counts, absolute: applied as they are, nothing fetched.
+      if (setCampaignCounts(message.campaign_id, message, at)) showCounts();
+    } else if (message.type === "export.progress" && message.job) renderJob(message.job);
     if (message.type !== "pong") markUpdated();
   }
 

@@ -145,6 +145,25 @@ def test_every_page_has_the_search_box(member):
     assert '<label for="nav-search-q" class="visually-hidden">Search transcripts</label>' in html
 
 
+def test_the_search_page_says_when_older_turns_match_too(team, member, monkeypatch):
+    monkeypatch.setattr("analytics.search.MAX_RANKED_MATCHES", 1)
+    factories.make_turn(
+        factories.make_call(factories.make_lead(team.campaign, "Asha")),
+        1,
+        speaker="lead",
+        text="Baner",
+    )
+    factories.make_turn(
+        factories.make_call(factories.make_lead(team.campaign, "Ravi")),
+        1,
+        speaker="lead",
+        text="Baner",
+    )
+    page = member.get("/search/?q=Baner").content.decode()
+    assert "More than <strong data-search-count>1</strong> turns of your calls say" in page
+    assert ">Ravi</a>" in page and ">Asha</a>" not in page
+
+
 @pytest.mark.parametrize("url", ["/calls/", "/search/?q=baner", "/"])
 def test_pages_need_a_login(client, db, url):
     response = client.get(url)

@@ -36,13 +36,13 @@ def queued_figures(campaign, get_json):
     metrics = get_json(f"/analytics/campaigns/{campaign.pk}/metrics")
     realtime = get_json("/dashboard/realtime")
     system = get_json("/analytics/system")
-    per_campaign, overall = live.counters([campaign.pk])
+    pushed = live.counters([campaign.pk])
     return (
         metrics["calls_queued"],
         realtime["calls_queued"],
         system["calls_queued"],
-        per_campaign[campaign.pk]["calls_queued"],
-        overall["calls_queued"],
+        pushed[campaign.pk]["calls_queued"],
+        sum(row["calls_queued"] for row in realtime["campaigns"]),
     )
 
 

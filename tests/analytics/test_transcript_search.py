@@ -99,6 +99,20 @@ def test_period_filter_and_pages(transcripts, get_json):
     assert [hit["lead_name"] for hit in second["results"]] == ["Asha"]
 
 
+def test_only_the_most_recently_recorded_matches_are_ranked(team, get_json, monkeypatch):
+    monkeypatch.setattr("analytics.search.MAX_RANKED_MATCHES", 2)
+    # Recorded in this order; the first is the newest call but the oldest row.
+    spoken(team.campaign, "First recorded", ist(2025, 3, 9, 10), ("lead", "Baner"))
+    spoken(team.campaign, "Second", ist(2025, 3, 1, 10), ("lead", "Baner Baner flat"))
+    spoken(team.campaign, "Third", ist(2025, 3, 2, 10), ("lead", "Baner"))
+    body = get_json(f"{URL}?q=baner")
+    assert (body["count"], body["more"]) == (2, True)
+    assert [hit["lead_name"] for hit in body["results"]] == ["Second", "Third"]
+    narrowed = get_json(f"{URL}?q=baner&from=2025-03-09&to=2025-03-09")
+    assert (narrowed["count"], narrowed["more"]) == (1, False)
+    assert [hit["lead_name"] for hit in narrowed["results"]] == ["First recorded"]
+
+
 @pytest.mark.parametrize("query", ["", "q=", "q=%21%3F", "q=" + "a" * 201])
 def test_a_query_without_words_is_a_400(team, member_client, query):
     response = member_client.get(f"{URL}?{query}")

@@ -35,9 +35,10 @@ def _server_password_hasher(settings):
     ]
 
 
-def start_asgi_server(port):
-    """uvicorn serving the project on the test database at `port`, answering when returned."""
-    proc = start_process(uvicorn_command(port), env=process_environment())
+def start_asgi_server(port, **settings_env):
+    """uvicorn serving the project on the test database at `port`, answering when returned;
+    `settings_env` adds environment variables (settings) of that server."""
+    proc = start_process(uvicorn_command(port), env=process_environment(**settings_env))
     try:
         wait_for_http(f"http://127.0.0.1:{port}/accounts/login/", process=proc)
     except (TimeoutError, RuntimeError):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
+from exports.models import ExportJob
 from monitoring.components import CACHE_KEY, COMPONENTS, store_status
 from scripts.harness import free_port, stop_process_groups
 from tests import factories
@@ -275,12 +276,42 @@ def test_every_page_renders_without_console_errors(
     assert console_errors == []
 
 
-def test_export_started_from_the_campaign_page_shows_progress_and_downloads(
+def test_a_small_export_from_the_campaign_page_downloads_at_once(
     page_for, member_campaign, console_errors
 ):
     member, campaign = member_campaign
     scenery.build_campaign(campaign, leads=6, days=3)
     page = page_for(member)
+    page.goto(f"/campaigns/{campaign.pk}/")
+    page.select_option("#export-kind", "results")
+    page.select_option("#export-format", "csv")
+    with page.expect_download() as download:
+        page.click("[data-start-export]")
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert download.value.suggested_filename.endswith(".csv")
+    assert len(content.splitlines()) == 1 + 9  # the header and the 9 finished calls
+    assert "Aarav Shah" in content
+    assert page.url.endswith(f"/campaigns/{campaign.pk}/")  # the page stays
+    assert ExportJob.objects.count() == 0
+    assert console_errors == []
+
+
+def test_a_large_export_from_the_campaign_page_shows_progress_and_downloads(
+    page_for, member_campaign, console_errors
+):
+    member, campaign = member_campaign
+    scenery.build_campaign(campaign, leads=6, days=3)
+    port = free_port()
+    # 9 rows are "large" for this server: the export becomes a job.
+    server = start_asgi_server(port, EXPORT_SYNC_MAX_ROWS=5)
+    try:
+        page = page_for(member, base_url=f"http://127.0.0.1:{port}")
+        large_export_shows_progress_and_downloads(page, campaign, console_errors)
+    finally:
+        stop_process_groups(server)
+
+
+def large_export_shows_progress_and_downloads(page, campaign, console_errors):
     page.goto(f"/campaigns/{campaign.pk}/")
     page.select_option("#export-kind", "results")
     page.select_option("#export-format", "csv")

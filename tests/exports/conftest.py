@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.factories import make_call, make_lead, make_objection, make_turn
+from voiceagent.campaigns.scoring import recompute_lead_scores
 from voiceagent.models import CallOutcome, CallStatus, Lead
 
 
@@ -87,7 +88,9 @@ def crafted(team):
         initiated_at=utc(2025, 1, 15, 20, 0),
         outcome=CallOutcome.NO_ANSWER,
         attempt_number=2,
+        script_variant="warm-open",
     )
+    recompute_lead_scores(lead_ids=Lead.objects.filter(campaign=campaign).values("pk"))
     other = make_lead(team.other_campaign, "Not visible", phone="+919811111111")
     make_call(other, call_sid="CA-OTHER-1", initiated_at=start)
 

@@ -12,7 +12,7 @@ RESULTS_HEADER = [
     "Call SID", "Call date", "Initiated at", "Lead", "Phone", "Email", "City", "Status",
     "Outcome", "Ended by", "Attempt", "Lead call attempts", "Duration (s)", "Purpose",
     "Timeline", "Interest level", "Budget", "Stages reached", "Objections", "Recording URL",
-    "Cost (₹)",
+    "Cost (₹)", "Script variant",
 ]  # fmt: skip
 RESULTS_ROWS = [
     [
@@ -21,13 +21,13 @@ RESULTS_ROWS = [
         "3 months", "high", "80 lakh", "greeting > discovery > qualification",
         "price: Too costly; timing", "https://recordings.example/CA-ANITA-1.mp3",
         # Default prices: 3 started minutes × ₹0.60 + 125 s of STT × ₹0.50 / 60 s = ₹2.84.
-        Rupees(2.84),
+        Rupees(2.84), "default",
     ],
     [
         "CA-PAYLOAD-1", "2025-01-16", "2025-01-16T01:30:00+05:30",
         "'=HYPERLINK(\"http://evil.example\",\"x\")", "+91 98XXX XX002", None, "'-Pune",
         "no_answer", "no_answer", None, 2, 2, 0, None, None, None, None, None, None, None,
-        Rupees(0),
+        Rupees(0), "warm-open",
     ],
 ]  # fmt: skip
 
@@ -43,10 +43,20 @@ TRANSCRIPTS_ROWS = [
     [*_CALL, 3, "agent", "qualification", "2025-01-15T09:30:08+05:30", "'=SUM(A1:A3)"],
 ]  # fmt: skip
 
+# Lead scores (voiceagent.campaigns.scoring, default weights): Anita's call collected high
+# interest (+30), 3 months (+12) and buy (+10), was answered (+5) for 125 s (+5) and raised two
+# objections (-8); the others never answered. Empty reasons are empty cells.
+SCORES = {"anita": 54, "payload": 0, "silent": 0}
+REASONS = {
+    "anita": "high interest (+30); buying within 3 months (+12); wants to buy (+10)",
+    "payload": None,
+    "silent": None,
+}
+
 LEADS_HEADER = [
     "Lead ID", "Name", "Phone", "Email", "City", "Property type", "Budget (₹)",
     "Preferred locations", "Status", "DNC", "DNC reason", "Call attempts", "Last call at",
-    "Last outcome", "Added at",
+    "Last outcome", "Score", "Score reasons", "Added at",
 ]  # fmt: skip
 
 
@@ -55,16 +65,18 @@ def leads_rows(crafted):
         [
             crafted.anita.pk, "अनिता शर्मा", "+91 98XXX XX678", "anita@example.com", "Mumbai",
             "apartment", 8500000, "Powai, Andheri", "qualified", "no", None, 1,
-            "2025-01-15T09:32:10+05:30", "qualified", "2025-01-10T11:30:00+05:30",
+            "2025-01-15T09:32:10+05:30", "qualified", SCORES["anita"], REASONS["anita"],
+            "2025-01-10T11:30:00+05:30",
         ],
         [
             crafted.payload.pk, "'=HYPERLINK(\"http://evil.example\",\"x\")", "+91 98XXX XX002",
             None, "'-Pune", None, None, None, "new", "yes", "'@asked not to call", 2,
-            "2025-01-16T01:30:00+05:30", "no_answer", "2025-01-10T11:35:00+05:30",
+            "2025-01-16T01:30:00+05:30", "no_answer", SCORES["payload"], REASONS["payload"],
+            "2025-01-10T11:35:00+05:30",
         ],
         [
             crafted.silent.pk, "सुनील पाटील", None, None, "पुणे", None, None, None, "new", "no",
-            None, 0, None, None, "2025-01-12T00:10:07+05:30",
+            None, 0, None, None, SCORES["silent"], REASONS["silent"], "2025-01-12T00:10:07+05:30",
         ],
     ]  # fmt: skip
 

@@ -29,7 +29,21 @@ def start_call(campaign):
     call.status = CallStatus.INITIATED
     call.save()
     with transaction.atomic():
-        publish_call_change(call=call, changes={"type": "call.initiated", "status": "initiated"})
+        publish_call_change(
+            call=call,
+            changes={"type": "call.initiated", "initiated": True, "status": "initiated"},
+        )
+    return call
+
+
+def queue_call(campaign):
+    """call.queued creating the session, and nothing more: a call waiting to be dialled."""
+    lead = factories.make_lead(campaign)
+    call = factories.make_call(lead, status=CallStatus.QUEUED, initiated_at=timezone.now())
+    with transaction.atomic():
+        publish_call_change(
+            call=call, changes={"type": "call.queued", "created": True, "status": "queued"}
+        )
     return call
 
 
@@ -78,6 +92,17 @@ def test_each_created_call_counts_once_in_calls_initiated_total_of_its_campaign(
     samples = scrape()
     assert sample(samples, "calls_initiated_total", campaign=str(campaign.id)) == 3
     assert sample(samples, "calls_initiated_total", campaign=str(other.id)) == 1
+
+
+def test_calls_only_queued_are_not_counted_in_calls_initiated_total(
+    scrape, django_capture_on_commit_callbacks
+):
+    campaign = factories.make_campaign()
+    with django_capture_on_commit_callbacks(execute=True):
+        start_call(campaign)
+        queue_call(campaign)
+        queue_call(campaign)
+    assert sample(scrape(), "calls_initiated_total", campaign=str(campaign.id)) == 1
 
 
 def test_finished_calls_count_by_outcome_and_canceled_calls_do_not(
@@ -179,9 +204,10 @@ def test_events_of_a_rolled_back_transaction_are_never_counted(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        call = factories.make_call(lead, status=CallStatus.QUEUED)
+        call = factories.make_call(lead, status=CallStatus.INITIATED)
         publish_call_change(
-            call=call, changes={"type": "call.queued", "created": True, "status": "queued"}
+            call=call,
+            changes={"type": "call.initiated", "created": True, "initiated": True},
         )
         raise RuntimeError("the ingestion batch had an invalid event")
     assert callbacks == []

@@ -45,6 +45,8 @@ for spec in plan["calls"]:
     with transaction.atomic():
         publish_call_change(call=call, changes={"type": "call.queued", "created": True})
     with transaction.atomic():
+        publish_call_change(call=call, changes={"type": "call.initiated", "initiated": True})
+    with transaction.atomic():
         publish_call_change(call=call, changes={"type": "call.turn", "turn": {
             "sequence": 1, "speaker": "agent", "stt_ms": 100, "llm_ms": spec["llm_ms"], "tts_ms": 50}})
     with transaction.atomic():

@@ -202,7 +202,7 @@ class LeadViewSet(
     serializer_class = serializers.LeadSerializer
     permission_classes = [ActionPermission]
     filterset_class = LeadFilter
-    ordering_fields = ["id", "name", "created_at", "last_call_at", "call_attempts"]
+    ordering_fields = ["id", "name", "created_at", "last_call_at", "call_attempts", "score"]
     ordering = ["-id"]
     required_permissions = {
         "create": ["voiceagent.add_lead"],

@@ -58,6 +58,9 @@ class CampaignSerializer(serializers.ModelSerializer):
             "callback_delay_minutes",
             "calling_hours_start",
             "calling_hours_end",
+            "price_band_min",
+            "price_band_max",
+            "score_weights",
             "created_at",
             "updated_at",
             "started_at",
@@ -88,6 +91,18 @@ class CampaignSerializer(serializers.ModelSerializer):
             attrs.get(name, getattr(self.instance, name, Campaign._meta.get_field(name).default))
             for name in ("calling_hours_start", "calling_hours_end")
         )
+        low, high = (
+            attrs.get(name, getattr(self.instance, name, None))
+            for name in ("price_band_min", "price_band_max")
+        )
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError(
+                {
+                    "price_band_max": [
+                        f"price_band_min ({low}) must not exceed price_band_max ({high})."
+                    ]
+                }
+            )
         if start >= end:
             raise serializers.ValidationError(
                 {
@@ -158,6 +173,8 @@ class LeadSerializer(serializers.ModelSerializer):
             "call_attempts",
             "last_call_at",
             "last_outcome",
+            "score",
+            "score_reasons",
             "created_at",
             "updated_at",
             "erased",

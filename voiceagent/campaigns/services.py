@@ -9,7 +9,7 @@ deleted (their leads and scheduled calls go with them).
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from voiceagent.campaigns import lifecycle
+from voiceagent.campaigns import lifecycle, scoring
 from voiceagent.models import (
     Campaign,
     CampaignStatus,
@@ -33,6 +33,10 @@ class RuleViolation(Exception):
     def __init__(self, detail):
         super().__init__(detail)
         self.detail = detail
+
+
+# Campaign fields a lead's score depends on: changing one scores the campaign's leads again.
+SCORE_INPUTS = ("price_band_min", "price_band_max", "score_weights")
 
 
 def check_transition(*, current, new):
@@ -76,11 +80,16 @@ def update_campaign(*, campaign, members=None, **changes):
     if "status" in changes and changes["status"] != campaign.status:
         check_transition(current=campaign.status, new=changes["status"])
         _stamp(campaign, status=changes["status"], now=timezone.now())
+    rescore = any(
+        name in changes and changes[name] != getattr(campaign, name) for name in SCORE_INPUTS
+    )
     for name, value in changes.items():
         setattr(campaign, name, value)
     campaign.save()
     if members is not None:
         campaign.members.set(members)
+    if rescore:
+        scoring.recompute_lead_scores(lead_ids=Lead.objects.filter(campaign=campaign).values("pk"))
     return campaign
 
 
@@ -137,7 +146,18 @@ def create_lead(*, campaign, **fields):
     check_accepts_leads(campaign)
     lead = Lead(campaign=campaign, **fields)
     _flag_if_dnc(lead)
-    return _save_lead(lead)
+    with transaction.atomic():
+        lead = _save_lead(lead)
+        _rescore(lead)
+    return lead
+
+
+def _rescore(lead):
+    """The lead's score from its budget and calls (one statement), read back onto `lead`."""
+    scoring.recompute_lead_scores(lead_ids=[lead.pk])
+    lead.score, lead.score_reasons = (
+        Lead.objects.filter(pk=lead.pk).values_list("score", "score_reasons").get()
+    )
 
 
 def update_lead(*, lead, **changes):
@@ -153,6 +173,8 @@ def update_lead(*, lead, **changes):
     with transaction.atomic():
         lead = _save_lead(lead)
         cancel_follow_ups_if_closed(lead)
+        if "budget" in changes:
+            _rescore(lead)
     return lead
 
 

@@ -43,7 +43,8 @@ class CallEventSerializer(serializers.Serializer):
     lead_id = serializers.IntegerField(min_value=1, help_text="A lead of that campaign.")
     data = serializers.DictField(
         required=False,
-        help_text="By type: call.stage_changed {stage}; call.turn {sequence, speaker, text, "
+        help_text="By type: call.initiated {script_variant?: the script used, at most 64 "
+        'characters, default "default"}; call.stage_changed {stage}; call.turn {sequence, speaker, text, '
         "stage?, stt_ms?, llm_ms?, tts_ms?, llm_input_tokens?, llm_output_tokens?, tts_characters?}; "
         "call.objection {category, text}; "
         "call.qualification {purpose?, timeline?, interest_level?, budget?, ...}; "

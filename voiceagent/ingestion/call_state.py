@@ -16,6 +16,7 @@ Rules, in the product's words:
   report in that order that has them.
 - initiated_at: the first `call.initiated`, else the first `call.queued`, else the earliest
   event (DESIGN.md: a call's day). ended_at is never before initiated_at.
+- script_variant: that of the first `call.initiated` ("default" when it names none).
 - stages: the earliest time each stage was reached (stage changes and turns); the current
   stage is the one reached last (ties: the later stage of the script).
 - qualification: merged key by key; when two events set one key, the later occurred_at wins,
@@ -135,6 +136,10 @@ def _absorb_queued(call, event, state, at_key):
 def _absorb_initiated(call, event, state, at_key):
     _reach_rank(state, INITIATED_RANK)
     state["initiated"] = _earliest(state.get("initiated"), at_key)
+    # The script of the first call.initiated (ties: the smaller event_id) is the call's.
+    stamp = [at_key, event.event_id, event.data["script_variant"]]
+    if "variant" not in state or stamp < state["variant"]:
+        state["variant"] = stamp
 
 
 def _absorb_ringing(call, event, state, at_key):
@@ -231,6 +236,8 @@ def resolve(call):
     """Set the visible fields of the call from its absorbed facts (a pure function of them)."""
     state = call.ingest_state
     initiated = state.get("initiated")
+    if "variant" in state:
+        call.script_variant = state["variant"][2]
     call.initiated_at = (
         from_key(initiated) if initiated else call.queued_at or from_key(state.get("first"))
     )

@@ -15,6 +15,7 @@ from django.core.validators import URLValidator
 from django.db import models
 
 from voiceagent.models import (
+    DEFAULT_SCRIPT_VARIANT,
     CallOutcome,
     CallStatus,
     EndedBy,
@@ -32,6 +33,7 @@ MAX_ERROR_CODE_LENGTH = 64
 MAX_URL_LENGTH = 500
 MAX_EVENT_ID_LENGTH = 128
 MAX_CALL_SID_LENGTH = 64
+MAX_SCRIPT_VARIANT_LENGTH = 64
 MAX_QUALIFICATION_KEYS = 30
 MAX_QUALIFICATION_KEY_LENGTH = 40
 MAX_QUALIFICATION_VALUE_LENGTH = 200
@@ -237,6 +239,16 @@ def _url(problems, data, key):
     return value
 
 
+def _clean_initiated(problems, data):
+    """call.initiated may name the script the agent uses (A/B tests); absent: the default."""
+    if data.get("script_variant") is None:
+        return {"script_variant": DEFAULT_SCRIPT_VARIANT}
+    variant = _text(
+        problems, data, "script_variant", limit=MAX_SCRIPT_VARIANT_LENGTH, allow_empty=False
+    )
+    return {"script_variant": variant.strip()}
+
+
 def _clean_stage_changed(problems, data):
     return {"stage": _choice(problems, data, "stage", STAGES, required=True)}
 
@@ -336,7 +348,7 @@ def _clean_nothing(problems, data):
 
 DATA_CLEANERS = {
     EventType.QUEUED: _clean_nothing,
-    EventType.INITIATED: _clean_nothing,
+    EventType.INITIATED: _clean_initiated,
     EventType.RINGING: _clean_nothing,
     EventType.ANSWERED: _clean_nothing,
     EventType.STAGE_CHANGED: _clean_stage_changed,

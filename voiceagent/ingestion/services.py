@@ -16,7 +16,8 @@ then applied in one transaction:
    and objections are bulk-inserted, calls bulk-updated;
 5. each touched lead is re-projected from all of its calls (attempt numbers, call_attempts,
    last call and outcome, status, and one follow-up ScheduledCall per ended call), so that lead
-   state is a function of the calls, never of the order their events came in;
+   state is a function of the calls, never of the order their events came in; the batch's
+   leads get their score again (voiceagent.campaigns.scoring, one statement);
 6. calls this batch finished or qualified get their alert and webhook outbox rows
    (notifications.outbox), delivered by the worker after commit;
 7. after commit, one domain event per accepted non-duplicate event (voiceagent.events).
@@ -35,7 +36,7 @@ from django.utils import timezone
 from analytics.rollups import contribution as rollup
 from analytics.rollups.writer import apply_calls
 from notifications.outbox import record_call_notifications
-from voiceagent.campaigns import lifecycle
+from voiceagent.campaigns import lifecycle, scoring
 from voiceagent.events import announcing, publish_call_change
 from voiceagent.ingestion import call_state
 from voiceagent.ingestion.bulk import JsonText, copy_rows, update_rows
@@ -66,9 +67,9 @@ MAX_TRANSACTION_ATTEMPTS = 4
 RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
 
 CALL_FIELDS = [
-    "status", "outcome", "ended_by", "queued_at", "initiated_at", "ringing_at", "answered_at",
-    "ended_at", "duration_seconds", "current_stage", "stage_first_reached", "qualification",
-    "recording_url", "error", "last_event_at", "ingest_state", "updated_at",
+    "script_variant", "status", "outcome", "ended_by", "queued_at", "initiated_at", "ringing_at",
+    "answered_at", "ended_at", "duration_seconds", "current_stage", "stage_first_reached",
+    "qualification", "recording_url", "error", "last_event_at", "ingest_state", "updated_at",
 ]  # fmt: skip
 LOG_FIELDS = ["event_id", "type", "call_sid", "occurred_at", "payload", "source", "received_at"]
 TURN_FIELDS = [
@@ -238,6 +239,7 @@ def _apply(events, *, source, received_at):
     ]
     touched_leads = {call.lead_id for call in changed}
     _project_leads([leads[lead_id] for lead_id in sorted(touched_leads)], calls)
+    scoring.recompute_lead_scores(lead_ids=sorted(leads))
     if announcing():
         # Alert and webhook outbox rows, in this transaction (notifications/outbox.py).
         record_call_notifications(calls=changed)
@@ -443,12 +445,15 @@ def _fold(events, calls, new_sids):
         )
         was_stage = call.current_stage
         was_ended = call.status in ENDED_STATUSES and was_status is not None
+        was_initiated = "initiated" in call.ingest_state
         call_state.absorb(call, event)
         call_state.resolve(call)
         changes = {"type": event.type}
         if event.call_sid in new_sids and event.call_sid not in started:
             started.add(event.call_sid)
             changes["created"] = True
+        if not was_initiated and "initiated" in call.ingest_state:
+            changes["initiated"] = True
         if call.status != was_status:
             changes["status"] = call.status
         if call.current_stage != was_stage:

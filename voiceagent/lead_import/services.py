@@ -25,7 +25,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from voiceagent.campaigns import cleaning, lifecycle
+from voiceagent.campaigns import cleaning, lifecycle, scoring
 from voiceagent.campaigns.services import RuleViolation, check_accepts_leads
 from voiceagent.lead_import.files import FileRejected, check_upload, open_source
 from voiceagent.models import Campaign, DoNotCall, Lead, LeadStatus
@@ -268,6 +268,8 @@ def import_leads(*, campaign, file, filename, progress: Callable[[float], None] 
                 "nothing was imported. Upload the file again."
             ) from None
         _drop_staging_tables(cursor)
+        # Budgets may have changed: the campaign's leads are scored again (one statement).
+        scoring.recompute_lead_scores(lead_ids=Lead.objects.filter(campaign=campaign).values("pk"))
     report(1.0)
     return result
 

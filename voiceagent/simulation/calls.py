@@ -72,6 +72,9 @@ ANSWERED_OUTCOMES = [
     CallOutcome.VOICEMAIL,
 ]
 ANSWERED_WEIGHTS = [28, 38, 22, 12]
+# Scripts under A/B test (call.initiated's script_variant): a lead hears one, by its id, so the
+# seeded draws of every other choice stay what they were.
+SCRIPT_VARIANTS = ("default", "warm-open")
 ERRORS = ["Exotel: number unreachable", "SIP 503 from carrier", "Deepgram stream closed"]
 # call.error: about one answered call in twenty-five reports an AI or telephony error.
 AI_ERROR_RATE = 0.04
@@ -107,7 +110,8 @@ class CallPlanner:
         rng = self.rng
         script = [(0.0, EventType.QUEUED, {})]
         at = rng.uniform(0.5, 2.0)
-        script.append((at, EventType.INITIATED, {}))
+        variant = SCRIPT_VARIANTS[lead.id % len(SCRIPT_VARIANTS)]
+        script.append((at, EventType.INITIATED, {"script_variant": variant}))
         path = rng.choices(PATHS, weights=PATH_WEIGHTS)[0]
         if path == "failed":
             script.append((at + rng.uniform(1, 4), EventType.FAILED, {"error": rng.choice(ERRORS)}))

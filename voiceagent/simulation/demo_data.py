@@ -20,6 +20,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from analytics.rollups import tracking
+from voiceagent.campaigns.scoring import recompute_lead_scores
 from voiceagent.events import calls_unannounced
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS
 from voiceagent.ingestion.services import ingest_events
@@ -187,6 +188,8 @@ class DemoBuilder:
         campaigns, stops = self._campaigns()
         leads = self._leads(campaigns, stops)
         calls = self._history(campaigns, stops, leads)
+        # Ingestion scored the called leads; the others score on their budget alone.
+        recompute_lead_scores(lead_ids=Lead.objects.filter(campaign__in=campaigns).values("pk"))
         turns = CallSession.objects.filter(campaign__in=campaigns).aggregate(
             turns=models.Count("turns")
         )["turns"]
@@ -214,6 +217,9 @@ class DemoBuilder:
                     max_attempts=3,
                     calling_hours_start=start,
                     calling_hours_end=end,
+                    # Homes from 50 lakh to 1.5 crore: lead scores weigh budgets against it.
+                    price_band_min=5_000_000,
+                    price_band_max=15_000_000,
                     created_at=created,
                     started_at=created if status != CampaignStatus.DRAFT else None,
                 )

@@ -48,11 +48,30 @@ def test_no_answer_call_publishes_created_once_and_ended_once(
 
     assert [(sid, changes, was_ended) for sid, changes, was_ended, _ in changed] == [
         ("CA1", {"type": "call.queued", "created": True, "status": "queued"}, False),
-        ("CA1", {"type": "call.initiated", "status": "initiated"}, False),
+        ("CA1", {"type": "call.initiated", "initiated": True, "status": "initiated"}, False),
         ("CA1", {"type": "call.ringing", "status": "ringing"}, False),
         ("CA1", {"type": "call.completed", "status": "no_answer", "ended": True}, True),
     ]
     assert ended == ["CA1"]
+
+
+def test_only_the_first_call_initiated_of_a_call_is_announced_as_initiated(
+    lead, published, django_capture_on_commit_callbacks
+):
+    changed, _ = published
+    queued, initiated = unanswered_call(lead, "CA1")[:2]
+    again = {**initiated, "event_id": "CA1-initiated-again"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_events(events=[queued], source="api")
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_events(events=[initiated, again], source="api")
+
+    assert [changes for _, changes, _, _ in changed] == [
+        {"type": "call.queued", "created": True, "status": "queued"},
+        {"type": "call.initiated", "initiated": True, "status": "initiated"},
+        {"type": "call.initiated"},
+    ]
 
 
 def test_turns_stages_and_answer_are_announced_with_latencies(

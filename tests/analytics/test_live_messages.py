@@ -1,0 +1,153 @@
+"""What the live socket carries, on the real Redis channel layer: call rows and each campaign's
+absolute live counts with `as_of` and per-group sequence numbers, enough for a page to follow
+calls without reading /dashboard/realtime after every message."""
+
+import asyncio
+from datetime import datetime
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.db import connection
+from django.utils import timezone
+
+from tests.analytics.test_live_updates import connect, session_headers
+from tests.factories import make_call, make_lead
+from voiceagent.ingestion.services import ingest_events
+from voiceagent.models import CallStatus
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def events_of(call_sid, lead, *kinds, data=None):
+    at = timezone.now().isoformat()
+    return [
+        {"event_id": f"{call_sid}-{kind}", "type": kind, "occurred_at": at, "call_sid": call_sid,
+         "campaign_id": lead.campaign_id, "lead_id": lead.pk, "data": (data or {}).get(kind, {})}
+        for kind in kinds
+    ]  # fmt: skip
+
+
+def pushed_while(path, headers, batches, until):
+    """Subscribe at `path`, ingest each batch (in a thread with its own connection), and collect
+    the messages after the hello until `until(messages)` holds (5 s at most)."""
+
+    def ingest(events):
+        try:
+            ingest_events(events=events, source="api")
+        finally:
+            connection.close()
+
+    async def scenario():
+        communicator, connected, _ = await connect(path, headers)
+        assert connected
+        assert (await communicator.receive_json_from(timeout=2))["type"] == "hello"
+        loop = asyncio.get_running_loop()
+        received = []
+        for events in batches:
+            await loop.run_in_executor(None, ingest, events)
+            await asyncio.sleep(0.2)
+        deadline = loop.time() + 5
+        while not until(received) and loop.time() < deadline:
+            if not await communicator.receive_nothing(timeout=0.1):
+                received.append(await communicator.receive_json_from())
+        await communicator.disconnect()
+        return received
+
+    return async_to_sync(scenario)()
+
+
+def counters_of(messages):
+    return [
+        (m["campaign_id"], m["calls_in_progress"], m["calls_queued"])
+        for m in messages
+        if m["type"] == "counters"
+    ]
+
+
+def test_a_call_that_starts_and_ends_pushes_its_row_and_its_campaigns_counts(team):
+    lead = make_lead(team.campaign, "Asha Rao")
+    make_call(make_lead(team.campaign), status=CallStatus.QUEUED, answered=False)
+    make_call(make_lead(team.other_campaign), status=CallStatus.IN_PROGRESS, answered=False)
+    start = events_of("CA-MSG-1", lead, "call.initiated", "call.answered")
+    end = events_of(
+        "CA-MSG-1",
+        lead,
+        "call.completed",
+        data={"call.completed": {"outcome": "qualified", "duration_seconds": 42}},
+    )
+
+    messages = pushed_while(
+        "/ws/dashboard/",
+        session_headers(team.member),
+        [start, end],
+        until=lambda received: (team.campaign.pk, 0, 1) in counters_of(received),
+    )
+
+    group = f"campaign.{team.campaign.pk}"
+    assert [m["type"] for m in messages] == ["call.updated", "counters", "call.ended", "counters"]
+    # Absolute counts of the member's campaign: the other team's call in progress is not in them.
+    assert counters_of(messages) == [(team.campaign.pk, 1, 1), (team.campaign.pk, 0, 1)]
+    started, ended = messages[0]["call"], messages[2]["call"]
+    assert {key: started[key] for key in ("call_sid", "campaign_id", "lead_id", "lead_name",
+                                          "campaign_name", "status", "outcome", "stage")} == {
+        "call_sid": "CA-MSG-1", "campaign_id": team.campaign.pk, "lead_id": lead.pk,
+        "lead_name": "Asha Rao", "campaign_name": "Powai launch", "status": "in_progress",
+        "outcome": None, "stage": None,
+    }  # fmt: skip
+    assert (ended["status"], ended["outcome"], ended["duration_seconds"]) == (
+        "completed",
+        "qualified",
+        42,
+    )
+    assert {m["group"] for m in messages} == {group}
+    # One number after another in the group: no gap, so the page never resyncs.
+    sequence = [m["seq"] for m in messages]
+    assert sequence == list(range(sequence[0], sequence[0] + 4))
+    readings = [datetime.fromisoformat(m["as_of"]) for m in messages]
+    assert readings == sorted(readings)
+    assert all(reading.utcoffset() is not None for reading in readings)
+
+
+def test_staff_dashboards_get_each_campaigns_own_counts(team):
+    mine = make_lead(team.campaign)
+    theirs = make_lead(team.other_campaign)
+    make_call(make_lead(team.other_campaign), status=CallStatus.RINGING, answered=False)
+    batch = [*events_of("CA-MSG-2", mine, "call.initiated"),
+             *events_of("CA-MSG-3", theirs, "call.initiated")]  # fmt: skip
+
+    messages = pushed_while(
+        "/ws/dashboard/",
+        session_headers(team.staff),
+        [batch],
+        until=lambda received: len(counters_of(received)) == 2,
+    )
+
+    assert sorted(counters_of(messages)) == sorted(
+        [(team.campaign.pk, 1, 0), (team.other_campaign.pk, 2, 0)]
+    )
+    assert sorted(m["call"]["call_sid"] for m in messages if m["type"] == "call.updated") == [
+        "CA-MSG-2",
+        "CA-MSG-3",
+    ]
+    assert {m["group"] for m in messages} == {"staff"}
+
+
+def test_realtime_lists_the_live_counts_of_each_campaign(team, get_json, api_client):
+    make_call(make_lead(team.campaign), status=CallStatus.IN_PROGRESS, answered=False)
+    make_call(make_lead(team.campaign), status=CallStatus.RINGING, answered=False)
+    make_call(make_lead(team.campaign), status=CallStatus.QUEUED, answered=False)
+    make_call(make_lead(team.campaign), status=CallStatus.COMPLETED)
+    make_call(make_lead(team.other_campaign), status=CallStatus.QUEUED, answered=False)
+
+    mine = get_json("/dashboard/realtime")
+    everyone = get_json("/dashboard/realtime", client=api_client(team.staff))
+
+    assert (mine["calls_in_progress"], mine["calls_queued"]) == (2, 1)
+    assert mine["campaigns"] == [
+        {"campaign_id": team.campaign.pk, "calls_in_progress": 2, "calls_queued": 1}
+    ]
+    assert (everyone["calls_in_progress"], everyone["calls_queued"]) == (2, 2)
+    assert everyone["campaigns"] == [
+        {"campaign_id": team.campaign.pk, "calls_in_progress": 2, "calls_queued": 1},
+        {"campaign_id": team.other_campaign.pk, "calls_in_progress": 0, "calls_queued": 1},
+    ]

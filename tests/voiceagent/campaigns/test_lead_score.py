@@ -1,0 +1,112 @@
+"""Lead scores (voiceagent.campaigns.scoring): signals, weights, bounds, reasons, one statement."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import make_call, make_campaign, make_lead, make_objection
+from voiceagent.campaigns.scoring import recompute_lead_scores
+from voiceagent.models import CallOutcome, CallStatus, Lead
+
+
+def _scored(*leads):
+    recompute_lead_scores(lead_ids=[lead.pk for lead in leads])
+    return [Lead.objects.get(pk=lead.pk) for lead in leads]
+
+
+def test_a_keen_lead_in_budget_outscores_a_lukewarm_unsure_one(db):
+    campaign = make_campaign(price_band_min=6_000_000, price_band_max=9_000_000)
+    keen = make_lead(campaign, budget=8_000_000)
+    unsure = make_lead(campaign, budget=8_000_000)
+    make_call(
+        keen,
+        duration=200,
+        outcome=CallOutcome.QUALIFIED,
+        qualification={"interest_level": "high", "timeline": "1 month", "purpose": "buy"},
+    )
+    make_call(
+        unsure,
+        duration=30,
+        outcome=CallOutcome.NOT_INTERESTED,
+        qualification={"interest_level": "low", "timeline": "not sure"},
+    )
+    keen, unsure = _scored(keen, unsure)
+    # high 30 + within a month 20 + in band 15 + buy 10 + answered 5 + over 3 minutes 10
+    assert keen.score == 90
+    assert keen.score_reasons == (
+        "high interest (+30); buying within a month (+20); budget in the price band (+15)"
+    )
+    # low interest -10 + in band 15 + answered 5 (30 s talk counts nothing)
+    assert unsure.score == 10
+    assert unsure.score_reasons == (
+        "budget in the price band (+15); low interest (-10); answered a call (+5)"
+    )
+    assert keen.score > unsure.score
+
+
+def test_scores_stay_between_0_and_100_whatever_the_weights(db):
+    generous = make_campaign(score_weights={"interest_high": 100, "answered": 100})
+    harsh = make_campaign(score_weights={"objection": -100, "interest_low": -100})
+    top = make_lead(generous)
+    bottom = make_lead(harsh)
+    make_call(top, qualification={"interest_level": "high"})
+    call = make_call(bottom, qualification={"interest_level": "low"})
+    make_objection(call)
+    make_objection(call, "timing")
+    top, bottom = _scored(top, bottom)
+    assert (top.score, bottom.score) == (100, 0)
+    assert top.score_reasons == (
+        "high interest (+100); answered a call (+100); talked over a minute (+5)"
+    )
+    assert bottom.score_reasons == (
+        "raised 2 objections (-200); low interest (-100); answered a call (+5)"
+    )
+
+
+def test_engagement_counts_callbacks_objections_and_talk_time(db):
+    campaign = make_campaign()
+    lead = make_lead(campaign)
+    make_call(lead, duration=70, outcome=CallOutcome.CALLBACK_REQUESTED)
+    other = make_call(lead, duration=0, status=CallStatus.NO_ANSWER, answered=False)
+    make_objection(other)
+    canceled = make_call(lead, status=CallStatus.CANCELED, answered=False)
+    make_objection(canceled, "trust")  # a canceled call never counts
+    (lead,) = _scored(lead)
+    # callback 8 + answered 5 + over a minute 5 - one objection 4
+    assert lead.score == 14
+    assert lead.score_reasons == (
+        "asked for a callback (+8); answered a call (+5); talked over a minute (+5)"
+    )
+
+
+def test_a_lead_without_calls_scores_its_budget_alone_and_others_are_untouched(db):
+    campaign = make_campaign(price_band_min=5_000_000, price_band_max=None)
+    near = make_lead(campaign, budget=4_500_000)
+    untouched = make_lead(campaign, budget=9_000_000)
+    (near,) = _scored(near)
+    assert (near.score, near.score_reasons) == (5, "budget near the price band (+5)")
+    assert Lead.objects.get(pk=untouched.pk).score == 0
+
+
+def test_leads_are_scored_in_one_statement_whatever_their_number(db):
+    campaign = make_campaign()
+    leads = [make_lead(campaign) for _ in range(30)]
+    for lead in leads:
+        make_call(lead, duration=30, qualification={"interest_level": "medium"})
+    with CaptureQueriesContext(connection) as queries:
+        written = recompute_lead_scores(lead_ids=[lead.pk for lead in leads])
+    assert (written, len(queries)) == (30, 1)
+    # medium interest 15 + answered 5
+    assert set(Lead.objects.values_list("score", flat=True)) == {20}
+
+
+def test_a_queryset_of_ids_scores_a_whole_campaign(db):
+    campaign = make_campaign()
+    lead = make_lead(campaign)
+    make_call(lead, qualification={"purpose": "Invest", "timeline": "within 3 months"})
+    recompute_lead_scores(lead_ids=Lead.objects.filter(campaign=campaign).values("pk"))
+    lead.refresh_from_db()
+    # 3 months 12 + invest 8 + answered 5 + over a minute 5
+    assert (lead.score, lead.score_reasons) == (
+        30,
+        "buying within 3 months (+12); wants to invest (+8); answered a call (+5)",
+    )

@@ -1,0 +1,270 @@
+"""Lead scores: how likely a lead is to buy, 0–100, from what its calls collected and how it
+engaged, with the top three contributions in words (docs/metrics.md, "Lead score").
+
+One function, `recompute_lead_scores(*, lead_ids)`, rewrites the score of the given leads in ONE
+`UPDATE … FROM (aggregate)` statement that PostgreSQL and SQLite (3.33+) both run: nothing is
+computed per lead in Python, so scoring a batch of 500 leads costs what scoring one does.
+
+Signals, each worth the points of the campaign's `score_weights` (else DEFAULT_SCORE_WEIGHTS):
+- interest level, timeline and purpose: the strongest value any of the lead's calls collected
+  (call.qualification: "high" > "medium" > "low"; within a month > 3 months > 6 months; buy >
+  invest > rent), read from the words the agent reported ("1 month", "Within 3 months", …);
+- budget: the lead's budget against the campaign's price band (in it, or within 20% of it);
+- engagement: an answered call, talk time over answered calls (1 and 3 minutes), a callback
+  asked, and each objection raised (at most three count).
+The sum is clamped to 0–100. Reasons are the three largest contributions by size (ties: in the
+order above), e.g. "high interest (+30); buying within a month (+20); budget in the price band
+(+15)".
+"""
+
+from django.db import connection
+from django.db.models.query import QuerySet
+
+from voiceagent.models import (
+    DEFAULT_SCORE_WEIGHTS,
+    CallOutcome,
+    CallSession,
+    CallStatus,
+    Campaign,
+    Lead,
+    Objection,
+)
+
+MAX_COUNTED_OBJECTIONS = 3
+# Talk time thresholds, seconds over the lead's answered calls.
+LONG_TALK_SECONDS, SHORT_TALK_SECONDS = 180, 60
+REASONS_SHOWN = 3
+
+TIMELINE_PATTERNS = {
+    3: ("%immediate%", "%this month%", "%1 month%", "%one month%", "%a month%", "%week%"),
+    2: ("%2 month%", "%3 month%", "%two month%", "%three month%", "%quarter%"),
+    1: ("%4 month%", "%5 month%", "%6 month%", "%six month%", "%half a year%"),
+}
+INTEREST_PATTERNS = {3: ("%high%", "%hot%"), 2: ("%medium%", "%moderate%"), 1: ("%low%",)}
+PURPOSE_PATTERNS = {3: ("%buy%", "%purchase%"), 2: ("%invest%",), 1: ("%rent%", "%lease%")}
+
+
+def _json_text(column, key):
+    """The text of one key of a JSON column, on either vendor."""
+    if connection.vendor == "postgresql":
+        return f"({column} ->> '{key}')"
+    return f"json_extract({column}, '$.{key}')"
+
+
+def _weight(key):
+    """The campaign's points for a signal (alias c), else the default."""
+    return f"COALESCE(CAST({_json_text('c.score_weights', key)} AS integer), {int(DEFAULT_SCORE_WEIGHTS[key])})"
+
+
+def _rank_of(text, patterns):
+    """MAX over the calls of a rank (3 best … 0 unknown) matched from lower-cased words."""
+    cases = " ".join(
+        f"WHEN {' OR '.join(f'lower({text}) LIKE %s' for _ in words)} THEN {rank}"
+        for rank, words in patterns.items()
+    )
+    params = [word for words in patterns.values() for word in words]
+    return f"MAX(CASE {cases} ELSE 0 END)", params
+
+
+def _ranked(name, cases):
+    """Points and label columns of a signal taking one of several ranked values."""
+    points = " ".join(f"WHEN f.{name} = {rank} THEN {_weight(key)}" for rank, key, _ in cases)
+    labels = " ".join(f"WHEN f.{name} = {rank} THEN '{label}'" for rank, _, label in cases)
+    return f"CASE {points} ELSE 0 END", f"CASE {labels} ELSE '' END"
+
+
+def _signals():
+    """[(points SQL, label SQL)] over the per-lead features `f`, lead `l`, campaign `c`."""
+    in_band = (
+        "(c.price_band_min IS NULL OR l.budget >= c.price_band_min) AND "
+        "(c.price_band_max IS NULL OR l.budget <= c.price_band_max)"
+    )
+    near_band = (
+        "(c.price_band_min IS NOT NULL AND l.budget * 5 >= c.price_band_min * 4 "
+        "AND l.budget < c.price_band_min) OR (c.price_band_max IS NOT NULL AND "
+        "l.budget > c.price_band_max AND l.budget * 5 <= c.price_band_max * 6)"
+    )
+    no_band = "l.budget IS NULL OR (c.price_band_min IS NULL AND c.price_band_max IS NULL)"
+    objections = f"CASE WHEN f.objections > {MAX_COUNTED_OBJECTIONS} THEN {MAX_COUNTED_OBJECTIONS} ELSE COALESCE(f.objections, 0) END"
+    return [
+        _ranked(
+            "interest",
+            [
+                (3, "interest_high", "high interest"),
+                (2, "interest_medium", "medium interest"),
+                (1, "interest_low", "low interest"),
+            ],
+        ),
+        _ranked(
+            "timeline",
+            [
+                (3, "timeline_within_1_month", "buying within a month"),
+                (2, "timeline_within_3_months", "buying within 3 months"),
+                (1, "timeline_within_6_months", "buying within 6 months"),
+            ],
+        ),
+        (
+            f"CASE WHEN {no_band} THEN 0 WHEN {in_band} THEN {_weight('budget_in_band')} "
+            f"WHEN {near_band} THEN {_weight('budget_near_band')} ELSE 0 END",
+            f"CASE WHEN {no_band} THEN '' WHEN {in_band} THEN 'budget in the price band' "
+            "ELSE 'budget near the price band' END",
+        ),
+        _ranked(
+            "purpose",
+            [
+                (3, "purpose_buy", "wants to buy"),
+                (2, "purpose_invest", "wants to invest"),
+                (1, "purpose_rent", "wants to rent"),
+            ],
+        ),
+        (
+            f"CASE WHEN f.answered > 0 THEN {_weight('answered')} ELSE 0 END",
+            "CASE WHEN f.answered = 1 THEN 'answered a call' "
+            "ELSE 'answered ' || CAST(f.answered AS text) || ' calls' END",
+        ),
+        (
+            f"CASE WHEN f.talk_seconds >= {LONG_TALK_SECONDS} THEN {_weight('talk_time_3_minutes')} "
+            f"WHEN f.talk_seconds >= {SHORT_TALK_SECONDS} THEN {_weight('talk_time_1_minute')} "
+            "ELSE 0 END",
+            f"CASE WHEN f.talk_seconds >= {LONG_TALK_SECONDS} THEN 'talked over 3 minutes' "
+            "ELSE 'talked over a minute' END",
+        ),
+        (
+            f"CASE WHEN f.callbacks > 0 THEN {_weight('callback_asked')} ELSE 0 END",
+            "'asked for a callback'",
+        ),
+        (
+            f"{objections} * {_weight('objection')}",
+            "CASE WHEN f.objections = 1 THEN 'raised an objection' "
+            "ELSE 'raised ' || CAST(f.objections AS text) || ' objections' END",
+        ),
+    ]
+
+
+def _lead_filter(column, lead_ids):
+    """(SQL, params) limiting `column` to the leads; a queryset of ids stays a subquery."""
+    if lead_ids is None:
+        return "1 = 1", []
+    if isinstance(lead_ids, QuerySet):
+        sql, params = lead_ids.query.sql_with_params()
+        return f"{column} IN ({sql})", list(params)
+    ids = [int(pk) for pk in lead_ids]
+    if not ids:
+        return "1 = 0", []
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [ids]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
+def _features(lead_ids):
+    """Per-lead features of its calls (not canceled): interest, timeline, purpose ranks,
+    answered calls, talk seconds, callbacks asked; and objections raised."""
+    call = CallSession._meta.db_table
+    objection = Objection._meta.db_table
+    qualification = "calls.qualification"
+    interest, interest_params = _rank_of(
+        _json_text(qualification, "interest_level"), INTEREST_PATTERNS
+    )
+    timeline, timeline_params = _rank_of(_json_text(qualification, "timeline"), TIMELINE_PATTERNS)
+    purpose, purpose_params = _rank_of(_json_text(qualification, "purpose"), PURPOSE_PATTERNS)
+    answered = "calls.answered_at IS NOT NULL AND calls.outcome <> %s AND calls.status <> %s"
+    calls_filter, calls_params = _lead_filter("calls.lead_id", lead_ids)
+    sql = f"""
+        SELECT calls.lead_id AS lead_id,
+               {interest} AS interest, {timeline} AS timeline, {purpose} AS purpose,
+               SUM(CASE WHEN {answered} THEN 1 ELSE 0 END) AS answered,
+               SUM(CASE WHEN {answered} THEN COALESCE(calls.duration_seconds, 0) ELSE 0 END)
+                   AS talk_seconds,
+               SUM(CASE WHEN calls.outcome = %s THEN 1 ELSE 0 END) AS callbacks,
+               (SELECT COUNT(*) FROM {objection} o JOIN {call} oc ON oc.id = o.call_id
+                 WHERE oc.lead_id = calls.lead_id AND oc.status <> %s) AS objections
+          FROM {call} calls
+         WHERE calls.status <> %s AND {calls_filter}
+         GROUP BY calls.lead_id
+    """
+    canceled, voicemail = CallStatus.CANCELED, CallOutcome.VOICEMAIL
+    params = [
+        *interest_params,
+        *timeline_params,
+        *purpose_params,
+        voicemail,
+        canceled,
+        voicemail,
+        canceled,
+        CallOutcome.CALLBACK_REQUESTED,
+        canceled,
+        canceled,
+        *calls_params,
+    ]
+    return sql, params
+
+
+def _statement(lead_ids):
+    lead, campaign = Lead._meta.db_table, Campaign._meta.db_table
+    signals = _signals()
+    count = len(signals)
+    features_sql, features_params = _features(lead_ids)
+    leads_filter, leads_params = _lead_filter("l.id", lead_ids)
+    points = ",\n".join(
+        f"({points_sql}) AS p{i}, ({label_sql}) AS t{i}"
+        for i, (points_sql, label_sql) in enumerate(signals)
+    )
+
+    def rank(i):
+        # How many signals weigh more than signal i (ties: the earlier signal first).
+        beaten = [
+            f"CASE WHEN ABS(p{j}) {'>=' if j < i else '>'} ABS(p{i}) THEN 1 ELSE 0 END"
+            for j in range(count)
+            if j != i
+        ]
+        return " + ".join(beaten)
+
+    ranked = ",\n".join(
+        f"p{i}, ({rank(i)}) AS rank{i}, t{i} || ' (' || CASE WHEN p{i} > 0 THEN '+' ELSE '-' END "
+        f"|| CAST(ABS(p{i}) AS text) || ')' AS reason{i}"
+        for i in range(count)
+    )
+
+    def reason(position):
+        cases = " ".join(
+            f"WHEN rank{i} = {position} AND p{i} <> 0 THEN reason{i}" for i in range(count)
+        )
+        return f"CASE {cases} END"
+
+    total = " + ".join(f"p{i}" for i in range(count))
+    reasons = " || ".join(
+        [f"COALESCE({reason(0)}, '')"]
+        + [f"COALESCE('; ' || {reason(position)}, '')" for position in range(1, REASONS_SHOWN)]
+    )
+    sql = f"""
+        UPDATE {lead} SET score = scored.score, score_reasons = scored.reasons
+        FROM (
+            SELECT lead_id,
+                   CASE WHEN total < 0 THEN 0 WHEN total > 100 THEN 100 ELSE total END AS score,
+                   {reasons} AS reasons
+              FROM (
+                SELECT lead_id, {total} AS total, {", ".join(f"p{i}, rank{i}, reason{i}" for i in range(count))}
+                  FROM (
+                    SELECT lead_id, {ranked}
+                      FROM (
+                        SELECT l.id AS lead_id, {points}
+                          FROM {lead} l
+                          JOIN {campaign} c ON c.id = l.campaign_id
+                          LEFT JOIN ({features_sql}) f ON f.lead_id = l.id
+                         WHERE {leads_filter}
+                      ) signal_points
+                  ) signal_ranks
+              ) signal_totals
+        ) scored
+        WHERE {lead}.id = scored.lead_id
+    """
+    return sql, [*features_params, *leads_params]
+
+
+def recompute_lead_scores(*, lead_ids=None):
+    """Rewrite score and score_reasons of these leads (ids, or a queryset of ids; None: every
+    lead) from their calls, in one statement; returns how many leads it wrote."""
+    sql, params = _statement(lead_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

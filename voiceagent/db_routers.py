@@ -1,0 +1,76 @@
+"""Where queries go: every write, and every read by default, to the primary (`default`);
+analytics reads to the streaming replica (`replica`, set by DATABASE_REPLICA_URL) where the code
+asks for it explicitly.
+
+The analytics API, the analytics pages and the exports read much and write little, and a
+replica a few milliseconds behind shows them the same figures. They say so with
+`analytics_reads()` (a context, or `@analytics_reads_view` on a view) or, for rows read lazily
+after a view returns (an export streamed to the client), with `.using(analytics_alias())`.
+Everything else stays on the primary because it must read what it has just written: ingestion,
+campaign and lead CRUD, the admin, export jobs, the live counts of /dashboard/realtime (their
+timestamps must be comparable with the live pushes', read on the primary), and, even inside
+`analytics_reads()`, users, tokens, sessions and permissions (PRIMARY_APPS).
+"""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import wraps
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+REPLICA = "replica"
+# Logins, tokens and permissions are read on the primary even inside analytics_reads(): a
+# password just changed or a token just revoked must count at once.
+PRIMARY_APPS = frozenset({"auth", "authtoken", "sessions", "admin", "contenttypes"})
+
+_analytics_reads = ContextVar("analytics_reads", default=False)
+
+
+def replica_configured():
+    return REPLICA in connections.settings
+
+
+def analytics_alias():
+    """The alias analytics reads use: the replica when there is one, else the primary."""
+    return REPLICA if replica_configured() else DEFAULT_DB_ALIAS
+
+
+@contextmanager
+def analytics_reads():
+    """Inside, the ORM's reads (but those of PRIMARY_APPS) go to analytics_alias()."""
+    token = _analytics_reads.set(True)
+    try:
+        yield
+    finally:
+        _analytics_reads.reset(token)
+
+
+def analytics_reads_view(view):
+    """A view (function, or a class-based view's `dispatch`) whose reads are analytics reads."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        with analytics_reads():
+            return view(*args, **kwargs)
+
+    return wrapper
+
+
+class AnalyticsReplicaRouter:
+    """DATABASE_ROUTERS' only router: see the module's docstring."""
+
+    def db_for_read(self, model, **hints):
+        if _analytics_reads.get() and model._meta.app_label not in PRIMARY_APPS:
+            return analytics_alias()
+        return DEFAULT_DB_ALIAS
+
+    def db_for_write(self, model, **hints):
+        return DEFAULT_DB_ALIAS
+
+    def allow_relation(self, obj1, obj2, **hints):
+        # Both aliases hold the same database.
+        return True
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        # The replica replays the primary's migrations; nothing is migrated on it directly.
+        return db != REPLICA
