@@ -82,6 +82,8 @@ def upsert_tables(moved):
 
 
 def _execute_together(cursor, statements):
+    if not statements:
+        return
     if len(statements) == 1:
         cursor.execute(*statements[0])
         return
