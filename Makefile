@@ -16,12 +16,10 @@ TEST_ENV := DEBUG=0 SECRET_KEY=test-secret-key-not-for-production-0123456789abcd
 setup:
 	@scripts/bootstrap.sh
 
-run: setup
-	@scripts/ensure_pdf.sh --soft
-	@DEBUG=1 $(PY) manage.py migrate --noinput -v 0
-	@DEBUG=1 $(PY) manage.py seed_demo
-	@DEBUG=1 $(PY) manage.py create_demo_users
-	@DEBUG=1 WEBHOOK_ALLOW_PRIVATE=1 PORT=$(PORT) $(PY) scripts/embedded.py
+# One line per step (details in var/log/), then the banner once everything is up.
+run:
+	@scripts/bootstrap.sh --quiet
+	@$(PY) scripts/embedded.py --port $(PORT)
 
 lint: setup
 	$(PY) -m ruff check .

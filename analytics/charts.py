@@ -14,9 +14,12 @@ from datetime import date
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from analytics.templatetags.dashboard import indian_number, percent
+from voiceagent.formats import indian_number, percent
 
 WIDTH = 640
+# The width of the phone-sized variant of a chart (drawn for screens under 600 px, where the wide
+# one would shrink its text below 12 px): about a phone's content width, so it is not scaled.
+NARROW = 330
 FONT = 'font-family="inherit" font-size="12"'
 # Sequential blues with enough contrast between neighbours (ColorBrewer "Blues", 5 classes).
 HEAT_COLOURS = ("#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
@@ -41,10 +44,20 @@ def nice_ceiling(value, ticks=4):
     return step * ticks, step
 
 
-def _svg(*, title, desc, height, body, css_class="chart"):
+def responsive(wide, narrow):
+    """Both variants of a chart: CSS shows the wide one from 600 px up, the narrow one below."""
+    if not wide:
+        return ""
+    return mark_safe(
+        f'<div class="chart-wrap chart-wide">{wide}</div>'
+        f'<div class="chart-wrap chart-narrow">{narrow}</div>'
+    )
+
+
+def _svg(*, title, desc, height, body, css_class="chart", width=WIDTH):
     uid = next(_ids)
     return mark_safe(
-        f'<svg class="{css_class}" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg class="{css_class}" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="chart-t{uid} chart-d{uid}" preserveAspectRatio="xMidYMid meet" '
         f'xmlns="http://www.w3.org/2000/svg">'
         f'<title id="chart-t{uid}">{escape(title)}</title>'
@@ -67,8 +80,8 @@ def _rect(x, y, width, height, fill, tip=None, extra=""):
     )
 
 
-def _legend(items, y):
-    parts, x = [], 48
+def _legend(items, y, x=48):
+    parts = []
     for colour, name in items:
         parts.append(_rect(x, y - 10, 12, 12, colour))
         parts.append(_text(x + 17, y, name))
@@ -87,9 +100,12 @@ def _linked(url, label):
     return f'<a href="{escape(url)}" aria-label="{escape(label)}" class="chart-link">'
 
 
-def daily_trend(stats, *, day_url=None):
+def daily_trend(stats, *, day_url=None, width=WIDTH):
     """Calls made, answered and qualified per day as nested bars (qualified ⊆ answered ⊆ made);
-    with `day_url(date)`, each day with calls links to the calls behind it."""
+    with `day_url(date)`, each day with calls links to the calls behind it. At `NARROW` width
+    the legend starts at the left edge and fewer days are labelled, so the whole chart (axis and
+    legend included) fits a phone without scrolling."""
+    narrow = width < WIDTH
     stats = list(stats)
     if not stats:
         return ""
@@ -98,11 +114,15 @@ def daily_trend(stats, *, day_url=None):
     answered = [int(row.get("calls_answered") or 0) for row in stats]
     qualified = [int(row.get("calls_qualified") or 0) for row in stats]
     top, step = nice_ceiling(max(made + [1]))
-    left, right, plot_top, plot_bottom = 44, WIDTH - 8, 28, 190
+    left, right, plot_top, plot_bottom = 44, width - 8, 28, 190
     slot = (right - left) / len(stats)
     bar = max(2.0, slot * 0.7)
     scale = (plot_bottom - plot_top) / top
-    body = _legend([(MADE, "Calls made"), (ANSWERED, "Answered"), (QUALIFIED, "Qualified")], y=14)
+    body = _legend(
+        [(MADE, "Calls made"), (ANSWERED, "Answered"), (QUALIFIED, "Qualified")],
+        y=14,
+        x=4 if narrow else 48,
+    )
     for tick in range(0, int(top / step) + 1):
         value = tick * step
         y = plot_bottom - value * scale
@@ -111,7 +131,7 @@ def daily_trend(stats, *, day_url=None):
             f'stroke-width="1"/>'
         )
         body.append(_text(left - 6, y + 4, indian_number(value), anchor="end", fill="#57606a"))
-    label_every = max(1, math.ceil(len(stats) / 7))
+    label_every = max(1, math.ceil(len(stats) / (4 if narrow else 7)))
     for index, day in enumerate(days):
         x = left + index * slot + (slot - bar) / 2
         tip = (
@@ -140,34 +160,39 @@ def daily_trend(stats, *, day_url=None):
     )
     if made[busiest]:
         desc += f" Busiest day {days[busiest]:%d %b} with {indian_number(made[busiest])} calls."
-    return _svg(title="Calls per day", desc=desc, height=214, body=body)
+    return _svg(title="Calls per day", desc=desc, height=214, body=body, width=width)
 
 
 def funnel(steps):
-    """Horizontal bars from leads to qualified; each says its count and the step conversion."""
+    """The lead funnel as an HTML list, one row a step: its name, a bar, its count of leads and
+    the conversion from the step before. HTML text keeps its 13 px and wraps on a phone, where
+    an SVG scaled to the width shrank the labels and cut the values; the bars alone are SVG
+    (attributes, no inline style, so the pages' strict CSP holds)."""
     steps = list(steps)
     if not steps:
         return ""
     first = max(int(steps[0]["count"] or 0), 1)
-    row, label_width, left = 34, 190, 8
-    bar_left, bar_right = left + label_width, WIDTH - 110
-    body = []
-    words = []
+    rows, words = [], []
     for index, step in enumerate(steps):
         count = int(step["count"] or 0)
-        y = 8 + index * row
-        width = (bar_right - bar_left) * count / first
         rate = step.get("step_rate")
         rate_text = "" if index == 0 or rate is None else f" · {percent(rate)} of previous"
-        tip = f"{step['label']}: {indian_number(count)}{rate_text}"
-        body.append(_text(left, y + 17, step["label"]))
-        body.append(_rect(bar_left, y + 4, width, row - 12, ANSWERED, tip))
-        body.append(_text(bar_left + width + 6, y + 17, indian_number(count)))
-        if index and rate is not None:
-            body.append(_text(WIDTH - 6, y + 17, percent(rate), anchor="end", fill="#57606a"))
+        tip = f"{step['label']}: {indian_number(count)} leads{rate_text}"
+        width = 100 * count / first
+        bar = (
+            '<svg class="funnel-bar" viewBox="0 0 100 10" preserveAspectRatio="none" '
+            f'aria-hidden="true"><rect x="0" y="0" width="{width:.2f}" height="10" '
+            f'fill="{ANSWERED}"/></svg>'
+        )
+        rows.append(
+            f'<li title="{escape(tip)}"><span class="funnel-label">{escape(step["label"])}</span>'
+            f'{bar}<span class="funnel-count">{indian_number(count)}</span>'
+            f'<span class="funnel-rate">{"" if index == 0 or rate is None else percent(rate)}'
+            "</span></li>"
+        )
         words.append(f"{step['label']} {indian_number(count)}")
-    desc = "Funnel: " + ", then ".join(words) + "."
-    return _svg(title="Lead funnel", desc=desc, height=12 + len(steps) * row, body=body)
+    desc = "Funnel in leads: " + ", then ".join(words) + "."
+    return mark_safe(f'<ol class="funnel" aria-label="{escape(desc)}">{"".join(rows)}</ol>')
 
 
 def heat_colour(rate):
@@ -177,51 +202,74 @@ def heat_colour(rate):
     return HEAT_COLOURS[index]
 
 
-def best_hours(cells, *, cell_url=None):
-    """Answer rate by weekday (rows, Monday first) × hour of day (columns), in the page's zone.
+def _hour_tip(name, hour, cell):
+    calls = int(cell["calls_made"]) if cell else 0
+    tip = f"{name} {hour:02d}:00–{(hour + 1) % 24:02d}:00: "
+    if not calls:
+        return tip + "no calls"
+    tip += f"{indian_number(calls)} calls, answer rate {percent(cell.get('answer_rate'))}"
+    if cell.get("qualification_rate") is not None:
+        tip += f", qualification rate {percent(cell['qualification_rate'])}"
+    return tip
+
+
+def best_hours(cells, *, cell_url=None, transposed=False):
+    """Answer rate by weekday × hour of day, in the page's zone: weekdays as rows (Monday first)
+    and hours as columns, or `transposed` (for phones) hours as rows and weekdays as columns, so
+    all 24 hours show at a readable size on a narrow screen.
 
     `cells` are the best-hours selector's slots: weekday (ISO, 1 = Monday), hour (0–23),
     calls_made, answer_rate and qualification_rate; hours without calls are drawn grey.
     """
     grid = {(int(c["weekday"]) - 1, int(c["hour"])): c for c in cells}
-    left, top, size = 40, 34, (WIDTH - 48) / 24
+    width = NARROW if transposed else WIDTH
+    if transposed:
+        left, top, cell_w, cell_h = 44, 24, (NARROW - 50) / 7, 18
+    else:
+        left, top = 40, 34
+        cell_w = cell_h = (WIDTH - 48) / 24
     body = []
-    for hour in range(0, 24, 3):
-        body.append(
-            _text(left + hour * size + size / 2, top - 6, f"{hour:02d}", anchor="middle",
-                  fill="#57606a")
-        )  # fmt: skip
+    if transposed:
+        for weekday, name in enumerate(WEEKDAYS):
+            body.append(_text(left + weekday * cell_w + cell_w / 2, top - 8, name,
+                              anchor="middle"))  # fmt: skip
+        for hour in range(24):
+            body.append(_text(left - 6, top + hour * cell_h + cell_h * 0.75, f"{hour:02d}:00",
+                              anchor="end", fill="#57606a"))  # fmt: skip
+    else:
+        for hour in range(0, 24, 3):
+            body.append(_text(left + hour * cell_w + cell_w / 2, top - 6, f"{hour:02d}",
+                              anchor="middle", fill="#57606a"))  # fmt: skip
+        for weekday, name in enumerate(WEEKDAYS):
+            body.append(_text(left - 6, top + weekday * cell_h + cell_h * 0.7, name, anchor="end"))
     for weekday, name in enumerate(WEEKDAYS):
-        y = top + weekday * size
-        body.append(_text(left - 6, y + size * 0.7, name, anchor="end"))
         for hour in range(24):
             cell = grid.get((weekday, hour))
             calls = int(cell["calls_made"]) if cell else 0
             rate = cell.get("answer_rate") if cell and calls else None
-            tip = f"{name} {hour:02d}:00–{(hour + 1) % 24:02d}:00: "
-            if calls:
-                tip += f"{indian_number(calls)} calls, answer rate {percent(rate)}"
-                if cell.get("qualification_rate") is not None:
-                    tip += f", qualification rate {percent(cell['qualification_rate'])}"
-            else:
-                tip += "no calls"
+            tip = _hour_tip(name, hour, cell)
+            column, row = (weekday, hour) if transposed else (hour, weekday)
             link = _linked(cell_url(weekday + 1, hour) if cell_url and calls else None, tip)
             body.append(
                 link
-                + _rect(left + hour * size + 1, y + 1, size - 2, size - 2, heat_colour(rate), tip,
-                        extra='rx="2"')
+                + _rect(left + column * cell_w + 1, top + row * cell_h + 1, cell_w - 2,
+                        cell_h - 2, heat_colour(rate), tip, extra='rx="2"')
                 + ("</a>" if link else "")
             )  # fmt: skip
-    legend_y = top + 7 * size + 22
-    body.append(_text(left, legend_y, "Answer rate:", fill="#57606a"))
-    x = left + 86
+    rows = 24 if transposed else 7
+    legend_y = top + rows * cell_h + 22
     bands = [(NO_DATA_COLOUR, "no calls")] + [
         (colour, f"{i * 20}–{(i + 1) * 20}%") for i, colour in enumerate(HEAT_COLOURS)
     ]
+    body.append(_text(4 if transposed else left, legend_y, "Answer rate:", fill="#57606a"))
+    x = 4 + 86 if transposed else left + 86
     for colour, name in bands:
+        step = 26 + 7.4 * len(name)
+        if x + step > width:  # the narrow chart's legend continues on a second line
+            x, legend_y = 4 + 86, legend_y + 18
         body.append(_rect(x, legend_y - 10, 12, 12, colour, extra='stroke="#afb8c1"'))
         body.append(_text(x + 16, legend_y, name, fill="#57606a"))
-        x += 26 + 7.4 * len(name)
+        x += step
     busy = [c for c in grid.values() if int(c["calls_made"])]
     if busy:
         best = max(busy, key=lambda c: (float(c["answer_rate"] or 0), int(c["calls_made"])))
@@ -232,7 +280,8 @@ def best_hours(cells, *, cell_url=None):
         )
     else:
         desc = "No calls in this period, so no hours to compare yet."
-    return _svg(title="Best hours to call", desc=desc, height=int(legend_y + 10), body=body)
+    return _svg(title="Best hours to call", desc=desc, height=int(legend_y + 10), body=body,
+                width=width)  # fmt: skip
 
 
 def latency_per_turn(turns):

@@ -53,7 +53,8 @@ def reserve_sequences(group, count):
 def call_payload(call, now=None):
     """A call shaped like a /dashboard/realtime `active_calls` item."""
     now = now or timezone.now()
-    started = call.answered_at or call.initiated_at or call.queued_at
+    # From the call's start, as analytics.selectors.active_calls counts it.
+    started = call.initiated_at or call.queued_at or call.answered_at
     if call.duration_seconds is not None and call.status not in IN_PROGRESS_STATUSES:
         duration = call.duration_seconds
     else:

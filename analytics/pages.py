@@ -36,6 +36,7 @@ from exports.api import file_response
 from exports.models import ExportFormat, ExportInclude, ExportKind
 from exports.queries import visible_jobs
 from exports.serializers import ExportPeriodSerializer
+from monitoring.checks import cache_and_broker_name
 from voiceagent.access import (
     get_call_for_user,
     get_campaign_for_user,
@@ -51,8 +52,14 @@ CALLS_PER_PAGE = 50
 SEARCH_RESULTS_PER_PAGE = 20
 RANGE_PRESETS = ((7, "7 days"), (30, "30 days"), (90, "90 days"))
 CORE_COMPONENTS = ("database", "redis", "worker")
-COMPONENT_NAMES = {"openai": "OpenAI", "elevenlabs": "ElevenLabs", "redis": "Redis"}
+COMPONENT_NAMES = {"openai": "OpenAI", "elevenlabs": "ElevenLabs"}
 LATENCY_NAMES = (("stt_ms", "Speech-to-text"), ("llm_ms", "LLM"), ("tts_ms", "Text-to-speech"))
+
+
+def component_name(name):
+    if name == "redis":
+        return cache_and_broker_name()
+    return COMPONENT_NAMES.get(name, name.capitalize())
 
 
 def overall_health(components):
@@ -68,7 +75,7 @@ def overall_health(components):
     else:
         status, label = "healthy", "All systems operational"
     rows = [
-        {"name": name, "label": COMPONENT_NAMES.get(name, name.capitalize()), "status": value}
+        {"name": name, "label": component_name(name), "status": value}
         for name, value in statuses.items()
     ]
     return {"status": status, "label": label, "components": rows}
@@ -76,6 +83,18 @@ def overall_health(components):
 
 def has_calls(daily_stats):
     return any(day["calls_made"] for day in daily_stats)
+
+
+def day_calls_url(campaign):
+    """The link of a daily chart's day: the campaign's calls of that day."""
+    return lambda day: calls_url(campaign.pk, day, day)
+
+
+def hour_calls_url(campaign, period):
+    """The link of a heatmap cell: the campaign's calls of that weekday and hour in the period."""
+    return lambda weekday, hour: calls_url(
+        campaign.pk, period.first, period.last, weekday=weekday, hour=hour
+    )
 
 
 @login_required
@@ -88,7 +107,10 @@ def overview(request):
         **data,
         "health": overall_health(data["system"]["components"]),
         "active_calls": selectors.active_calls(campaigns=campaigns, now=now),
-        "trend_chart": charts.daily_trend(data["daily_stats"]),
+        "trend_chart": charts.responsive(
+            charts.daily_trend(data["daily_stats"]),
+            charts.daily_trend(data["daily_stats"], width=charts.NARROW),
+        ),
         "trend_has_calls": has_calls(data["daily_stats"]),
         "attention": attention.attention_page(
             campaigns=campaigns,
@@ -179,8 +201,9 @@ def campaign_detail(request, campaign_id):
         "variants_chart": charts.variant_intervals(variants["variants"]),
         "hot_leads": selectors.hot_leads(campaign=campaign),
         "daily_stats": daily_stats,
-        "trend_chart": charts.daily_trend(
-            daily_stats, day_url=lambda day: calls_url(campaign.pk, day, day)
+        "trend_chart": charts.responsive(
+            charts.daily_trend(daily_stats, day_url=(day_url := day_calls_url(campaign))),
+            charts.daily_trend(daily_stats, day_url=day_url, width=charts.NARROW),
         ),
         "trend_has_calls": has_calls(daily_stats),
         "error_counts": (errors := page_selectors.error_counts(campaign=campaign, period=period)),
@@ -188,11 +211,11 @@ def campaign_detail(request, campaign_id):
         "funnel": funnel,
         "funnel_chart": charts.funnel(funnel["steps"]),
         "hours": hours,
-        "hours_chart": charts.best_hours(
-            hours["slots"],
-            cell_url=lambda weekday, hour: calls_url(
-                campaign.pk, period.first, period.last, weekday=weekday, hour=hour
+        "hours_chart": charts.responsive(
+            charts.best_hours(
+                hours["slots"], cell_url=(hour_url := hour_calls_url(campaign, period))
             ),
+            charts.best_hours(hours["slots"], cell_url=hour_url, transposed=True),
         ),
         "objections": selectors.objection_breakdown(campaign=campaign, period=period),
         "latency_chart": charts.latency_histogram(
@@ -375,8 +398,10 @@ def export_jobs(request):
             return redirect(f"{request.path}?job={result.pk}")
         status = 400
     # Their own jobs, of campaigns they may still see (as the API lists them).
-    jobs = visible_jobs(request.user).filter(user=request.user)[:50]
+    jobs = list(visible_jobs(request.user).filter(user=request.user)[:50])
     highlight = request.GET.get("job", "")
+    if not form_values:
+        form_values = last_export_choices(jobs, highlight)
     context = {
         "campaigns": campaigns,
         "jobs": jobs,
@@ -387,6 +412,15 @@ def export_jobs(request):
         **export_choices(),
     }
     return render(request, "analytics/exports.html", context, status=status)
+
+
+def last_export_choices(jobs, highlight):
+    """The form's choices after an export was started: those of the job just started (?job=),
+    else of the latest one, so the next export starts from the campaign just exported."""
+    chosen = next((job for job in jobs if str(job.pk) == highlight), jobs[0] if jobs else None)
+    if chosen is None:
+        return {}
+    return {"campaign_id": chosen.campaign_id, "kind": chosen.kind, "format": chosen.format}
 
 
 def _int_or_none(value):

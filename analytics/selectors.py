@@ -694,6 +694,7 @@ def objection_breakdown(*, campaign, period=None):
                 "calls": calls,
                 "calls_qualified": calls_qualified,
                 "qualified_share": rate(calls_qualified, calls),
+                "share_of_calls": rate(calls, counted["calls"]),
             }
         )
     return {
@@ -786,12 +787,13 @@ def hot_leads(*, campaign, limit=10):
 
 def active_calls(*, campaigns, now=None, limit=500):
     """Calls in progress, oldest first, shaped like the live updates' call objects
-    (analytics.live.call_payload): started_at is when the lead answered, else when the call was
-    initiated or queued; duration_seconds counts from it to now."""
+    (analytics.live.call_payload): started_at is when the call started (initiated, else queued,
+    else answered), and duration_seconds counts from it to now, so the clock a manager watches
+    does not restart when the lead picks up."""
     now = now or timezone.now()
     rows = (
         _of_campaigns(CallSession.objects.in_progress(), campaigns)
-        .annotate(started_at=Coalesce("answered_at", "initiated_at", "queued_at"))
+        .annotate(started_at=Coalesce("initiated_at", "queued_at", "answered_at"))
         .order_by("initiated_at", "pk")
         .values(
             "call_sid",

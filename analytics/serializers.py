@@ -640,6 +640,9 @@ class ObjectionCategoryStatSerializer(serializers.Serializer):
     calls = serializers.IntegerField(help_text="Finished calls that raised it.")
     calls_qualified = serializers.IntegerField()
     qualified_share = serializers.FloatField(help_text="calls_qualified / calls × 100.")
+    share_of_calls = serializers.FloatField(
+        help_text="calls / calls_with_objections × 100: how common the category is."
+    )
 
 
 class ObjectionBreakdownSerializer(KeywordFieldsMixin, serializers.Serializer):

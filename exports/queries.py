@@ -17,7 +17,9 @@ their rows from `base_queryset`, so that rule is written once.
 The Python path (`export_rows`) iterates the query with a server-side cursor; the PostgreSQL CSV
 path (`copy_sql`) wraps the same query in a SELECT that formats and neutralises in the database
 for `COPY ... TO STDOUT`. Both give the same cells: dates ISO 8601 with the zone's offset, to
-the second; booleans yes/no; empty text as an empty cell.
+the second (in XLSX real spreadsheet dates and date-times in the zone); booleans yes/no; empty
+text as an empty cell; each stored choice code (status, outcome, stage, ...) in a "<name> code"
+column beside its label, and budgets in lakh and crore beside the number (voiceagent.formats).
 Visibility always goes through `voiceagent.access.visible_campaigns`.
 """
 
@@ -35,6 +37,7 @@ from analytics.costs import call_cost_expression, rupees
 from exports.models import ExportInclude, ExportJob, ExportKind
 from exports.writers import NUMBER, PHONE, TEXT, Column
 from voiceagent.access import visible_campaigns
+from voiceagent.formats import budget, budget_sql, choice_label, choice_label_sql
 from voiceagent.models import CallSession, ConversationTurn, Lead, Objection
 from voiceagent.personal_data.phones import PhoneDisplay, can_view_full_phone
 
@@ -42,6 +45,8 @@ from voiceagent.personal_data.phones import PhoneDisplay, can_view_full_phone
 SHAPE_TEXT, SHAPE_PHONE, SHAPE_INT = "text", "phone", "int"
 SHAPE_DATETIME, SHAPE_DATE, SHAPE_BOOL = "datetime", "date", "bool"
 SHAPE_MONEY = "money"  # rupees with 2 decimals
+SHAPE_LABEL = "label"  # a choice code as words: not_interested → Not interested
+SHAPE_BUDGET = "budget"  # rupees in lakh and crore: ₹85 L
 COLUMN_TYPE = {SHAPE_PHONE: PHONE, SHAPE_INT: NUMBER, SHAPE_MONEY: NUMBER}
 
 
@@ -122,6 +127,14 @@ class Source:
         return [field.column for field in self.fields]
 
 
+def coded(header, expression, width):
+    """A stored choice as two columns: its label ("Not interested") and its code."""
+    return (
+        Field(header, expression, SHAPE_LABEL, width),
+        Field(f"{header} code", expression, width=width),
+    )
+
+
 def _qualification(key):
     return KeyTextTransform(key, "qualification")
 
@@ -141,9 +154,9 @@ RESULTS = Source(
         Field("Phone", F("lead__phone"), SHAPE_PHONE, 16),
         Field("Email", F("lead__email"), width=26),
         Field("City", F("lead__city"), width=14),
-        Field("Status", F("status"), width=12),
-        Field("Outcome", F("outcome"), width=18),
-        Field("Ended by", F("ended_by"), width=9),
+        *coded("Status", F("status"), 12),
+        *coded("Outcome", F("outcome"), 18),
+        *coded("Ended by", F("ended_by"), 9),
         Field("Attempt", F("attempt_number"), SHAPE_INT, 8),
         Field("Lead call attempts", F("lead__call_attempts"), SHAPE_INT, 10),
         Field("Duration (s)", F("duration_seconds"), SHAPE_INT, 10),
@@ -169,12 +182,12 @@ TRANSCRIPTS = Source(
         Field("Call date", _call_day("call__"), SHAPE_DATE, 11),
         Field("Call initiated at", F("call__initiated_at"), SHAPE_DATETIME, 26),
         Field("Duration (s)", F("call__duration_seconds"), SHAPE_INT, 10),
-        Field("Outcome", F("call__outcome"), width=18),
+        *coded("Outcome", F("call__outcome"), 18),
         Field("Lead", F("call__lead__name"), width=24),
         Field("Phone", F("call__lead__phone"), SHAPE_PHONE, 16),
         Field("Turn", F("sequence"), SHAPE_INT, 6),
-        Field("Speaker", F("speaker"), width=8),
-        Field("Stage", F("stage"), width=18),
+        *coded("Speaker", F("speaker"), 8),
+        *coded("Stage", F("stage"), 18),
         Field("Spoken at", F("started_at"), SHAPE_DATETIME, 26),
         Field("Text", F("text"), width=80),
     ),
@@ -194,15 +207,16 @@ LEADS = Source(
         Field("Phone", F("phone"), SHAPE_PHONE, 16),
         Field("Email", F("email"), width=26),
         Field("City", F("city"), width=14),
-        Field("Property type", F("property_type"), width=16),
+        *coded("Property type", F("property_type"), 16),
+        Field("Budget", F("budget"), SHAPE_BUDGET, 10),
         Field("Budget (₹)", F("budget"), SHAPE_INT, 13),
         Field("Preferred locations", F("preferred_locations"), width=30),
-        Field("Status", F("status"), width=14),
+        *coded("Status", F("status"), 14),
         Field("DNC", F("is_dnc"), SHAPE_BOOL, 6),
         Field("DNC reason", F("dnc_reason"), width=20),
         Field("Call attempts", F("call_attempts"), SHAPE_INT, 10),
         Field("Last call at", F("last_call_at"), SHAPE_DATETIME, 26),
-        Field("Last outcome", F("last_outcome"), width=18),
+        *coded("Last outcome", F("last_outcome"), 18),
         Field("Score", F("score"), SHAPE_INT, 7),
         Field("Score reasons", F("score_reasons"), width=60),
         Field("Added at", F("created_at"), SHAPE_DATETIME, 26),
@@ -295,11 +309,13 @@ def _shapers(source):
     def text(value):
         return None if value is None or value == "" else str(value)
 
+    # Aware date-times and dates in the zone: the CSV writer prints them ISO 8601, the XLSX
+    # writer makes them spreadsheet date-times (exports.writers).
     def datetime_(value):
-        return None if value is None else value.astimezone(zone).isoformat(timespec="seconds")
+        return None if value is None else value.astimezone(zone).replace(microsecond=0)
 
     def date_(value):
-        return None if value is None else value.astimezone(zone).date().isoformat()
+        return None if value is None else value.astimezone(zone).date()
 
     def bool_(value):
         return "yes" if value else "no"
@@ -318,6 +334,8 @@ def _shapers(source):
         SHAPE_DATE: date_,
         SHAPE_BOOL: bool_,
         SHAPE_MONEY: money,
+        SHAPE_LABEL: lambda value: choice_label(value) or None,
+        SHAPE_BUDGET: lambda value: None if value is None else budget(value),
     }
     return [by_shape[field.shape] for field in source.fields]
 
@@ -350,6 +368,9 @@ COPY_FORMATS = {
     SHAPE_DATE: "to_char({c}, 'YYYY-MM-DD')",
     SHAPE_BOOL: "CASE WHEN {c} THEN 'yes' ELSE 'no' END",
     SHAPE_MONEY: "({c})::numeric(16, 2)",
+    # A code is the agent's word (a stage may be any text): its label is neutralised like text.
+    SHAPE_LABEL: _NEUTRALISED.replace("{c}", choice_label_sql("{c}")),
+    SHAPE_BUDGET: budget_sql("{c}"),
 }
 
 

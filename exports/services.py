@@ -315,8 +315,9 @@ def _job_fields(*, user, campaign, kind, fmt, selected_ids, period, include):
 
 
 def _active_job(fields):
-    """The user's pending or running job of the same export, if any (newest first)."""
-    jobs = ExportJob.objects.filter(
+    """The user's pending or running job of the same export, if any (newest first); read on the
+    primary, in the transaction that would create the next one."""
+    jobs = ExportJob.objects.using(DEFAULT_DB_ALIAS).filter(
         status__in=(ExportStatus.PENDING, ExportStatus.RUNNING),
         **{name: value for name, value in fields.items() if name != "selected_ids"},
     )

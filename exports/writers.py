@@ -9,6 +9,10 @@ Safety rules, applied to every text cell of both formats (OWASP "CSV injection")
   the mask's X names no function and no other file, so such a value is written as is: as a
   text cell in XLSX (Excel keeps the `+91…` exactly) and unprefixed in CSV (imports into a CRM
   get the number intact). Anything else in a phone column is neutralised like any text.
+Dates and date-times come in as `date` and aware `datetime` values (in settings.TIME_ZONE): CSV
+writes them ISO 8601 with the offset, to the second; XLSX writes real spreadsheet dates (the
+local wall time, which is what Excel shows, with voiceagent.formats' number formats), so a
+manager can sort, filter and subtract them.
 XLSX only: XML-illegal control characters (which corrupt the file) become U+FFFD, a text over
 Excel's 32,767-character cell limit is cut with a visible marker saying so, and more than
 1,048,575 data rows continue on a new sheet with the same header.
@@ -19,8 +23,11 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import xlsxwriter
+
+from voiceagent.formats import XLSX_DATE, XLSX_DATETIME
 
 BOM = "\ufeff"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -93,6 +100,10 @@ def csv_cell(value, column_type=TEXT):
         return safe_text(value, column_type)
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
@@ -141,6 +152,8 @@ class _Sheets:
         self.title = title[:25]
         self.max_data_rows = max_data_rows
         self.header_format = workbook.add_format({"bold": True, "bg_color": "#E8EEF4"})
+        self.datetime_format = workbook.add_format({"num_format": XLSX_DATETIME})
+        self.date_format = workbook.add_format({"num_format": XLSX_DATE})
         self.count = 0
         self.sheet = None
         self.rows_on_sheet = 0
@@ -201,6 +214,13 @@ def write_xlsx(
                     sheet.write_string(line, index, xlsx_text(value, types[index]))
             elif isinstance(value, bool):
                 sheet.write_string(line, index, "yes" if value else "no")
+            elif isinstance(value, datetime):
+                # Excel has no time zones: the wall time of the zone the value is in.
+                sheet.write_datetime(
+                    line, index, value.replace(tzinfo=None), sheets.datetime_format
+                )
+            elif isinstance(value, date):
+                sheet.write_datetime(line, index, value, sheets.date_format)
             else:
                 sheet.write_number(line, index, value)
         sheets.rows_on_sheet += 1

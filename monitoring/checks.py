@@ -77,6 +77,27 @@ def broker_kind():
     return settings.CELERY_BROKER_URL.split("://", 1)[0]
 
 
+CACHE_KINDS = {
+    "RedisCache": "Redis",
+    "FileBasedCache": "file",
+    "LocMemCache": "memory",
+    "DatabaseCache": "database",
+    "DummyCache": "none",
+}
+
+
+def cache_and_broker_name():
+    """What the `redis` component checks, named for what runs: "Redis" in production, and e.g.
+    "Cache: file, broker: filesystem" under `make run` (no Redis there)."""
+    cache_class = type(caches["default"]).__name__
+    cache_name = CACHE_KINDS.get(cache_class, cache_class)
+    broker = broker_kind()
+    broker_name = "Redis" if broker in ("redis", "rediss") else broker
+    if cache_name == "Redis" and broker_name == "Redis":
+        return "Redis"
+    return f"Cache: {cache_name}, broker: {broker_name}"
+
+
 def ping_broker():
     """A bounded round trip to the Celery broker; ServiceUnavailable when it does not answer."""
     url = settings.CELERY_BROKER_URL

@@ -13,10 +13,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import viewsets
 from rest_framework.renderers import BaseRenderer, JSONRenderer
-from rest_framework.views import APIView
 
 from analytics import serializers as analytics_serializers
-from analytics.api import errors, query_params
+from analytics.api import AnalyticsReadView, errors, query_params
 from analytics.periods import default_period
 from reports import pdf, selectors
 from reports.models import ReportSchedule
@@ -35,7 +34,7 @@ class PDFRenderer(BaseRenderer):
         return data if isinstance(data, bytes) else json.dumps(data).encode()
 
 
-class CampaignReportPDFView(APIView):
+class CampaignReportPDFView(AnalyticsReadView):
     renderer_classes = [JSONRenderer, PDFRenderer]
 
     @extend_schema(

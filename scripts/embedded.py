@@ -1,9 +1,14 @@
-"""Embedded mode (`make run`): the ASGI server, a Celery worker with beat on kombu's filesystem
-transport, and the call simulator, as child processes; Ctrl-C stops every one of them."""
+"""Embedded mode (`make run`): set up quietly (one line per step, details in var/log/), start the
+ASGI server, a Celery worker with beat on kombu's filesystem transport and the call simulator as
+child processes (their output in var/log/), and print the banner once all are up. Ctrl-C stops
+every one of them."""
 
+import argparse
+import importlib.util
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,16 +20,69 @@ from scripts.harness import (  # noqa: E402
     celery_command,
     manage_command,
     start_process,
-    stop_process_groups,
+    stop_process_leaders,
     uvicorn_command,
+    wait_for_http,
+    wait_until,
 )
 
+
+def _load_embedded_env_module():
+    """voiceagent/embedded_env.py, loaded by path: importing the voiceagent package would load
+    the Django settings (its Celery app reads them) before the embedded ones are in place."""
+    spec = importlib.util.spec_from_file_location(
+        "voiceagent_embedded_env", ROOT / "voiceagent" / "embedded_env.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+embedded_env = _load_embedded_env_module()
 VAR = ROOT / "var"
+# What the embedded mode sets even where the environment names its own database (the file is
+# ignored then): development mode, its key, loopback webhooks.
+ALWAYS_EMBEDDED = ("DEBUG", "SECRET_KEY", "WEBHOOK_ALLOW_PRIVATE")
+# Celery warns when its worker runs as root (containers, CI); the embedded worker is a local
+# development process, where the warning is noise. Matched by message: the category's module
+# cannot be named before Celery is importable.
+ROOT_WARNING_FILTER = "ignore:You're running the worker with superuser privileges"
+
+
+class StepFailed(Exception):
+    pass
+
+
+def say(text, end="\n"):
+    print(text, end=end, flush=True)
+
+
+def relative(path):
+    path = Path(path).resolve()
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def run_step(command, *, env, log):
+    """Run a set-up command with its output appended to `log`; its stdout. StepFailed if it
+    fails."""
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    with open(log, "a", encoding="utf-8") as out:
+        out.write(f"$ {' '.join(str(part) for part in command)}\n{result.stdout}{result.stderr}")
+    if result.returncode != 0:
+        raise StepFailed(f"{' '.join(str(part) for part in command[-2:])} failed")
+    return result.stdout
 
 
 def prepare_environment(port):
-    env = dict(os.environ, DEBUG=os.environ.get("DEBUG", "1"), PYTHONUNBUFFERED="1")
-    # prometheus_client multiprocess mode: one fresh directory shared by every child.
+    """The settings file (var/embedded.env) written and applied to this process, whose
+    environment every child inherits; the folders of the filesystem broker, media and cache; a
+    fresh prometheus_client multiprocess directory."""
+    path = embedded_env.embedded_env_path()
+    written = embedded_env.write_embedded_env(path, embedded_env.embedded_defaults(VAR))
+    embedded_env.apply_embedded_env()
+    for name in ALWAYS_EMBEDDED:
+        os.environ.setdefault(name, written[name])
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
     metrics_dir = VAR / "prometheus"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)
@@ -32,7 +90,7 @@ def prepare_environment(port):
     for folder in ("celery/queue", "celery/processed", "media", "cache"):
         (VAR / folder).mkdir(parents=True, exist_ok=True)
     env.setdefault("EMBEDDED_URL", f"http://127.0.0.1:{port}")
-    return env
+    return env, path
 
 
 def commands(port):
@@ -48,27 +106,128 @@ def commands(port):
     return procs
 
 
-def main():
-    port = int(os.environ.get("PORT", "8000"))
-    env = prepare_environment(port)
-    children = {}
-    for name, cmd in commands(port).items():
-        children[name] = start_process(cmd, env=env)
-    print(
-        f"\nvoiceagent is starting at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n",
-        flush=True,
+def set_up(env, log, *, demo_data=True):
+    """The set-up steps, one line each; the demo logins as create_demo_users printed them."""
+    pdf = subprocess.run(
+        [str(ROOT / "scripts" / "ensure_pdf.sh"), "--soft"], cwd=ROOT, env=env,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    with open(log, "a", encoding="utf-8") as out:
+        out.write(f"$ scripts/ensure_pdf.sh --soft\n{pdf.stdout}{pdf.stderr}")
+    missing = "WARNING" in pdf.stderr
+    say(
+        "PDF reports: Pango or the Noto fonts are missing, PDFs are off "
+        f"(the rest works; see {relative(log)})"
+        if missing
+        else "PDF reports: ready"
     )
+    say("Database: migrating ... ", end="")
+    run_step(manage_command("migrate", "--noinput", "-v", "0"), env=env, log=log)
+    say(f"done ({env.get('DATABASE_URL', 'sqlite').split('///')[-1]})")
+    if demo_data:
+        say("Demo data: loading (the first time takes a minute or two) ... ", end="")
+        started = time.monotonic()
+        output = run_step(manage_command("seed_demo"), env=env, log=log)
+        if "already present" in output:
+            say("already loaded")
+        else:
+            say(f"{output.strip().splitlines()[-1].split(': ', 1)[-1].split(' in ')[0]} "
+                f"({time.monotonic() - started:.0f} s)")  # fmt: skip
+    output = run_step(manage_command("create_demo_users"), env=env, log=log)
+    say("Demo logins: ready")
+    return [line.strip() for line in output.splitlines() if " / " in line]
+
+
+def start_children(port, env, log_dir):
+    """Start every child with its output in log_dir/<name>.log; the processes by name."""
+    children = {}
+    for name, command in commands(port).items():
+        child_env = dict(env)
+        if name == "worker":
+            child_env["PYTHONWARNINGS"] = ROOT_WARNING_FILTER
+        log = log_dir / f"{name}.log"
+        log.write_text("")
+        children[name] = start_process(command, env=child_env, log=log)
+    return children
+
+
+def wait_until_up(port, children, log_dir):
+    """Until the web answers, the worker says it is ready and the simulator runs."""
+    wait_for_http(f"http://127.0.0.1:{port}/health/live", timeout=60, process=children["web"])
+
+    def said(name, text):
+        if children[name].poll() is not None:
+            raise RuntimeError(f"the {name} exited with {children[name].returncode}")
+        return text in (log_dir / f"{name}.log").read_text(errors="replace")
+
+    wait_until(lambda: said("worker", " ready."), timeout=90, what="the Celery worker")
+    if "simulator" in children:
+        wait_until(lambda: said("simulator", "Simulating"), timeout=60, what="the simulator")
+
+
+def banner(port, logins, log_dir, settings_file):
+    rule = "=" * 72
+    names = ", ".join(f"{name}.log" for name in ("web", "worker", "simulator"))
+    lines = [
+        rule,
+        f"  voiceagent is running at http://127.0.0.1:{port}/",
+        "",
+        "  Log in as:",
+        *(f"    {login}" for login in logins),
+        "",
+        f"  Logs:      {relative(log_dir)}/  ({names}; set-up: setup.log)",
+        f"  Settings:  {relative(settings_file)}  (manage.py reads it: e.g.",
+        "             .venv/bin/python manage.py drf_create_token manager)",
+        "  Stop:      Ctrl-C  (stops the web server, the worker and the simulator)",
+        rule,
+    ]
+    return "\n".join(lines)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--log-dir", type=Path, default=VAR / "log")
+    parser.add_argument(
+        "--no-demo-data", action="store_true", help="Skip loading the demo data (tests)."
+    )
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    args.log_dir.mkdir(parents=True, exist_ok=True)
+    setup_log = args.log_dir / "setup.log"
+    env, settings_file = prepare_environment(args.port)
+    say(f"Settings: {relative(settings_file)} (DEBUG on, SQLite, filesystem broker)")
+    children = {}
 
     def stop(*_):
-        stop_process_groups(*children.values(), timeout=10)
+        # The leaders only: the worker's warm shutdown stops its own pool processes (signalling
+        # its whole group would kill them first, and the worker logs each death as an ERROR).
+        stop_process_leaders(*children.values(), timeout=15)
+        say("\nStopped the web server, the worker and the simulator.")
         sys.exit(0)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    try:
+        logins = set_up(env, setup_log, demo_data=not args.no_demo_data)
+        say("Starting the web server, the Celery worker with beat and the call simulator ... ", "")
+        started = time.monotonic()
+        children.update(start_children(args.port, env, args.log_dir))
+        wait_until_up(args.port, children, args.log_dir)
+        say(f"up in {time.monotonic() - started:.0f} s")
+    except (StepFailed, RuntimeError, TimeoutError) as error:
+        say(f"failed: {error}; see {relative(args.log_dir)}/")
+        stop_process_leaders(*children.values(), timeout=15)
+        sys.exit(1)
+    say("\n" + banner(args.port, logins, args.log_dir, settings_file))
     while True:
         for name, proc in children.items():
             if proc.poll() is not None:
-                print(f"{name} exited with {proc.returncode}; stopping the others.", flush=True)
+                say(f"The {name} exited with {proc.returncode}; stopping the others "
+                    f"(see {relative(args.log_dir)}/{name}.log).")  # fmt: skip
                 stop()
         time.sleep(0.5)
 

@@ -130,6 +130,25 @@ def stop_process_groups(*processes, sig=signal.SIGTERM, timeout=20):
             process.wait()
 
 
+def stop_process_leaders(*processes, sig=signal.SIGTERM, timeout=20):
+    """Send `sig` to each running process itself (not its group), so that it stops its own
+    children (a Celery worker's warm shutdown of its pool); wait for all of them at most
+    `timeout` seconds together, then SIGKILL what is left of each group."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(sig)
+    deadline = time.monotonic() + timeout
+    for process in running:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+        else:
+            _signal_group(process, signal.SIGKILL)  # children that outlived their leader
+
+
 def _signal_group(process, sig):
     with contextlib.suppress(ProcessLookupError):  # ended meanwhile
         os.killpg(process.pid, sig)

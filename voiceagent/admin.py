@@ -7,6 +7,7 @@ from django.urls import path
 
 from analytics.models import CallRollup
 from analytics.periods import default_period, describe_period
+from voiceagent import formats
 from voiceagent.campaigns import dnc, scoring
 from voiceagent.campaigns import services as lead_services
 from voiceagent.lead_import import admin_views
@@ -25,6 +26,15 @@ from voiceagent.personal_data import admin as personal_data_admin
 
 admin.site.site_header = "voiceagent administration"
 admin.site.site_title = "voiceagent admin"
+
+
+class PhoneDisplayMixin:
+    """The `phone` column as the one phone formatter shows it (+91 98123 45678): in full, since
+    only staff enter the admin and staff see phones in full (personal_data.phones)."""
+
+    @admin.display(description="Phone", ordering="phone")
+    def phone_display(self, obj):
+        return formats.display_phone(obj.phone, full=True) or "-"
 
 
 @admin.register(Campaign)
@@ -136,12 +146,13 @@ class ScheduledCallInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(PhoneDisplayMixin, admin.ModelAdmin):
     list_display = (
         "name",
-        "phone",
+        "phone_display",
         "campaign",
         "city",
+        "budget_display",
         "status",
         "is_dnc",
         "call_attempts",
@@ -166,6 +177,10 @@ class LeadAdmin(admin.ModelAdmin):
     inlines = [ScheduledCallInline]
     actions = ["add_to_dnc", "erase_leads"]
 
+    @admin.display(description="Budget", ordering="budget")
+    def budget_display(self, lead):
+        return formats.budget(lead.budget)
+
     def save_related(self, request, form, formsets, change):
         # After the inline follow-ups are saved, so that a lead closed by hand keeps none pending.
         super().save_related(request, form, formsets, change)
@@ -186,8 +201,8 @@ class LeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(DoNotCall)
-class DoNotCallAdmin(admin.ModelAdmin):
-    list_display = ("phone", "reason", "added_by", "created_at")
+class DoNotCallAdmin(PhoneDisplayMixin, admin.ModelAdmin):
+    list_display = ("phone_display", "reason", "added_by", "created_at")
     search_fields = ("phone", "reason")
     list_select_related = ("added_by",)
     date_hierarchy = "created_at"

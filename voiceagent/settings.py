@@ -195,12 +195,17 @@ def _database(url):
     return database
 
 
-DATABASES = {"default": _database(DATABASE_URL)}
 # A PostgreSQL streaming replica of DATABASE_URL: analytics reads go there (voiceagent/db_routers.py);
-# tests run it as a mirror of the test database.
+# a test run treats it as a mirror of the test database.
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
-if DATABASE_REPLICA_URL:
-    DATABASES["replica"] = {**_database(DATABASE_REPLICA_URL), "TEST": {"MIRROR": "default"}}
+DATABASES = {
+    "default": _database(DATABASE_URL),
+    **(
+        {"replica": {**_database(DATABASE_REPLICA_URL), "TEST": {"MIRROR": "default"}}}
+        if DATABASE_REPLICA_URL
+        else {}
+    ),
+}
 DATABASE_ROUTERS = ["voiceagent.db_routers.AnalyticsReplicaRouter"]
 IS_POSTGRES = "postgresql" in DATABASES["default"]["ENGINE"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -251,6 +256,8 @@ LIVE_POLL_SECONDS = max(1, env_int("LIVE_POLL_SECONDS", 5))
 # --- Time and language ------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-in"
+# Django ships no en_IN formats: ours (voiceagent/locale_formats, rules in voiceagent/formats.py).
+FORMAT_MODULE_PATH = ["voiceagent.locale_formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True
@@ -258,7 +265,8 @@ USE_TZ = True
 # --- Celery: Redis in production; kombu's filesystem transport (no server) in embedded mode ---
 # Reliability (acks_late, reject_on_worker_lost, time limits) is set here for every task.
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+# A host name in the filesystem URL keeps kombu from warning "No hostname was supplied".
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost/")
 _celery_queue_dir = BASE_DIR / "var" / "celery"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {

@@ -48,7 +48,7 @@
   // ---- formatting, the same as the server's template filters --------------------------------
   var countFormat = new Intl.NumberFormat("en-IN", { maximumFractionDigits: 0 });
   var percentFormat = new Intl.NumberFormat("en-IN", {
-    minimumFractionDigits: 1,
+    minimumFractionDigits: 2,
     maximumFractionDigits: 2,
   });
   var timeFormat = new Intl.DateTimeFormat("en-IN", {
@@ -100,6 +100,14 @@
     if (!value) return "—";
     var text = String(value).replace(/_/g, " ");
     return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  // A figure with data-unless="<count>" reads "—" while that count is 0 in the same values (a
+  // draft campaign's rates and durations), as the server's `rate_of` filter writes it.
+  function shown(element, values, value) {
+    var unless = element.getAttribute("data-unless");
+    if (unless && values && unless in values && Number(values[unless]) === 0) return "—";
+    return format(value, element.getAttribute("data-format"));
   }
 
   function setText(element, text) {
@@ -418,7 +426,7 @@
           if (!row) return;
           row.querySelectorAll("[data-col]").forEach(function (td) {
             var key = td.getAttribute("data-col");
-            if (key in campaign) setText(td, format(campaign[key], td.getAttribute("data-format")));
+            if (key in campaign) setText(td, shown(td, campaign, campaign[key]));
           });
         });
         markUpdated(data.generated_at);
@@ -438,7 +446,7 @@
   function setMetrics(values) {
     root.querySelectorAll("[data-metric]").forEach(function (element) {
       var name = element.getAttribute("data-metric");
-      if (name in values && LIVE_FIELDS.indexOf(name) === -1) setText(element, format(values[name], element.getAttribute("data-format")));
+      if (name in values && LIVE_FIELDS.indexOf(name) === -1) setText(element, shown(element, values, values[name]));
     });
   }
 

@@ -13,6 +13,8 @@ API_PATHS = [
     "/analytics/campaigns/{campaign_id}/funnel",
     "/analytics/campaigns/{campaign_id}/best-hours",
     "/analytics/campaigns/{campaign_id}/objections",
+    "/analytics/campaigns/{campaign_id}/variants",
+    "/analytics/campaigns/{campaign_id}/score-calibration",
     "/analytics/daily-stats",
     "/analytics/conversations/{call_sid}",
     "/analytics/system",

@@ -43,8 +43,13 @@ def test_funnel_states_each_step_with_its_conversion():
          {"label": "Answered", "count": 120, "step_rate": 60.0},
          {"label": "Qualified", "count": 30, "step_rate": 25.0}]
     )  # fmt: skip
-    assert "Funnel: Valid leads 200, then Answered 120, then Qualified 30." in svg
-    assert "<title>Answered: 120 · 60.0% of previous</title>" in svg
+    assert (
+        'aria-label="Funnel in leads: Valid leads 200, then Answered 120, then Qualified 30."'
+        in svg
+    )
+    assert '<li title="Answered: 120 leads · 60.00% of previous">' in svg
+    assert '<span class="funnel-count">120</span><span class="funnel-rate">60.00%</span>' in svg
+    assert 'width="60.00" height="10"' in svg  # the bar: 120 of 200
 
 
 def test_best_hours_names_the_best_hour_and_greys_hours_without_calls():
@@ -65,9 +70,9 @@ def test_best_hours_names_the_best_hour_and_greys_hours_without_calls():
         },
     ]
     svg = charts.best_hours(slots)
-    assert "Best: Tue 11:00 with 75.0% of 20 calls answered." in svg
+    assert "Best: Tue 11:00 with 75.00% of 20 calls answered." in svg
     assert (
-        "<title>Tue 11:00–12:00: 20 calls, answer rate 75.0%, qualification rate 20.0%</title>"
+        "<title>Tue 11:00–12:00: 20 calls, answer rate 75.00%, qualification rate 20.00%</title>"
         in svg
     )
     assert svg.count(f'fill="{charts.NO_DATA_COLOUR}"') == 7 * 24 - 2 + 1  # + its legend swatch
@@ -103,3 +108,35 @@ def test_daily_trend_always_labels_the_last_day():
     svg = charts.daily_trend([day(n, n, 0, 0) for n in range(1, 15)])
     labels = re.findall(r">(\d\d Mar)</text>", svg)
     assert labels == ["02 Mar", "04 Mar", "06 Mar", "08 Mar", "10 Mar", "12 Mar", "14 Mar"]
+
+
+def test_phone_sized_daily_chart_fits_its_width_with_axis_and_legend():
+    stats = [{"date": f"2025-03-{day:02d}", "calls_made": day, "calls_answered": 1,
+              "calls_qualified": 0} for day in range(1, 31)]  # fmt: skip
+    svg = charts.daily_trend(stats, width=charts.NARROW)
+    assert f'viewBox="0 0 {charts.NARROW} 214"' in svg
+    # The legend starts at the left edge, the y-axis labels are drawn, four days are labelled.
+    assert '<rect x="4.0" y="4.0" width="12.0" height="12.0" fill="#b6d4f2"' in svg
+    assert ">30</text>" in svg
+    assert len(re.findall(r">\d\d Mar</text>", svg)) == 4
+
+
+def test_transposed_heatmap_has_hours_as_rows_and_days_as_columns():
+    svg = charts.best_hours(
+        [{"weekday": 7, "hour": 19, "calls_made": 8, "answer_rate": 50.0,
+          "qualification_rate": 25.0}],
+        transposed=True,
+    )  # fmt: skip
+    assert f'viewBox="0 0 {charts.NARROW} ' in svg
+    assert [f">{hour:02d}:00</text>" in svg for hour in range(24)] == [True] * 24
+    assert all(f">{day}</text>" in svg for day in charts.WEEKDAYS)
+    assert "<title>Sun 19:00–20:00: 8 calls, answer rate 50.00%, qualification rate 25.00%" in svg
+
+
+def test_responsive_chart_holds_both_variants():
+    markup = charts.responsive("<svg>wide</svg>", "<svg>narrow</svg>")
+    assert markup == (
+        '<div class="chart-wrap chart-wide"><svg>wide</svg></div>'
+        '<div class="chart-wrap chart-narrow"><svg>narrow</svg></div>'
+    )
+    assert charts.responsive("", "") == ""

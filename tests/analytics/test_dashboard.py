@@ -83,11 +83,12 @@ def test_realtime_lists_calls_in_progress_oldest_first(team, get_json):
     durations = [call.pop("duration_seconds") for call in calls]
     assert calls == [
         {"call_sid": "CA-talk", **common, "stage": "discovery", "status": "in_progress",
-         "started_at": timezone.localtime(talking.answered_at).isoformat()},
+         "started_at": timezone.localtime(talking.initiated_at).isoformat()},
         {"call_sid": "CA-ring", **common, "stage": None, "status": "ringing",
          "started_at": timezone.localtime(ringing.initiated_at).isoformat()},
     ]  # fmt: skip
-    assert 90 <= durations[0] <= 120 and 20 <= durations[1] <= 50
+    # Counted from the call's start (initiated 100 s ago), not from the answer 90 s ago.
+    assert 100 <= durations[0] <= 130 and 20 <= durations[1] <= 50
     assert abs(parse_datetime(body["timestamp"]) - timezone.now()) < timedelta(seconds=30)
 
 

@@ -41,10 +41,10 @@ def test_money_in_short_speaks_lakh_and_crore(value, expected):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0, "0.0%"), (0.0, "0.0%"), (50, "50.0%"), (12.5, "12.5%"), (33.33, "33.33%"),
-     (66.666, "66.67%"), (100, "100.0%"), (None, "—")],
+    [(0, "0.00%"), (0.0, "0.00%"), (50, "50.00%"), (29.7, "29.70%"), (33.33, "33.33%"),
+     (66.666, "66.67%"), (100, "100.00%"), (None, "—")],
 )  # fmt: skip
-def test_percentages_show_one_or_two_decimals(value, expected):
+def test_percentages_always_show_two_decimals(value, expected):
     assert percent(value) == expected
 
 

@@ -47,16 +47,16 @@ def test_every_field_most_recent_first_never_called_last(team, get_json):
         {"lead_id": called_late.pk, "name": "Late", "phone": "+91 98XXX XX102", "phone_display": "+91 98XXX XX102", "city": "",
          **common, "status": "callback", "call_attempts": 2,
          "last_call_at": "2025-03-10T18:30:00+05:30", "last_outcome": "callback_requested",
-         "call_in_progress": None,
+         "call_in_progress": None, "score": 0, "score_reasons": "",
          "next_action": {"reason": "callback", "scheduled_for": "2025-03-11T18:30:00+05:30"}},
         {"lead_id": called_early.pk, "name": "Early", "phone": "+91 98XXX XX101", "phone_display": "+91 98XXX XX101", "city": "Thane",
          **common, "status": "contacted", "call_attempts": 1,
          "last_call_at": "2025-03-09T10:00:00+05:30", "last_outcome": "no_answer",
-         "call_in_progress": None,
+         "call_in_progress": None, "score": 0, "score_reasons": "",
          "next_action": {"reason": "retry", "scheduled_for": "2025-03-12T10:00:00+05:30"}},
         {"lead_id": never.pk, "name": "Never", "phone": "+91 98XXX XX103", "phone_display": "+91 98XXX XX103", "city": "", **common,
          "status": "new", "call_attempts": 0, "last_call_at": None, "last_outcome": "",
-         "call_in_progress": None, "next_action": None},
+         "call_in_progress": None, "next_action": None, "score": 0, "score_reasons": ""},
     ]  # fmt: skip
 
 

@@ -151,3 +151,15 @@ def test_realtime_lists_the_live_counts_of_each_campaign(team, get_json, api_cli
         {"campaign_id": team.campaign.pk, "calls_in_progress": 2, "calls_queued": 1},
         {"campaign_id": team.other_campaign.pk, "calls_in_progress": 0, "calls_queued": 1},
     ]
+
+
+def test_pages_tell_the_script_how_often_to_poll_while_the_socket_is_down(team, settings):
+    from django.test import Client
+
+    settings.LIVE_POLL_SECONDS = 12
+    client = Client()
+    client.force_login(team.member)
+
+    html = client.get("/live/").content.decode()
+
+    assert '<body data-time-zone="Asia/Kolkata" data-live-poll-seconds="12">' in html

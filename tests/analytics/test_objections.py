@@ -9,7 +9,7 @@ from voiceagent.models import CallStatus
 pytestmark = pytest.mark.django_db
 
 
-def category(name, label, objections=0, calls=0, qualified=0, share=0.0):
+def category(name, label, objections=0, calls=0, qualified=0, share=0.0, of_calls=0.0):
     return {
         "category": name,
         "label": label,
@@ -17,6 +17,7 @@ def category(name, label, objections=0, calls=0, qualified=0, share=0.0):
         "calls": calls,
         "calls_qualified": qualified,
         "qualified_share": share,
+        "share_of_calls": of_calls,
     }
 
 
@@ -47,11 +48,11 @@ def test_counts_and_qualified_share_by_category(team, get_json):
         "calls_with_objections_qualified": 1,
         "qualified_share": 33.33,
         "categories": [
-            category("price", "Price", 4, 3, 1, 33.33),
+            category("price", "Price", 4, 3, 1, 33.33, 100.0),
             category("timing", "Timing"),
             category("location", "Location"),
             category("not_interested", "Not interested"),
-            category("trust", "Trust", 1, 1, 0, 0.0),
+            category("trust", "Trust", 1, 1, 0, 0.0, 33.33),
             category("other", "Other"),
         ],
     }

@@ -52,7 +52,7 @@ def test_calls_made_goes_up_by_one_within_2_seconds_of_a_call_completing(
     wait_until_live(page)
     expect(metric(page, "calls_made")).to_have_text("2")
     expect(metric(page, "calls_answered")).to_have_text("1")
-    expect(metric(page, "answer_rate")).to_have_text("50.0%")
+    expect(metric(page, "answer_rate")).to_have_text("50.00%")
     page.evaluate("window.notReloaded = true")
 
     started = time.monotonic()
@@ -64,7 +64,7 @@ def test_calls_made_goes_up_by_one_within_2_seconds_of_a_call_completing(
     expect(metric(page, "calls_answered")).to_have_text("2")
     expect(metric(page, "calls_qualified")).to_have_text("2")
     expect(metric(page, "answer_rate")).to_have_text("66.67%")
-    expect(metric(page, "qualification_rate")).to_have_text("100.0%")
+    expect(metric(page, "qualification_rate")).to_have_text("100.00%")
     # Refreshed costs keep the server's rupee format (not a bare number).
     expect(metric(page, "cost_inr")).to_have_text(re.compile(r"^₹\d[\d,]*\.\d\d$"))
 

@@ -1,5 +1,28 @@
 """The exact rows the crafted data (conftest.crafted) exports to, per kind, as cells."""
 
+from datetime import datetime
+
+
+class At(str):
+    """A date-time cell: ISO 8601 with the offset in the CSV, a spreadsheet date-time in XLSX."""
+
+    @property
+    def xlsx(self):
+        return datetime.fromisoformat(self).replace(tzinfo=None)
+
+
+class Day(str):
+    """A date cell: ISO in the CSV, a spreadsheet date (read back as midnight) in XLSX."""
+
+    @property
+    def xlsx(self):
+        return datetime.fromisoformat(self)
+
+
+def xlsx_values(rows):
+    """The rows as openpyxl reads them back from the XLSX."""
+    return [[getattr(value, "xlsx", value) for value in row] for row in rows]
+
 
 class Rupees(float):
     """A cost cell: a number in the workbook, 2 decimals in the CSV."""
@@ -10,37 +33,39 @@ class Rupees(float):
 
 RESULTS_HEADER = [
     "Call SID", "Call date", "Initiated at", "Lead", "Phone", "Email", "City", "Status",
-    "Outcome", "Ended by", "Attempt", "Lead call attempts", "Duration (s)", "Purpose",
+    "Status code", "Outcome", "Outcome code", "Ended by", "Ended by code", "Attempt", "Lead call attempts", "Duration (s)", "Purpose",
     "Timeline", "Interest level", "Budget", "Stages reached", "Objections", "Recording URL",
     "Cost (₹)", "Script variant",
 ]  # fmt: skip
 RESULTS_ROWS = [
     [
-        "CA-ANITA-1", "2025-01-15", "2025-01-15T09:30:00+05:30", "अनिता शर्मा", "+91 98XXX XX678",
-        "anita@example.com", "Mumbai", "completed", "qualified", "lead", 1, 1, 125, "buy",
+        "CA-ANITA-1", Day("2025-01-15"), At("2025-01-15T09:30:00+05:30"), "अनिता शर्मा", "+91 98XXX XX678",
+        "anita@example.com", "Mumbai", "Completed", "completed", "Qualified", "qualified", "Lead",
+        "lead", 1, 1, 125, "buy",
         "3 months", "high", "80 lakh", "greeting > discovery > qualification",
         "price: Too costly; timing", "https://recordings.example/CA-ANITA-1.mp3",
         # Default prices: 3 started minutes × ₹0.60 + 125 s of STT × ₹0.50 / 60 s = ₹2.84.
         Rupees(2.84), "default",
     ],
     [
-        "CA-PAYLOAD-1", "2025-01-16", "2025-01-16T01:30:00+05:30",
+        "CA-PAYLOAD-1", Day("2025-01-16"), At("2025-01-16T01:30:00+05:30"),
         "'=HYPERLINK(\"http://evil.example\",\"x\")", "+91 98XXX XX002", None, "'-Pune",
-        "no_answer", "no_answer", None, 2, 2, 0, None, None, None, None, None, None, None,
+        "No answer", "no_answer", "No answer", "no_answer", None, None, 2, 2, 0, None, None, None, None, None, None, None,
         Rupees(0), "warm-open",
     ],
 ]  # fmt: skip
 
 TRANSCRIPTS_HEADER = [
-    "Call SID", "Call date", "Call initiated at", "Duration (s)", "Outcome", "Lead", "Phone",
-    "Turn", "Speaker", "Stage", "Spoken at", "Text",
+    "Call SID", "Call date", "Call initiated at", "Duration (s)", "Outcome", "Outcome code",
+    "Lead", "Phone", "Turn", "Speaker", "Speaker code", "Stage", "Stage code", "Spoken at", "Text",
 ]  # fmt: skip
-_CALL = ["CA-ANITA-1", "2025-01-15", "2025-01-15T09:30:00+05:30", 125, "qualified", "अनिता शर्मा",
+_CALL = ["CA-ANITA-1", Day("2025-01-15"), At("2025-01-15T09:30:00+05:30"), 125, "Qualified", "qualified",
+         "अनिता शर्मा",
          "+91 98XXX XX678"]  # fmt: skip
 TRANSCRIPTS_ROWS = [
-    [*_CALL, 1, "agent", "greeting", "2025-01-15T09:30:06+05:30", "नमस्ते, calling about Powai flats."],
-    [*_CALL, 2, "lead", "discovery", "2025-01-15T09:30:07+05:30", "'+1 for the 2BHK"],
-    [*_CALL, 3, "agent", "qualification", "2025-01-15T09:30:08+05:30", "'=SUM(A1:A3)"],
+    [*_CALL, 1, "Agent", "agent", "Greeting", "greeting", At("2025-01-15T09:30:06+05:30"), "नमस्ते, calling about Powai flats."],
+    [*_CALL, 2, "Lead", "lead", "Discovery", "discovery", At("2025-01-15T09:30:07+05:30"), "'+1 for the 2BHK"],
+    [*_CALL, 3, "Agent", "agent", "Qualification", "qualification", At("2025-01-15T09:30:08+05:30"), "'=SUM(A1:A3)"],
 ]  # fmt: skip
 
 # Lead scores (voiceagent.campaigns.scoring, default weights): Anita's call collected high
@@ -54,9 +79,10 @@ REASONS = {
 }
 
 LEADS_HEADER = [
-    "Lead ID", "Name", "Phone", "Email", "City", "Property type", "Budget (₹)",
-    "Preferred locations", "Status", "DNC", "DNC reason", "Call attempts", "Last call at",
-    "Last outcome", "Score", "Score reasons", "Added at",
+    "Lead ID", "Name", "Phone", "Email", "City", "Property type", "Property type code",
+    "Budget", "Budget (₹)", "Preferred locations", "Status", "Status code", "DNC", "DNC reason",
+    "Call attempts", "Last call at", "Last outcome", "Last outcome code", "Score",
+    "Score reasons", "Added at",
 ]  # fmt: skip
 
 
@@ -64,19 +90,21 @@ def leads_rows(crafted):
     return [
         [
             crafted.anita.pk, "अनिता शर्मा", "+91 98XXX XX678", "anita@example.com", "Mumbai",
-            "apartment", 8500000, "Powai, Andheri", "qualified", "no", None, 1,
-            "2025-01-15T09:32:10+05:30", "qualified", SCORES["anita"], REASONS["anita"],
-            "2025-01-10T11:30:00+05:30",
+            "Apartment", "apartment", "₹85 L", 8500000, "Powai, Andheri", "Qualified", "qualified",
+            "no", None, 1,
+            At("2025-01-15T09:32:10+05:30"), "Qualified", "qualified", SCORES["anita"],
+            REASONS["anita"], At("2025-01-10T11:30:00+05:30"),
         ],
         [
             crafted.payload.pk, "'=HYPERLINK(\"http://evil.example\",\"x\")", "+91 98XXX XX002",
-            None, "'-Pune", None, None, None, "new", "yes", "'@asked not to call", 2,
-            "2025-01-16T01:30:00+05:30", "no_answer", SCORES["payload"], REASONS["payload"],
-            "2025-01-10T11:35:00+05:30",
+            None, "'-Pune", None, None, None, None, None, "New", "new", "yes", "'@asked not to call", 2,
+            At("2025-01-16T01:30:00+05:30"), "No answer", "no_answer", SCORES["payload"],
+            REASONS["payload"], At("2025-01-10T11:35:00+05:30"),
         ],
         [
-            crafted.silent.pk, "सुनील पाटील", None, None, "पुणे", None, None, None, "new", "no",
-            None, 0, None, None, SCORES["silent"], REASONS["silent"], "2025-01-12T00:10:07+05:30",
+            crafted.silent.pk, "सुनील पाटील", None, None, "पुणे", None, None, None, None, None, "New", "new",
+            "no", None, 0, None, None, None, SCORES["silent"], REASONS["silent"],
+            At("2025-01-12T00:10:07+05:30"),
         ],
     ]  # fmt: skip
 

@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from exports.models import ExportJob
-from tests.exports.expected import csv_text, expected
+from tests.exports.expected import csv_text, expected, xlsx_values
 from tests.factories import make_call, make_lead
 
 pytestmark = pytest.mark.django_db
@@ -15,16 +15,16 @@ KINDS = ["results", "transcripts", "leads"]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 RESULTS_CSV = (
-    "\ufeffCall SID,Call date,Initiated at,Lead,Phone,Email,City,Status,Outcome,Ended by,Attempt,"
-    "Lead call attempts,Duration (s),Purpose,Timeline,Interest level,Budget,Stages reached,"
-    "Objections,Recording URL,Cost (₹)\n"
+    "\ufeffCall SID,Call date,Initiated at,Lead,Phone,Email,City,Status,Status code,Outcome,"
+    "Outcome code,Ended by,Ended by code,Attempt,Lead call attempts,Duration (s),Purpose,Timeline,Interest level,Budget,Stages reached,"
+    "Objections,Recording URL,Cost (₹),Script variant\n"
     "CA-ANITA-1,2025-01-15,2025-01-15T09:30:00+05:30,अनिता शर्मा,+91 98XXX XX678,"
-    "anita@example.com,Mumbai,completed,qualified,lead,1,1,125,buy,3 months,high,80 lakh,"
+    "anita@example.com,Mumbai,Completed,completed,Qualified,qualified,Lead,lead,1,1,125,buy,3 months,high,80 lakh,"
     "greeting > discovery > qualification,price: Too costly; timing,"
-    "https://recordings.example/CA-ANITA-1.mp3,2.84\n"
+    "https://recordings.example/CA-ANITA-1.mp3,2.84,default\n"
     "CA-PAYLOAD-1,2025-01-16,2025-01-16T01:30:00+05:30,"
-    '"\'=HYPERLINK(""http://evil.example"",""x"")",+91 98XXX XX002,,\'-Pune,no_answer,no_answer,,'
-    "2,2,0,,,,,,,,0.00\n"
+    '"\'=HYPERLINK(""http://evil.example"",""x"")",+91 98XXX XX002,,\'-Pune,No answer,no_answer,No answer,'
+    "no_answer,,,2,2,0,,,,,,,,0.00,warm-open\n"
 )
 
 
@@ -70,14 +70,14 @@ def test_xlsx_of_each_kind_reads_back_with_the_expected_values_and_types(
     workbook, sheets = read_xlsx(content)
     header, rows = expected(kind, crafted)
     assert workbook.sheetnames == [kind.capitalize()]
-    assert sheets == [[header, *rows]]
+    assert sheets == [[header, *xlsx_values(rows)]]
 
 
 def test_xlsx_numbers_are_numbers_and_phones_text(crafted, team, api_client):
     response = api_client(team.member).get(url(crafted.campaign, "results", "xlsx"))
     sheet = openpyxl.load_workbook(io.BytesIO(body(response))).active
-    assert sheet["M2"].value == 125 and sheet["M2"].data_type == "n"  # duration
-    assert sheet["K3"].value == 2 and sheet["K3"].data_type == "n"  # attempt
+    assert sheet["P2"].value == 125 and sheet["P2"].data_type == "n"  # duration
+    assert sheet["N3"].value == 2 and sheet["N3"].data_type == "n"  # attempt
     assert sheet["E2"].value == "+91 98XXX XX678" and sheet["E2"].data_type == "s"
 
 
@@ -85,12 +85,12 @@ def test_xlsx_has_frozen_header_autofilter_and_widths(crafted, team, api_client)
     response = api_client(team.member).get(url(crafted.campaign, "results", "xlsx"))
     sheet = openpyxl.load_workbook(io.BytesIO(body(response))).active
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:U3"
+    assert sheet.auto_filter.ref == "A1:Y3"
     assert sheet.column_dimensions["A"].width == pytest.approx(20.71, abs=0.01)
-    # Stages reached and Objections share one width, stored as the one range R:S.
-    assert (sheet.column_dimensions["R"].min, sheet.column_dimensions["R"].max) == (18, 19)
-    assert sheet.column_dimensions["R"].width == pytest.approx(44.71, abs=0.01)
-    assert sheet.column_dimensions["T"].width == pytest.approx(30.71, abs=0.01)
+    # Stages reached and Objections share one width, stored as the one range U:V.
+    assert (sheet.column_dimensions["U"].min, sheet.column_dimensions["U"].max) == (21, 22)
+    assert sheet.column_dimensions["U"].width == pytest.approx(44.71, abs=0.01)
+    assert sheet.column_dimensions["W"].width == pytest.approx(30.71, abs=0.01)
     assert sheet["A1"].font.b is True
 
 

@@ -99,7 +99,7 @@ def test_results_of_a_range_are_the_calls_counted_in_calls_made(march, team, api
     rows = rows_of(file_body(response), fmt)
     assert calls_made(client, march, **RANGE) == 5
     assert [row[0] for row in rows] == FINISHED_IN_RANGE
-    assert [row[7] for row in rows] == ["completed", "no_answer", "busy", "failed", "completed"]
+    assert [row[8] for row in rows] == ["completed", "no_answer", "busy", "failed", "completed"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

@@ -171,6 +171,12 @@ MATRIX = {
     "analytics/campaigns/<int:campaign_id>/objections": [
         Check("/analytics/campaigns/{campaign}/objections", ANALYTICS_READ_CAMPAIGN)
     ],
+    "analytics/campaigns/<int:campaign_id>/variants": [
+        Check("/analytics/campaigns/{campaign}/variants", ANALYTICS_READ_CAMPAIGN)
+    ],
+    "analytics/campaigns/<int:campaign_id>/score-calibration": [
+        Check("/analytics/campaigns/{campaign}/score-calibration", ANALYTICS_READ_CAMPAIGN)
+    ],
     "analytics/daily-stats": [
         Check("/analytics/daily-stats?campaign_id={campaign}", ANALYTICS_READ_CAMPAIGN)
     ],

@@ -55,7 +55,7 @@ def test_pdf_holds_the_metrics_endpoints_numbers_for_the_same_range(
     text, _ = pdf_text(response.content)
     assert CAMPAIGN_NAME in text
     assert "Calls made 5" in text
-    assert "Answer rate 60.0%" in text
+    assert "Answer rate 60.00%" in text
     assert "Qualification rate 66.67%" in text
     assert "13 Jan 2025 to 15 Jan 2025 (3 days)" in text
 

@@ -59,7 +59,7 @@ def test_weekly_report_is_emailed_once_with_the_pdf_of_the_previous_monday_to_su
     assert message["From"] == "reports@voiceagent.example"
     body = message.get_body(("plain",)).get_content()
     assert "Calls made:          5" in body
-    assert "Answer rate:         60.0%" in body
+    assert "Answer rate:         60.00%" in body
     assert "Qualification rate:  66.67%" in body
     filename, content = attachment(message)
     assert filename == f"campaign-{report_campaign.pk}-report-2025-01-13-to-2025-01-19.pdf"
@@ -87,7 +87,7 @@ def test_daily_report_covers_the_previous_day_from_its_hour_on(report_campaign, 
     assert message["Subject"].strip() == f"{CAMPAIGN_NAME}: daily report for 15 Jan 2025"
     body = message.get_body(("plain",)).get_content()
     assert "Calls made:          2" in body  # 15 Jan: a no-answer and a voicemail
-    assert "Answer rate:         0.0%" in body
+    assert "Answer rate:         0.00%" in body
 
 
 def test_each_schedule_and_each_period_gets_its_own_email(report_campaign, smtp_server):

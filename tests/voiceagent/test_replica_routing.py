@@ -199,3 +199,15 @@ def test_users_and_tokens_stay_on_the_primary_inside_analytics_reads(replica, me
 
     assert reads.tables("default") == {"auth_user"}
     assert reads.tables("replica") == {"voiceagent_callsession"}
+
+
+def test_the_campaign_report_pdf_is_read_on_the_replica(replica, member_data):
+    member, campaign = member_data
+
+    with Reads("default", "replica") as reads:
+        response = token_client(member).get(f"/reports/campaigns/{campaign.pk}.pdf")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert "voiceagent_callsession" in reads.tables("replica")
+    assert "voiceagent_callsession" not in reads.tables("default")

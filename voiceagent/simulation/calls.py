@@ -11,6 +11,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import timedelta
 
+from voiceagent import formats
 from voiceagent.ingestion.schema import EventType
 from voiceagent.models import CallOutcome, ObjectionCategory, Speaker, Stage
 
@@ -55,12 +56,6 @@ OBJECTIONS = {
     ObjectionCategory.TRUST: "How do I know the builder will deliver on time?",
     ObjectionCategory.OTHER: "Let me discuss with my family first.",
 }
-
-
-def format_inr(rupees):
-    if rupees >= 10_000_000:
-        return f"{rupees / 10_000_000:.2f} crore".replace(".00", "")
-    return f"{rupees / 100_000:.0f} lakh"
 
 
 PATHS = ["answered", "no_answer", "busy", "failed"]
@@ -171,7 +166,7 @@ class CallPlanner:
             "locality": (lead.preferred_locations.split(",")[0] or lead.city or "the city").strip(),
             "ptype": (lead.property_type or "home").replace("_", " "),
             "purpose": rng.choice(PURPOSES),
-            "budget": format_inr(lead.budget or 5_000_000),
+            "budget": formats.budget(lead.budget or 5_000_000),
             "timeline": rng.choice(TIMELINES),
         }
         sequence = itertools.count(1)

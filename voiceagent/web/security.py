@@ -2,8 +2,8 @@
 
 Content-Security-Policy on every answer: our pages load only our own scripts and styles.
 Django 5.2 has no CSP of its own. The policy is one header built from settings; the API docs
-(Swagger UI, ReDoc) and the admin set styles inline at run time, so those paths also allow
-inline *styles* (never inline scripts: Swagger UI's start-up script is served as a file).
+(Swagger UI, ReDoc), the admin and DRF's browsable API pages set styles inline at run time, so
+those answers also allow inline *styles* (never inline scripts: Swagger UI's start-up script is served as a file).
 """
 
 from django.conf import settings
@@ -29,7 +29,11 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
-            relaxed = request.path.startswith(self.inline_style_prefixes)
+            relaxed = request.path.startswith(self.inline_style_prefixes) or (
+                # DRF's browsable API pages (HTML answers of API paths) set a few inline styles.
+                is_api_path(request.path)
+                and response.get("Content-Type", "").startswith("text/html")
+            )
             response["Content-Security-Policy"] = self.inline_styles if relaxed else self.strict
         return response
 

@@ -60,6 +60,9 @@ def test_campaign_is_shown_with_its_fields(team, api_client):
         "callback_delay_minutes": 1440,
         "calling_hours_start": "09:00:00",
         "calling_hours_end": "21:00:00",
+        "price_band_min": None,
+        "price_band_max": None,
+        "score_weights": {},
         "created_at": "2026-01-05T10:00:00+05:30",
         "updated_at": body["updated_at"],
         "started_at": None,
@@ -424,3 +427,46 @@ def test_a_calling_hours_end_before_the_default_start_is_a_400_not_a_500(team):
             "Asia/Kolkata."
         ]
     }
+
+
+def test_a_new_price_band_rescores_the_campaigns_leads(team, api_client):
+    lead = make_lead(team.campaign, budget=7_000_000)
+
+    response = api_client(team.staff).patch(
+        url(team.campaign),
+        {"price_band_min": 6_000_000, "price_band_max": 9_000_000},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    lead.refresh_from_db()
+    assert (lead.score, lead.score_reasons) == (15, "budget in the price band (+15)")
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        (
+            {"price_band_min": 9_000_000, "price_band_max": 6_000_000},
+            "price_band_max",
+            "price_band_min (9000000) must not exceed price_band_max (6000000).",
+        ),
+        (
+            {"score_weights": {"charm": 5}},
+            "score_weights",
+            "Unknown score signal 'charm'; expected one of ",
+        ),
+        (
+            {"score_weights": {"objection": -500}},
+            "score_weights",
+            "The points of objection must be between -100 and 100.",
+        ),
+    ],
+)
+def test_bad_price_band_or_weights_are_a_400_naming_the_field(
+    team, api_client, body, field, message
+):
+    response = api_client(team.staff).patch(url(team.campaign), body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][field][0].startswith(message)

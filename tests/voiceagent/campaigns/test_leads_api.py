@@ -53,6 +53,8 @@ def test_lead_is_shown_with_its_fields(team, api_client):
         "call_attempts": 0,
         "last_call_at": None,
         "last_outcome": "",
+        "score": 0,
+        "score_reasons": "",
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
         "erased": False,
@@ -267,3 +269,20 @@ def test_list_query_count_is_pinned_and_independent_of_page_contents(
     with django_assert_num_queries(expected):
         large = client.get(url(), {"campaign": team.campaign.pk, "valid": "true"})
     assert (len(small.json()["results"]), len(large.json()["results"])) == (2, 12)
+
+
+def test_a_new_budget_rescores_the_lead_and_the_score_is_read_only(team, api_client):
+    campaign = make_campaign(price_band_min=5_000_000, price_band_max=8_000_000)
+    lead = make_lead(campaign, "Asha", budget=1_000_000)
+
+    response = api_client(team.staff).patch(
+        url(lead), {"budget": 6_000_000, "score": 99}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["score"], response.json()["score_reasons"]) == (
+        15,
+        "budget in the price band (+15)",
+    )
+    lead.refresh_from_db()
+    assert lead.score == 15

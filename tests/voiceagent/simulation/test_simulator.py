@@ -1,5 +1,6 @@
 """The call simulator: realistic deterministic scripts, live interleaved calls, service and HTTP."""
 
+import dataclasses
 import io
 import random
 import re
@@ -353,3 +354,14 @@ def test_a_few_answered_calls_report_an_ai_error_and_agent_turns_carry_usage():
     ]
     assert all(turn["tts_characters"] == len(turn["text"]) for turn in agent_turns)
     assert all(turn["llm_input_tokens"] > 400 for turn in agent_turns)
+
+
+def test_each_lead_hears_one_of_two_script_variants_in_call_initiated():
+    planner = CallPlanner(random.Random(3))
+    variants = {}
+    for lead_id in (10, 11, 12, 13):
+        lead = dataclasses.replace(LEAD, id=lead_id)
+        initiated = [data for _, kind, data in planner.plan(lead) if kind == "call.initiated"]
+        variants[lead_id] = initiated[0]["script_variant"]
+
+    assert variants == {10: "default", 11: "warm-open", 12: "default", 13: "warm-open"}
