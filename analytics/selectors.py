@@ -772,9 +772,9 @@ def score_calibration(*, campaign):
 
 def hot_leads(*, campaign, limit=10):
     """The campaign's best-scored leads still worth a call (not closed as not interested,
-    unreachable or DNC), highest score first, then most recently called."""
+    unreachable or DNC, not erased), highest score first, then most recently called."""
     return list(
-        Lead.objects.filter(campaign=campaign, score__gt=0)
+        Lead.objects.filter(campaign=campaign, score__gt=0, erased_at__isnull=True)
         .exclude(status__in=(LeadStatus.NOT_INTERESTED, LeadStatus.UNREACHABLE, LeadStatus.DNC))
         .exclude(is_dnc=True)
         .order_by("-score", F("last_call_at").desc(nulls_last=True), "-id")

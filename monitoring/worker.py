@@ -89,8 +89,11 @@ def _worker_exits(**kwargs):
 @beat_init.connect(dispatch_uid="monitoring.beat_started")
 def _beat_starts(sender=None, **kwargs):
     # Beat runs an interval task one interval after it starts: without this, /health/detailed
-    # would call the scheduler unhealthy for the first minute of every deployment.
+    # would call the scheduler unhealthy for the first minute of every deployment. Chained: the
+    # refresh checks the scheduler after this start's heartbeat, never against the previous
+    # run's (stale) one, which would log a false "scheduler failed" at every restart.
+    from celery import chain
+
     from monitoring import tasks
 
-    tasks.record_scheduler_heartbeat.delay()
-    tasks.refresh_component_statuses.delay()
+    chain(tasks.record_scheduler_heartbeat.si(), tasks.refresh_component_statuses.si()).delay()

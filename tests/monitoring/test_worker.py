@@ -161,3 +161,10 @@ def test_beat_records_a_heartbeat_and_refreshes_statuses_as_soon_as_it_starts(
     beat_init.send(sender=None)
     assert time.time() - heartbeat.last_heartbeat() < 5
     assert components.read_status("openai")["status"] == "not_configured"
+
+
+def test_at_beat_start_the_scheduler_is_checked_after_the_new_heartbeat(tasks_run_eagerly):
+    # The previous run's heartbeat, ten minutes old: the first refresh must not judge by it.
+    heartbeat.record_heartbeat(now=time.time() - 600)
+    beat_init.send(sender=None)
+    assert components.read_status("scheduler")["status"] == "healthy"
