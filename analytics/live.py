@@ -159,7 +159,7 @@ class LivePusher:
         timer.daemon = True
         timer.start()
 
-    def _messages(self, pending, counters_due):
+    def _messages(self, pending, counters_due, *, throttle=True):
         by_group = {}
         for payload, ended, as_of in pending.values():
             message = {
@@ -169,7 +169,8 @@ class LivePusher:
             }
             for group in (campaign_group(payload["campaign_id"]), STAFF_GROUP):
                 by_group.setdefault(group, []).append(message)
-        if counters_due and not cache.add("live:counters-throttle", 1, COUNTERS_THROTTLE_SECONDS):
+        throttled = throttle and counters_due
+        if throttled and not cache.add("live:counters-throttle", 1, COUNTERS_THROTTLE_SECONDS):
             self._counters_later(counters_due)
         elif counters_due:
             # Taken before the reads: the counts are at least as new as `as_of`.
@@ -231,10 +232,11 @@ def on_call_changed(sender, *, call, changes, ended=False, **kwargs):
     counters_changed = bool(changes.get("created") or ended or "status" in changes)
     if isinstance(get_channel_layer(), InMemoryChannelLayer):
         # Embedded mode: the in-memory layer lives in the server's event loop and is not
-        # thread-safe, so send from the request, through that loop (async_to_sync).
+        # thread-safe, so send from the request, through that loop (async_to_sync). No pusher
+        # thread runs here to send a throttled count later, so counts are never throttled.
         due = {payload["campaign_id"]} if counters_changed else set()
         pending = {payload["call_sid"]: (payload, ended, now)}
-        async_to_sync(_send_all)(pusher._messages(pending, due))
+        async_to_sync(_send_all)(pusher._messages(pending, due, throttle=False))
         return
     pusher.submit(payload, ended=ended, counters_changed=counters_changed, as_of=now)
 

@@ -10,6 +10,11 @@ Everything else stays on the primary because it must read what it has just writt
 campaign and lead CRUD, the admin, export jobs, the live counts of /dashboard/realtime (their
 timestamps must be comparable with the live pushes', read on the primary), and, even inside
 `analytics_reads()`, users, tokens, sessions and permissions (PRIMARY_APPS).
+
+Campaign membership is read with the figures it scopes (one SQL statement cannot span two
+databases), so it is as fresh as the replica: a member just removed from a campaign still sees
+its figures until the replica replays the removal (replication lag, milliseconds when healthy;
+the `DATABASE_REPLICA_URL` row of README says how to watch it).
 """
 
 from contextlib import contextmanager

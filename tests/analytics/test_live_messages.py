@@ -163,3 +163,28 @@ def test_pages_tell_the_script_how_often_to_poll_while_the_socket_is_down(team, 
     html = client.get("/live/").content.decode()
 
     assert '<body data-time-zone="Asia/Kolkata" data-live-poll-seconds="12">' in html
+
+
+def test_in_embedded_mode_every_change_of_counts_is_pushed_at_once(team, settings):
+    # make run's in-memory layer has no pusher thread to send a throttled count later.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    lead = make_lead(team.campaign, "Asha Rao")
+    start = events_of("CA-MEM-1", lead, "call.initiated", "call.answered")
+    end = events_of(
+        "CA-MEM-1",
+        lead,
+        "call.completed",
+        data={"call.completed": {"outcome": "qualified", "duration_seconds": 42}},
+    )
+    messages = pushed_while(
+        "/ws/dashboard/",
+        session_headers(team.member),
+        [start, end],
+        until=lambda received: (team.campaign.pk, 0, 0) in counters_of(received),
+    )
+    # initiated, answered, completed: each change counted and sent, the last one included.
+    assert counters_of(messages) == [
+        (team.campaign.pk, 1, 0),
+        (team.campaign.pk, 1, 0),
+        (team.campaign.pk, 0, 0),
+    ]
