@@ -1,7 +1,7 @@
 """axe-core (axe-playwright-python) with the WCAG 2.0/2.1 A and AA rules on every page a person
 sees, at 1280 px and 375 px: the login form, the overview, a campaign, a call with its transcript,
 live calls, calls needing attention, transcript search with results, exports with jobs in each
-state, and the admin's index and changelists. Each must have no violation at all.
+state, and the admin's index, changelists, a change form and our own admin pages. Each must have no violation at all.
 
 Out of scope: third-party pages we only serve, not write — Swagger UI (/docs), ReDoc (/redoc)
 and DRF's browsable API — whose markup comes from their own bundles."""
@@ -143,7 +143,16 @@ def test_the_admin_index_changelists_and_a_change_form_have_no_wcag_violation(
     page = page_for(staff, width=width)
     pages = {"admin-index": "/admin/"}
     pages |= {f"admin-{model.split('/')[1]}": f"/admin/{model}/" for model in ADMIN_LISTS}
+    pages["admin-import-leads"] = f"/admin/voiceagent/campaign/{campaign.pk}/import-leads/"
     found = check_pages(page, pages, ready="#content")
+    # Our own confirmation page of the "erase personal data" action.
+    page.goto("/admin/voiceagent/lead/")
+    page.locator("input.action-select").first.check()
+    page.select_option("select[name=action]", "erase_leads")
+    page.get_by_role("button", name="Go").click()
+    expect(page.get_by_label("Reason:")).to_be_visible()
+    found += [f"admin-erase-confirmation: {line}" for line in violations(page)]
+
     # The blank current stage of unanswered calls is a filter choice with a name.
     page.goto("/admin/voiceagent/callsession/")
     expect(page.locator("#changelist-filter").get_by_role("link", name="(blank)")).to_have_count(1)
