@@ -1,4 +1,4 @@
-"""App config of analytics: metric selectors, dashboard API and pages, live updates."""
+"""App config of analytics: metric selectors, rollups, dashboard API and pages, live updates."""
 
 from django.apps import AppConfig
 
@@ -8,6 +8,7 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self):
         from analytics import live
+        from analytics.rollups import tracking
         from voiceagent import events
 
         events.call_changed.connect(
@@ -16,3 +17,4 @@ class AnalyticsConfig(AppConfig):
         events.export_progress.connect(
             live.on_export_progress, dispatch_uid="analytics.live.export_progress"
         )
+        tracking.connect()

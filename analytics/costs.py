@@ -86,20 +86,11 @@ def billed_minutes_expression():
     )
 
 
-def usage_totals(calls):
-    """Sums of the usage fields over the turns of `calls` (a CallSession queryset); one query."""
-    totals = ConversationTurn.objects.filter(call__in=calls.order_by().values("pk")).aggregate(
-        **{field: Sum(field, default=0) for field in USAGE_FIELDS}
-    )
-    return totals
-
-
-def cost_metrics(*, calls, billed_minutes, total_call_time, calls_answered, leads_qualified):
-    """cost_inr, cost_per_answered_call_inr and cost_per_qualified_lead_inr of finished `calls`
-    (null per answered call / qualified lead when there is none)."""
-    total = cost(
-        billed_minutes=billed_minutes, duration_seconds=total_call_time, **usage_totals(calls)
-    )
+def cost_metrics(*, usage, billed_minutes, total_call_time, calls_answered, leads_qualified):
+    """cost_inr, cost_per_answered_call_inr and cost_per_qualified_lead_inr of finished calls
+    given their sums (`usage`: USAGE_FIELDS summed over their turns); null per answered call /
+    qualified lead when there is none."""
+    total = cost(billed_minutes=billed_minutes, duration_seconds=total_call_time, **usage)
     return {
         "cost_inr": rupees(total),
         "cost_per_answered_call_inr": rupees(total / calls_answered) if calls_answered else None,

@@ -68,7 +68,9 @@ def variant_report(rows, *, min_answered=MIN_ANSWERED):
             p_value = two_proportion_p_value(
                 qualified, answered, baseline["calls_qualified"], baseline["calls_answered"]
             )
-            entry["p_value"] = None if p_value is None else round(p_value, P_VALUE_PLACES)
+            # Decided on the published value, so a reader never sees "0.05" marked significant.
+            p_value = None if p_value is None else round(p_value, P_VALUE_PLACES)
+            entry["p_value"] = p_value
             entry["significant"] = (
                 p_value is not None
                 and p_value < SIGNIFICANCE_LEVEL

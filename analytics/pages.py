@@ -25,6 +25,8 @@ from analytics import (
 )
 from analytics.periods import (
     DEFAULT_PERIOD_DAYS,
+    EARLIEST_DAY,
+    LATEST_DAY,
     MAX_PERIOD_DAYS,
     Period,
     default_period,
@@ -136,6 +138,8 @@ def parse_period(params, *, today):
         last = date.fromisoformat(raw_to) if raw_to else today
     except ValueError:
         return default, f"Dates must look like 2025-03-31; {instead}"
+    if not (EARLIEST_DAY <= first <= LATEST_DAY and EARLIEST_DAY <= last <= LATEST_DAY):
+        return default, f"Pick days between {EARLIEST_DAY:%Y} and {LATEST_DAY:%Y}; {instead}"
     if first > last:
         return default, f"“From” is after “to”; {instead}"
     if (last - first).days + 1 > MAX_PERIOD_DAYS:

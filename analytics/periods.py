@@ -9,6 +9,9 @@ from django.conf import settings
 from django.utils import timezone
 
 MAX_PERIOD_DAYS = 365
+# The days a period may name: wide enough for any campaign, narrow enough that the period
+# before one (compare=previous) and the instant after one are still dates.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 # The period of the overview's campaign table, the campaign page and the admin campaign list, so
 # that a campaign shows the same figures wherever a manager looks (docs/metrics.md).
 DEFAULT_PERIOD_DAYS = 30

@@ -9,6 +9,7 @@ those days; None means all time. Every document with call counts says which days
 """
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import (
@@ -30,6 +31,7 @@ from django.utils import timezone
 
 from analytics import costs
 from analytics.aggregates import PercentileCont, condition, percentile_cont, rate, rounded
+from analytics.models import CallRollup, LeadFunnelRollup, ObjectionRollup
 from analytics.periods import (
     Period,
     default_period,
@@ -38,6 +40,7 @@ from analytics.periods import (
     local_zone,
     start_of_day,
 )
+from analytics.rollups.contribution import ANY_CATEGORY
 from monitoring.components import component_statuses
 from voiceagent.models import (
     IN_PROGRESS_STATUSES,
@@ -87,25 +90,60 @@ def _outcome(outcome):
     return Q(outcome=outcome)
 
 
-# Aggregates over finished calls, by glossary name; run them on `.finished()` rows only, which is
-# why the outcome counts need no status condition of their own.
-CALL_TOTALS = {
+def _rollups(model, campaigns, period=None):
+    """Rollup rows (analytics.models) of the campaigns, within `period` when given: its bounds
+    are local midnights, which fall on the rows' 15-minute UTC buckets, so the days are exact."""
+    rows = _of_campaigns(model.objects.all(), campaigns)
+    if period is not None:
+        rows = rows.filter(**period.filter_kwargs("bucket"))
+    return rows
+
+
+# Figures of finished calls by glossary name, as sums of the rollups' counters (see
+# analytics/rollups/contribution.py for what each call adds).
+ROLLUP_COUNTS = (
+    "calls_made", "calls_answered", "calls_voicemail", "calls_qualified", "calls_not_interested",
+    "calls_callback", "calls_no_answer", "calls_failed", "total_call_time",
+)  # fmt: skip
+ROLLUP_SUMS = (
+    *ROLLUP_COUNTS, "answered_duration", "answered_durations", "billed_minutes",
+    *costs.USAGE_FIELDS,
+)  # fmt: skip
+
+
+# Raw aggregates over finished calls, for figures the rollups do not split by (script variant).
+RAW_CALL_TOTALS = {
     "calls_made": lambda: Count("pk"),
     "calls_answered": lambda: Count("pk", filter=_answered()),
     "calls_qualified": lambda: Count("pk", filter=_outcome(CallOutcome.QUALIFIED)),
-    "calls_not_interested": lambda: Count("pk", filter=_outcome(CallOutcome.NOT_INTERESTED)),
-    "calls_callback": lambda: Count("pk", filter=_outcome(CallOutcome.CALLBACK_REQUESTED)),
-    "calls_no_answer": lambda: Count("pk", filter=_outcome(CallOutcome.NO_ANSWER)),
-    "calls_failed": lambda: Count("pk", filter=_outcome(CallOutcome.FAILED)),
-    "calls_voicemail": lambda: Count("pk", filter=_outcome(CallOutcome.VOICEMAIL)),
-    "leads_qualified": lambda: Count("lead", distinct=True, filter=_outcome(CallOutcome.QUALIFIED)),
-    "avg_call_duration": lambda: Avg("duration_seconds", filter=_answered()),
-    "total_call_time": lambda: Sum("duration_seconds", default=0),
 }
 
 
 def _call_totals(*names):
-    return {name: CALL_TOTALS[name]() for name in names}
+    return {name: RAW_CALL_TOTALS[name]() for name in names}
+
+
+def _sums(*names):
+    """Sum of each counter, for `aggregate()`."""
+    return {name: Sum(name, default=0) for name in names}
+
+
+def _grouped_sums(rows, groups, names):
+    """Sums of the counters per group (dicts named like the counters): `annotate()` may not
+    reuse a column's name, so the sums are aliased and renamed."""
+    summed = (
+        rows.values(*groups)
+        .order_by()
+        .annotate(**{f"sum_{name}": Sum(name, default=0) for name in names})
+    )
+    return [{key.removeprefix("sum_"): value for key, value in row.items()} for row in summed]
+
+
+def _with_average_duration(row):
+    """avg_call_duration (mean duration of answered calls; None without any) from the sums."""
+    total, count = row.pop("answered_duration"), row.pop("answered_durations")
+    row["avg_call_duration"] = Decimal(total) / Decimal(count) if count else None
+    return row
 
 
 def _with_rates(row):
@@ -115,6 +153,21 @@ def _with_rates(row):
     if "avg_call_duration" in row:
         row["avg_call_duration"] = rounded(row["avg_call_duration"])
     return row
+
+
+def leads_qualified(*, campaigns, period=None):
+    """Distinct leads with a qualified finished call in `period`: all time from the per-lead
+    funnel rollup; for a period from the calls themselves (qualified calls only)."""
+    if period is None:
+        return _rollups(LeadFunnelRollup, campaigns).filter(qualified__gt=0).count()
+    return (
+        _finished_calls(campaigns, period)
+        .filter(outcome=CallOutcome.QUALIFIED)
+        .order_by()
+        .values("lead_id")
+        .distinct()
+        .count()
+    )
 
 
 def _period_fields(period, now=None):
@@ -194,20 +247,19 @@ def live_counts_by_campaign(*, campaigns, now=None):
 
 def campaign_metrics(*, campaign, period=None, now=None):
     """The campaign's glossary fields. Call counts cover `period`; leads and live counts are now."""
-    finished = _finished_calls(campaign, period)
-    calls = finished.aggregate(
-        **_call_totals(*CALL_TOTALS),
-        billed_minutes=Sum(costs.billed_minutes_expression(), default=0),
+    calls = _with_average_duration(
+        _rollups(CallRollup, campaign, period).aggregate(**_sums(*ROLLUP_SUMS))
     )
+    qualified_leads = leads_qualified(campaigns=campaign, period=period)
     spent = costs.cost_metrics(
-        calls=finished,
+        usage={field: calls.pop(field) for field in costs.USAGE_FIELDS},
         billed_minutes=calls.pop("billed_minutes"),
         total_call_time=calls["total_call_time"],
         calls_answered=calls["calls_answered"],
-        leads_qualified=calls["leads_qualified"],
+        leads_qualified=qualified_leads,
     )
     leads = lead_counts(campaigns=campaign)
-    conversion_rate = rate(calls.pop("leads_qualified"), leads["valid_leads"])
+    conversion_rate = rate(qualified_leads, leads["valid_leads"])
     return {
         **spent,
         "campaign_id": campaign.pk,
@@ -221,24 +273,19 @@ def campaign_metrics(*, campaign, period=None, now=None):
     }
 
 
+DAILY_SUMS = ("calls_made", "calls_answered", "calls_qualified", "total_call_time")
+
+
 def daily_stats(*, campaigns, period):
     """One row per calendar day of `period`, oldest first, days without calls as zeros."""
-    rows = (
-        _finished_calls(campaigns, period)
-        .annotate(date=TruncDate("initiated_at", tzinfo=local_zone()))
-        .values("date")
-        .order_by()
-        .annotate(
-            **_call_totals(
-                "calls_made",
-                "calls_answered",
-                "calls_qualified",
-                "avg_call_duration",
-                "total_call_time",
-            )
-        )
+    rows = _grouped_sums(
+        _rollups(CallRollup, campaigns, period).annotate(
+            date=TruncDate("bucket", tzinfo=local_zone())
+        ),
+        ["date"],
+        [*DAILY_SUMS, "answered_duration", "answered_durations"],
     )
-    by_date = {row.pop("date"): row for row in rows}
+    by_date = {row.pop("date"): _with_average_duration(row) for row in rows}
     empty = {
         "calls_made": 0,
         "calls_answered": 0,
@@ -274,9 +321,12 @@ def system_metrics(*, campaigns, now=None, period=None):
         active_campaigns=Count("pk", filter=condition(Campaign.objects.active())),
     )
     total_leads = _of_campaigns(Lead.objects.all(), campaigns).count()
-    calls = _finished_calls(campaigns, period).aggregate(
-        **_call_totals("calls_made", "calls_answered", "calls_qualified"),
-        calls_today=Count("pk", filter=Q(initiated_at__gte=start_of_day(local_today(now)))),
+    # calls_today first: a later Sum("calls_made") would read the aggregate of that name.
+    calls = _rollups(CallRollup, campaigns, period).aggregate(
+        calls_today=Sum(
+            "calls_made", filter=Q(bucket__gte=start_of_day(local_today(now))), default=0
+        ),
+        **_sums("calls_made", "calls_answered", "calls_qualified"),
     )
     return {
         **campaign_totals,
@@ -300,11 +350,14 @@ def recent_campaigns(*, campaigns, period=None, limit=10, now=None):
     recent = list(campaigns.order_by("-created_at", "-id").values("id", "name", "status")[:limit])
     totals = {
         row.pop("campaign_id"): row
-        for row in CallSession.objects.finished()
-        .filter(campaign_id__in=[campaign["id"] for campaign in recent], **period.filter_kwargs())
-        .values("campaign_id")
-        .order_by()
-        .annotate(**_call_totals("calls_made", "calls_answered", "calls_qualified"))
+        for row in _grouped_sums(
+            CallRollup.objects.filter(
+                campaign_id__in=[campaign["id"] for campaign in recent],
+                **period.filter_kwargs("bucket"),
+            ),
+            ["campaign_id"],
+            ["calls_made", "calls_answered", "calls_qualified"],
+        )
     }
     zeros = {"calls_made": 0, "calls_answered": 0, "calls_qualified": 0}
     return [
@@ -513,24 +566,10 @@ def campaign_funnel(*, campaign, period=None, valid_leads=None):
     overall_rate the share of the first. `valid_leads`, when the caller has counted them
     already (campaign_metrics), saves a pass over the leads.
     """
-    stages = list(Stage.values)
-    answered = condition(CallSession.objects.answered())
-    counts = {
-        "dialed": Count("lead", distinct=True),
-        "answered": Count("lead", distinct=True, filter=answered),
-    }
-    for index, stage in enumerate(stages):
-        counts[stage] = Count(
-            "lead",
-            distinct=True,
-            filter=condition(
-                CallSession.objects.answered().filter(
-                    stage_first_reached__has_any_keys=stages[index:]
-                )
-            ),
-        )
-    counts["qualified"] = Count("lead", distinct=True, filter=Q(outcome=CallOutcome.QUALIFIED))
-    reached = _finished_calls(campaign, period).aggregate(**counts)
+    if period is None:
+        reached = _funnel_from_rollups(campaign)
+    else:
+        reached = _funnel_from_calls(campaign, period)
     if valid_leads is None:
         valid_leads = lead_counts(campaigns=campaign)["valid_leads"]
     labels = {"leads": "Valid leads", "dialed": "Dialed", "answered": "Answered"}
@@ -551,20 +590,49 @@ def campaign_funnel(*, campaign, period=None, valid_leads=None):
     return {"campaign_id": campaign.pk, **_period_fields(period), "steps": steps}
 
 
+def _funnel_from_rollups(campaign):
+    """All time: the per-lead funnel rollup, a lead counted in each step it ever reached."""
+    steps = ["dialed", "answered", *(f"reached_{stage}" for stage in Stage.values), "qualified"]
+    counted = _rollups(LeadFunnelRollup, campaign).aggregate(
+        **{step: Count("lead", filter=Q(**{f"{step}__gt": 0})) for step in steps}
+    )
+    return {step.removeprefix("reached_"): counted[step] for step in steps}
+
+
+def _funnel_from_calls(campaign, period):
+    """A period: distinct leads counted from the period's calls."""
+    stages = list(Stage.values)
+    answered = condition(CallSession.objects.answered())
+    counts = {
+        "dialed": Count("lead", distinct=True),
+        "answered": Count("lead", distinct=True, filter=answered),
+    }
+    for index, stage in enumerate(stages):
+        counts[stage] = Count(
+            "lead",
+            distinct=True,
+            filter=condition(
+                CallSession.objects.answered().filter(
+                    stage_first_reached__has_any_keys=stages[index:]
+                )
+            ),
+        )
+    counts["qualified"] = Count("lead", distinct=True, filter=Q(outcome=CallOutcome.QUALIFIED))
+    return _finished_calls(campaign, period).aggregate(**counts)
+
+
 def best_hours(*, campaign, period=None, min_calls=5, top=3):
     """Answer and qualification rate for each weekday × hour (settings.TIME_ZONE), all 168
     slots, Monday 00h first; `best` = the `top` slots with at least `min_calls` calls made, by
     answer rate, then qualification rate, then calls made."""
     zone = local_zone()
-    rows = (
-        _finished_calls(campaign, period)
-        .annotate(
-            weekday=ExtractIsoWeekDay("initiated_at", tzinfo=zone),
-            hour=ExtractHour("initiated_at", tzinfo=zone),
-        )
-        .values("weekday", "hour")
-        .order_by()
-        .annotate(**_call_totals("calls_made", "calls_answered", "calls_qualified"))
+    rows = _grouped_sums(
+        _rollups(CallRollup, campaign, period).annotate(
+            weekday=ExtractIsoWeekDay("bucket", tzinfo=zone),
+            hour=ExtractHour("bucket", tzinfo=zone),
+        ),
+        ["weekday", "hour"],
+        ["calls_made", "calls_answered", "calls_qualified"],
     )
     by_slot = {(row.pop("weekday"), row.pop("hour")): row for row in rows}
     zeros = {"calls_made": 0, "calls_answered": 0, "calls_qualified": 0}
@@ -598,19 +666,20 @@ def objection_breakdown(*, campaign, period=None):
     """Objections of the campaign's finished calls by category (every category, zeros
     included), with how many calls raised each and the share of those calls that still
     qualified. One pass over the calls joined to their objections."""
-    qualified = Q(outcome=CallOutcome.QUALIFIED)
-    totals = {
-        "calls": Count("pk", distinct=True),
-        "calls_qualified": Count("pk", distinct=True, filter=qualified),
-    }
-    for category in ObjectionCategory.values:
-        raised = Q(objections__category=category)
-        totals[f"{category}:objections"] = Count("objections", filter=raised)
-        totals[f"{category}:calls"] = Count("pk", distinct=True, filter=raised)
-        totals[f"{category}:calls_qualified"] = Count(
-            "pk", distinct=True, filter=raised & qualified
+    by_category = {
+        row.pop("category"): row
+        for row in _grouped_sums(
+            _rollups(ObjectionRollup, campaign, period),
+            ["category"],
+            ["objections", "calls", "calls_qualified"],
         )
-    counted = _finished_calls(campaign, period).filter(objections__isnull=False).aggregate(**totals)
+    }
+    zeros = {"objections": 0, "calls": 0, "calls_qualified": 0}
+    every = by_category.get(ANY_CATEGORY, zeros)
+    counted = {"calls": every["calls"], "calls_qualified": every["calls_qualified"]}
+    for category in ObjectionCategory.values:
+        for name, value in by_category.get(category, zeros).items():
+            counted[f"{category}:{name}"] = value
     categories = []
     for category, label in ObjectionCategory.choices:
         calls, calls_qualified = (

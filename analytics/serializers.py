@@ -5,7 +5,14 @@ from datetime import timedelta
 from rest_framework import serializers
 
 from analytics.attention import REASONS
-from analytics.periods import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS, Period, local_today
+from analytics.periods import (
+    DEFAULT_PERIOD_DAYS,
+    EARLIEST_DAY,
+    LATEST_DAY,
+    MAX_PERIOD_DAYS,
+    Period,
+    local_today,
+)
 from analytics.search import query_words
 from voiceagent.models import (
     CallOutcome,
@@ -63,6 +70,11 @@ class PeriodQuerySerializer(KeywordFieldsMixin, serializers.Serializer):
             raise serializers.ValidationError({"from": "from is required when to is given."})
         if first:
             last = last or local_today()
+            for name, day in (("from", first), ("to", last)):
+                if not EARLIEST_DAY <= day <= LATEST_DAY:
+                    raise serializers.ValidationError(
+                        {name: f"{name} ({day}) must be between {EARLIEST_DAY} and {LATEST_DAY}."}
+                    )
             if first > last:
                 raise serializers.ValidationError({"from": f"from ({first}) is after to ({last})."})
             if last - first >= timedelta(days=MAX_PERIOD_DAYS):

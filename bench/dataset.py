@@ -32,10 +32,16 @@ SCALES = {
     "reference": Scale("reference", 20, 200_000, 1_000_000),
 }
 SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+# Several checkouts may bench on one server: each names its datasets with its own prefix.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "voiceagent_bench")
+
+
+def database_name(scale):
+    return f"{DB_PREFIX}_{scale.name}"
 
 
 def database_url(scale):
-    return f"{SERVER_URL}/voiceagent_bench_{scale.name}"
+    return f"{SERVER_URL}/{database_name(scale)}"
 
 
 def _connect(dbname="postgres"):
@@ -45,10 +51,10 @@ def _connect(dbname="postgres"):
 def _exists(scale):
     with _connect() as conn:
         if not conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [f"voiceagent_bench_{scale.name}"]
+            "SELECT 1 FROM pg_database WHERE datname = %s", [database_name(scale)]
         ).fetchone():
             return False
-    with _connect(f"voiceagent_bench_{scale.name}") as conn:
+    with _connect(database_name(scale)) as conn:
         try:
             row = conn.execute("SELECT value FROM bench_meta WHERE key = 'scale'").fetchone()
             applied = set(conn.execute("SELECT app, name FROM django_migrations").fetchall())
@@ -194,9 +200,11 @@ def build(scale, *, log=print):
     if _exists(scale):
         _migrate(url)  # new tables of later migrations start empty; the generated rows stay valid
         log(f"dataset {scale.name}: reusing {url}")
+        if not _rollups_built(scale):
+            _rebuild_rollups(scale, url, log)
         return url
     started = time.monotonic()
-    dbname = f"voiceagent_bench_{scale.name}"
+    dbname = database_name(scale)
     with _connect() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{dbname}"')
@@ -214,7 +222,40 @@ def build(scale, *, log=print):
     log(
         f"dataset {scale.name}: {counts[0]:,} calls, {counts[1]:,} turns built in {time.monotonic() - started:.0f}s"
     )
+    _rebuild_rollups(scale, url, log)
     return url
+
+
+def _rollups_built(scale):
+    with _connect(database_name(scale)) as conn:
+        return bool(
+            conn.execute("SELECT 1 FROM bench_meta WHERE key = 'rollups_seconds'").fetchone()
+        )
+
+
+def _rebuild_rollups(scale, url, log):
+    """The rollups of the generated rows, by `manage.py rebuild_rollups` (timed for the report)."""
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1", "REDIS_URL": ""}
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "manage.py", "rebuild_rollups"],
+        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    with _connect(database_name(scale)) as conn:
+        conn.execute("VACUUM ANALYZE")
+        conn.execute(
+            "INSERT INTO bench_meta VALUES ('rollups_seconds', %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [repr(seconds)],
+        )
+    log(f"dataset {scale.name}: rebuild_rollups took {seconds:.1f}s")
+
+
+def rollups_seconds(scale):
+    with _connect(database_name(scale)) as conn:
+        row = conn.execute("SELECT value FROM bench_meta WHERE key = 'rollups_seconds'").fetchone()
+    return float(row[0]) if row else None
 
 
 if __name__ == "__main__":

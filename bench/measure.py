@@ -56,8 +56,18 @@ def subjects():
         return {"campaign": campaign, "call_sid": cursor.fetchone()[0]}
 
 
+# Endpoints that read the rollups (analytics.models): at most a tenth of the raw SQL they
+# replace. Transcript search answers in under 50 ms whatever the size; the rest (one call, live
+# calls, leads) read raw rows by design and track their SQL.
+ROLLUP_ENDPOINTS = {
+    "campaign metrics", "daily stats (campaign, 30 d)", "daily stats (all, 30 d)", "system",
+    "funnel", "best hours", "objections", "dashboard overview", "campaign summary",
+}  # fmt: skip
+
+
 def _target(figure, ours_ms, baseline_ms):
-    """Transcript search answers in under 50 ms whatever the size; the rest track their SQL."""
+    if figure in ROLLUP_ENDPOINTS:
+        return {"target": "≤ 0.1×", "met": ours_ms <= 0.1 * baseline_ms}
     if figure.startswith("transcript search"):
         return {"target": "< 50 ms", "met": ours_ms < 50}
     return {"target": "≤ 1.5× + 5 ms", "met": ours_ms <= 1.5 * baseline_ms + 5}

@@ -11,8 +11,10 @@ type and component. Never a call or a lead.
 
 import hmac
 import logging
+import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
@@ -197,6 +199,42 @@ class ComponentStatusCollector:
             )
 
 
+ROLLUP_VERIFICATION_KEY = "monitoring:rollups:verification"
+
+
+def record_rollup_verification(*, drift, now=None):
+    """Keep the result of `manage.py verify_rollups` for the rollup_drift gauge (in the cache,
+    shared by every process, like the scheduler's heartbeat; kept for a week)."""
+    cache.set(
+        ROLLUP_VERIFICATION_KEY,
+        {"drift": drift, "at": time.time() if now is None else now},
+        7 * 24 * 3600,
+    )
+
+
+class RollupDriftCollector:
+    """rollup_drift: counters the latest `manage.py verify_rollups` found different from the raw
+    rows (0 when exact; absent before the first run or after a week without one)."""
+
+    def collect(self):
+        try:
+            latest = cache.get(ROLLUP_VERIFICATION_KEY)
+        except Exception:  # the cache is down: component_healthy says so
+            latest = None
+        if latest is None:
+            return
+        yield GaugeMetricFamily(
+            "rollup_drift",
+            "Rollup counters that differed from the raw rows at the latest verify_rollups run.",
+            value=latest["drift"],
+        )
+        yield GaugeMetricFamily(
+            "rollup_verified_timestamp_seconds",
+            "Unix time of the latest verify_rollups run.",
+            value=latest["at"],
+        )
+
+
 class _ProcessMetrics:
     """This process's own registry (embedded mode) as one collector of the scrape registry."""
 
@@ -220,4 +258,5 @@ def scrape_registry():
     registry = process_metrics_registry()
     registry.register(DatabaseGaugeCollector())
     registry.register(ComponentStatusCollector())
+    registry.register(RollupDriftCollector())
     return registry

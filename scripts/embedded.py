@@ -73,6 +73,25 @@ def run_step(command, *, env, log):
     return result.stdout
 
 
+def refuse_real_services(environ=os.environ):
+    """None, or why this environment is not for the embedded mode: it names a real database or
+    Redis, which `make run` would seed with demo data and demo logins in development mode."""
+    database = environ.get("DATABASE_URL", "")
+    if database and not database.startswith("sqlite:"):
+        scheme = database.split(":", 1)[0]
+        return (
+            f"DATABASE_URL names a {scheme} database: `make run` is the embedded mode (SQLite, "
+            "demo data, demo logins). Unset DATABASE_URL to run it; README shows the production "
+            "topology."
+        )
+    if environ.get("REDIS_URL"):
+        return (
+            "REDIS_URL is set: `make run` is the embedded mode and needs no Redis. Unset it to "
+            "run it; README shows the production topology."
+        )
+    return None
+
+
 def prepare_environment(port):
     """The settings file (var/embedded.env) written and applied to this process, whose
     environment every child inherits; the folders of the filesystem broker, media and cache; a
@@ -123,7 +142,7 @@ def set_up(env, log, *, demo_data=True):
     )
     say("Database: migrating ... ", end="")
     run_step(manage_command("migrate", "--noinput", "-v", "0"), env=env, log=log)
-    say(f"done ({env.get('DATABASE_URL', 'sqlite').split('///')[-1]})")
+    say(f"done ({env['DATABASE_URL'].split('///')[-1]})")  # SQLite only: refuse_real_services
     if demo_data:
         say("Demo data: loading (the first time takes a minute or two) ... ", end="")
         started = time.monotonic()
@@ -196,6 +215,9 @@ def parse_args():
 
 def main():
     args = parse_args()
+    refused = refuse_real_services()
+    if refused:
+        sys.exit(refused)
     args.log_dir.mkdir(parents=True, exist_ok=True)
     setup_log = args.log_dir / "setup.log"
     env, settings_file = prepare_environment(args.port)

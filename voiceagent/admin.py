@@ -1,19 +1,18 @@
 """Django admin for staff: enough to run a campaign from, with ingestion-owned fields read-only."""
 
 from django.contrib import admin, messages
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import path
 
+from analytics.models import CallRollup
 from analytics.periods import default_period, describe_period
 from voiceagent import formats
 from voiceagent.campaigns import dnc, scoring
 from voiceagent.campaigns import services as lead_services
 from voiceagent.lead_import import admin_views
 from voiceagent.models import (
-    FINISHED_STATUSES,
     CallEvent,
-    CallOutcome,
     CallSession,
     Campaign,
     ConversationTurn,
@@ -71,23 +70,30 @@ class CampaignAdmin(admin.ModelAdmin):
         # Every figure of the changelist in the one query that lists the campaigns, over the
         # default period (as on the overview and the campaign page, so the numbers agree).
         period = default_period()
-        finished = Q(
-            calls__status__in=FINISHED_STATUSES, **period.filter_kwargs("calls__initiated_at")
-        )
-        answered = (
-            finished
-            & Q(calls__answered_at__isnull=False)
-            & ~Q(calls__outcome=CallOutcome.VOICEMAIL)
-        )
+
+        def rolled_up(counter):
+            # The campaign's sum of one rollup counter over the period (analytics.models).
+            return Coalesce(
+                Subquery(
+                    CallRollup.objects.filter(
+                        campaign=OuterRef("pk"), **period.filter_kwargs("bucket")
+                    )
+                    .order_by()
+                    .values("campaign")
+                    .annotate(total=Sum(counter))
+                    .values("total"),
+                    output_field=IntegerField(),
+                ),
+                0,
+            )
+
         return (
             super()
             .get_queryset(request)
             .annotate(
-                _calls_made=Count("calls", filter=finished),
-                _calls_answered=Count("calls", filter=answered),
-                _calls_qualified=Count(
-                    "calls", filter=finished & Q(calls__outcome=CallOutcome.QUALIFIED)
-                ),
+                _calls_made=rolled_up("calls_made"),
+                _calls_answered=rolled_up("calls_answered"),
+                _calls_qualified=rolled_up("calls_qualified"),
                 _lead_count=Coalesce(
                     Subquery(
                         Lead.objects.filter(campaign=OuterRef("pk"))

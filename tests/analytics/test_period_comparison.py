@@ -123,6 +123,27 @@ def test_compare_needs_a_period_and_names_itself(team, get_json):
     assert body["errors"] == {"compare": ['"next" is not a valid choice.']}
 
 
+@pytest.mark.parametrize(
+    ("query", "field", "day"),
+    [
+        ("from=0001-01-02&to=0001-01-05", "from", "0001-01-02"),
+        ("from=2026-01-01&to=9999-12-31", "to", "9999-12-31"),
+    ],
+)
+def test_days_out_of_range_are_a_400_not_a_500(team, get_json, client, query, field, day):
+    for path in (f"/analytics/campaigns/{team.campaign.pk}/metrics", "/analytics/daily-stats"):
+        body = get_json(f"{path}?{query}&compare=previous", status=400)
+        message = f"{field} ({day}) must be between 2000-01-01 and 2999-12-31."
+        assert body["errors"] == {field: [message]}
+    client.force_login(team.member)
+    page = client.get(f"/campaigns/{team.campaign.pk}/?{query}")
+    assert page.status_code == 400  # the page still shows the default days, and says why
+    assert (
+        "Pick days between 2000 and 2999; showing the last 30 days instead."
+        in page.content.decode()
+    )
+
+
 def test_daily_stats_compare_the_totals_of_the_two_weeks(team, get_json, two_weeks):
     body = get_json(
         f"/analytics/daily-stats?campaign_id={team.campaign.pk}&{THIS_WEEK}&compare=previous"

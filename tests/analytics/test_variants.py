@@ -158,3 +158,22 @@ def test_wilson_interval_without_trials_and_p_value_without_variance():
     assert wilson_interval(0, 0) == (0.0, 0.0)
     assert two_proportion_p_value(0, 50, 0, 80) == 1.0
     assert two_proportion_p_value(3, 0, 1, 10) is None
+
+
+def test_significance_is_decided_on_the_published_p_value():
+    from analytics.experiments import variant_report
+
+    rows = [
+        {"variant": "default", "calls_made": 400, "calls_answered": 302, "calls_qualified": 59},
+        {"variant": "warm-open", "calls_made": 300, "calls_answered": 200, "calls_qualified": 54},
+    ]
+    # p = 0.04997…: published as 0.05, so not below 0.05 and not significant.
+    assert 0.04995 <= two_proportion_p_value(54, 200, 59, 302) < 0.05
+    report = variant_report(rows, min_answered=100)
+    challenger = report["variants"][1]
+    assert (challenger["variant"], challenger["p_value"], challenger["significant"]) == (
+        "warm-open",
+        0.05,
+        False,
+    )
+    assert report["winner"] is None

@@ -33,7 +33,7 @@ def dashboard_queries():
 
 
 def test_alert_rules_pass_promtool_check_rules():
-    assert "SUCCESS: 7 rules found" in promtool("check", "rules", str(DEPLOY / "alerts.yml"))
+    assert "SUCCESS: 8 rules found" in promtool("check", "rules", str(DEPLOY / "alerts.yml"))
 
 
 def test_each_alert_fires_on_its_situation_in_promtool_unit_tests():
@@ -51,6 +51,7 @@ def test_alerts_cover_the_required_situations():
         "SchedulerDown",
         "ExportFailures",
         "ErrorRateHigh",
+        "RollupDrift",
     }
 
 

@@ -189,3 +189,32 @@ def test_the_written_settings_keep_their_secret_key_across_runs(tmp_path):
         "WEBHOOK_ALLOW_PRIVATE": "1",
         "SECRET_KEY": first["SECRET_KEY"],
     }
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        (
+            "DATABASE_URL",
+            "postgres://owner:s3cret-pw@127.0.0.1:1/production",
+            "names a postgres database",
+        ),
+        ("REDIS_URL", "redis://:s3cret-pw@127.0.0.1:1/0", "REDIS_URL is set"),
+    ],
+)
+def test_make_run_refuses_real_services_and_never_prints_their_credentials(
+    tmp_path, variable, value, says
+):
+    env = plain_environment(**{variable: value}, EMBEDDED_ENV_FILE=str(tmp_path / "embedded.env"))
+    command = [PYTHON, "scripts/embedded.py", "--no-demo-data", "--log-dir", str(tmp_path / "log")]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert says in result.stderr
+    assert "s3cret-pw" not in result.stdout + result.stderr
+    assert not (tmp_path / "embedded.env").exists()
+
+
+def test_the_image_never_takes_make_runs_settings_file_or_database():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {"var/", ".venv/", "*.sqlite3"} <= set(ignored)
+    assert "COPY . ." in (ROOT / "Dockerfile").read_text()

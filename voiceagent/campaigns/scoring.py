@@ -35,10 +35,12 @@ MAX_COUNTED_OBJECTIONS = 3
 LONG_TALK_SECONDS, SHORT_TALK_SECONDS = 180, 60
 REASONS_SHOWN = 3
 
+# Matched against the words padded with spaces (see _words), so " 1 month" never matches
+# "11 months" and " 2 month" never matches "12 months".
 TIMELINE_PATTERNS = {
-    3: ("%immediate%", "%this month%", "%1 month%", "%one month%", "%a month%", "%week%"),
-    2: ("%2 month%", "%3 month%", "%two month%", "%three month%", "%quarter%"),
-    1: ("%4 month%", "%5 month%", "%6 month%", "%six month%", "%half a year%"),
+    3: ("%immediate%", "%this month%", "% 1 month%", "% one month%", "%within a month%", "% week%"),
+    2: ("% 2 month%", "% 3 month%", "% two month%", "% three month%", "%quarter%"),
+    1: ("% 4 month%", "% 5 month%", "% 6 month%", "% six month%", "%half a year%"),
 }
 INTEREST_PATTERNS = {3: ("%high%", "%hot%"), 2: ("%medium%", "%moderate%"), 1: ("%low%",)}
 PURPOSE_PATTERNS = {3: ("%buy%", "%purchase%"), 2: ("%invest%",), 1: ("%rent%", "%lease%")}
@@ -56,10 +58,15 @@ def _weight(key):
     return f"COALESCE(CAST({_json_text('c.score_weights', key)} AS integer), {int(DEFAULT_SCORE_WEIGHTS[key])})"
 
 
+def _words(text):
+    """Lower-cased, with "-", "(" and "/" as spaces and a space at each end: whole words match."""
+    return f"(' ' || replace(replace(replace(lower({text}), '-', ' '), '(', ' '), '/', ' ') || ' ')"
+
+
 def _rank_of(text, patterns):
     """MAX over the calls of a rank (3 best … 0 unknown) matched from lower-cased words."""
     cases = " ".join(
-        f"WHEN {' OR '.join(f'lower({text}) LIKE %s' for _ in words)} THEN {rank}"
+        f"WHEN {' OR '.join(f'{_words(text)} LIKE %s' for _ in words)} THEN {rank}"
         for rank, words in patterns.items()
     )
     params = [word for words in patterns.values() for word in words]
@@ -251,7 +258,7 @@ def _statement(lead_ids):
                           FROM {lead} l
                           JOIN {campaign} c ON c.id = l.campaign_id
                           LEFT JOIN ({features_sql}) f ON f.lead_id = l.id
-                         WHERE {leads_filter}
+                         WHERE {leads_filter} AND l.erased_at IS NULL
                       ) signal_points
                   ) signal_ranks
               ) signal_totals

@@ -33,6 +33,8 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from analytics.rollups import contribution as rollup
+from analytics.rollups.writer import apply_calls
 from notifications.outbox import record_call_notifications
 from voiceagent.campaigns import lifecycle, scoring
 from voiceagent.events import announcing, publish_call_change
@@ -223,7 +225,9 @@ def _apply(events, *, source, received_at):
     leads = _lock_leads({event.lead_id for event in fresh})
     calls, new_sids = _lock_or_start_calls(fresh, leads, received_at=received_at)
     before = {sid: _lead_relevant(call) for sid, call in calls.items() if sid not in new_sids}
+    counted_before = {sid: _counted(call) for sid, call in calls.items() if sid not in new_sids}
     folded = _fold(fresh, calls, new_sids)
+    rollup_changes = _rollup_changes(calls, counted_before, folded)
     _write_calls(calls, new_sids, received_at=received_at)
     copy_rows(ConversationTurn, TURN_FIELDS, [(call.pk, *rest) for call, *rest in folded.turns])
     copy_rows(Objection, OBJECTION_FIELDS, [(call.pk, *rest) for call, *rest in folded.objections])
@@ -239,9 +243,45 @@ def _apply(events, *, source, received_at):
     if announcing():
         # Alert and webhook outbox rows, in this transaction (notifications/outbox.py).
         record_call_notifications(calls=changed)
+    # Last, so that the campaign's rollup rows stay locked for the shortest time.
+    apply_calls(rollup_changes)
     for call, changes in folded.publications:
         publish_call_change(call=call, changes=changes, ended=changes.get("ended", False))
     return IngestResult(accepted=len(fresh), duplicates=duplicates)
+
+
+def _counted(call):
+    """What the rollups read of a call (analytics.rollups.contribution), as it is now."""
+    row = {field: getattr(call, field) for field in rollup.CALL_FIELDS}
+    row["stage_first_reached"] = dict(call.stage_first_reached or {})
+    return row
+
+
+def _rollup_changes(calls, counted_before, folded):
+    """(before, after) contribution arguments of every call of the batch whose share of the
+    rollups may move: its stored turns and objections plus the batch's new ones."""
+    finished = set(FINISHED_STATUSES)
+    new_turns, new_objections = defaultdict(list), defaultdict(list)
+    for call, *values in folded.turns:
+        turn = dict(zip(TURN_FIELDS[1:], values, strict=True))
+        new_turns[call.call_sid].append({field: turn[field] for field in rollup.TURN_FIELDS})
+    for call, category, *_ in folded.objections:
+        new_objections[call.call_sid].append(category)
+    counted = {}
+    for sid, call in calls.items():
+        after = _counted(call)
+        was = counted_before.get(sid)
+        if after["status"] in finished or (was and was["status"] in finished):
+            counted[sid] = (was, after)
+    stored_turns, stored_objections = rollup.stored_details(
+        [calls[sid].pk for sid, (was, _) in counted.items() if was]
+    )
+    changes = []
+    for sid, (was, after) in counted.items():
+        turns, objections = stored_turns[calls[sid].pk], stored_objections[calls[sid].pk]
+        before = (was, turns, objections) if was else None
+        changes.append((before, (after, turns + new_turns[sid], objections + new_objections[sid])))
+    return changes
 
 
 def _split_duplicates(events):

@@ -51,13 +51,15 @@ def erase_lead(*, lead, reason, erased_by):
         raise RuleViolation(f"Lead {lead.pk} was already erased on {lead.erased_at:%Y-%m-%d}.")
     phone = lead.phone
     lead.name = tombstone(lead.pk)
-    lead.phone = lead.email = lead.preferred_locations = ""
+    # The score's words describe the person; its number stays (a figure), and scoring skips
+    # erased leads from now on, so calibration does not move.
+    lead.phone = lead.email = lead.preferred_locations = lead.score_reasons = ""
     lead.erased_at = timezone.now()
     lead.phone_erased = bool(phone)
     lead.save(
         update_fields=[
-            "name", "phone", "email", "preferred_locations", "erased_at", "phone_erased",
-            "updated_at",
+            "name", "phone", "email", "preferred_locations", "score_reasons", "erased_at",
+            "phone_erased", "updated_at",
         ]
     )  # fmt: skip
     lifecycle.cancel_follow_ups(leads=[lead])

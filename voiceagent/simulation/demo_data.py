@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from analytics.rollups import tracking
 from voiceagent.campaigns.scoring import recompute_lead_scores
 from voiceagent.events import calls_unannounced
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS
@@ -153,7 +154,9 @@ def remove_demo():
     # The event log too: a reseed sends the same event_ids, which would otherwise be duplicates.
     CallEvent.objects.filter(call_sid__in=calls.values("call_sid")).delete()
     ScheduledCall.objects.filter(campaign__in=campaigns).delete()
-    calls.delete()
+    # The demo campaigns' rollup rows go with the campaigns: no per-call bookkeeping.
+    with tracking.suspended():
+        calls.delete()
     leads = Lead.objects.filter(campaign__in=campaigns)
     # The demo's DNC entries are those of its DNC leads; a number put there by hand stays.
     DoNotCall.objects.filter(

@@ -110,3 +110,37 @@ def test_a_queryset_of_ids_scores_a_whole_campaign(db):
         30,
         "buying within 3 months (+12); wants to invest (+8); answered a call (+5)",
     )
+
+
+def test_timelines_match_whole_numbers_not_digits_inside_them(db):
+    campaign = make_campaign()
+    leads = {timeline: make_lead(campaign) for timeline in ("12 months", "11 months", "1 month")}
+    for timeline, lead in leads.items():
+        make_call(lead, duration=30, qualification={"timeline": timeline})
+    twelve, eleven, one = _scored(*leads.values())
+    # answered 5 only: neither "12 months" nor "11 months" is a month or a quarter away
+    assert (twelve.score, twelve.score_reasons) == (5, "answered a call (+5)")
+    assert (eleven.score, eleven.score_reasons) == (5, "answered a call (+5)")
+    assert (one.score, one.score_reasons) == (
+        25,
+        "buying within a month (+20); answered a call (+5)",
+    )
+
+
+def test_an_erased_lead_keeps_its_score_but_loses_the_words_and_is_not_rescored(db):
+    from voiceagent.personal_data.erasure import erase_lead
+
+    campaign = make_campaign()
+    lead = make_lead(campaign)
+    make_call(lead, duration=30, qualification={"interest_level": "high", "timeline": "1 month"})
+    (lead,) = _scored(lead)
+    assert (lead.score, lead.score_reasons) == (
+        55,
+        "high interest (+30); buying within a month (+20); answered a call (+5)",
+    )
+    erase_lead(lead=lead, reason="asked to be forgotten", erased_by=None)
+    campaign.score_weights = {"answered": 6}
+    campaign.save()
+    recompute_lead_scores()
+    lead.refresh_from_db()
+    assert (lead.score, lead.score_reasons) == (55, "")

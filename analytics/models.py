@@ -1,0 +1,104 @@
+"""Rollup tables: counters per campaign and 15-minute UTC bucket of the calls' initiated_at, kept
+exact by ingestion (analytics.rollups) and read by the selectors instead of raw calls.
+
+A 15-minute UTC bucket lies inside one local day and one local hour in any zone whose offset is a
+multiple of 15 minutes (+05:30 Kolkata, +05:45 Kathmandu, every zone in use today), so calendar
+days and best hours in settings.TIME_ZONE come from the buckets exactly, with no rebuild when the
+zone changes. Only finished calls are counted (docs/metrics.md). Every counter is a sum of the
+calls' contributions (analytics/rollups/contribution.py), so a changed call moves its own share.
+"""
+
+from django.db import models
+
+from voiceagent.models import Campaign, Lead
+
+
+class CallRollup(models.Model):
+    """Call counts and sums of the finished calls initiated in one bucket."""
+
+    pk = models.CompositePrimaryKey("campaign", "bucket")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    # Start of the 15-minute UTC bucket; calls without initiated_at sit in the epoch's bucket
+    # (counted in "All time", never in a period).
+    bucket = models.DateTimeField()
+    calls_made = models.BigIntegerField(default=0)
+    calls_answered = models.BigIntegerField(default=0)
+    calls_voicemail = models.BigIntegerField(default=0)
+    calls_qualified = models.BigIntegerField(default=0)
+    calls_not_interested = models.BigIntegerField(default=0)
+    calls_callback = models.BigIntegerField(default=0)
+    calls_no_answer = models.BigIntegerField(default=0)
+    calls_failed = models.BigIntegerField(default=0)
+    # avg_call_duration = answered_duration / answered_durations (answered calls with a duration)
+    answered_duration = models.BigIntegerField(default=0)
+    answered_durations = models.BigIntegerField(default=0)
+    total_call_time = models.BigIntegerField(default=0)
+    billed_minutes = models.BigIntegerField(default=0)
+    llm_input_tokens = models.BigIntegerField(default=0)
+    llm_output_tokens = models.BigIntegerField(default=0)
+    tts_characters = models.BigIntegerField(default=0)
+    # Latency sums and the number of turns that reported each (averages; percentiles come from
+    # LatencyRollup).
+    stt_ms_total = models.BigIntegerField(default=0)
+    stt_ms_turns = models.BigIntegerField(default=0)
+    llm_ms_total = models.BigIntegerField(default=0)
+    llm_ms_turns = models.BigIntegerField(default=0)
+    tts_ms_total = models.BigIntegerField(default=0)
+    tts_ms_turns = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["bucket"], name="call_rollup_bucket_idx")]
+
+    def __str__(self):
+        return f"campaign {self.campaign_id} at {self.bucket:%Y-%m-%d %H:%M}"
+
+
+class ObjectionRollup(models.Model):
+    """Objections of the finished calls of one bucket, by category; category "" (ANY_CATEGORY)
+    counts them whatever their category, each call once."""
+
+    pk = models.CompositePrimaryKey("campaign", "bucket", "category")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    bucket = models.DateTimeField()
+    category = models.CharField(max_length=20)
+    objections = models.BigIntegerField(default=0)
+    calls = models.BigIntegerField(default=0)
+    calls_qualified = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.category} of campaign {self.campaign_id} at {self.bucket:%Y-%m-%d %H:%M}"
+
+
+class LatencyRollup(models.Model):
+    """A mergeable latency histogram: turns of the finished calls of one bucket whose stt/llm/tts
+    time fell in one log-spaced bin (analytics/rollups/histogram.py)."""
+
+    pk = models.CompositePrimaryKey("campaign", "bucket", "component", "bin")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    bucket = models.DateTimeField()
+    component = models.CharField(max_length=8)  # stt_ms, llm_ms, tts_ms
+    bin = models.SmallIntegerField()
+    turns = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.component} bin {self.bin} of campaign {self.campaign_id}"
+
+
+class LeadFunnelRollup(models.Model):
+    """Per lead, all time: how many of its finished calls reached each funnel step, so that the
+    funnel's distinct-lead counts are counts of rows with a step above zero."""
+
+    pk = models.CompositePrimaryKey("campaign", "lead")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    dialed = models.BigIntegerField(default=0)
+    answered = models.BigIntegerField(default=0)
+    reached_greeting = models.BigIntegerField(default=0)
+    reached_discovery = models.BigIntegerField(default=0)
+    reached_qualification = models.BigIntegerField(default=0)
+    reached_objection_handling = models.BigIntegerField(default=0)
+    reached_closing = models.BigIntegerField(default=0)
+    qualified = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"lead {self.lead_id} of campaign {self.campaign_id}"

@@ -1,0 +1,154 @@
+"""What one call adds to the rollup tables: the one definition of every rolled-up figure.
+
+`contribution(call, turns, objections)` returns {Model: {key: {counter: amount}}}; the tables hold
+the sum of the contributions of all calls, so a call that changes moves its share (writer.apply
+adds new − old). Only finished calls contribute (docs/metrics.md: canceled and live calls never
+count); a call is placed in the 15-minute UTC bucket of its initiated_at.
+"""
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from analytics.costs import USAGE_FIELDS, billed_minutes
+from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
+from analytics.rollups import histogram
+from voiceagent.models import FINISHED_STATUSES, CallOutcome, Stage
+
+BUCKET = timedelta(minutes=15)
+ANY_CATEGORY = ""  # the ObjectionRollup row of a call's objections whatever their category
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the bucket of calls without initiated_at
+LATENCY_FIELDS = ("stt_ms", "llm_ms", "tts_ms")
+# What contribution() reads of a call, a turn and an objection.
+CALL_FIELDS = (
+    "pk", "campaign_id", "lead_id", "status", "outcome", "initiated_at", "answered_at",
+    "duration_seconds", "stage_first_reached",
+)  # fmt: skip
+TURN_FIELDS = (*LATENCY_FIELDS, *USAGE_FIELDS)
+STAGES = list(Stage.values)
+OUTCOME_COUNTERS = {
+    CallOutcome.QUALIFIED: "calls_qualified",
+    CallOutcome.NOT_INTERESTED: "calls_not_interested",
+    CallOutcome.CALLBACK_REQUESTED: "calls_callback",
+    CallOutcome.NO_ANSWER: "calls_no_answer",
+    CallOutcome.FAILED: "calls_failed",
+    CallOutcome.VOICEMAIL: "calls_voicemail",
+}
+_missing = {f"reached_{stage}" for stage in STAGES} - {
+    field.name for field in LeadFunnelRollup._meta.concrete_fields
+}
+if _missing:  # a new stage needs its funnel column
+    raise RuntimeError(f"LeadFunnelRollup has no column for {sorted(_missing)}")
+
+
+def bucket_of(initiated_at):
+    """Start of the 15-minute UTC bucket of an instant (the epoch for None)."""
+    if initiated_at is None:
+        return EPOCH
+    since = initiated_at - EPOCH
+    seconds = since.days * 86400 + since.seconds  # whole seconds, floored (no float rounding)
+    return EPOCH + timedelta(seconds=seconds - seconds % int(BUCKET.total_seconds()))
+
+
+def is_answered(call):
+    """Glossary: finished, answered_at set, not a voicemail (CallSession.objects.answered())."""
+    return (
+        call["status"] in FINISHED_STATUSES
+        and call["answered_at"] is not None
+        and call["outcome"] != CallOutcome.VOICEMAIL
+    )
+
+
+def contribution(call, turns=(), objections=()):
+    """The call's counters: `call` a dict of CALL_FIELDS, `turns` dicts of TURN_FIELDS, and
+    `objections` the categories of its objections. Empty for a call that is not finished."""
+    if call["status"] not in FINISHED_STATUSES:
+        return {}
+    answered = is_answered(call)
+    qualified = call["outcome"] == CallOutcome.QUALIFIED
+    duration = call["duration_seconds"]
+    campaign, bucket = call["campaign_id"], bucket_of(call["initiated_at"])
+    counters = {
+        "calls_made": 1,
+        "calls_answered": int(answered),
+        "answered_duration": (duration or 0) if answered else 0,
+        "answered_durations": int(answered and duration is not None),
+        "total_call_time": duration or 0,
+        "billed_minutes": billed_minutes(duration),
+    }
+    if call["outcome"] in OUTCOME_COUNTERS:
+        counters[OUTCOME_COUNTERS[call["outcome"]]] = 1
+    latency = defaultdict(int)
+    for turn in turns:
+        for field in USAGE_FIELDS:
+            counters[field] = counters.get(field, 0) + (turn[field] or 0)
+        for field in LATENCY_FIELDS:
+            if turn[field] is not None:
+                counters[f"{field}_total"] = counters.get(f"{field}_total", 0) + turn[field]
+                counters[f"{field}_turns"] = counters.get(f"{field}_turns", 0) + 1
+                latency[(campaign, bucket, field, histogram.bin_of(turn[field]))] += 1
+    by_category = defaultdict(int)
+    for category in objections:
+        by_category[category] += 1
+    if objections:
+        by_category[ANY_CATEGORY] = len(objections)
+    reached = call["stage_first_reached"] or {}
+    funnel = {"dialed": 1, "answered": int(answered), "qualified": int(qualified)}
+    for index, stage in enumerate(STAGES):
+        funnel[f"reached_{stage}"] = int(answered and any(s in reached for s in STAGES[index:]))
+    return {
+        CallRollup: {(campaign, bucket): counters},
+        ObjectionRollup: {
+            (campaign, bucket, category): {
+                "objections": count,
+                "calls": 1,
+                "calls_qualified": int(qualified),
+            }
+            for category, count in by_category.items()
+        },
+        LatencyRollup: {key: {"turns": count} for key, count in latency.items()},
+        LeadFunnelRollup: {(campaign, call["lead_id"]): funnel},
+    }
+
+
+def stored_inputs(call_ids):
+    """{call pk: (call, turns, objections)} read from the database: contribution()'s arguments
+    for those calls as stored now. Three queries at most (turns and objections are read for
+    finished calls only: the others contribute nothing)."""
+    from voiceagent.models import CallSession
+
+    calls = {
+        row["pk"]: row for row in CallSession.objects.filter(pk__in=call_ids).values(*CALL_FIELDS)
+    }
+    turns, objections = stored_details(
+        [pk for pk, row in calls.items() if row["status"] in FINISHED_STATUSES]
+    )
+    return {pk: (row, turns[pk], objections[pk]) for pk, row in calls.items()}
+
+
+def stored_details(call_ids):
+    """({call pk: [turn dicts]}, {call pk: [objection categories]}) of these calls, as stored;
+    one query (turns and objections side by side)."""
+    from django.db.models import CharField, IntegerField, Value
+
+    from voiceagent.models import ConversationTurn, Objection
+
+    turns, objections = defaultdict(list), defaultdict(list)
+    if not call_ids:
+        return turns, objections
+    no_number = Value(None, output_field=IntegerField())
+    turn_rows = (
+        ConversationTurn.objects.filter(call_id__in=call_ids)
+        .order_by()
+        .values_list("call_id", *TURN_FIELDS, Value(None, output_field=CharField()))
+    )
+    objection_rows = (
+        Objection.objects.filter(call_id__in=call_ids)
+        .order_by()
+        .values_list("call_id", *[no_number] * len(TURN_FIELDS), "category")
+    )
+    for call_id, *values, category in turn_rows.union(objection_rows, all=True):
+        if category is None:
+            turns[call_id].append(dict(zip(TURN_FIELDS, values, strict=True)))
+        else:
+            objections[call_id].append(category)
+    return turns, objections

@@ -1,0 +1,43 @@
+"""Log-spaced latency bins with a bounded relative error, mergeable by adding counts.
+
+Bin 0 holds 0 ms; bin b ≥ 1 holds (GAMMA^(b-2), GAMMA^(b-1)] ms and stands for
+2·GAMMA^(b-1)/(GAMMA+1), which is within RELATIVE_ERROR of every value in the bin (DDSketch's
+mapping). A percentile read from the bins is within RELATIVE_ERROR of the exact percentile.
+"""
+
+import math
+
+RELATIVE_ERROR = 0.02
+GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
+_LOG_GAMMA = math.log(GAMMA)
+
+
+def bin_of(milliseconds):
+    if milliseconds <= 0:
+        return 0
+    return 1 + max(0, math.ceil(math.log(milliseconds) / _LOG_GAMMA - 1e-9))
+
+
+def value_of(bin_index):
+    """The value a bin stands for."""
+    if bin_index <= 0:
+        return 0.0
+    return 2 * GAMMA ** (bin_index - 1) / (GAMMA + 1)
+
+
+def percentile(counts, fraction):
+    """Percentile of a histogram {bin: count} with PostgreSQL percentile_cont's interpolation
+    between the two nearest ranks; None when empty."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    position = fraction * (total - 1)
+    lower, upper = math.floor(position), math.ceil(position)
+    values, seen = {}, 0
+    for bin_index in sorted(counts):
+        count = counts[bin_index]
+        for rank in (lower, upper):
+            if seen <= rank < seen + count:
+                values[rank] = value_of(bin_index)
+        seen += count
+    return values[lower] + (values[upper] - values[lower]) * (position - lower)

@@ -1,0 +1,140 @@
+"""Moves the rollup tables by the difference of calls' contributions, one upsert per table.
+
+Every writer of calls goes through `apply_changes`: ingestion once per batch in its own
+transaction, the ORM hooks (tracking) on single saves. Keys are written in sorted order, so two
+transactions touching the same rows lock them in the same order and never deadlock; each row is
+locked only from its upsert to the commit (ingestion writes the rollups last).
+"""
+
+from collections import defaultdict
+
+from django.db import connection
+
+from analytics.rollups.contribution import contribution
+
+
+def difference(changes):
+    """{Model: {key: {counter: delta}}} of (old, new) contribution pairs, zero deltas dropped."""
+    total = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for old, new in changes:
+        for sign, side in ((-1, old), (1, new)):
+            for model, rows in side.items():
+                for key, counters in rows.items():
+                    for counter, amount in counters.items():
+                        total[model][key][counter] += sign * amount
+    result = {}
+    for model, rows in total.items():
+        moved = {
+            key: {c: amount for c, amount in counters.items() if amount}
+            for key, counters in rows.items()
+        }
+        moved = {key: counters for key, counters in moved.items() if counters}
+        if moved:
+            result[model] = moved
+    return result
+
+
+def apply_changes(changes):
+    """Add new − old of each (old, new) contribution pair to the tables."""
+    upsert_tables(difference(changes))
+
+
+def apply_calls(pairs):
+    """apply_changes for (old, new) pairs of contribution() arguments (call, turns, objections)."""
+    apply_changes(
+        (contribution(*old) if old else {}, contribution(*new) if new else {}) for old, new in pairs
+    )
+
+
+MAX_PARAMETERS = 30000  # below SQLite's 32,766 and PostgreSQL's 65,535 per statement
+
+
+def counter_fields(model):
+    keys = set(model._meta.pk.field_names)
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.name not in keys and not field.primary_key
+    ]
+
+
+def upsert(model, rows):
+    """Add {key tuple: {counter: delta}} to the model's table."""
+    upsert_tables({model: rows})
+
+
+def upsert_tables(moved):
+    """INSERT ... ON CONFLICT (key) DO UPDATE SET counter = counter + excluded.counter for each
+    table of {Model: {key tuple: {counter: delta}}}, tables in name order and keys sorted. On
+    PostgreSQL all tables go in one statement (data-modifying WITH clauses, one array parameter
+    per column), elsewhere one per table and MAX_PARAMETERS values."""
+    statements = [
+        statement
+        for model in sorted(moved, key=lambda model: model._meta.db_table)
+        for statement in _upserts(model, moved[model])
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _execute_together(cursor, statements)
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+
+
+def _execute_together(cursor, statements):
+    if not statements:
+        return
+    if len(statements) == 1:
+        cursor.execute(*statements[0])
+        return
+    clauses = ", ".join(f"upsert_{index} AS ({sql})" for index, (sql, _) in enumerate(statements))
+    cursor.execute(
+        f"WITH {clauses} SELECT 1", [value for _, params in statements for value in params]
+    )
+
+
+def _upserts(model, rows):
+    if not rows:
+        return
+    key_fields = [model._meta.get_field(name) for name in model._meta.pk.field_names]
+    counters = counter_fields(model)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    key_columns = [quote(field.column) for field in key_fields]
+    counter_columns = [quote(field.column) for field in counters]
+    columns = key_columns + counter_columns
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    updates = ", ".join(f"{c} = current.{c} + excluded.{c}" for c in counter_columns)
+    keys = sorted(rows)
+    conflict = f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}"
+    if connection.vendor == "postgresql":
+        # One array per column: a short statement whatever the number of rows.
+        # psycopg adapts aware datetimes, ints and strings itself.
+        arrays = [[key[index] for key in keys] for index in range(len(key_fields))] + [
+            [rows[key].get(field.name, 0) for key in keys] for field in counters
+        ]
+        casts = ", ".join(
+            f"%s::{field.db_type(connection)}[]" for field in [*key_fields, *counters]
+        )
+        yield (
+            f"INSERT INTO {table} AS current ({', '.join(columns)}) "
+            f"SELECT * FROM unnest({casts}) {conflict}",
+            arrays,
+        )
+        return
+    per_statement = MAX_PARAMETERS // len(columns)
+    for start in range(0, len(keys), per_statement):
+        chunk = keys[start : start + per_statement]
+        params = []
+        for key in chunk:
+            values = rows[key]
+            params.extend(
+                field.get_db_prep_save(value, connection)
+                for field, value in zip(key_fields, key, strict=True)
+            )
+            params.extend(values.get(field.name, 0) for field in counters)
+        yield (
+            f"INSERT INTO {table} AS current ({', '.join(columns)}) VALUES "
+            f"{', '.join([placeholders] * len(chunk))} {conflict}",
+            params,
+        )
