@@ -1,7 +1,8 @@
 """Server-side SVG charts of the dashboard pages: daily trend, funnel, best hours, latency.
 
 Each function takes the plain data a selector returns and gives accessible inline SVG markup:
-`role="img"` with a <title> and a <desc> that says in words what the chart shows, text labels on
+`role="img"` (`role="figure"` when its marks link somewhere: an image's children are not
+focusable) with a <title> and a <desc> that says in words what the chart shows, text labels on
 the axes, and a <title> on every mark (the browser's tooltip). Drawing on the server means no
 charting library, nothing from a CDN, and charts that show without JavaScript. Every chart sits
 next to a table of its numbers on the page, so nothing is only in a picture.
@@ -56,8 +57,11 @@ def responsive(wide, narrow):
 
 def _svg(*, title, desc, height, body, css_class="chart", width=WIDTH):
     uid = next(_ids)
+    # A screen reader treats an image as one opaque thing, so the links of a chart drawn with
+    # drill-down links would be out of reach: such a chart is a figure holding them.
+    role = "figure" if any('class="chart-link"' in part for part in body) else "img"
     return mark_safe(
-        f'<svg class="{css_class}" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="{css_class}" viewBox="0 0 {width} {height}" role="{role}" '
         f'aria-labelledby="chart-t{uid} chart-d{uid}" preserveAspectRatio="xMidYMid meet" '
         f'xmlns="http://www.w3.org/2000/svg">'
         f'<title id="chart-t{uid}">{escape(title)}</title>'

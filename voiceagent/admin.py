@@ -28,6 +28,17 @@ admin.site.site_header = "voiceagent administration"
 admin.site.site_title = "voiceagent admin"
 
 
+class ValuesFilter(admin.AllValuesFieldListFilter):
+    """Django's filter by every value of a text field, with the blank value named "(blank)": Django
+    shows it as a link with no text, which a screen reader cannot name."""
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice["display"] == "":
+                choice = {**choice, "display": "(blank)"}
+            yield choice
+
+
 class PhoneDisplayMixin:
     """The `phone` column as the one phone formatter shows it (+91 98123 45678): in full, since
     only staff enter the admin and staff see phones in full (personal_data.phones)."""
@@ -160,7 +171,7 @@ class LeadAdmin(PhoneDisplayMixin, admin.ModelAdmin):
         "last_call_at",
         "score",
     )
-    list_filter = ("status", "is_dnc", "property_type", "campaign", "city")
+    list_filter = ("status", "is_dnc", "property_type", "campaign", ("city", ValuesFilter))
     list_select_related = ("campaign",)
     search_fields = ("name", "phone", "email", "city")
     date_hierarchy = "created_at"
@@ -257,7 +268,13 @@ class CallSessionAdmin(admin.ModelAdmin):
         "duration_seconds",
         "initiated_at",
     )
-    list_filter = ("status", "outcome", "current_stage", "script_variant", "campaign")
+    list_filter = (
+        "status",
+        "outcome",
+        ("current_stage", ValuesFilter),
+        ("script_variant", ValuesFilter),
+        "campaign",
+    )
     list_select_related = ("campaign", "lead")
     search_fields = ("call_sid", "lead__name", "lead__phone")
     date_hierarchy = "initiated_at"

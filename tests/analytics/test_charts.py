@@ -22,6 +22,16 @@ def test_daily_trend_describes_its_totals_and_busiest_day():
     assert "<title>Sun 02 Mar: 10 made, 6 answered, 2 qualified</title>" in svg
 
 
+def test_a_chart_whose_days_link_to_their_calls_is_a_figure_holding_the_links():
+    svg = charts.daily_trend(
+        [day(1, 4, 2, 1), day(2, 0, 0, 0)], day_url=lambda d: f"/calls/?from={d}&to={d}"
+    )
+    assert svg.startswith('<svg class="chart" viewBox="0 0 640 214" role="figure" ')
+    assert 'role="img"' not in svg
+    assert svg.count('class="chart-link"') == 1
+    assert '<a href="/calls/?from=2025-03-01&amp;to=2025-03-01" aria-label="Calls of 01 Mar"' in svg
+
+
 def test_daily_trend_bars_are_nested_and_scaled_to_the_axis():
     svg = charts.daily_trend([day(1, 8, 4, 2)])
     heights = [

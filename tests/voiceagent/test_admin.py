@@ -121,6 +121,20 @@ def test_campaign_changelist_shows_call_counts(admin_client):
     )
 
 
+def test_a_blank_value_is_a_filter_choice_named_blank(admin_client):
+    campaign = make_campaign("Filtered")
+    make_lead(campaign, city="Pune")
+    make_lead(campaign, city="")
+    response = admin_client.get(changelist_url(Lead))
+    city = next(spec for spec in response.context["cl"].filter_specs if spec.title == "city")
+    choices = [
+        (choice["display"], choice["query_string"])
+        for choice in city.choices(response.context["cl"])
+    ]
+    assert choices == [("All", "?"), ("(blank)", "?city="), ("Pune", "?city=Pune")]
+    assert '<a href="?city=">(blank)</a>' in response.content.decode()
+
+
 def test_dnc_action_flags_leads_and_lists_numbers(admin_client):
     lead = make_lead(make_campaign(), phone="+919811111111")
     response = admin_client.post(
