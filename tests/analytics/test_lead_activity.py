@@ -101,6 +101,7 @@ def test_last_call_is_the_last_finished_one_and_a_live_call_shows_beside_it(team
     }  # fmt: skip
     client.force_login(team.member)
     page = client.get(f"/campaigns/{team.campaign.pk}/").content.decode()
-    cell = page[page.index('data-label="Last call"') :][:400]
+    table = page[page.index('aria-label="Lead activity"') :]
+    cell = table[table.index('data-label="Last call"') :][:400]
     assert '<a href="/calls/CA1">15 Jan, 11:00</a> · No answer' in cell, cell
     assert '<a href="/calls/CA2">In progress now</a>' in page

@@ -245,6 +245,9 @@ MATRIX = {
     "api/schema": [Check("/api/schema", (403, 200, 200, 200, 200))],
     "docs": [Check("/docs", DOCS_PAGE)],
     "redoc": [Check("/redoc", DOCS_PAGE)],
+    # ReDoc's vendored script (no data, like a static file) and the browsers' icon: public.
+    "redoc/redoc.standalone.js": [Check("/redoc/redoc.standalone.js", same(200))],
+    "favicon.ico": [Check("/favicon.ico", same(301), both_slashes=False)],
     # Pages.
     "": [Check("/", PAGE, both_slashes=False)],
     "campaigns/<int:campaign_id>": [Check("/campaigns/{campaign}", PAGE_CAMPAIGN)],

@@ -148,7 +148,10 @@ def test_a_stale_heartbeat_makes_the_scheduler_unhealthy(client, settings):
     heartbeat.record_heartbeat(now=time.time() - 121)
     check = client.get("/health/detailed").json()["checks"]["scheduler"]
     assert check["status"] == "unhealthy"
-    assert check["message"] == "last heartbeat 121 s ago (limit 120 s)"
+    # The probe itself takes a moment on a loaded machine: 121 s plus at most a few.
+    assert re.fullmatch(r"last heartbeat 12[1-6] s ago \(limit 120 s\)", check["message"]), check[
+        "message"
+    ]
 
 
 def test_a_heartbeat_within_two_intervals_keeps_the_scheduler_healthy(client, settings):
