@@ -33,6 +33,7 @@ from django.db import (
     connections,
     transaction,
 )
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -316,9 +317,14 @@ def _job_fields(*, user, campaign, kind, fmt, selected_ids, period, include):
 
 def _active_job(fields):
     """The user's pending or running job of the same export, if any (newest first); read on the
-    primary, in the transaction that would create the next one."""
+    primary, in the transaction that would create the next one. A job pending for longer than
+    EXPORT_STALE_AFTER (its message lost, say) is not handed out again: a new one is queued."""
     jobs = ExportJob.objects.using(DEFAULT_DB_ALIAS).filter(
-        status__in=(ExportStatus.PENDING, ExportStatus.RUNNING),
+        Q(status=ExportStatus.RUNNING)
+        | Q(
+            status=ExportStatus.PENDING,
+            created_at__gte=timezone.now() - settings.EXPORT_STALE_AFTER,
+        ),
         **{name: value for name, value in fields.items() if name != "selected_ids"},
     )
     if fields["selected_ids"] is None:

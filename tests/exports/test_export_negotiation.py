@@ -2,6 +2,8 @@
 limit, a job above it or with `Prefer: respond-async` (RFC 7240), and the same job again while an
 identical one is pending or running (API, POST /exports/jobs and the /exports/ page alike)."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
@@ -109,6 +111,20 @@ def test_a_running_job_is_given_again_and_a_finished_one_is_not(crafted, team, a
     second = client.get(url(crafted.campaign, "results", "csv"), headers=prefer).json()["id"]
     assert second != first
     assert ExportJob.objects.count() == 2
+
+
+def test_a_job_pending_for_too_long_is_not_given_again(crafted, team, api_client, settings):
+    client = api_client(team.member)
+    prefer = {"Prefer": "respond-async"}
+    first = client.get(url(crafted.campaign, "results", "csv"), headers=prefer).json()["id"]
+    # Its message lost (a broker restart): still pending after EXPORT_STALE_AFTER.
+    stale = timezone.now() - settings.EXPORT_STALE_AFTER - timedelta(seconds=1)
+    ExportJob.objects.filter(pk=first).update(created_at=stale)
+    second = client.get(url(crafted.campaign, "results", "csv"), headers=prefer).json()["id"]
+    assert second != first
+    assert (
+        client.get(url(crafted.campaign, "results", "csv"), headers=prefer).json()["id"] == second
+    )
 
 
 def test_a_different_export_or_another_user_gets_a_job_of_its_own(crafted, team, api_client):
