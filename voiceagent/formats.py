@@ -161,17 +161,35 @@ def clock(value):
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
+# Codes whose words are not the code itself, as the models' choices name them (the admin's
+# words): a test holds every lead status and error component to choice_label.
+WORDED_CODES = {
+    "dnc": "Do not call",
+    "callback": "Callback requested",
+    "llm": "LLM",
+    "stt": "Speech-to-text",
+    "tts": "Text-to-speech",
+}
+
+
 def choice_label(value):
-    """A stored choice code as words: objection_handling → Objection handling; '' for none."""
+    """A stored choice code as words: objection_handling → Objection handling, dnc → Do not
+    call; '' for none."""
     if not value:
         return ""
+    if value in WORDED_CODES:
+        return WORDED_CODES[value]
     text = str(value).replace("_", " ")
     return text[:1].upper() + text[1:]
 
 
 def choice_label_sql(column):
     """`choice_label` of a text column in SQL (PostgreSQL and SQLite); NULL for an empty code."""
-    return f"NULLIF(UPPER(SUBSTR({column}, 1, 1)) || REPLACE(SUBSTR({column}, 2), '_', ' '), '')"
+    worded = " ".join(f"WHEN '{code}' THEN '{words}'" for code, words in WORDED_CODES.items())
+    return (
+        f"CASE {column} {worded} ELSE "
+        f"NULLIF(UPPER(SUBSTR({column}, 1, 1)) || REPLACE(SUBSTR({column}, 2), '_', ' '), '') END"
+    )
 
 
 def budget_sql(column):

@@ -52,7 +52,8 @@ def test_budget_in_sql_is_the_same_rule_as_in_python():
 
 @pytest.mark.django_db
 def test_choice_label_in_sql_is_the_same_rule_as_in_python():
-    codes = ["not_interested", "callback_requested", "objection_handling", "qualified", ""]
+    codes = ["not_interested", "callback_requested", "objection_handling", "qualified", "", "dnc",
+             "stt"]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {formats.choice_label_sql('c')} FROM unnest(%s::text[]) WITH ORDINALITY "
@@ -61,8 +62,16 @@ def test_choice_label_in_sql_is_the_same_rule_as_in_python():
         )
         in_sql = [row[0] for row in cursor.fetchall()]
     assert in_sql == ["Not interested", "Callback requested", "Objection handling", "Qualified",
-                      None]  # fmt: skip
+                      None, "Do not call", "Speech-to-text"]  # fmt: skip
     assert [formats.choice_label(code) or None for code in codes] == in_sql
+
+
+def test_pages_and_exports_name_each_lead_status_and_error_component_as_the_admin_does():
+    from voiceagent.models import CallOutcome, CallStatus, ErrorComponent, LeadStatus
+
+    for choices in (LeadStatus, ErrorComponent, CallStatus, CallOutcome):
+        for code, words in choices.choices:
+            assert formats.choice_label(code) == words, (choices.__name__, code)
 
 
 def test_xlsx_date_times_are_spreadsheet_date_times_in_ist():
