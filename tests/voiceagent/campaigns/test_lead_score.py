@@ -144,3 +144,26 @@ def test_an_erased_lead_keeps_its_score_but_loses_the_words_and_is_not_rescored(
     recompute_lead_scores()
     lead.refresh_from_db()
     assert (lead.score, lead.score_reasons) == (55, "")
+
+
+def test_rescore_leads_scores_leads_whose_calls_came_before_scores(db):
+    import io
+
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    campaign, other = make_campaign(), make_campaign()
+    lead, elsewhere = make_lead(campaign), make_lead(other)
+    for each in (lead, elsewhere):
+        make_call(each, duration=30, qualification={"interest_level": "high"})
+    # Stored before scores existed (an upgrade): score 0 until rescored.
+    Lead.objects.update(score=0, score_reasons="")
+    out = io.StringIO()
+    call_command("rescore_leads", campaign=campaign.pk, stdout=out)
+    assert out.getvalue() == "Scored 1 leads.\n"
+    scores = dict(Lead.objects.values_list("pk", "score"))
+    assert (scores[lead.pk], scores[elsewhere.pk]) == (35, 0)
+    call_command("rescore_leads", stdout=io.StringIO())
+    assert Lead.objects.get(pk=elsewhere.pk).score == 35
+    with pytest.raises(CommandError, match="No campaign 999999."):
+        call_command("rescore_leads", campaign=999999)
