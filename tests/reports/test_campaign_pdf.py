@@ -154,3 +154,15 @@ def test_the_campaign_page_links_the_pdf_of_its_period(report_campaign, team, cl
     href = f"/reports/campaigns/{report_campaign.pk}.pdf?from=2025-01-13&amp;to=2025-01-15"
     assert f'href="{href}"' in page.content.decode()
     assert "Download PDF" in page.content.decode()
+
+
+def test_a_campaign_without_calls_reads_dashes_as_on_its_page(team, api_client):
+    from tests.factories import make_campaign
+
+    draft = make_campaign("Draft launch", status="draft", members=[team.member])
+    response = api_client(team.member).get(url(draft, **PERIOD))
+    text, _ = pdf_text(response.content)
+    assert "Answer rate —" in text
+    assert "Qualification rate — Conversion rate —" in text
+    assert "Average call — Total talk time —" in text
+    assert "0.00%" not in text.split("Outcomes")[0]
