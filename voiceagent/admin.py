@@ -133,6 +133,8 @@ class CampaignAdmin(admin.ModelAdmin):
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        if change and set(form.changed_data) & set(scoring.SCORE_INPUTS):
+            scoring.rescore_campaign(campaign=obj)
 
     def get_urls(self):
         # The lead import page, linked from the campaign page's object tools.

@@ -275,3 +275,12 @@ def recompute_lead_scores(*, lead_ids=None):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+# A campaign's inputs to its leads' scores: changing one re-scores every lead of the campaign.
+SCORE_INPUTS = ("price_band_min", "price_band_max", "score_weights")
+
+
+def rescore_campaign(*, campaign):
+    """Score every lead of `campaign` again (its price band or weights changed)."""
+    return recompute_lead_scores(lead_ids=Lead.objects.filter(campaign=campaign).values("pk"))

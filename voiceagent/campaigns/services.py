@@ -36,7 +36,6 @@ class RuleViolation(Exception):
 
 
 # Campaign fields a lead's score depends on: changing one scores the campaign's leads again.
-SCORE_INPUTS = ("price_band_min", "price_band_max", "score_weights")
 
 
 def check_transition(*, current, new):
@@ -81,7 +80,8 @@ def update_campaign(*, campaign, members=None, **changes):
         check_transition(current=campaign.status, new=changes["status"])
         _stamp(campaign, status=changes["status"], now=timezone.now())
     rescore = any(
-        name in changes and changes[name] != getattr(campaign, name) for name in SCORE_INPUTS
+        name in changes and changes[name] != getattr(campaign, name)
+        for name in scoring.SCORE_INPUTS
     )
     for name, value in changes.items():
         setattr(campaign, name, value)
@@ -89,7 +89,7 @@ def update_campaign(*, campaign, members=None, **changes):
     if members is not None:
         campaign.members.set(members)
     if rescore:
-        scoring.recompute_lead_scores(lead_ids=Lead.objects.filter(campaign=campaign).values("pk"))
+        scoring.rescore_campaign(campaign=campaign)
     return campaign
 
 

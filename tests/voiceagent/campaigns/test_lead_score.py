@@ -167,3 +167,26 @@ def test_rescore_leads_scores_leads_whose_calls_came_before_scores(db):
     assert Lead.objects.get(pk=elsewhere.pk).score == 35
     with pytest.raises(CommandError, match="No campaign 999999."):
         call_command("rescore_leads", campaign=999999)
+
+
+def test_a_price_band_set_in_the_admin_rescores_the_campaigns_leads(db, client):
+    from tests.factories import make_user
+
+    campaign = make_campaign("Baner towers")
+    lead = make_lead(campaign, budget=8_000_000)
+    recompute_lead_scores(lead_ids=[lead.pk])
+    assert Lead.objects.get(pk=lead.pk).score == 0
+    client.force_login(make_user("boss", staff=True, is_superuser=True))
+    response = client.post(
+        f"/admin/voiceagent/campaign/{campaign.pk}/change/",
+        {
+            "name": "Baner towers", "description": "", "status": "running", "max_attempts": 3,
+            "retry_delay_minutes": 120, "callback_delay_minutes": 1440,
+            "calling_hours_start": "09:00", "calling_hours_end": "21:00",
+            "price_band_min": 6_000_000, "price_band_max": 9_000_000, "score_weights": "{}",
+            "created_at_0": "2026-01-01", "created_at_1": "10:00:00",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:3000]
+    lead = Lead.objects.get(pk=lead.pk)
+    assert (lead.score, lead.score_reasons) == (15, "budget in the price band (+15)")
