@@ -5,6 +5,16 @@ FINISHED = "status IN ('completed','no_answer','busy','failed')"
 ANSWERED = f"{FINISHED} AND answered_at IS NOT NULL AND outcome <> 'voicemail'"
 LOCAL_DAY = "(initiated_at AT TIME ZONE 'Asia/Kolkata')::date"
 
+# A campaign's AI latency the raw way: exact avg and percentile_cont(0.95) of its finished calls'
+# turns (ours reads sums and histograms from the rollups).
+LATENCY_COLUMNS = ", ".join(
+    f"avg(t.{field}), percentile_cont(0.95) WITHIN GROUP (ORDER BY t.{field}), count(t.{field})"
+    for field in ("stt_ms", "llm_ms", "tts_ms")
+)
+CAMPAIGN_LATENCY_SQL = f"""SELECT {LATENCY_COLUMNS}
+FROM voiceagent_conversationturn t JOIN voiceagent_callsession c ON c.id = t.call_id
+WHERE c.campaign_id = %(campaign)s AND c.{FINISHED}"""
+
 CAMPAIGN_METRICS_SQL = [
     f"""SELECT count(*) FILTER (WHERE {FINISHED}), count(*) FILTER (WHERE {ANSWERED}),
         count(*) FILTER (WHERE {FINISHED} AND outcome = 'qualified'),
@@ -21,6 +31,7 @@ CAMPAIGN_METRICS_SQL = [
     FROM voiceagent_lead WHERE campaign_id = %(campaign)s""",
     """SELECT count(*) FROM voiceagent_scheduledcall
     WHERE campaign_id = %(campaign)s AND status = 'pending' AND scheduled_for <= now()""",
+    CAMPAIGN_LATENCY_SQL,
 ]
 
 DAILY_SQL = f"""SELECT {LOCAL_DAY} AS day, count(*) FILTER (WHERE {FINISHED}), count(*) FILTER (WHERE {ANSWERED}),
