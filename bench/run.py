@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.dataset import SCALES, SERVER_URL, build, rollups_seconds  # noqa: E402
+from bench.endpoints import ROLLUP_ENDPOINTS  # noqa: E402
 
 PLANS = {
     # scale: [(dataset, sections)]
@@ -55,6 +56,33 @@ def measure(dataset, sections, runs):
         "met": True,
     }
     return [rebuild, *json.loads(out.stdout.strip().splitlines()[-1])]
+
+
+# An endpoint that reads the rollups costs at 1M calls at most this many times its 10k cost.
+MAX_GROWTH = 2
+
+
+def flatness(figures):
+    """For each rollup endpoint measured at 10k and at reference scale: 1M time ÷ 10k time."""
+    timed = {(f["figure"], f["scale"]): f["ours_ms"] for f in figures if "ours_ms" in f}
+    rows = []
+    for figure in sorted(ROLLUP_ENDPOINTS):
+        small, large = timed.get((figure, "10k")), timed.get((figure, "reference"))
+        if small and large:
+            growth = large / small
+            rows.append(
+                {
+                    "figure": f"{figure}: 1M ÷ 10k",
+                    "scale": "10k→1M",
+                    "unit": "×",
+                    "ours": round(growth, 2),
+                    "baseline": MAX_GROWTH,
+                    "ratio": round(growth, 2),
+                    "target": f"≤ {MAX_GROWTH}×",
+                    "met": growth <= MAX_GROWTH,
+                }
+            )
+    return rows
 
 
 def measure_exports(sizes):
@@ -127,6 +155,7 @@ def main():
     figures = []
     for dataset, sections in PLANS[scale]:
         figures += measure(dataset, sections, runs)
+    figures += flatness(figures)
     if scale == "reference" and os.environ.get("BENCH_EXPORTS", "1") == "1":
         figures += measure_exports(["100k", "1M"])
     report = {
