@@ -66,13 +66,15 @@ def _funnel_totals(campaign_id):
 def _stored(model, campaign_id, since=None):
     rows = model.objects.filter(campaign_id=campaign_id)
     if since is not None and model in BUCKETED:
-        rows = rows.filter(bucket__gte=bucket_of(since))
+        rows = rows.filter(bucket__gte=since)
     return rows
 
 
 def rebuild_campaign(campaign_id, *, since=None):
-    """Replace the campaign's rollup rows with what its raw rows give (one transaction)."""
-    if since is not None and bucket_of(since) <= EPOCH:
+    """Replace the campaign's rollup rows with what its raw rows give (one transaction); with
+    `since`, the buckets from the one holding that instant on."""
+    since = bucket_of(since) if since is not None else None
+    if since is not None and since <= EPOCH:
         since = None  # every bucket, the epoch's (calls without initiated_at) included
     if connection.vendor == "postgresql":
         _rebuild_set_based(campaign_id, since)
@@ -81,21 +83,22 @@ def rebuild_campaign(campaign_id, *, since=None):
 
 
 def _rebuild_set_based(campaign_id, since):
-    """Delete the campaign's rows (from the bucket of `since`) and INSERT … SELECT them again.
+    """Delete the campaign's rows (from the bucket `since` on) and INSERT … SELECT them again.
 
     The rollup tables are locked against writers (SHARE ROW EXCLUSIVE, readers go on) for the
-    campaign's transaction: a batch that committed before the lock is in the recount, and one
-    still open waits and then adds its own new − old on top of it, so none is lost or counted
-    twice. Tables in name order, as writer.upsert_tables writes them."""
+    campaign's transaction. A batch that has written rollups holds them until it commits, so the
+    lock waits for it and the recount sees it; a batch that reaches its rollup write later waits
+    for the rebuild's commit, then adds its new − old to a recount that saw its calls as they
+    were before it. None is lost or counted twice. Tables in name order, as
+    writer.upsert_tables writes them."""
     tables = sorted(model._meta.db_table for model in TABLES)
-    from_bucket = bucket_of(since) if since is not None else None
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"LOCK TABLE {', '.join(quote(t) for t in tables)} IN SHARE ROW EXCLUSIVE MODE"
         )
-        for recount in recounts(campaign_id, from_bucket):
+        for recount in recounts(campaign_id, since):
             delete = f"DELETE FROM {recount.table} WHERE campaign_id = %(campaign)s"
-            if from_bucket is not None and recount.model in BUCKETED:
+            if since is not None and recount.model in BUCKETED:
                 delete += " AND bucket >= %(since)s"
             cursor.execute(delete, recount.params)
             columns = ", ".join([*recount.key_columns, *recount.counter_columns])
@@ -103,7 +106,8 @@ def _rebuild_set_based(campaign_id, since):
 
 
 def rebuild_campaign_call_by_call(campaign_id, *, since=None):
-    """rebuild_campaign through contribution(), call by call (the path off PostgreSQL)."""
+    """rebuild_campaign through contribution(), call by call (the path off PostgreSQL); `since`
+    is the start of a bucket, as rebuild_campaign passes it."""
     with transaction.atomic():
         for model in TABLES:
             _stored(model, campaign_id, since).delete()
