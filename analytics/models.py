@@ -1,10 +1,14 @@
-"""Rollup tables: counters per campaign and 15-minute UTC bucket of the calls' initiated_at, kept
-exact by ingestion (analytics.rollups) and read by the selectors instead of raw calls.
+"""Rollup tables: counters per campaign and 15-minute UTC bucket of the calls' initiated_at (the
+latency histograms per local calendar day instead), kept exact by ingestion (analytics.rollups)
+and read by the selectors instead of raw calls.
 
 A 15-minute UTC bucket lies inside one local day and one local hour in any zone whose offset is a
 multiple of 15 minutes (+05:30 Kolkata, +05:45 Kathmandu, every zone in use today), so calendar
 days and best hours in settings.TIME_ZONE come from the buckets exactly, with no rebuild when the
-zone changes. Only finished calls are counted (docs/metrics.md). Every counter is a sum of the
+zone changes. LatencyRollup is keyed by the local day in settings.TIME_ZONE (periods are whole
+local days, so period reads stay exact with ~25x fewer rows than per bucket): after a change of
+TIME_ZONE its rows sit on the old zone's days, verify_rollups names them as drift and
+`manage.py rebuild_rollups` must be run. Only finished calls are counted (docs/metrics.md). Every counter is a sum of the
 calls' contributions (analytics/rollups/contribution.py), so a changed call moves its own share.
 """
 
@@ -70,18 +74,22 @@ class ObjectionRollup(models.Model):
 
 
 class LatencyRollup(models.Model):
-    """A mergeable latency histogram: turns of the finished calls of one bucket whose stt/llm/tts
-    time fell in one log-spaced bin (analytics/rollups/histogram.py)."""
+    """A mergeable latency histogram: turns of the finished calls of one local day whose
+    stt/llm/tts time fell in one log-spaced bin (analytics/rollups/histogram.py).
 
-    pk = models.CompositePrimaryKey("campaign", "bucket", "component", "bin")
+    The day is the calendar day in settings.TIME_ZONE of the call's initiated_at (calls without
+    it on the epoch's local day: counted in "All time", never in a period). A change of
+    TIME_ZONE needs `manage.py rebuild_rollups` for this table (verify_rollups reports it)."""
+
+    pk = models.CompositePrimaryKey("campaign", "day", "component", "bin")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    bucket = models.DateTimeField()
+    day = models.DateField()
     component = models.CharField(max_length=8)  # stt_ms, llm_ms, tts_ms
     bin = models.SmallIntegerField()
     turns = models.BigIntegerField(default=0)
 
     def __str__(self):
-        return f"{self.component} bin {self.bin} of campaign {self.campaign_id}"
+        return f"{self.component} bin {self.bin} of campaign {self.campaign_id} on {self.day}"
 
 
 class LeadFunnelRollup(models.Model):

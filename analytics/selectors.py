@@ -92,9 +92,12 @@ def _outcome(outcome):
 
 def _rollups(model, campaigns, period=None):
     """Rollup rows (analytics.models) of the campaigns, within `period` when given: its bounds
-    are local midnights, which fall on the rows' 15-minute UTC buckets, so the days are exact."""
+    are local midnights, which fall on the rows' 15-minute UTC buckets, so the days are exact;
+    LatencyRollup's rows are local days, read from the period's first to its last."""
     rows = _of_campaigns(model.objects.all(), campaigns)
-    if period is not None:
+    if period is not None and model is LatencyRollup:
+        rows = rows.filter(day__range=(period.first, period.last))
+    elif period is not None:
         rows = rows.filter(**period.filter_kwargs("bucket"))
     return rows
 
@@ -283,8 +286,8 @@ def campaign_metrics(*, campaign, period=None, now=None):
 
 def latency_histograms(*, campaigns, period=None):
     """{latency field: {bin: turns}} of the finished calls' turns in `period`, merged from the
-    LatencyRollup rows (one query; at most a few hundred bins per field whatever the number
-    of turns)."""
+    LatencyRollup rows of its local days (one query over about a hundred bins per field and
+    day, whatever the number of turns)."""
     merged = {field: {} for field in LATENCY_FIELDS}
     rows = _grouped_sums(
         _rollups(LatencyRollup, campaigns, period), ["component", "bin"], ["turns"]

@@ -3,11 +3,12 @@
 `contribution(call, turns, objections)` returns {Model: {key: {counter: amount}}}; the tables hold
 the sum of the contributions of all calls, so a call that changes moves its share (writer.apply
 adds new − old). Only finished calls contribute (docs/metrics.md: canceled and live calls never
-count); a call is placed in the 15-minute UTC bucket of its initiated_at.
+count); a call is placed in the 15-minute UTC bucket of its initiated_at, and its turns'
+latency histogram on the local calendar day (settings.TIME_ZONE) of its initiated_at.
 
 The set-based rebuild (rebuild.py, recount.py) gives the same sums in PostgreSQL. Each rule it
-needs has its SQL twin beside the Python rule here (finished_sql, bucket_sql, answered_sql,
-outcome_sql, reached_sql; histogram.bin_sql, costs.billed_minutes_sql), and
+needs has its SQL twin beside the Python rule here (finished_sql, bucket_sql, day_sql,
+answered_sql, outcome_sql, reached_sql; histogram.bin_sql, costs.billed_minutes_sql), and
 tests/analytics/test_rollups.py asserts every pair agrees.
 """
 
@@ -15,6 +16,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from analytics.costs import USAGE_FIELDS, billed_minutes
+from analytics.periods import local_zone
 from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
 from analytics.rollups import histogram
 from voiceagent.models import FINISHED_STATUSES, CallOutcome, Stage
@@ -76,6 +78,21 @@ def bucket_sql(initiated_at):
     )
 
 
+def day_of(initiated_at):
+    """The calendar day in settings.TIME_ZONE of an instant (the epoch's local day for None):
+    LatencyRollup's key. day_sql() is the same rule in PostgreSQL."""
+    return (EPOCH if initiated_at is None else initiated_at).astimezone(local_zone()).date()
+
+
+def day_sql(initiated_at):
+    """day_of() in PostgreSQL of the timestamptz SQL expression `initiated_at`, in the
+    settings.TIME_ZONE of the moment it is called."""
+    return (
+        f"(coalesce({initiated_at}, {sql_literal(EPOCH.isoformat())}::timestamptz)"
+        f" AT TIME ZONE {sql_literal(local_zone().key)})::date"
+    )
+
+
 def is_answered(call):
     """Glossary: finished, answered_at set, not a voicemail (CallSession.objects.answered());
     answered_sql() is the same rule in SQL."""
@@ -115,6 +132,7 @@ def contribution(call, turns=(), objections=()):
     qualified = call["outcome"] == CallOutcome.QUALIFIED
     duration = call["duration_seconds"]
     campaign, bucket = call["campaign_id"], bucket_of(call["initiated_at"])
+    day = day_of(call["initiated_at"])
     counters = {
         "calls_made": 1,
         "calls_answered": int(answered),
@@ -133,7 +151,7 @@ def contribution(call, turns=(), objections=()):
             if turn[field] is not None:
                 counters[f"{field}_total"] = counters.get(f"{field}_total", 0) + turn[field]
                 counters[f"{field}_turns"] = counters.get(f"{field}_turns", 0) + 1
-                latency[(campaign, bucket, field, histogram.bin_of(turn[field]))] += 1
+                latency[(campaign, day, field, histogram.bin_of(turn[field]))] += 1
     by_category = defaultdict(int)
     for category in objections:
         by_category[category] += 1

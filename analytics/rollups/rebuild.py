@@ -2,8 +2,8 @@
 
 Both go one campaign at a time. A rebuild replaces a campaign's rows in one transaction, so it is
 idempotent and can be stopped and run again at any point (each campaign is left either as it was
-or rebuilt); `since` limits it to buckets from that instant on (the per-lead funnel is all time
-and is always rebuilt whole).
+or rebuilt); `since` limits it to the buckets from that instant on and to the latency histograms
+from its local day on (the per-lead funnel is all time and is always rebuilt whole).
 
 On PostgreSQL both are set-based: per table one INSERT … SELECT … GROUP BY (rebuild) or one
 FULL JOIN of that SELECT with the stored rows (verify), the SELECTs of recount.py. Elsewhere
@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
+from analytics.periods import start_of_day
 from analytics.rollups.contribution import (
     CALL_FIELDS,
     EPOCH,
     bucket_of,
     contribution,
+    day_of,
     stored_details,
 )
 from analytics.rollups.recount import quote, recounts
@@ -29,8 +31,36 @@ from analytics.rollups.writer import counter_fields, difference, upsert_tables
 from voiceagent.models import CallSession
 
 CHUNK_CALLS = 2000
-BUCKETED = (CallRollup, ObjectionRollup, LatencyRollup)
+BUCKETED = (CallRollup, ObjectionRollup, LatencyRollup)  # keyed by time: bucket, or day
 TABLES = (*BUCKETED, LeadFunnelRollup)
+TIME_KEY = {CallRollup: "bucket", ObjectionRollup: "bucket", LatencyRollup: "day"}
+
+
+@dataclass(frozen=True)
+class Since:
+    """Where a partial rebuild starts: the bucket holding an instant (CallRollup,
+    ObjectionRollup) and its local day (LatencyRollup)."""
+
+    bucket: object
+    day: object
+
+    @classmethod
+    def of(cls, instant):
+        """None for None, and for an instant whose bucket and day hold the epoch (every row)."""
+        if instant is None:
+            return None
+        bucket, day = bucket_of(instant), day_of(instant)
+        if bucket <= EPOCH or day <= day_of(None):
+            return None  # the epoch's rows (calls without initiated_at) are rebuilt too
+        return cls(bucket=bucket, day=day)
+
+    def bound(self, model):
+        """The first key `model`'s rows are rebuilt from."""
+        return self.day if TIME_KEY[model] == "day" else self.bucket
+
+    def first_call(self):
+        """The earliest initiated_at a rebuilt row may hold a call of."""
+        return min(self.bucket, start_of_day(self.day))
 
 
 def _chunks(campaign_id, since=None, fields=CALL_FIELDS):
@@ -48,13 +78,22 @@ def _chunks(campaign_id, since=None, fields=CALL_FIELDS):
 
 
 def _bucket_totals(campaign_id, since):
-    """Contributions of the campaign's calls to the bucketed tables, chunk by chunk."""
-    for chunk in _chunks(campaign_id, since):
+    """Contributions of the campaign's calls to the bucketed tables (from `since`, a Since, on),
+    chunk by chunk."""
+    for chunk in _chunks(campaign_id, since.first_call() if since else None):
         turns, objections = stored_details([row["pk"] for row in chunk])
         moved = difference(
             ({}, contribution(row, turns[row["pk"]], objections[row["pk"]])) for row in chunk
         )
-        yield {model: rows for model, rows in moved.items() if model in BUCKETED}
+        yield {
+            model: {
+                key: counters
+                for key, counters in rows.items()
+                if since is None or key[1] >= since.bound(model)
+            }
+            for model, rows in moved.items()
+            if model in BUCKETED
+        }
 
 
 def _funnel_totals(campaign_id):
@@ -66,16 +105,15 @@ def _funnel_totals(campaign_id):
 def _stored(model, campaign_id, since=None):
     rows = model.objects.filter(campaign_id=campaign_id)
     if since is not None and model in BUCKETED:
-        rows = rows.filter(bucket__gte=since)
+        rows = rows.filter(**{f"{TIME_KEY[model]}__gte": since.bound(model)})
     return rows
 
 
 def rebuild_campaign(campaign_id, *, since=None):
     """Replace the campaign's rollup rows with what its raw rows give (one transaction); with
-    `since`, the buckets from the one holding that instant on."""
-    since = bucket_of(since) if since is not None else None
-    if since is not None and since <= EPOCH:
-        since = None  # every bucket, the epoch's (calls without initiated_at) included
+    `since` (an instant), the buckets from the one holding it on and the latency histograms
+    from its local day on."""
+    since = Since.of(since)
     if connection.vendor == "postgresql":
         _rebuild_set_based(campaign_id, since)
     else:
@@ -83,7 +121,7 @@ def rebuild_campaign(campaign_id, *, since=None):
 
 
 def _rebuild_set_based(campaign_id, since):
-    """Delete the campaign's rows (from the bucket `since` on) and INSERT … SELECT them again.
+    """Delete the campaign's rows (from `since`, a Since, on) and INSERT … SELECT them again.
 
     The rollup tables are locked against writers (SHARE ROW EXCLUSIVE, readers go on) for the
     campaign's transaction. A batch that has written rollups holds them until it commits, so the
@@ -96,10 +134,12 @@ def _rebuild_set_based(campaign_id, since):
         cursor.execute(
             f"LOCK TABLE {', '.join(quote(t) for t in tables)} IN SHARE ROW EXCLUSIVE MODE"
         )
-        for recount in recounts(campaign_id, since):
+        bounds = {"since": since.bucket, "since_day": since.day} if since else {}
+        for recount in recounts(campaign_id, **bounds):
             delete = f"DELETE FROM {recount.table} WHERE campaign_id = %(campaign)s"
             if since is not None and recount.model in BUCKETED:
-                delete += " AND bucket >= %(since)s"
+                key = TIME_KEY[recount.model]
+                delete += f" AND {quote(key)} >= %({'since_day' if key == 'day' else 'since'})s"
             cursor.execute(delete, recount.params)
             columns = ", ".join([*recount.key_columns, *recount.counter_columns])
             cursor.execute(f"INSERT INTO {recount.table} ({columns}) {recount.sql}", recount.params)
@@ -107,7 +147,7 @@ def _rebuild_set_based(campaign_id, since):
 
 def rebuild_campaign_call_by_call(campaign_id, *, since=None):
     """rebuild_campaign through contribution(), call by call (the path off PostgreSQL); `since`
-    is the start of a bucket, as rebuild_campaign passes it."""
+    is a Since, as rebuild_campaign passes it."""
     with transaction.atomic():
         for model in TABLES:
             _stored(model, campaign_id, since).delete()

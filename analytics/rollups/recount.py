@@ -2,7 +2,7 @@
 
 recounts() gives one SELECT per rollup table whose rows are exactly the sums of contribution()
 over the campaign's finished calls: it is built from the SQL twins of contribution()'s rules
-(contribution.finished_sql, bucket_sql, answered_sql, outcome_sql, reached_sql,
+(contribution.finished_sql, bucket_sql, day_sql, answered_sql, outcome_sql, reached_sql,
 histogram.bin_sql, costs.billed_minutes_sql), so each rule is written once per language, side
 by side. rebuild.py inserts these rows (rebuild) or compares them with the stored ones (verify).
 """
@@ -13,6 +13,7 @@ from django.db import connection
 
 from analytics.costs import USAGE_FIELDS, billed_minutes_sql
 from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
+from analytics.periods import start_of_day
 from analytics.rollups import histogram
 from analytics.rollups.contribution import (
     ANY_CATEGORY,
@@ -21,6 +22,7 @@ from analytics.rollups.contribution import (
     STAGES,
     answered_sql,
     bucket_sql,
+    day_sql,
     finished_sql,
     outcome_sql,
     reached_sql,
@@ -60,12 +62,13 @@ def key_names(model):
 
 
 def _calls(since):
-    """The campaign's finished calls (initiated from the bucket `since` on, when given), with
-    their bucket and whether they were answered."""
-    initiated = "AND c.initiated_at >= %(since)s" if since else ""
+    """The campaign's finished calls (initiated from the instant of the parameter named `since`
+    on, when given), with their bucket, local day and whether they were answered."""
+    initiated = f"AND c.initiated_at >= %({since})s" if since else ""
     return f"""calls AS NOT MATERIALIZED (
         SELECT c.id, c.lead_id, c.outcome, c.duration_seconds, c.stage_first_reached,
-               {bucket_sql("c.initiated_at")} AS bucket, {answered_sql("c")} AS answered
+               {bucket_sql("c.initiated_at")} AS bucket, {day_sql("c.initiated_at")} AS day,
+               {answered_sql("c")} AS answered
         FROM {quote(CallSession._meta.db_table)} c
         WHERE c.campaign_id = %(campaign)s AND {finished_sql("c")} {initiated}
     )"""
@@ -142,11 +145,12 @@ def _objection_rollup(since):
 
 
 def _latency_rollup(since):
+    """Per local day (contribution.day_of), not per bucket."""
     turns = quote(ConversationTurn._meta.db_table)
     components = ", ".join(f"({sql_literal(field)}, t.{field})" for field in LATENCY_FIELDS)
     keys = {
         "campaign": "%(campaign)s",
-        "bucket": "calls.bucket",
+        "day": "calls.day",
         "component": "latency.component",
         "bin": f"{histogram.bin_sql('latency.milliseconds')}",
     }
@@ -179,13 +183,21 @@ def _lead_funnel_rollup():
     GROUP BY calls.lead_id"""
 
 
-def recounts(campaign_id, since=None):
+def recounts(campaign_id, since=None, since_day=None):
     """The Recount of each rollup table for the campaign; `since` (the start of a bucket) limits
-    the bucketed tables to calls initiated from then on; the funnel is always all time."""
-    params = {"campaign": campaign_id, "since": since}
+    the bucketed tables to calls initiated from then on, `since_day` (a local date) the latency
+    histograms to calls of that day on; the funnel is always all time."""
+    params = {
+        "campaign": campaign_id,
+        "since": since,
+        "since_day": since_day,
+        "since_day_starts": start_of_day(since_day) if since_day is not None else None,
+    }
+    after_bucket = "since" if since is not None else None
+    after_day = "since_day_starts" if since_day is not None else None
     return [
-        Recount(CallRollup, _call_rollup(since), params),
-        Recount(ObjectionRollup, _objection_rollup(since), params),
-        Recount(LatencyRollup, _latency_rollup(since), params),
+        Recount(CallRollup, _call_rollup(after_bucket), params),
+        Recount(ObjectionRollup, _objection_rollup(after_bucket), params),
+        Recount(LatencyRollup, _latency_rollup(after_day), params),
         Recount(LeadFunnelRollup, _lead_funnel_rollup(), params),
     ]
