@@ -5,7 +5,7 @@ one."""
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -17,6 +17,7 @@ from analytics.rollups import histogram
 from analytics.rollups.contribution import bucket_of
 from analytics.rollups.rebuild import (
     Drift,
+    Since,
     rebuild_campaign,
     rebuild_campaign_call_by_call,
     verify_campaign,
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.django_db
 
 AT = datetime(2025, 3, 9, 6, 40, tzinfo=UTC)  # 12:10 IST; bucket 06:30 UTC
 BUCKET = datetime(2025, 3, 9, 6, 30, tzinfo=UTC)
+DAY = date(2025, 3, 9)  # its local day in Asia/Kolkata (LatencyRollup's key)
 
 
 def _execute(sql, params=()):
@@ -83,7 +85,7 @@ def test_verify_names_each_drifting_table_key_and_counter():
     assert drift == [
         Drift("analytics_objectionrollup", (campaign, BUCKET, "trust"), "objections", 0, 1),
         Drift("analytics_objectionrollup", (campaign, BUCKET, "trust"), "calls", 0, 1),
-        Drift("analytics_latencyrollup", (campaign, BUCKET, "stt_ms", stt_bin), "turns", 2, 5),
+        Drift("analytics_latencyrollup", (campaign, DAY, "stt_ms", stt_bin), "turns", 2, 5),
         Drift("analytics_leadfunnelrollup", (campaign, lead.pk), "dialed", 2, 0),
         Drift("analytics_leadfunnelrollup", (campaign, lead.pk), "answered", 2, 0),
         Drift("analytics_leadfunnelrollup", (campaign, lead.pk), "reached_greeting", 1, 0),
@@ -91,7 +93,7 @@ def test_verify_names_each_drifting_table_key_and_counter():
     ]
     assert verify_campaign_call_by_call(campaign) == drift
     assert str(drift[2]) == (
-        f"analytics_latencyrollup ({campaign}, {BUCKET!r}, 'stt_ms', {stt_bin}): turns is 5, "
+        f"analytics_latencyrollup ({campaign}, {DAY!r}, 'stt_ms', {stt_bin}): turns is 5, "
         "raw rows give 2"
     )
 
@@ -175,6 +177,30 @@ def test_since_and_campaign_rebuild_only_their_rows_and_the_whole_funnel():
     assert list(
         LeadFunnelRollup.objects.order_by("campaign").values_list("campaign", "dialed")
     ) == [(leads[0].campaign_id, 2), (leads[1].campaign_id, 7)]
+
+
+@pytest.mark.parametrize("path", ["set-based", "call by call"])
+def test_since_rebuilds_the_latency_histograms_from_its_local_day_and_buckets_from_its_own(
+    settings, path
+):
+    settings.TIME_ZONE = "Asia/Kathmandu"
+    lead = make_lead(make_campaign())
+    days = [local_today() - timedelta(days=n) for n in (3, 1)]
+    for day in days:
+        call = make_call(lead, initiated_at=start_of_day(day) + timedelta(minutes=5), duration=10)
+        make_turn(call, 1, stt_ms=200)
+    _execute("UPDATE analytics_latencyrollup SET turns = 9")
+    _execute("UPDATE analytics_callrollup SET total_call_time = 99")
+    since = start_of_day(days[1]) + timedelta(hours=5)  # after that day's call, on its day
+
+    if path == "set-based":
+        rebuild_campaign(lead.campaign_id, since=since)
+    else:
+        rebuild_campaign_call_by_call(lead.campaign_id, since=Since.of(since))
+
+    latency = LatencyRollup.objects.filter(campaign=lead.campaign)
+    assert dict(latency.values_list("day", "turns")) == {days[0]: 9, days[1]: 1}
+    assert list(CallRollup.objects.values_list("total_call_time", flat=True)) == [99, 99]
 
 
 def test_a_rebuild_stopped_halfway_leaves_the_campaign_as_it_was():

@@ -8,7 +8,7 @@ import itertools
 import json
 import random
 import threading
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,10 +29,12 @@ from analytics.rollups.contribution import (
     bucket_of,
     bucket_sql,
     contribution,
+    day_of,
+    day_sql,
     is_answered,
     reached_sql,
 )
-from analytics.rollups.rebuild import rebuild_campaign, verify_campaign
+from analytics.rollups.rebuild import Drift, rebuild_campaign, verify_campaign
 from analytics.rollups.writer import counter_fields
 from tests.factories import make_call, make_campaign, make_lead, make_objection, make_turn
 from voiceagent.ingestion.services import ingest_events
@@ -40,6 +42,7 @@ from voiceagent.models import (
     CallOutcome,
     CallSession,
     CallStatus,
+    ConversationTurn,
     Objection,
     ObjectionCategory,
     Stage,
@@ -178,6 +181,16 @@ def _assert_equal_to_raw(campaign, period, zone):
         .annotate(n=Count("pk"))
     }
     assert hours == raw_hours
+    raw_bins = {field: {} for field in ("stt_ms", "llm_ms", "tts_ms")}
+    turns = ConversationTurn.objects.filter(call__in=calls).values(*raw_bins)
+    for turn in turns:
+        for field, milliseconds in turn.items():
+            if milliseconds is not None:
+                bins = raw_bins[field]
+                bins[histogram.bin_of(milliseconds)] = (
+                    bins.get(histogram.bin_of(milliseconds), 0) + 1
+                )
+    assert selectors.latency_histograms(campaigns=campaign, period=period) == raw_bins, period
     breakdown = selectors.objection_breakdown(campaign=campaign, period=period)
     objections = Objection.objects.filter(call__in=calls)
     assert breakdown["total_objections"] == objections.count()
@@ -439,6 +452,59 @@ def test_buckets_in_sql_equal_bucket_of():
     in_sql = [_select_one(f"SELECT {bucket_sql('%s::timestamptz')}", [at]) for at in instants]
 
     assert in_sql == [bucket_of(at) for at in instants]
+
+
+@pytest.mark.parametrize("zone_name", ["Asia/Kolkata", "Asia/Kathmandu"])
+def test_days_in_sql_equal_day_of_in_the_configured_time_zone(settings, zone_name):
+    settings.TIME_ZONE = zone_name
+    kolkata, kathmandu = ZoneInfo("Asia/Kolkata"), ZoneInfo("Asia/Kathmandu")
+    instants = [
+        None,  # the epoch's local day
+        datetime(2025, 3, 10, 0, 0, tzinfo=kolkata),  # local midnight, +05:30
+        datetime(2025, 3, 9, 23, 59, 59, 999999, tzinfo=kolkata),
+        datetime(2025, 3, 10, 0, 0, tzinfo=kathmandu),  # local midnight, +05:45
+        datetime(2025, 3, 9, 23, 59, 59, 999999, tzinfo=kathmandu),
+        datetime(2025, 3, 9, 18, 20, tzinfo=UTC),  # 23:50 in Kolkata, 00:05 in Kathmandu
+        datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=UTC),
+        datetime(2199, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
+
+    in_sql = [_select_one(f"SELECT {day_sql('%s::timestamptz')}", [at]) for at in instants]
+
+    assert in_sql == [day_of(at) for at in instants]
+    assert day_of(instants[5]) == (
+        date(2025, 3, 9) if zone_name == "Asia/Kolkata" else date(2025, 3, 10)
+    )
+    assert day_of(None) == date(1970, 1, 1)
+
+
+def test_latency_rows_written_under_one_time_zone_are_drift_under_another(settings, capsys):
+    settings.TIME_ZONE = "Asia/Kolkata"
+    lead = make_lead(make_campaign())
+    # 23:50 in Kolkata on 9 March is 00:05 on 10 March in Kathmandu (+05:45).
+    call = make_call(lead, initiated_at=datetime(2025, 3, 9, 18, 20, tzinfo=UTC), duration=30)
+    make_turn(call, 1, llm_ms=700)
+    assert verify_campaign(lead.campaign_id) == []
+
+    settings.TIME_ZONE = "Asia/Kathmandu"
+    drift = verify_campaign(lead.campaign_id)
+    with pytest.raises(SystemExit) as exited:
+        call_command("verify_rollups", "--campaign", str(lead.campaign_id))
+    call_command("rebuild_rollups", "--campaign", str(lead.campaign_id))
+
+    key = (lead.campaign_id, "llm_ms", histogram.bin_of(700))
+    assert drift == [
+        Drift("analytics_latencyrollup", (key[0], date(2025, 3, 9), *key[1:]), "turns", 0, 1),
+        Drift("analytics_latencyrollup", (key[0], date(2025, 3, 10), *key[1:]), "turns", 1, 0),
+    ]
+    assert exited.value.code == 1
+    assert "2 rollup counter(s) differ from the raw rows." in capsys.readouterr().err
+    assert verify_campaign(lead.campaign_id) == []
+    assert list(
+        LatencyRollup.objects.filter(campaign=lead.campaign, turns__gt=0).values_list(
+            "day", "turns"
+        )
+    ) == [(date(2025, 3, 10), 1)]
 
 
 def test_billed_minutes_in_sql_equal_billed_minutes():
