@@ -4,12 +4,13 @@ and read by the selectors instead of raw calls.
 
 A 15-minute UTC bucket lies inside one local day and one local hour in any zone whose offset is a
 multiple of 15 minutes (+05:30 Kolkata, +05:45 Kathmandu, every zone in use today), so calendar
-days and best hours in settings.TIME_ZONE come from the buckets exactly, with no rebuild when the
-zone changes. LatencyRollup is keyed by the local day in settings.TIME_ZONE (periods are whole
-local days, so period reads stay exact with ~25x fewer rows than per bucket): after a change of
-TIME_ZONE its rows sit on the old zone's days, verify_rollups names them as drift and
-`manage.py rebuild_rollups` must be run. Only finished calls are counted (docs/metrics.md). Every counter is a sum of the
-calls' contributions (analytics/rollups/contribution.py), so a changed call moves its own share.
+days and best hours in settings.TIME_ZONE come from the buckets exactly, with no rebuild of
+CallRollup or ObjectionRollup when the zone changes. LatencyRollup is keyed by the calendar day
+in settings.TIME_ZONE (periods are whole local days, so its period reads stay exact with about 25
+times fewer rows than per bucket at 1M calls): a change of TIME_ZONE leaves its rows on the old
+zone's days, `manage.py verify_rollups` names them as drift, and `manage.py rebuild_rollups` must
+be run. Only finished calls are counted (docs/metrics.md). Every counter is a sum of the calls'
+contributions (analytics/rollups/contribution.py), so a changed call moves its own share.
 """
 
 from django.db import models

@@ -16,8 +16,8 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from analytics.costs import USAGE_FIELDS, billed_minutes
-from analytics.periods import local_zone
 from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
+from analytics.periods import local_zone
 from analytics.rollups import histogram
 from voiceagent.models import FINISHED_STATUSES, CallOutcome, Stage
 

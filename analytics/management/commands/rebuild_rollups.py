@@ -30,13 +30,16 @@ class Command(BaseCommand):
     help = (
         "Rebuild the rollup tables from calls, turns and objections, one campaign per "
         "transaction (idempotent: run it again after a stop), set-based on PostgreSQL. "
-        "--since DATE (a day in TIME_ZONE) rebuilds the buckets from that day on; the per-lead "
-        "funnel is always rebuilt whole."
+        "--since DATE (a day in TIME_ZONE) rebuilds the buckets and latency days from that day on; "
+        "the per-lead funnel is always rebuilt whole. Run it after changing TIME_ZONE: the "
+        "latency histograms are kept per local day."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--campaign", type=int, help="only this campaign id")
-        parser.add_argument("--since", help="only buckets from this local date on (YYYY-MM-DD)")
+        parser.add_argument(
+            "--since", help="only buckets and latency days from this local date on (YYYY-MM-DD)"
+        )
 
     def handle(self, *args, campaign=None, since=None, **options):
         since_at = start_of_day(local_date(since)) if since else None
