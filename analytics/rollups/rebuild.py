@@ -26,7 +26,7 @@ from analytics.rollups.contribution import (
     day_of,
     stored_details,
 )
-from analytics.rollups.recount import quote, recounts
+from analytics.rollups.recount import SINCE_PARAMETERS, quote, recounts
 from analytics.rollups.writer import counter_fields, difference, upsert_tables
 from voiceagent.models import CallSession
 
@@ -139,7 +139,7 @@ def _rebuild_set_based(campaign_id, since):
             delete = f"DELETE FROM {recount.table} WHERE campaign_id = %(campaign)s"
             if since is not None and recount.model in BUCKETED:
                 key = TIME_KEY[recount.model]
-                delete += f" AND {quote(key)} >= %({'since_day' if key == 'day' else 'since'})s"
+                delete += f" AND {quote(key)} >= %({SINCE_PARAMETERS[key]})s"
             cursor.execute(delete, recount.params)
             columns = ", ".join([*recount.key_columns, *recount.counter_columns])
             cursor.execute(f"INSERT INTO {recount.table} ({columns}) {recount.sql}", recount.params)

@@ -183,6 +183,10 @@ def _lead_funnel_rollup():
     GROUP BY calls.lead_id"""
 
 
+# The parameter of recounts() holding the first key rebuilt, per time key of a rollup table.
+SINCE_PARAMETERS = {"bucket": "since", "day": "since_day"}
+
+
 def recounts(campaign_id, since=None, since_day=None):
     """The Recount of each rollup table for the campaign; `since` (the start of a bucket) limits
     the bucketed tables to calls initiated from then on, `since_day` (a local date) the latency
