@@ -239,7 +239,7 @@ def _apply(events, *, source, received_at):
     ]
     touched_leads = {call.lead_id for call in changed}
     _project_leads([leads[lead_id] for lead_id in sorted(touched_leads)], calls)
-    scoring.recompute_lead_scores(lead_ids=sorted(leads))
+    scoring.recompute_lead_scores(lead_ids=sorted(leads), changed_only=True)
     if announcing():
         # Alert and webhook outbox rows, in this transaction (notifications/outbox.py).
         record_call_notifications(calls=changed)
