@@ -25,6 +25,7 @@ then applied in one transaction:
 The number of queries per batch is constant (about fifteen), whatever its size.
 """
 
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from notifications.outbox import record_call_notifications
 from voiceagent.campaigns import lifecycle, scoring
 from voiceagent.events import announcing, publish_call_change
 from voiceagent.ingestion import call_state
-from voiceagent.ingestion.bulk import JsonText, copy_rows, update_rows
+from voiceagent.ingestion.bulk import JsonText, copy_rows, read_rows, update_rows
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType, clean_event
 from voiceagent.models import (
     ENDED_STATUSES,
@@ -290,11 +291,15 @@ def _rollup_changes(calls, counted_before, folded):
 
 def _split_duplicates(events):
     """(new events, duplicate count); ConflictingEvents when an event_id comes with new content."""
-    logged = dict(
-        CallEvent.objects.filter(event_id__in={e.event_id for e in events}).values_list(
-            "event_id", "payload"
+    logged = {
+        event_id: json.loads(payload) if isinstance(payload, str) else payload
+        for event_id, payload in read_rows(
+            CallEvent,
+            ("event_id", "payload"),
+            column="event_id",
+            values={e.event_id for e in events},
         )
-    )
+    }
     fresh, duplicates, conflicts, seen = [], 0, [], {}
     for event in events:
         earlier = logged.get(event.event_id, seen.get(event.event_id))
@@ -431,10 +436,11 @@ def _stored_turns(events, calls, new_sids):
     if not wanted:
         return {}
     sequences = {e.data["sequence"] for e in events if e.type == EventType.TURN}
-    rows = ConversationTurn.objects.filter(call_id__in=wanted, sequence__in=sequences).values_list(
-        "call_id", "sequence", *TURN_CONTENT_FIELDS
-    )
-    return {(wanted[row[0]], row[1]): tuple(row[2:]) for row in rows}
+    rows = read_rows(
+        ConversationTurn, ("call_id", "sequence", *TURN_CONTENT_FIELDS), column="call_id",
+        values=wanted,
+    )  # fmt: skip
+    return {(wanted[row[0]], row[1]): tuple(row[2:]) for row in rows if row[1] in sequences}
 
 
 def _fold(events, calls, new_sids):
@@ -542,10 +548,9 @@ def _project_leads(leads, batch_calls):
     if not leads:
         return projection
     by_lead = defaultdict(list)
-    stored = CallSession.objects.filter(lead__in=leads).values_list(
-        "pk", "call_sid", "lead_id", "initiated_at", "status", "outcome", "ended_at",
-        "attempt_number",
-    )  # fmt: skip
+    stored = read_rows(
+        CallSession, _PROJECTED_FIELDS, column="lead_id", values=[lead.pk for lead in leads]
+    )
     for row in stored:
         if row[1] not in batch_calls:
             by_lead[row[2]].append(dict(zip(_PROJECTED_FIELDS, row, strict=True)))
