@@ -20,7 +20,8 @@ then applied in one transaction:
    leads get their score again (voiceagent.campaigns.scoring, one statement);
 6. calls this batch finished or qualified get their alert and webhook outbox rows
    (notifications.outbox), delivered by the worker after commit;
-7. after commit, one domain event per accepted non-duplicate event (voiceagent.events).
+7. after commit, one domain event per accepted non-duplicate event (voiceagent.events), all
+   sent by one commit hook.
 
 The number of queries per batch is constant (about fifteen), whatever its size.
 """
@@ -38,7 +39,7 @@ from analytics.rollups import contribution as rollup
 from analytics.rollups.writer import apply_calls
 from notifications.outbox import record_call_notifications
 from voiceagent.campaigns import lifecycle, scoring
-from voiceagent.events import announcing, publish_call_change
+from voiceagent.events import announcing, publish_call_changes
 from voiceagent.ingestion import call_state
 from voiceagent.ingestion.bulk import JsonText, copy_rows, read_rows, update_rows
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType, clean_event
@@ -250,8 +251,9 @@ def _apply(events, *, source, received_at):
         record_call_notifications(calls=changed)
     # Last, so that the campaign's rollup rows stay locked for the shortest time.
     apply_calls(rollup_changes)
-    for call, changes in folded.publications:
-        publish_call_change(call=call, changes=changes, ended=changes.get("ended", False))
+    publish_call_changes(
+        [(call, changes, changes.get("ended", False)) for call, changes in folded.publications]
+    )
     return IngestResult(accepted=len(fresh), duplicates=duplicates)
 
 
