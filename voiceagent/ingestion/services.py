@@ -149,15 +149,14 @@ def _reference_problems(events):
     """Unknown campaigns or leads, leads of another campaign, one call given two owners."""
     if not events:
         return []
-    campaigns = set(
-        Campaign.objects.filter(pk__in={e.campaign_id for e in events})
-        .order_by()
-        .values_list("pk", flat=True)
-    )
+    campaigns = {
+        pk
+        for (pk,) in read_rows(
+            Campaign, ("id",), column="id", values={e.campaign_id for e in events}
+        )
+    }
     lead_campaign = dict(
-        Lead.objects.filter(pk__in={e.lead_id for e in events})
-        .order_by()
-        .values_list("pk", "campaign_id")
+        read_rows(Lead, ("id", "campaign_id"), column="id", values={e.lead_id for e in events})
     )
     problems, owner = [], {}
     for event in events:
