@@ -23,7 +23,8 @@ then applied in one transaction:
 7. after commit, one domain event per accepted non-duplicate event (voiceagent.events), all
    sent by one commit hook.
 
-The number of queries per batch is constant (about fifteen), whatever its size.
+The number of queries per batch is constant whatever its size (19 or 20 per request, its
+authentication included: tests/voiceagent/ingestion/test_batch_queries.py).
 """
 
 import json
