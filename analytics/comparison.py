@@ -1,8 +1,9 @@
 """Period comparison (`compare=previous`): the same figures for the preceding period of equal
 length (analytics.periods.previous_period) and how much each moved (docs/metrics.md,
-"Period comparison"). Counts change by their difference, rates in percentage points, seconds
-and rupees by their difference, all rounded to 2 decimals; no change at all (None) when the
-previous period has no calls."""
+"Period comparison"). Counts change by their difference, rates in percentage points, seconds,
+milliseconds and rupees by their difference, all rounded to 2 decimals; nested figures (the
+latency of each AI step) field by field; no change at all (None) when the previous period has no
+calls."""
 
 from decimal import Decimal
 
@@ -31,6 +32,7 @@ CAMPAIGN_FIELDS = (
     "cost_inr",
     "cost_per_answered_call_inr",
     "cost_per_qualified_lead_inr",
+    "latency",
 )
 # Totals of a daily series (daily stats, the overview).
 TOTAL_FIELDS = (
@@ -75,6 +77,8 @@ def unit_of(field):
 def difference(current, previous):
     if current is None or previous is None:
         return None
+    if isinstance(current, dict):  # nested figures (latency) change field by field
+        return {key: difference(value, previous[key]) for key, value in current.items()}
     if isinstance(current, Decimal) or isinstance(previous, Decimal):
         return rupees(Decimal(current) - Decimal(previous))
     if isinstance(current, int) and isinstance(previous, int):

@@ -43,8 +43,15 @@ def prices():
 
 
 def billed_minutes(duration_seconds):
-    """Started minutes of a call: 0 s → 0, 1–60 s → 1, 61 s → 2."""
+    """Started minutes of a call: 0 s → 0, 1–60 s → 1, 61 s → 2. The same rule in SQL:
+    billed_minutes_sql() (raw SQL) and billed_minutes_expression() (the ORM)."""
     return -(-(duration_seconds or 0) // SECONDS_PER_MINUTE)
+
+
+def billed_minutes_sql(duration_seconds):
+    """billed_minutes() in PostgreSQL of the SQL expression `duration_seconds` (never negative:
+    a constraint), for the set-based rollup rebuild."""
+    return f"((coalesce({duration_seconds}, 0) + {SECONDS_PER_MINUTE - 1}) / {SECONDS_PER_MINUTE})"
 
 
 def rupees(value):

@@ -74,6 +74,11 @@ METRICS = {
     "cost_inr": 1043.57,
     "cost_per_answered_call_inr": 6.15,
     "cost_per_qualified_lead_inr": 34.79,
+    "latency": {
+        "stt_ms": {"avg": 212.43, "p95": 395.68, "samples": 1240},
+        "llm_ms": {"avg": 684.1, "p95": 1423.35, "samples": 1240},
+        "tts_ms": {"avg": 171.9, "p95": 254.82, "samples": 1238},
+    },
     "from": None,
     "to": None,
     "period": ALL_TIME,

@@ -222,6 +222,7 @@ def campaign_detail(request, campaign_id):
             charts.best_hours(hours["slots"], cell_url=hour_url, transposed=True),
         ),
         "objections": selectors.objection_breakdown(campaign=campaign, period=period),
+        "latency_rows": [(key, name, metrics["latency"][key]) for key, name in LATENCY_NAMES],
         "latency_chart": charts.latency_histogram(
             page_selectors.latency_distribution(campaign=campaign, period=period)
         ),

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from analytics import costs
 from analytics.aggregates import PercentileCont, condition, percentile_cont, rate, rounded
-from analytics.models import CallRollup, LeadFunnelRollup, ObjectionRollup
+from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
 from analytics.periods import (
     Period,
     default_period,
@@ -40,7 +40,8 @@ from analytics.periods import (
     local_zone,
     start_of_day,
 )
-from analytics.rollups.contribution import ANY_CATEGORY
+from analytics.rollups import histogram
+from analytics.rollups.contribution import ANY_CATEGORY, LATENCY_FIELDS
 from monitoring.components import component_statuses
 from voiceagent.models import (
     IN_PROGRESS_STATUSES,
@@ -58,7 +59,6 @@ from voiceagent.models import (
 
 SYSTEM_RATE_DAYS = 30
 LATENCY_PERCENTILE = 0.95
-LATENCY_FIELDS = ("stt_ms", "llm_ms", "tts_ms")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -109,6 +109,8 @@ ROLLUP_SUMS = (
     *ROLLUP_COUNTS, "answered_duration", "answered_durations", "billed_minutes",
     *costs.USAGE_FIELDS,
 )  # fmt: skip
+# Each latency's sum of milliseconds and number of turns that reported it (exact averages).
+LATENCY_SUMS = tuple(f"{field}_{part}" for field in LATENCY_FIELDS for part in ("total", "turns"))
 
 
 # Raw aggregates over finished calls, for figures the rollups do not split by (script variant).
@@ -246,9 +248,14 @@ def live_counts_by_campaign(*, campaigns, now=None):
 
 
 def campaign_metrics(*, campaign, period=None, now=None):
-    """The campaign's glossary fields. Call counts cover `period`; leads and live counts are now."""
+    """The campaign's glossary fields and AI latency. Call counts and latency cover `period`;
+    leads and live counts are now."""
     calls = _with_average_duration(
-        _rollups(CallRollup, campaign, period).aggregate(**_sums(*ROLLUP_SUMS))
+        _rollups(CallRollup, campaign, period).aggregate(**_sums(*ROLLUP_SUMS, *LATENCY_SUMS))
+    )
+    latency = rollup_latency(
+        sums={field: calls.pop(field) for field in LATENCY_SUMS},
+        histograms=latency_histograms(campaigns=campaign, period=period),
     )
     qualified_leads = leads_qualified(campaigns=campaign, period=period)
     spent = costs.cost_metrics(
@@ -269,8 +276,41 @@ def campaign_metrics(*, campaign, period=None, now=None):
         **_with_rates(calls),
         **live_counts(campaigns=campaign, now=now),
         "conversion_rate": conversion_rate,
+        "latency": latency,
         **_period_fields(period, now),
     }
+
+
+def latency_histograms(*, campaigns, period=None):
+    """{latency field: {bin: turns}} of the finished calls' turns in `period`, merged from the
+    LatencyRollup rows (one query; at most a few hundred bins per field whatever the number
+    of turns)."""
+    merged = {field: {} for field in LATENCY_FIELDS}
+    rows = _grouped_sums(
+        _rollups(LatencyRollup, campaigns, period), ["component", "bin"], ["turns"]
+    )
+    for row in rows:
+        if row["turns"]:
+            merged[row["component"]][row["bin"]] = row["turns"]
+    return merged
+
+
+def rollup_latency(*, sums, histograms):
+    """The `latency` document of rolled-up turns, shaped like a conversation's: per field the
+    exact average (sum / turns), the 95th percentile read from the histogram (within
+    histogram.RELATIVE_ERROR of percentile_cont over the turns themselves) and the number of
+    turns that reported it; avg and p95 are None without any."""
+    summary = {}
+    for field in LATENCY_FIELDS:
+        samples = sums[f"{field}_turns"]
+        average = Decimal(sums[f"{field}_total"]) / samples if samples else None
+        p95 = histogram.percentile(histograms[field], LATENCY_PERCENTILE)
+        summary[field] = {
+            "avg": None if average is None else rounded(average),
+            "p95": None if p95 is None else rounded(p95),
+            "samples": samples,
+        }
+    return summary
 
 
 DAILY_SUMS = ("calls_made", "calls_answered", "calls_qualified", "total_call_time")

@@ -13,6 +13,7 @@ from analytics.periods import (
     Period,
     local_today,
 )
+from analytics.rollups.contribution import LATENCY_FIELDS
 from analytics.search import query_words
 from voiceagent.models import (
     CallOutcome,
@@ -288,6 +289,59 @@ def _money(change):
     return rupees_field("Difference in rupees." if change else "Rupees.", allow_null=True)
 
 
+class LatencySerializer(serializers.Serializer):
+    avg = serializers.FloatField(help_text="Milliseconds; 0.0 without samples.")
+    p95 = serializers.FloatField(help_text="95th percentile (continuous), milliseconds.")
+    samples = serializers.IntegerField(help_text="Turns that reported this latency.")
+
+
+class CampaignLatencySerializer(LatencySerializer):
+    """A conversation's latency figures, over a campaign's turns (read from the rollups)."""
+
+    avg = serializers.FloatField(
+        allow_null=True, help_text="Milliseconds, exact mean over the turns; null without samples."
+    )
+    p95 = serializers.FloatField(
+        allow_null=True,
+        help_text=(
+            "95th percentile, milliseconds, read from a log-spaced histogram: within 2% of the "
+            "exact percentile_cont(0.95) over the turns (1,000 ms reads 980–1,020); null without "
+            "samples."
+        ),
+    )
+    samples = serializers.IntegerField(
+        help_text="Turns of the period's finished calls that reported this latency."
+    )
+
+
+class LatencyChangeSerializer(serializers.Serializer):
+    avg = serializers.FloatField(allow_null=True, help_text="Difference in milliseconds.")
+    p95 = serializers.FloatField(allow_null=True, help_text="Difference in milliseconds.")
+    samples = serializers.IntegerField(help_text="Difference.")
+
+
+def _latency_figures(name, figure_class):
+    """stt_ms, llm_ms and tts_ms, each a `figure_class`."""
+    fields = {field: figure_class() for field in LATENCY_FIELDS}
+    return type(name, (serializers.Serializer,), {**fields, "__module__": __name__})
+
+
+CampaignLatencyFiguresSerializer = _latency_figures(
+    "CampaignLatencyFiguresSerializer", CampaignLatencySerializer
+)
+LatencyFiguresChangeSerializer = _latency_figures(
+    "LatencyFiguresChangeSerializer", LatencyChangeSerializer
+)
+
+
+def _latency(change):
+    if change:
+        return LatencyFiguresChangeSerializer(help_text="Differences of each AI step's figures.")
+    return CampaignLatencyFiguresSerializer(
+        help_text="AI latency of speech-to-text, LLM and text-to-speech per turn."
+    )
+
+
 CAMPAIGN_COMPARED_FIELDS = {
     "calls_made": _count,
     "calls_answered": _count,
@@ -305,6 +359,7 @@ CAMPAIGN_COMPARED_FIELDS = {
     "cost_inr": _money,
     "cost_per_answered_call_inr": _money,
     "cost_per_qualified_lead_inr": _money,
+    "latency": _latency,
 }
 TOTALS_FIELDS = {
     "calls_made": _count,
@@ -424,6 +479,13 @@ class CampaignMetricsSerializer(KeywordFieldsMixin, serializers.Serializer):
     cost_per_qualified_lead_inr = rupees_field(
         "cost_inr / distinct leads with a qualified call; null without one.", allow_null=True
     )
+    latency = CampaignLatencyFiguresSerializer(
+        help_text=(
+            "AI latency per turn of the period's finished calls (speech-to-text, LLM, "
+            "text-to-speech): exact average, 95th percentile within 2% of the exact "
+            "percentile_cont, number of turns (docs/metrics.md)."
+        )
+    )
     from_ = period_start_field()
     to = period_end_field()
     period = period_field()
@@ -465,12 +527,6 @@ class ObjectionItemSerializer(serializers.Serializer):
     text = serializers.CharField()
     occurred_at = serializers.DateTimeField()
     turn_sequence = serializers.IntegerField(allow_null=True)
-
-
-class LatencySerializer(serializers.Serializer):
-    avg = serializers.FloatField(help_text="Milliseconds; 0.0 without samples.")
-    p95 = serializers.FloatField(help_text="95th percentile (continuous), milliseconds.")
-    samples = serializers.IntegerField(help_text="Turns that reported this latency.")
 
 
 class ConversationLatencySerializer(serializers.Serializer):

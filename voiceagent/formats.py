@@ -5,7 +5,8 @@
 - rates (0–100): always two decimals, `29.70%`; pages show "—" where nothing was counted yet;
 - money: rupees with Indian grouping (`₹1,23,456.78`); budgets and prices spoken in lakh and
   crore (`₹3.5 Cr`, `₹85 L`, `₹45,000`);
-- durations: `45 s`, `2 min 05 s`, `1 h 02 min`; a ticking clock `m:ss`;
+- durations: `45 s`, `2 min 05 s`, `1 h 02 min`; a ticking clock `m:ss`; AI latencies in
+  whole milliseconds, `1,234 ms`;
 - stored choice codes as words: `not_interested` → `Not interested` (exports put this label in
   a column beside the code; the API keeps the code);
 - date-times: in settings.TIME_ZONE; in XLSX a real spreadsheet date-time (`XLSX_DATETIME`),
@@ -33,6 +34,7 @@ __all__ = [
     "group_indian",
     "indian_number",
     "inr",
+    "milliseconds",
     "percent",
     "rate",
     "rupees",
@@ -148,6 +150,12 @@ def duration(value):
     if minutes:
         return f"{minutes} min {seconds:02d} s"
     return f"{seconds} s"
+
+
+def milliseconds(value):
+    """An AI latency in whole milliseconds: 412.57 → 413 ms, 1234 → 1,234 ms; '—' for none."""
+    text = indian_number(value)
+    return text if text == NONE else f"{text} ms"
 
 
 def clock(value):

@@ -4,6 +4,11 @@
 the sum of the contributions of all calls, so a call that changes moves its share (writer.apply
 adds new − old). Only finished calls contribute (docs/metrics.md: canceled and live calls never
 count); a call is placed in the 15-minute UTC bucket of its initiated_at.
+
+The set-based rebuild (rebuild.py, recount.py) gives the same sums in PostgreSQL. Each rule it
+needs has its SQL twin beside the Python rule here (finished_sql, bucket_sql, answered_sql,
+outcome_sql, reached_sql; histogram.bin_sql, costs.billed_minutes_sql), and
+tests/analytics/test_rollups.py asserts every pair agrees.
 """
 
 from collections import defaultdict
@@ -40,8 +45,20 @@ if _missing:  # a new stage needs its funnel column
     raise RuntimeError(f"LeadFunnelRollup has no column for {sorted(_missing)}")
 
 
+def sql_literal(value):
+    """A constant of the code as an SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def finished_sql(call):
+    """The glossary's finished call (CallSession.objects.finished()) in SQL, of the call table
+    alias `call`."""
+    return f"{call}.status IN ({', '.join(sql_literal(s) for s in FINISHED_STATUSES)})"
+
+
 def bucket_of(initiated_at):
-    """Start of the 15-minute UTC bucket of an instant (the epoch for None)."""
+    """Start of the 15-minute UTC bucket of an instant (the epoch for None); bucket_sql() is the
+    same rule in PostgreSQL."""
     if initiated_at is None:
         return EPOCH
     since = initiated_at - EPOCH
@@ -49,13 +66,44 @@ def bucket_of(initiated_at):
     return EPOCH + timedelta(seconds=seconds - seconds % int(BUCKET.total_seconds()))
 
 
+def bucket_sql(initiated_at):
+    """bucket_of() in PostgreSQL of the timestamptz SQL expression `initiated_at` (its epoch is
+    an exact numeric, floored like the whole seconds above)."""
+    seconds = int(BUCKET.total_seconds())
+    return (
+        f"coalesce(to_timestamp(floor(extract(epoch FROM {initiated_at}) / {seconds}) * {seconds}),"
+        f" {sql_literal(EPOCH.isoformat())}::timestamptz)"
+    )
+
+
 def is_answered(call):
-    """Glossary: finished, answered_at set, not a voicemail (CallSession.objects.answered())."""
+    """Glossary: finished, answered_at set, not a voicemail (CallSession.objects.answered());
+    answered_sql() is the same rule in SQL."""
     return (
         call["status"] in FINISHED_STATUSES
         and call["answered_at"] is not None
         and call["outcome"] != CallOutcome.VOICEMAIL
     )
+
+
+def answered_sql(call):
+    """is_answered() in SQL, of the call table alias `call`."""
+    return (
+        f"({finished_sql(call)} AND {call}.answered_at IS NOT NULL"
+        f" AND {call}.outcome IS DISTINCT FROM {sql_literal(CallOutcome.VOICEMAIL)})"
+    )
+
+
+def outcome_sql(call, outcome):
+    """contribution()'s test of an outcome (OUTCOME_COUNTERS, qualified) in SQL."""
+    return f"{call}.outcome = {sql_literal(outcome)}"
+
+
+def reached_sql(stage_first_reached, stage):
+    """contribution()'s "reached this stage or a later one" of a call's stage_first_reached
+    (the jsonb SQL expression) in SQL: a key of this stage or of any stage after it."""
+    later = STAGES[STAGES.index(stage) :]
+    return f"{stage_first_reached} ?| ARRAY[{', '.join(sql_literal(s) for s in later)}]"
 
 
 def contribution(call, turns=(), objections=()):
@@ -93,7 +141,7 @@ def contribution(call, turns=(), objections=()):
         by_category[ANY_CATEGORY] = len(objections)
     reached = call["stage_first_reached"] or {}
     funnel = {"dialed": 1, "answered": int(answered), "qualified": int(qualified)}
-    for index, stage in enumerate(STAGES):
+    for index, stage in enumerate(STAGES):  # reached_sql() is this test in SQL
         funnel[f"reached_{stage}"] = int(answered and any(s in reached for s in STAGES[index:]))
     return {
         CallRollup: {(campaign, bucket): counters},

@@ -1,24 +1,30 @@
 """Rebuilding the rollups from raw rows, and checking them against raw rows.
 
-Both walk one campaign at a time, its calls in chunks by primary key (memory bounded by the
-chunk, whatever the campaign's size), through the same contribution() ingestion uses. A rebuild
-replaces a campaign's rows in one transaction, so it is idempotent and can be stopped and run
-again at any point; `since` limits it to buckets from that instant on (the per-lead funnel is
-all time and is always rebuilt whole).
+Both go one campaign at a time. A rebuild replaces a campaign's rows in one transaction, so it is
+idempotent and can be stopped and run again at any point (each campaign is left either as it was
+or rebuilt); `since` limits it to buckets from that instant on (the per-lead funnel is all time
+and is always rebuilt whole).
+
+On PostgreSQL both are set-based: per table one INSERT … SELECT … GROUP BY (rebuild) or one
+FULL JOIN of that SELECT with the stored rows (verify), the SELECTs of recount.py. Elsewhere
+(SQLite, the embedded `make run`) they walk the campaign's calls in chunks by primary key
+(memory bounded by the chunk) through contribution() itself, as ingestion does.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
 from analytics.rollups.contribution import (
     CALL_FIELDS,
+    EPOCH,
     bucket_of,
     contribution,
     stored_details,
 )
+from analytics.rollups.recount import quote, recounts
 from analytics.rollups.writer import counter_fields, difference, upsert_tables
 from voiceagent.models import CallSession
 
@@ -60,12 +66,48 @@ def _funnel_totals(campaign_id):
 def _stored(model, campaign_id, since=None):
     rows = model.objects.filter(campaign_id=campaign_id)
     if since is not None and model in BUCKETED:
-        rows = rows.filter(bucket__gte=bucket_of(since))
+        rows = rows.filter(bucket__gte=since)
     return rows
 
 
 def rebuild_campaign(campaign_id, *, since=None):
-    """Replace the campaign's rollup rows with what its raw rows give (one transaction)."""
+    """Replace the campaign's rollup rows with what its raw rows give (one transaction); with
+    `since`, the buckets from the one holding that instant on."""
+    since = bucket_of(since) if since is not None else None
+    if since is not None and since <= EPOCH:
+        since = None  # every bucket, the epoch's (calls without initiated_at) included
+    if connection.vendor == "postgresql":
+        _rebuild_set_based(campaign_id, since)
+    else:
+        rebuild_campaign_call_by_call(campaign_id, since=since)
+
+
+def _rebuild_set_based(campaign_id, since):
+    """Delete the campaign's rows (from the bucket `since` on) and INSERT … SELECT them again.
+
+    The rollup tables are locked against writers (SHARE ROW EXCLUSIVE, readers go on) for the
+    campaign's transaction. A batch that has written rollups holds them until it commits, so the
+    lock waits for it and the recount sees it; a batch that reaches its rollup write later waits
+    for the rebuild's commit, then adds its new − old to a recount that saw its calls as they
+    were before it. None is lost or counted twice. Tables in name order, as
+    writer.upsert_tables writes them."""
+    tables = sorted(model._meta.db_table for model in TABLES)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"LOCK TABLE {', '.join(quote(t) for t in tables)} IN SHARE ROW EXCLUSIVE MODE"
+        )
+        for recount in recounts(campaign_id, since):
+            delete = f"DELETE FROM {recount.table} WHERE campaign_id = %(campaign)s"
+            if since is not None and recount.model in BUCKETED:
+                delete += " AND bucket >= %(since)s"
+            cursor.execute(delete, recount.params)
+            columns = ", ".join([*recount.key_columns, *recount.counter_columns])
+            cursor.execute(f"INSERT INTO {recount.table} ({columns}) {recount.sql}", recount.params)
+
+
+def rebuild_campaign_call_by_call(campaign_id, *, since=None):
+    """rebuild_campaign through contribution(), call by call (the path off PostgreSQL); `since`
+    is the start of a bucket, as rebuild_campaign passes it."""
     with transaction.atomic():
         for model in TABLES:
             _stored(model, campaign_id, since).delete()
@@ -91,7 +133,46 @@ class Drift:
 
 
 def verify_campaign(campaign_id):
-    """Every counter of the campaign's rollup rows that differs from its raw rows."""
+    """Every counter of the campaign's rollup rows that differs from its raw rows, table by
+    table (TABLES' order), key by key (ascending), counter by counter (the model's order)."""
+    if connection.vendor == "postgresql":
+        return _verify_set_based(campaign_id)
+    return verify_campaign_call_by_call(campaign_id)
+
+
+def _verify_set_based(campaign_id):
+    """Each recount FULL JOINed with the stored rows on the key; a row missing on one side
+    counts as zeros (ingestion may leave rows whose counters all moved back to 0)."""
+    drift = []
+    for recount in recounts(campaign_id):
+        keys, counters = recount.key_columns, recount.counter_columns
+        differs = " OR ".join(
+            f"coalesce(expected.{c}, 0) <> coalesce(stored.{c}, 0)" for c in counters
+        )
+        sides = ", ".join(f"coalesce(expected.{c}, 0), coalesce(stored.{c}, 0)" for c in counters)
+        sql = f"""WITH expected AS ({recount.sql}),
+        stored AS (
+            SELECT {", ".join([*keys, *counters])} FROM {recount.table}
+            WHERE campaign_id = %(campaign)s
+        )
+        SELECT {", ".join(keys)}, {sides}
+        FROM expected FULL JOIN stored USING ({", ".join(keys)})
+        WHERE {differs}
+        ORDER BY {", ".join(keys)}"""
+        names = [field.name for field in counter_fields(recount.model)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, recount.params)
+            for row in cursor.fetchall():
+                key, values = tuple(row[: len(keys)]), row[len(keys) :]
+                for index, counter in enumerate(names):
+                    want, have = values[2 * index], values[2 * index + 1]
+                    if want != have:
+                        drift.append(Drift(recount.model._meta.db_table, key, counter, want, have))
+    return drift
+
+
+def verify_campaign_call_by_call(campaign_id):
+    """verify_campaign through contribution(), call by call (the path off PostgreSQL)."""
     expected = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     for moved in _bucket_totals(campaign_id, None):
         _add(expected, moved)

@@ -3,7 +3,8 @@
 `{{ n|indian }}` 12,34,567 · `{{ x|indian:2 }}` · `{{ amount|inr }}` ₹85,00,000 ·
 `{{ cost|rupees }}` ₹1,234.50 · `{{ amount|inr_short }}` ₹3.5 Cr · `{{ rate|percent }}` 29.70% ·
 `{{ rate|rate_of:calls_made }}` "—" while nothing was counted · `{{ s|duration }}` 2 min 05 s ·
-`{{ s|clock }}` 2:05 · `{{ code|label }}` Not interested ("—" for none).
+`{{ s|clock }}` 2:05 · `{{ ms|ms }}` 1,234 ms · `{{ code|label }}` Not interested ("—" for
+none).
 """
 
 from django import template
@@ -48,6 +49,11 @@ def rate_of(value, denominator):
 @register.filter
 def duration(value):
     return formats.duration(value)
+
+
+@register.filter
+def ms(value):
+    return formats.milliseconds(value)
 
 
 @register.filter

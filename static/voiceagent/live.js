@@ -18,7 +18,8 @@
  * - The campaign page's figures ([data-metric="<glossary field>"]) follow new calls: a call that
  *   ends refetches the page's metrics for the page's own period (data-metrics-url carries it:
  *   days=N while it ends today, else from/to), at most once a second, so the numbers stay
- *   exactly the API's for that period.
+ *   exactly the API's for that period; a dotted name reads a nested figure
+ *   (data-metric="latency.llm_ms.p95", data-format="ms").
  * - Durations of calls in progress tick every second; export jobs show their progress.
  */
 (function () {
@@ -73,6 +74,7 @@
     if (kind === "percent") return percentFormat.format(Number(value)) + "%";
     if (kind === "duration") return durationText(Number(value));
     if (kind === "rupees") return "₹" + rupeeFormat.format(Number(value));
+    if (kind === "ms") return countFormat.format(Number(value)) + " ms";
     return countFormat.format(Number(value));
   }
 
@@ -442,11 +444,19 @@
   var metricsLastAt = 0;
   var metricsTimer = null;
 
+  // A figure by its data-metric name; a dotted name reads a nested one (latency.stt_ms.p95).
+  function metricValue(values, name) {
+    return name.split(".").reduce(function (object, key) {
+      return object !== null && typeof object === "object" && key in object ? object[key] : undefined;
+    }, values);
+  }
+
   // The live counts follow the socket and realtime (newest reading wins), not this document.
   function setMetrics(values) {
     root.querySelectorAll("[data-metric]").forEach(function (element) {
       var name = element.getAttribute("data-metric");
-      if (name in values && LIVE_FIELDS.indexOf(name) === -1) setText(element, shown(element, values, values[name]));
+      var value = metricValue(values, name);
+      if (value !== undefined && LIVE_FIELDS.indexOf(name) === -1) setText(element, shown(element, values, value));
     });
   }
 

@@ -11,6 +11,10 @@ from tests.factories import make_call, make_campaign, make_lead, make_scheduled_
 from voiceagent.models import CallStatus, ScheduledCallStatus
 
 pytestmark = pytest.mark.django_db
+# The latency of a period without turns: nothing measured, so no average and no percentile.
+NO_LATENCY = {
+    field: {"avg": None, "p95": None, "samples": 0} for field in ("stt_ms", "llm_ms", "tts_ms")
+}
 
 
 def build_campaign_with_every_kind_of_call(campaign):
@@ -71,6 +75,7 @@ def test_every_field_follows_the_glossary(team, get_json):
         "cost_inr": 6.54,
         "cost_per_answered_call_inr": 1.64,
         "cost_per_qualified_lead_inr": 6.54,
+        "latency": NO_LATENCY,
         "from": None,
         "to": None,
         "period": {"from": None, "to": None, "label": "All time"},
@@ -120,6 +125,7 @@ def test_a_campaign_without_leads_or_calls_is_all_zeros(team, get_json):
         "cost_inr": 0.0,
         "cost_per_answered_call_inr": None,
         "cost_per_qualified_lead_inr": None,
+        "latency": NO_LATENCY,
         "from": None,
         "to": None,
         "period": {"from": None, "to": None, "label": "All time"},

@@ -203,6 +203,29 @@ def test_campaign_page_shows_the_campaigns_metrics(client, team):
     assert "₹1.25 Cr" in html
 
 
+def test_campaign_page_shows_the_ai_latency_of_its_period(client, team):
+    call = factories.make_call(factories.make_lead(team.campaign))  # an hour ago: this period
+    factories.make_turn(call, 1, stt_ms=250, llm_ms=1200, tts_ms=None)
+    factories.make_turn(call, 2, stt_ms=351, llm_ms=1700, tts_ms=None)
+
+    html = login(client, team.member).get(f"/campaigns/{team.campaign.pk}/").content.decode()
+
+    rows = dict(re.findall(r'<tr data-latency-step="([a-z_]+)">(.*?)</tr>', html))
+    cells = {
+        step: re.findall(r'data-metric="latency\.[a-z_]+\.[a-z0-9]+"[^>]*>([^<]*)<', row)
+        for step, row in rows.items()
+    }
+    # Averages 300.5 and 1,450 ms; p95 as the API reads them from the histograms (346.12 and
+    # 1,647.48 ms), in whole milliseconds with Indian grouping; nothing measured is "—".
+    assert cells == {
+        "stt_ms": ["301 ms", "346 ms", "2"],
+        "llm_ms": ["1,450 ms", "1,647 ms", "2"],
+        "tts_ms": ["—", "—", "0"],
+    }
+    assert '<td data-label="Step">Speech-to-text</td>' in rows["stt_ms"]
+    assert "within 2% of the exact value" in html
+
+
 def test_campaign_page_of_another_team_is_not_found(client, team):
     response = login(client, team.member).get(f"/campaigns/{team.other_campaign.pk}/")
     assert response.status_code == 404
@@ -439,8 +462,8 @@ def test_campaign_page_queries_do_not_grow_with_data(
     login(client, team.member)
     # +2: the manager's permissions (user's and groups'), read once to mask phones; +2: cost
     # and AI errors of the period; +7: the previous period's metrics (cards' change), the
-    # script variants and the hot leads.
-    with django_assert_max_num_queries(25):
+    # script variants and the hot leads; +2: the latency histograms of both periods.
+    with django_assert_max_num_queries(27):
         assert client.get(f"/campaigns/{team.campaign.pk}/").status_code == 200
 
 

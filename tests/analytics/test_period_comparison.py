@@ -73,6 +73,10 @@ def test_campaign_metrics_compare_with_the_week_before(team, get_json, two_weeks
         "cost_inr": 7.8,
         "cost_per_answered_call_inr": 1.95,
         "cost_per_qualified_lead_inr": 7.8,
+        "latency": {  # no turns in either week (tests/analytics/test_campaign_latency.py has some)
+            field: {"avg": None, "p95": None, "samples": 0}
+            for field in ("stt_ms", "llm_ms", "tts_ms")
+        },
         "period": {"from": "2025-03-03", "to": "2025-03-09", "label": "3–9 Mar 2025"},
     }
     assert (body["calls_made"], body["cost_inr"], body["conversion_rate"]) == (10, 6.6, 16.67)
@@ -93,6 +97,10 @@ def test_campaign_metrics_compare_with_the_week_before(team, get_json, two_weeks
         "cost_inr": -1.2,
         "cost_per_answered_call_inr": -0.85,
         "cost_per_qualified_lead_inr": -5.6,
+        "latency": {
+            field: {"avg": None, "p95": None, "samples": 0}
+            for field in ("stt_ms", "llm_ms", "tts_ms")
+        },
     }
 
 

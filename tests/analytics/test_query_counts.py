@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 
 # Endpoints showing phones read the manager's permissions once (2 queries) to mask them.
 ENDPOINTS = {
-    "/analytics/campaigns/{campaign}/metrics": 7,
-    "/analytics/campaigns/{campaign}/metrics?days=30": 7,
+    "/analytics/campaigns/{campaign}/metrics": 8,
+    "/analytics/campaigns/{campaign}/metrics?days=30": 8,
     "/analytics/campaigns/{campaign}/funnel": 4,
     "/analytics/campaigns/{campaign}/best-hours": 3,
     "/analytics/campaigns/{campaign}/objections": 3,
@@ -33,7 +33,7 @@ ENDPOINTS = {
     "/analytics/leads/activity?campaign_id={campaign}&status=contacted": 5,
     "/dashboard/overview": 9,
     "/dashboard/realtime": 4,
-    "/dashboard/campaigns/{campaign}/summary": 11,
+    "/dashboard/campaigns/{campaign}/summary": 12,
 }
 
 

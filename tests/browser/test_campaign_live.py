@@ -18,12 +18,16 @@ from voiceagent.models import CallOutcome, CallStatus
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def call_events(call_sid, campaign, lead, *, outcome):
+def call_events(call_sid, campaign, lead, *, outcome, latency=None):
+    """A whole call; with `latency` ({stt_ms, llm_ms, tts_ms}) one agent turn that took it."""
     now = timezone.now().isoformat()
     event = {"call_sid": call_sid, "campaign_id": campaign.pk, "lead_id": lead.pk, "data": {}}
+    turn = {"sequence": 1, "speaker": "agent", "text": "Namaste", **(latency or {})}
     return [
         {**event, "event_id": f"{call_sid}-1", "type": "call.initiated", "occurred_at": now},
         {**event, "event_id": f"{call_sid}-2", "type": "call.answered", "occurred_at": now},
+        *([{**event, "event_id": f"{call_sid}-t", "type": "call.turn", "occurred_at": now,
+            "data": turn}] if latency else []),
         {**event, "event_id": f"{call_sid}-3", "type": "call.completed", "occurred_at": now,
          "data": {"outcome": outcome, "duration_seconds": 90}},
     ]  # fmt: skip
@@ -53,11 +57,16 @@ def test_calls_made_goes_up_by_one_within_2_seconds_of_a_call_completing(
     expect(metric(page, "calls_made")).to_have_text("2")
     expect(metric(page, "calls_answered")).to_have_text("1")
     expect(metric(page, "answer_rate")).to_have_text("50.00%")
+    expect(metric(page, "latency.stt_ms.avg")).to_have_text("—")
+    expect(metric(page, "latency.stt_ms.samples")).to_have_text("0")
     page.evaluate("window.notReloaded = true")
 
     started = time.monotonic()
+    latency = {"stt_ms": 240, "llm_ms": 1610, "tts_ms": 180}
     post_events(
-        live_server_url, token, call_events("CA-NEW-1", campaign, lead, outcome="qualified")
+        live_server_url,
+        token,
+        call_events("CA-NEW-1", campaign, lead, outcome="qualified", latency=latency),
     )
     expect(metric(page, "calls_made")).to_have_text("3", timeout=2000)
     assert time.monotonic() - started < 2
@@ -67,6 +76,11 @@ def test_calls_made_goes_up_by_one_within_2_seconds_of_a_call_completing(
     expect(metric(page, "qualification_rate")).to_have_text("100.00%")
     # Refreshed costs keep the server's rupee format (not a bare number).
     expect(metric(page, "cost_inr")).to_have_text(re.compile(r"^₹\d[\d,]*\.\d\d$"))
+    # The AI latency table follows too, in the server's format (p95: the turn's histogram bin).
+    expect(metric(page, "latency.stt_ms.avg")).to_have_text("240 ms")
+    expect(metric(page, "latency.stt_ms.p95")).to_have_text("235 ms")
+    expect(metric(page, "latency.llm_ms.avg")).to_have_text("1,610 ms")
+    expect(metric(page, "latency.llm_ms.samples")).to_have_text("1")
 
     post_events(
         live_server_url, token, call_events("CA-NEW-2", campaign, lead, outcome="not_interested")

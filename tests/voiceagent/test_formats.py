@@ -37,6 +37,15 @@ def test_budgets_read_in_lakh_and_crore(value, expected):
     assert formats.budget(value) == expected
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(412.57, "413 ms"), (412.5, "413 ms"), (1234, "1,234 ms"), (123_456.4, "1,23,456 ms"),
+     (0.0, "0 ms"), (None, "—")],
+)  # fmt: skip
+def test_latencies_read_in_whole_milliseconds(value, expected):
+    assert formats.milliseconds(value) == expected
+
+
 @pytest.mark.django_db
 def test_budget_in_sql_is_the_same_rule_as_in_python():
     values = [35_000_000, 10_000_000, 12_345_678, 8_500_000, 4_550_000, 100_000, 45_000, 999, 0]

@@ -29,8 +29,9 @@ def local_date(value):
 class Command(BaseCommand):
     help = (
         "Rebuild the rollup tables from calls, turns and objections, one campaign per "
-        "transaction (idempotent: run it again after a stop). --since DATE (a day in TIME_ZONE) "
-        "rebuilds the buckets from that day on."
+        "transaction (idempotent: run it again after a stop), set-based on PostgreSQL. "
+        "--since DATE (a day in TIME_ZONE) rebuilds the buckets from that day on; the per-lead "
+        "funnel is always rebuilt whole."
     )
 
     def add_arguments(self, parser):

@@ -1,0 +1,191 @@
+"""One campaign's rollup rows recounted from raw rows in PostgreSQL, set-based.
+
+recounts() gives one SELECT per rollup table whose rows are exactly the sums of contribution()
+over the campaign's finished calls: it is built from the SQL twins of contribution()'s rules
+(contribution.finished_sql, bucket_sql, answered_sql, outcome_sql, reached_sql,
+histogram.bin_sql, costs.billed_minutes_sql), so each rule is written once per language, side
+by side. rebuild.py inserts these rows (rebuild) or compares them with the stored ones (verify).
+"""
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from analytics.costs import USAGE_FIELDS, billed_minutes_sql
+from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
+from analytics.rollups import histogram
+from analytics.rollups.contribution import (
+    ANY_CATEGORY,
+    LATENCY_FIELDS,
+    OUTCOME_COUNTERS,
+    STAGES,
+    answered_sql,
+    bucket_sql,
+    finished_sql,
+    outcome_sql,
+    reached_sql,
+    sql_literal,
+)
+from analytics.rollups.writer import counter_fields
+from voiceagent.models import CallOutcome, CallSession, ConversationTurn, Objection
+
+
+@dataclass(frozen=True)
+class Recount:
+    """SELECT of a rollup table's rows: key columns then counters, in the model's field order."""
+
+    model: type
+    sql: str
+    params: dict
+
+    @property
+    def table(self):
+        return quote(self.model._meta.db_table)
+
+    @property
+    def key_columns(self):
+        return [quote(self.model._meta.get_field(name).column) for name in key_names(self.model)]
+
+    @property
+    def counter_columns(self):
+        return [quote(field.column) for field in counter_fields(self.model)]
+
+
+def quote(name):
+    return connection.ops.quote_name(name)
+
+
+def key_names(model):
+    return model._meta.pk.field_names
+
+
+def _calls(since):
+    """The campaign's finished calls (initiated from the bucket `since` on, when given), with
+    their bucket and whether they were answered."""
+    initiated = "AND c.initiated_at >= %(since)s" if since else ""
+    return f"""calls AS NOT MATERIALIZED (
+        SELECT c.id, c.lead_id, c.outcome, c.duration_seconds, c.stage_first_reached,
+               {bucket_sql("c.initiated_at")} AS bucket, {answered_sql("c")} AS answered
+        FROM {quote(CallSession._meta.db_table)} c
+        WHERE c.campaign_id = %(campaign)s AND {finished_sql("c")} {initiated}
+    )"""
+
+
+def _select(model, keys, counters):
+    """The SELECT list of `model`: `keys` and `counters` map field names to SQL expressions."""
+    names = [*key_names(model), *(field.name for field in counter_fields(model))]
+    missing = set(names) - set(keys) - set(counters)
+    if missing:  # a new rollup column needs its SQL here, beside its sibling counters
+        raise RuntimeError(f"No SQL recount of {model.__name__}.{sorted(missing)}")
+    expressions = {**keys, **{name: f"({sql})::bigint" for name, sql in counters.items()}}
+    return ",\n       ".join(
+        f"{expressions[name]} AS {quote(model._meta.get_field(name).column)}" for name in names
+    )
+
+
+def _call_rollup(since):
+    turns = quote(ConversationTurn._meta.db_table)
+    usage = {field: f"coalesce(sum(t.{field}), 0)" for field in USAGE_FIELDS}
+    for field in LATENCY_FIELDS:
+        usage[f"{field}_total"] = f"coalesce(sum(t.{field}), 0)"
+        usage[f"{field}_turns"] = f"count(t.{field})"
+    counters = {
+        "calls_made": "count(*)",
+        "calls_answered": "count(*) FILTER (WHERE calls.answered)",
+        **{
+            counter: f"count(*) FILTER (WHERE {outcome_sql('calls', outcome)})"
+            for outcome, counter in OUTCOME_COUNTERS.items()
+        },
+        "answered_duration": "coalesce(sum(calls.duration_seconds) FILTER (WHERE calls.answered), 0)",
+        "answered_durations": "count(calls.duration_seconds) FILTER (WHERE calls.answered)",
+        "total_call_time": "coalesce(sum(calls.duration_seconds), 0)",
+        "billed_minutes": f"coalesce(sum({billed_minutes_sql('calls.duration_seconds')}), 0)",
+        **{name: f"coalesce(sum(usage.{quote(name)}), 0)" for name in usage},
+    }
+    keys = {"campaign": "%(campaign)s", "bucket": "calls.bucket"}
+    return f"""WITH {_calls(since)},
+    usage AS (
+        SELECT t.call_id, {", ".join(f"{sql} AS {quote(name)}" for name, sql in usage.items())}
+        FROM calls JOIN {turns} t ON t.call_id = calls.id
+        GROUP BY t.call_id
+    )
+    SELECT {_select(CallRollup, keys, counters)}
+    FROM calls LEFT JOIN usage ON usage.call_id = calls.id
+    GROUP BY calls.bucket"""
+
+
+def _objection_rollup(since):
+    """Per category, and across categories (ANY_CATEGORY, each call once) by ROLLUP."""
+    objections = quote(Objection._meta.db_table)
+    keys = {
+        "campaign": "%(campaign)s",
+        "bucket": "calls.bucket",
+        "category": f"coalesce(per_call.category, {sql_literal(ANY_CATEGORY)})",
+    }
+    counters = {
+        "objections": "sum(per_call.objections)",
+        "calls": "count(DISTINCT per_call.call_id)",
+        "calls_qualified": (
+            "count(DISTINCT per_call.call_id) "
+            f"FILTER (WHERE {outcome_sql('calls', CallOutcome.QUALIFIED)})"
+        ),
+    }
+    return f"""WITH {_calls(since)},
+    per_call AS (
+        SELECT o.call_id, o.category, count(*) AS objections
+        FROM calls JOIN {objections} o ON o.call_id = calls.id
+        GROUP BY o.call_id, o.category
+    )
+    SELECT {_select(ObjectionRollup, keys, counters)}
+    FROM per_call JOIN calls ON calls.id = per_call.call_id
+    GROUP BY calls.bucket, ROLLUP (per_call.category)"""
+
+
+def _latency_rollup(since):
+    turns = quote(ConversationTurn._meta.db_table)
+    components = ", ".join(f"({sql_literal(field)}, t.{field})" for field in LATENCY_FIELDS)
+    keys = {
+        "campaign": "%(campaign)s",
+        "bucket": "calls.bucket",
+        "component": "latency.component",
+        "bin": f"{histogram.bin_sql('latency.milliseconds')}",
+    }
+    return f"""WITH {_calls(since)}
+    SELECT {_select(LatencyRollup, keys, {"turns": "count(*)"})}
+    FROM calls JOIN {turns} t ON t.call_id = calls.id
+    CROSS JOIN LATERAL (VALUES {components}) AS latency (component, milliseconds)
+    WHERE latency.milliseconds IS NOT NULL
+    GROUP BY 1, 2, 3, 4"""
+
+
+def _lead_funnel_rollup():
+    """All time: the per-lead funnel has no buckets."""
+    counters = {
+        "dialed": "count(*)",
+        "answered": "count(*) FILTER (WHERE calls.answered)",
+        **{
+            f"reached_{stage}": (
+                "count(*) FILTER (WHERE calls.answered AND "
+                f"{reached_sql('calls.stage_first_reached', stage)})"
+            )
+            for stage in STAGES
+        },
+        "qualified": f"count(*) FILTER (WHERE {outcome_sql('calls', CallOutcome.QUALIFIED)})",
+    }
+    keys = {"campaign": "%(campaign)s", "lead": "calls.lead_id"}
+    return f"""WITH {_calls(None)}
+    SELECT {_select(LeadFunnelRollup, keys, counters)}
+    FROM calls
+    GROUP BY calls.lead_id"""
+
+
+def recounts(campaign_id, since=None):
+    """The Recount of each rollup table for the campaign; `since` (the start of a bucket) limits
+    the bucketed tables to calls initiated from then on; the funnel is always all time."""
+    params = {"campaign": campaign_id, "since": since}
+    return [
+        Recount(CallRollup, _call_rollup(since), params),
+        Recount(ObjectionRollup, _objection_rollup(since), params),
+        Recount(LatencyRollup, _latency_rollup(since), params),
+        Recount(LeadFunnelRollup, _lead_funnel_rollup(), params),
+    ]
