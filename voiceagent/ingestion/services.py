@@ -31,6 +31,7 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.dispatch import Signal
@@ -603,7 +604,7 @@ _PROJECTED_FIELDS = (
 class _StoredFollowUp:
     pk: int
     reason: str
-    scheduled_for: object
+    scheduled_for: datetime
     status: str
 
 
@@ -697,7 +698,7 @@ class _FollowUpPlan:
                         reason=row.reason,
                         scheduled_for=row.scheduled_for,
                         status=row.status,
-                    )  # fmt: skip
+                    )
                     for row in self.update
                 ],
                 ["reason", "scheduled_for", "status"],
