@@ -48,15 +48,22 @@ def announcing():
 
 def publish_call_change(*, call, changes, ended=False):
     """Announce a call change after the surrounding transaction commits (never for a rollback)."""
-    if getattr(_quiet, "depth", 0):
+    publish_call_changes([(call, changes, ended)])
+
+
+def publish_call_changes(published):
+    """Announce several call changes, `(call, changes, ended)` in order, after commit: one commit
+    hook for a whole ingestion batch, each change still its own `call_changed`."""
+    if getattr(_quiet, "depth", 0) or not published:
         return
 
     def send():
-        _log_failures(
-            call_changed.send_robust(sender=type(call), call=call, changes=changes, ended=ended)
-        )
-        if ended:
-            _log_failures(call_ended.send_robust(sender=type(call), call=call, changes=changes))
+        for call, changes, ended in published:
+            _log_failures(
+                call_changed.send_robust(sender=type(call), call=call, changes=changes, ended=ended)
+            )
+            if ended:
+                _log_failures(call_ended.send_robust(sender=type(call), call=call, changes=changes))
 
     transaction.on_commit(send, robust=True)
 

@@ -7,8 +7,9 @@ in embedded mode) both fall back to the ORM.
 
 import json
 import time
+from datetime import UTC, datetime
 
-from django.db import connection
+from django.db import connection, models
 
 
 class JsonText(str):
@@ -81,3 +82,45 @@ def update_rows(model, objs, fields):
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def read_rows(model, fields, *, column, values):
+    """Rows (tuples in `fields` order) of `model` whose `column` is one of `values`.
+
+    PostgreSQL: one `= ANY(array)` parameter instead of one per value, and datetimes read as
+    UTC text parsed by datetime.fromisoformat: Django's timestamptz loader is pure Python, about
+    ten microseconds a value, which made reading a thousand calls cost more than the query.
+    Elsewhere: values_list.
+    """
+    values = list(values)
+    if not values:
+        return []
+    if not _is_postgres():
+        return list(
+            model.objects.filter(**{f"{column}__in": values}).order_by().values_list(*fields)
+        )
+    concrete = [model._meta.pk if name == "pk" else model._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    times = [isinstance(field, models.DateTimeField) for field in concrete]
+    columns = ", ".join(
+        f"({quote(field.column)} AT TIME ZONE 'UTC')::text" if is_time else quote(field.column)
+        for field, is_time in zip(concrete, times, strict=True)
+    )
+    where = model._meta.get_field(column)
+    array_type = f"{where.db_type(connection)}[]"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote(where.column)} = ANY(%s::{array_type})",
+            [values],
+        )
+        rows = cursor.fetchall()
+    if not any(times):
+        return rows
+    return [
+        tuple(
+            datetime.fromisoformat(value).replace(tzinfo=UTC) if is_time and value else value
+            for value, is_time in zip(row, times, strict=True)
+        )
+        for row in rows
+    ]

@@ -20,14 +20,18 @@ then applied in one transaction:
    leads get their score again (voiceagent.campaigns.scoring, one statement);
 6. calls this batch finished or qualified get their alert and webhook outbox rows
    (notifications.outbox), delivered by the worker after commit;
-7. after commit, one domain event per accepted non-duplicate event (voiceagent.events).
+7. after commit, one domain event per accepted non-duplicate event (voiceagent.events), all
+   sent by one commit hook.
 
-The number of queries per batch is constant (about fifteen), whatever its size.
+The number of queries per batch is constant whatever its size (19 or 20 per request, its
+authentication included: tests/voiceagent/ingestion/test_batch_queries.py).
 """
 
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.dispatch import Signal
@@ -37,9 +41,9 @@ from analytics.rollups import contribution as rollup
 from analytics.rollups.writer import apply_calls
 from notifications.outbox import record_call_notifications
 from voiceagent.campaigns import lifecycle, scoring
-from voiceagent.events import announcing, publish_call_change
+from voiceagent.events import announcing, publish_call_changes
 from voiceagent.ingestion import call_state
-from voiceagent.ingestion.bulk import JsonText, copy_rows, update_rows
+from voiceagent.ingestion.bulk import JsonText, copy_rows, read_rows, update_rows
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType, clean_event
 from voiceagent.models import (
     ENDED_STATUSES,
@@ -70,6 +74,7 @@ CALL_FIELDS = [
     "script_variant", "status", "outcome", "ended_by", "queued_at", "initiated_at", "ringing_at",
     "answered_at", "ended_at", "duration_seconds", "current_stage", "stage_first_reached",
     "qualification", "recording_url", "error", "last_event_at", "ingest_state", "updated_at",
+    "attempt_number",
 ]  # fmt: skip
 LOG_FIELDS = ["event_id", "type", "call_sid", "occurred_at", "payload", "source", "received_at"]
 TURN_FIELDS = [
@@ -146,15 +151,14 @@ def _reference_problems(events):
     """Unknown campaigns or leads, leads of another campaign, one call given two owners."""
     if not events:
         return []
-    campaigns = set(
-        Campaign.objects.filter(pk__in={e.campaign_id for e in events})
-        .order_by()
-        .values_list("pk", flat=True)
-    )
+    campaigns = {
+        pk
+        for (pk,) in read_rows(
+            Campaign, ("id",), column="id", values={e.campaign_id for e in events}
+        )
+    }
     lead_campaign = dict(
-        Lead.objects.filter(pk__in={e.lead_id for e in events})
-        .order_by()
-        .values_list("pk", "campaign_id")
+        read_rows(Lead, ("id", "campaign_id"), column="id", values={e.lead_id for e in events})
     )
     problems, owner = [], {}
     for event in events:
@@ -228,25 +232,29 @@ def _apply(events, *, source, received_at):
     counted_before = {sid: _counted(call) for sid, call in calls.items() if sid not in new_sids}
     folded = _fold(fresh, calls, new_sids)
     rollup_changes = _rollup_changes(calls, counted_before, folded)
-    _write_calls(calls, new_sids, received_at=received_at)
-    copy_rows(ConversationTurn, TURN_FIELDS, [(call.pk, *rest) for call, *rest in folded.turns])
-    copy_rows(Objection, OBJECTION_FIELDS, [(call.pk, *rest) for call, *rest in folded.objections])
-    copy_rows(CallError, ERROR_FIELDS, [(call.pk, *rest) for call, *rest in folded.errors])
     changed = [
         call
         for sid, call in calls.items()
         if sid in new_sids or before[sid] != _lead_relevant(call)
     ]
     touched_leads = {call.lead_id for call in changed}
-    _project_leads([leads[lead_id] for lead_id in sorted(touched_leads)], calls)
-    scoring.recompute_lead_scores(lead_ids=sorted(leads))
+    # Projected before the calls are written, so that new calls are inserted with their
+    # attempt numbers (and existing ones updated with theirs) in the calls' own statements.
+    projection = _project_leads([leads[lead_id] for lead_id in sorted(touched_leads)], calls)
+    _write_calls(calls, new_sids, received_at=received_at)
+    projection.write(calls)
+    copy_rows(ConversationTurn, TURN_FIELDS, [(call.pk, *rest) for call, *rest in folded.turns])
+    copy_rows(Objection, OBJECTION_FIELDS, [(call.pk, *rest) for call, *rest in folded.objections])
+    copy_rows(CallError, ERROR_FIELDS, [(call.pk, *rest) for call, *rest in folded.errors])
+    scoring.recompute_lead_scores(lead_ids=sorted(leads), changed_only=True)
     if announcing():
         # Alert and webhook outbox rows, in this transaction (notifications/outbox.py).
         record_call_notifications(calls=changed)
     # Last, so that the campaign's rollup rows stay locked for the shortest time.
     apply_calls(rollup_changes)
-    for call, changes in folded.publications:
-        publish_call_change(call=call, changes=changes, ended=changes.get("ended", False))
+    publish_call_changes(
+        [(call, changes, changes.get("ended", False)) for call, changes in folded.publications]
+    )
     return IngestResult(accepted=len(fresh), duplicates=duplicates)
 
 
@@ -286,11 +294,15 @@ def _rollup_changes(calls, counted_before, folded):
 
 def _split_duplicates(events):
     """(new events, duplicate count); ConflictingEvents when an event_id comes with new content."""
-    logged = dict(
-        CallEvent.objects.filter(event_id__in={e.event_id for e in events}).values_list(
-            "event_id", "payload"
+    logged = {
+        event_id: json.loads(payload) if isinstance(payload, str) else payload
+        for event_id, payload in read_rows(
+            CallEvent,
+            ("event_id", "payload"),
+            column="event_id",
+            values={e.event_id for e in events},
         )
-    )
+    }
     fresh, duplicates, conflicts, seen = [], 0, [], {}
     for event in events:
         earlier = logged.get(event.event_id, seen.get(event.event_id))
@@ -427,6 +439,7 @@ def _stored_turns(events, calls, new_sids):
     if not wanted:
         return {}
     sequences = {e.data["sequence"] for e in events if e.type == EventType.TURN}
+    # Only the sequences resent (none, usually): reading every turn of the calls costs more.
     rows = ConversationTurn.objects.filter(call_id__in=wanted, sequence__in=sequences).values_list(
         "call_id", "sequence", *TURN_CONTENT_FIELDS
     )
@@ -527,35 +540,46 @@ def reproject_leads(*, lead_ids):
     called = set(
         CallSession.objects.filter(lead__in=leads.values()).values_list("lead_id", flat=True)
     )
-    _project_leads([leads[pk] for pk in sorted(called)], batch_calls={})
+    _project_leads([leads[pk] for pk in sorted(called)], batch_calls={}).write({})
 
 
 def _project_leads(leads, batch_calls):
-    """Recompute each lead's attempts, last call, status and follow-ups from all of its calls."""
+    """Recompute each lead's attempts, last call, status and follow-ups from all of its calls;
+    `batch_calls` (by call_sid, new ones unsaved) are read as they are in memory, and get their
+    attempt numbers there. Returns the _Projection to write once those calls are saved."""
+    projection = _Projection()
     if not leads:
-        return
+        return projection
     by_lead = defaultdict(list)
-    for row in CallSession.objects.filter(lead__in=leads).values(
-        "pk", "call_sid", "lead_id", "initiated_at", "status", "outcome", "ended_at",
-        "attempt_number",
-    ):  # fmt: skip
-        by_lead[row["lead_id"]].append(row)
+    stored = read_rows(
+        CallSession, _PROJECTED_FIELDS, column="lead_id", values=[lead.pk for lead in leads]
+    )
+    for row in stored:
+        if row[1] not in batch_calls:
+            by_lead[row[2]].append(dict(zip(_PROJECTED_FIELDS, row, strict=True)))
+    lead_ids = {lead.pk for lead in leads}
+    for call in batch_calls.values():
+        if call.lead_id in lead_ids:
+            by_lead[call.lead_id].append({f: getattr(call, f) for f in _PROJECTED_FIELDS})
     follow_ups = {
-        follow_up.source_call_id: follow_up
-        for follow_up in ScheduledCall.objects.filter(source_call__lead__in=leads)
+        source_call_id: _StoredFollowUp(pk, reason, scheduled_for, status)
+        for pk, source_call_id, reason, scheduled_for, status in ScheduledCall.objects.filter(
+            source_call__lead__in=leads
+        ).values_list("pk", "source_call_id", "reason", "scheduled_for", "status")
     }
-    renumbered, changed_leads, plan = [], [], _FollowUpPlan()
+    plan = projection.follow_ups
     for lead in leads:
         calls = sorted(by_lead[lead.pk], key=lambda row: (row["initiated_at"], row["call_sid"]))
         for number, row in enumerate(calls, start=1):
             if row["attempt_number"] != number:
                 row["attempt_number"] = number
-                renumbered.append(CallSession(pk=row["pk"], attempt_number=number))
                 if row["call_sid"] in batch_calls:
                     batch_calls[row["call_sid"]].attempt_number = number
+                else:
+                    projection.renumbered.append(CallSession(pk=row["pk"], attempt_number=number))
         lifecycle.number_attempts(calls)
         if _project_lead(lead, calls):
-            changed_leads.append(lead)
+            projection.changed_leads.append(lead)
         closed = lifecycle.is_closed(status=lead.status, is_dnc=lead.is_dnc)
         called_again = False  # by a later call that was not canceled
         for row in reversed(calls):
@@ -565,18 +589,42 @@ def _project_leads(leads, batch_calls):
                 desired=lifecycle.follow_up_for(lead=lead, call=row),
                 closed=closed,
                 called_again=called_again,
-                existing=follow_ups.get(row["pk"]),
+                existing=follow_ups.get(row["pk"]) if row["pk"] else None,
             )
             called_again = called_again or row["status"] != CallStatus.CANCELED
-    if renumbered:
-        update_rows(CallSession, renumbered, ["attempt_number"])
-    if changed_leads:
-        update_rows(
-            Lead,
-            changed_leads,
-            ["call_attempts", "last_call_at", "last_outcome", "status", "updated_at"],
-        )
-    plan.write()
+    return projection
+
+
+_PROJECTED_FIELDS = (
+    "pk", "call_sid", "lead_id", "initiated_at", "status", "outcome", "ended_at", "attempt_number",
+)  # fmt: skip
+
+
+@dataclass
+class _StoredFollowUp:
+    pk: int
+    reason: str
+    scheduled_for: datetime
+    status: str
+
+
+class _Projection:
+    """What projecting leads decided: calls of earlier batches renumbered, leads changed,
+    follow-ups; written by `write` once the batch's calls are saved (new ones then have ids)."""
+
+    def __init__(self):
+        self.renumbered, self.changed_leads, self.follow_ups = [], [], _FollowUpPlan()
+
+    def write(self, batch_calls):
+        if self.renumbered:
+            update_rows(CallSession, self.renumbered, ["attempt_number"])
+        if self.changed_leads:
+            update_rows(
+                Lead,
+                self.changed_leads,
+                ["call_attempts", "last_call_at", "last_outcome", "status", "updated_at"],
+            )
+        self.follow_ups.write(batch_calls)
 
 
 def _project_lead(lead, calls):
@@ -628,16 +676,8 @@ class _FollowUpPlan:
         reason, scheduled_for = desired
         status = lifecycle.follow_up_status(lead=lead, called_again=called_again)
         if existing is None:
-            self.create.append(
-                ScheduledCall(
-                    lead=lead,
-                    campaign_id=lead.campaign_id,
-                    scheduled_for=scheduled_for,
-                    reason=reason,
-                    status=status,
-                    source_call_id=row["pk"],
-                )
-            )
+            # By call_sid: a call of this batch has no id until it is saved.
+            self.create.append((row["call_sid"], row["pk"], lead, reason, scheduled_for, status))
         elif (existing.reason, existing.scheduled_for, existing.status) != (
             reason,
             scheduled_for,
@@ -646,13 +686,37 @@ class _FollowUpPlan:
             existing.reason, existing.scheduled_for, existing.status = reason, scheduled_for, status
             self.update.append(existing)
 
-    def write(self):
+    def write(self, batch_calls):
         if self.delete:
             ScheduledCall.objects.filter(pk__in=self.delete).delete()
         if self.update:
-            ScheduledCall.objects.bulk_update(self.update, ["reason", "scheduled_for", "status"])
+            update_rows(
+                ScheduledCall,
+                [
+                    ScheduledCall(
+                        pk=row.pk,
+                        reason=row.reason,
+                        scheduled_for=row.scheduled_for,
+                        status=row.status,
+                    )
+                    for row in self.update
+                ],
+                ["reason", "scheduled_for", "status"],
+            )
         if self.create:
-            ScheduledCall.objects.bulk_create(self.create)
+            ScheduledCall.objects.bulk_create(
+                [
+                    ScheduledCall(
+                        lead=lead,
+                        campaign_id=lead.campaign_id,
+                        scheduled_for=scheduled_for,
+                        reason=reason,
+                        status=status,
+                        source_call_id=pk or batch_calls[sid].pk,
+                    )
+                    for sid, pk, lead, reason, scheduled_for, status in self.create
+                ]
+            )
 
 
 def replay_events(*, records, batch_size=MAX_BATCH_EVENTS):

@@ -190,3 +190,19 @@ def test_a_price_band_set_in_the_admin_rescores_the_campaigns_leads(db, client):
     assert response.status_code == 302, response.content.decode()[:3000]
     lead = Lead.objects.get(pk=lead.pk)
     assert (lead.score, lead.score_reasons) == (15, "budget in the price band (+15)")
+
+
+def test_changed_only_writes_and_counts_just_the_leads_whose_score_moved(db):
+    campaign = make_campaign()
+    keen, quiet = make_lead(campaign), make_lead(campaign)
+    make_call(keen, duration=30, qualification={"interest_level": "high"})
+    make_call(quiet, duration=30, qualification={"interest_level": "low"})
+    recompute_lead_scores(lead_ids=[keen.pk, quiet.pk])
+    make_call(keen, duration=30, qualification={"timeline": "1 month"})
+
+    written = recompute_lead_scores(lead_ids=[keen.pk, quiet.pk], changed_only=True)
+
+    assert written == 1
+    # high interest 30 + a month 20 + answered 5 + a minute talked 5; low -10 + answered 5, clamped at 0
+    assert dict(Lead.objects.values_list("pk", "score")) == {keen.pk: 60, quiet.pk: 0}
+    assert recompute_lead_scores(lead_ids=[keen.pk, quiet.pk], changed_only=True) == 0

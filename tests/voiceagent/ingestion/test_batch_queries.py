@@ -1,0 +1,55 @@
+"""A batch costs the same statements whatever its size: one per table, never one per call."""
+
+import pytest
+
+from tests.factories import make_ingest_user
+from tests.voiceagent.ingestion.call_scripts import unanswered_call
+from voiceagent.models import CallSession, Lead, ScheduledCall
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/call-events"
+
+
+@pytest.fixture
+def agent(api_client):
+    return api_client(make_ingest_user("agent"))
+
+
+def unanswered_calls(campaign, n_calls):
+    """n_calls unanswered calls (queued, initiated, ringing, completed: 4 events each)."""
+    leads = Lead.objects.bulk_create(
+        [Lead(campaign=campaign, name=f"L{i}", phone=f"+9198{i:08d}") for i in range(n_calls)]
+    )
+    return [e for i, lead in enumerate(leads) for e in unanswered_call(lead, f"U{n_calls}-{i}")]
+
+
+@pytest.mark.parametrize("n_calls", [10, 100])
+def test_a_batch_of_new_calls_takes_the_same_queries_for_10_calls_as_for_100(
+    agent, team, n_calls, django_assert_max_num_queries
+):
+    batch = unanswered_calls(team.campaign, n_calls)
+
+    with django_assert_max_num_queries(19):
+        response = agent.post(URL, batch, format="json")
+
+    assert response.json() == {"accepted": 4 * n_calls, "duplicates": 0}
+    assert CallSession.objects.filter(attempt_number=1, status="no_answer").count() == n_calls
+    assert ScheduledCall.objects.filter(reason="retry", status="pending").count() == n_calls
+
+
+@pytest.mark.parametrize("n_calls", [10, 100])
+def test_ending_calls_of_an_earlier_batch_takes_the_same_queries_for_10_calls_as_for_100(
+    agent, team, n_calls, django_assert_max_num_queries
+):
+    events = unanswered_calls(team.campaign, n_calls)
+    agent.post(URL, [e for e in events if e["type"] != "call.completed"], format="json")
+
+    with django_assert_max_num_queries(20):
+        response = agent.post(
+            URL, [e for e in events if e["type"] == "call.completed"], format="json"
+        )
+
+    assert response.json() == {"accepted": n_calls, "duplicates": 0}
+    assert CallSession.objects.filter(attempt_number=1, status="no_answer").count() == n_calls
+    assert ScheduledCall.objects.filter(reason="retry", status="pending").count() == n_calls
