@@ -266,3 +266,58 @@ def test_in_embedded_mode_a_paused_campaigns_counts_are_pushed_at_once(team, set
     )
 
     assert counters_of(messages) == [(team.campaign.pk, 1, 0)]
+
+
+def admin_post(user, url, data):
+    def action():
+        client = Client()
+        client.force_login(user)
+        response = client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:3000]
+
+    return action
+
+
+def test_a_follow_up_added_in_the_admin_pushes_its_campaigns_counts(team):
+    lead = make_lead(team.campaign)
+    boss = make_user("boss", staff=True, is_superuser=True)
+    due = timezone.localtime(timezone.now() - timedelta(hours=1))
+    add = admin_post(boss, "/admin/voiceagent/scheduledcall/add/", {
+        "lead": lead.pk, "campaign": team.campaign.pk, "reason": "callback", "status": "pending",
+        "scheduled_for_0": due.strftime("%Y-%m-%d"), "scheduled_for_1": due.strftime("%H:%M:%S"),
+    })  # fmt: skip
+
+    messages = pushed_after(
+        f"/ws/campaigns/{team.campaign.pk}/",
+        session_headers(team.member),
+        (add, received((team.campaign.pk, 0, 1))),
+    )
+
+    assert counters_of(messages) == [(team.campaign.pk, 0, 1)]
+
+
+def test_a_follow_up_canceled_in_the_lead_admin_pushes_its_campaigns_counts(team):
+    lead = make_lead(team.campaign, "Asha Rao", phone="+919812345670")
+    follow_up = make_scheduled_call(lead)
+    boss = make_user("boss", staff=True, is_superuser=True)
+    due = timezone.localtime(follow_up.scheduled_for)
+    cancel = admin_post(boss, f"/admin/voiceagent/lead/{lead.pk}/change/", {
+        "campaign": team.campaign.pk, "name": "Asha Rao", "phone": "+919812345670", "email": "",
+        "city": "", "property_type": "", "budget": "", "preferred_locations": "",
+        "status": "new", "dnc_reason": "",
+        "scheduled_calls-TOTAL_FORMS": 1, "scheduled_calls-INITIAL_FORMS": 1,
+        "scheduled_calls-MIN_NUM_FORMS": 0, "scheduled_calls-MAX_NUM_FORMS": 1000,
+        "scheduled_calls-0-id": follow_up.pk, "scheduled_calls-0-lead": lead.pk,
+        "scheduled_calls-0-scheduled_for_0": due.strftime("%Y-%m-%d"),
+        "scheduled_calls-0-scheduled_for_1": due.strftime("%H:%M:%S"),
+        "scheduled_calls-0-reason": "retry", "scheduled_calls-0-status": "canceled",
+    })  # fmt: skip
+
+    messages = pushed_after(
+        "/ws/dashboard/",
+        session_headers(team.member),
+        (cancel, received((team.campaign.pk, 0, 0))),
+    )
+
+    assert counters_of(messages) == [(team.campaign.pk, 0, 0)]
+    assert ScheduledCall.objects.get(pk=follow_up.pk).status == ScheduledCallStatus.CANCELED
