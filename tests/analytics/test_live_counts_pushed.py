@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import async_to_sync
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
 from analytics import live
-from tests.analytics.test_live_updates import connect, session_headers
+from tests.analytics.test_live_messages import counters_of
+from tests.analytics.test_live_updates import connect, pushed_after, session_headers
 from tests.conftest import api_client_for
 from tests.factories import make_call, make_campaign, make_lead, make_scheduled_call, make_user
 from voiceagent.ingestion.services import reproject_leads
@@ -30,46 +31,18 @@ def fresh_live_state(settings):
     cache.delete_many(["live:counters-throttle", live.DUE_CHECK_LOCK, live.DUE_CHECKED_UNTIL])
 
 
-def pushed_after(path, headers, *steps):
-    """Subscribe at `path`; for each (action, until) step run the action in a thread (its own
-    connection, closed after) and collect the messages after the hello until `until(messages)`
-    holds (5 s at most), so that each action's push arrives before the next action runs."""
-
-    def run(action):
-        try:
-            action()
-        finally:
-            connection.close()
-
-    async def scenario():
-        communicator, connected, _ = await connect(path, headers)
-        assert connected
-        assert (await communicator.receive_json_from(timeout=2))["type"] == "hello"
-        loop = asyncio.get_running_loop()
-        received = []
-        for action, until in steps:
-            if action is not None:
-                await loop.run_in_executor(None, run, action)
-            deadline = loop.time() + 5
-            while not until(received) and loop.time() < deadline:
-                if not await communicator.receive_nothing(timeout=0.1):
-                    received.append(await communicator.receive_json_from())
-        await communicator.disconnect()
-        return received
-
-    return async_to_sync(scenario)()
-
-
-def counters_of(messages):
-    return [
-        (m["campaign_id"], m["calls_in_progress"], m["calls_queued"])
-        for m in messages
-        if m["type"] == "counters"
-    ]
-
-
 def received(*expected):
     return lambda messages: counters_of(messages) == list(expected)
+
+
+def admin_post(user, url, data):
+    def action():
+        client = Client()
+        client.force_login(user)
+        response = client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:3000]
+
+    return action
 
 
 def build_queue(campaign):
@@ -116,20 +89,13 @@ def test_pausing_a_campaign_in_the_admin_pushes_its_counts(team):
     build_queue(team.campaign)
     boss = make_user("boss", staff=True, is_superuser=True)
 
-    def pause_in_admin():
-        client = Client()
-        client.force_login(boss)
-        response = client.post(
-            f"/admin/voiceagent/campaign/{team.campaign.pk}/change/",
-            {
-                "name": "Powai launch", "description": "", "status": "paused", "max_attempts": 3,
-                "retry_delay_minutes": 120, "callback_delay_minutes": 1440,
-                "calling_hours_start": "09:00", "calling_hours_end": "21:00",
-                "score_weights": "{}", "members": [team.member.pk],
-                "created_at_0": "2026-01-01", "created_at_1": "10:00:00",
-            },
-        )  # fmt: skip
-        assert response.status_code == 302, response.content.decode()[:3000]
+    pause_in_admin = admin_post(boss, f"/admin/voiceagent/campaign/{team.campaign.pk}/change/", {
+        "name": "Powai launch", "description": "", "status": "paused", "max_attempts": 3,
+        "retry_delay_minutes": 120, "callback_delay_minutes": 1440,
+        "calling_hours_start": "09:00", "calling_hours_end": "21:00",
+        "score_weights": "{}", "members": [team.member.pk],
+        "created_at_0": "2026-01-01", "created_at_1": "10:00:00",
+    })  # fmt: skip
 
     messages = pushed_after(
         "/ws/dashboard/",
@@ -266,16 +232,6 @@ def test_in_embedded_mode_a_paused_campaigns_counts_are_pushed_at_once(team, set
     )
 
     assert counters_of(messages) == [(team.campaign.pk, 1, 0)]
-
-
-def admin_post(user, url, data):
-    def action():
-        client = Client()
-        client.force_login(user)
-        response = client.post(url, data)
-        assert response.status_code == 302, response.content.decode()[:3000]
-
-    return action
 
 
 def test_a_follow_up_added_in_the_admin_pushes_its_campaigns_counts(team):
