@@ -1,8 +1,9 @@
 """Transcript search: the turns of visible calls whose text holds every word of a query.
 
 PostgreSQL: full-text search under the `transcript_search` configuration (the `simple` parser
-and dictionary, plus unaccent where available; see migration 0003), served by a GIN index on
-the turns' text; the most recently recorded matches (MAX_RANKED_MATCHES) are ranked by ts_rank,
+and dictionary, plus unaccent where available; see migration 0004), over each turn's stored
+`search_document` (a generated tsvector column with a GIN index, migration 0006, so no search
+parses text); the most recently recorded matches (MAX_RANKED_MATCHES) are ranked by ts_rank,
 then newest first. Words are matched whole and as written,
 so Devanagari (बजट) and Hinglish (bol rahe) work as well as English; no stemming. Elsewhere
 (SQLite, embedded mode) a plain scan for each word, newest first.
@@ -14,9 +15,10 @@ the matched words are wrapped in <mark>, so a transcript can never inject markup
 import re
 from html import escape
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
 from django.db.models import F, Value
+from django.db.models.expressions import RawSQL
 
 from voiceagent.models import Campaign, ConversationTurn
 
@@ -54,7 +56,10 @@ def _turns(campaigns, period):
 def _matching(turns, text, words):
     if connection.vendor == "postgresql":
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="plain")
-        vector = SearchVector("text", config=SEARCH_CONFIG)
+        # The generated column, which the model does not declare (it exists on PostgreSQL only).
+        vector = RawSQL(
+            '"voiceagent_conversationturn"."search_document"', [], output_field=SearchVectorField()
+        )
         return turns.annotate(document=vector).filter(document=query), SearchRank(vector, query)
     for word in words:
         turns = turns.filter(text__icontains=word)

@@ -1,7 +1,8 @@
 """The reference dataset of `make bench`, built in PostgreSQL itself with set-based SQL.
 
 Scales: reference = 20 campaigns, 200k leads, 1M calls over 90 days, ~5M turns; small = 1/50 of
-that. Each scale lives in its own database and is reused when it already holds that scale.
+that; large (SCALE=large, optional) = ten times the reference. Each scale lives in its own
+database and is reused when it already holds that scale.
 """
 
 import os
@@ -30,6 +31,7 @@ SCALES = {
     "10k": Scale("10k", 20, 2_000, 10_000),
     "100k": Scale("100k", 20, 20_000, 100_000),
     "reference": Scale("reference", 20, 200_000, 1_000_000),
+    "large": Scale("large", 20, 2_000_000, 10_000_000),
 }
 SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 # Several checkouts may bench on one server: each names its datasets with its own prefix.

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.dataset import SCALES, SERVER_URL, build, rollups_seconds  # noqa: E402
+from bench.endpoints import ROLLUP_ENDPOINTS  # noqa: E402
 
 PLANS = {
     # scale: [(dataset, sections)]
@@ -24,7 +25,11 @@ PLANS = {
         ("100k", "endpoints"),
         ("reference", "endpoints,metrics,ingestion"),
     ],
+    # 10M calls, ~50M turns: about 30 GB of disk and an hour to build; the endpoints only.
+    "large": [("10k", "endpoints"), ("large", "endpoints")],
 }
+# The calls of each dataset that flatness() compares with 10k, as the report names them.
+GROWN = {"reference": "1M", "large": "10M"}
 
 
 def measure(dataset, sections, runs):
@@ -55,6 +60,37 @@ def measure(dataset, sections, runs):
         "met": True,
     }
     return [rebuild, *json.loads(out.stdout.strip().splitlines()[-1])]
+
+
+# An endpoint that reads the rollups costs at 1M (and 10M) calls at most this many times its
+# 10k cost.
+MAX_GROWTH = 2
+
+
+def flatness(figures):
+    """For each rollup endpoint measured at 10k and at a larger scale (1M, 10M): its time there
+    ÷ its time at 10k."""
+    timed = {(f["figure"], f["scale"]): f["ours_ms"] for f in figures if "ours_ms" in f}
+    rows = []
+    for scale, calls in GROWN.items():
+        for figure in sorted(ROLLUP_ENDPOINTS):
+            small, large = timed.get((figure, "10k")), timed.get((figure, scale))
+            if small and large:
+                rows.append(_growth(figure, calls, large / small))
+    return rows
+
+
+def _growth(figure, calls, growth):
+    return {
+        "figure": f"{figure}: {calls} ÷ 10k",
+        "scale": f"10k→{calls}",
+        "unit": "×",
+        "ours": round(growth, 2),
+        "baseline": MAX_GROWTH,
+        "ratio": round(growth, 2),
+        "target": f"≤ {MAX_GROWTH}×",
+        "met": growth <= MAX_GROWTH,
+    }
 
 
 def measure_exports(sizes):
@@ -127,6 +163,7 @@ def main():
     figures = []
     for dataset, sections in PLANS[scale]:
         figures += measure(dataset, sections, runs)
+    figures += flatness(figures)
     if scale == "reference" and os.environ.get("BENCH_EXPORTS", "1") == "1":
         figures += measure_exports(["100k", "1M"])
     report = {

@@ -62,3 +62,26 @@ def test_a_dataset_whose_migrations_were_regenerated_is_not_reused():
 
     assert ("voiceagent", "0001_initial") in files and ("auth", "0001_initial") in files
     assert not applied <= files  # the renamed migration: build the dataset again
+
+
+def test_flatness_compares_each_rollup_endpoint_at_1m_with_10k():
+    from bench.run import flatness
+
+    figures = [
+        {"figure": "funnel", "scale": "10k", "ours_ms": 8.0},
+        {"figure": "funnel", "scale": "100k", "ours_ms": 9.0},
+        {"figure": "funnel", "scale": "reference", "ours_ms": 12.0},
+        {"figure": "best hours", "scale": "10k", "ours_ms": 5.0},
+        {"figure": "best hours", "scale": "reference", "ours_ms": 10.5},
+        {"figure": "conversation", "scale": "10k", "ours_ms": 3.0},
+        {"figure": "conversation", "scale": "reference", "ours_ms": 30.0},
+        {"figure": "funnel", "scale": "large", "ours_ms": 14.0},
+    ]
+
+    rows = flatness(figures)
+
+    assert [(r["figure"], r["ours"], r["target"], r["met"]) for r in rows] == [
+        ("best hours: 1M ÷ 10k", 2.1, "≤ 2×", False),
+        ("funnel: 1M ÷ 10k", 1.5, "≤ 2×", True),
+        ("funnel: 10M ÷ 10k", 1.75, "≤ 2×", True),
+    ]
