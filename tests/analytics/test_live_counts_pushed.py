@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
@@ -20,15 +19,7 @@ from tests.factories import make_call, make_campaign, make_lead, make_scheduled_
 from voiceagent.ingestion.services import reproject_leads
 from voiceagent.models import CallStatus, ScheduledCall, ScheduledCallStatus
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def fresh_live_state(settings):
-    # No counters held back by a throttle window or a follow-up look left by an earlier test; the
-    # look for follow-ups falling due stays out of the way unless a test asks for it.
-    settings.LIVE_DUE_CHECK_SECONDS = 60
-    cache.delete_many(["live:counters-throttle", live.DUE_CHECK_LOCK, live.DUE_CHECKED_UNTIL])
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_live_state")]
 
 
 def received(*expected):

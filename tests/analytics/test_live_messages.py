@@ -13,7 +13,7 @@ from tests.factories import make_call, make_lead
 from voiceagent.ingestion.services import ingest_events
 from voiceagent.models import CallStatus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_live_state")]
 
 
 def events_of(call_sid, lead, *kinds, data=None):
