@@ -14,6 +14,9 @@ class AnalyticsConfig(AppConfig):
         events.call_changed.connect(
             live.on_call_changed, dispatch_uid="analytics.live.call_changed"
         )
+        events.live_counts_changed.connect(
+            live.on_live_counts_changed, dispatch_uid="analytics.live.live_counts_changed"
+        )
         events.export_progress.connect(
             live.on_export_progress, dispatch_uid="analytics.live.export_progress"
         )

@@ -3,7 +3,7 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from analytics.live import STAFF_GROUP, campaign_group
+from analytics.live import STAFF_GROUP, campaign_group, due_follow_up_watch
 from voiceagent.access import visible_campaigns
 
 
@@ -22,6 +22,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     """`/ws/dashboard/` (every visible campaign) and `/ws/campaigns/<id>/` (one campaign)."""
 
     groups_joined = ()
+    watching_due_follow_ups = False
 
     async def connect(self):
         user = self.scope.get("user")
@@ -37,9 +38,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        due_follow_up_watch.socket_opened()
+        self.watching_due_follow_ups = True
         await self.send_json({"type": "hello", "groups": len(groups)})
 
     async def disconnect(self, code):
+        if self.watching_due_follow_ups:
+            due_follow_up_watch.socket_closed()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 

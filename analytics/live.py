@@ -11,6 +11,13 @@ each with `as_of` (when it was read: a page keeps the newest reading of a call o
 whatever order messages from several processes arrive in) and a per-group sequence number (a
 page that sees a gap resyncs: channels-redis drops group messages silently when a channel is
 over capacity).
+
+Counts also change without any call changing; those paths push `counters` the same way:
+- a campaign paused or resumed, a lead closed or put on (or taken off) the do-not-call list, a
+  follow-up edited by staff: the `live_counts_changed` domain event, after commit;
+- a follow-up falling due (the clock alone): while a process holds live sockets, it looks every
+  LIVE_DUE_CHECK_SECONDS for follow-ups that fell due since the last look (of any process) and
+  pushes their campaigns' counts (`DueFollowUpWatch`).
 """
 
 import asyncio
@@ -18,14 +25,18 @@ import logging
 import os
 import threading
 import time
+import weakref
+from datetime import timedelta
 
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from analytics.selectors import live_counts_by_campaign
+from analytics.selectors import campaigns_with_follow_ups_fallen_due, live_counts_by_campaign
 from voiceagent.models import IN_PROGRESS_STATUSES, Campaign
 
 logger = logging.getLogger(__name__)
@@ -33,6 +44,10 @@ STAFF_GROUP = "staff"
 COUNTERS_THROTTLE_SECONDS = 1
 # Changes are gathered this long, so a batch of 500 events of 50 calls becomes 50 messages.
 FLUSH_DELAY_SECONDS = 0.05
+DUE_CHECK_LOCK = "live:due-check-lock"
+DUE_CHECKED_UNTIL = "live:due-checked-until"
+# A page reads every count as its socket connects, so a look never needs to go further back.
+DUE_CHECK_LOOKBACK = timedelta(minutes=1)
 
 
 def campaign_group(campaign_id):
@@ -114,6 +129,13 @@ class LivePusher:
             )
             if counters_changed:
                 self.counters_due.add(payload["campaign_id"])
+            self._ensure_thread()
+        self.wake.set()
+
+    def submit_counters(self, campaign_ids):
+        """Push these campaigns' counts (throttled like those of call changes)."""
+        with self.lock:
+            self.counters_due.update(campaign_ids)
             self._ensure_thread()
         self.wake.set()
 
@@ -239,6 +261,67 @@ def on_call_changed(sender, *, call, changes, ended=False, **kwargs):
         async_to_sync(_send_all)(pusher._messages(pending, due, throttle=False))
         return
     pusher.submit(payload, ended=ended, counters_changed=counters_changed, as_of=now)
+
+
+def on_live_counts_changed(sender, *, campaign_ids, **kwargs):
+    if isinstance(get_channel_layer(), InMemoryChannelLayer):
+        # Embedded mode: sent from the request through the server's loop, as on_call_changed does.
+        async_to_sync(_send_all)(pusher._messages({}, set(campaign_ids), throttle=False))
+        return
+    pusher.submit_counters(campaign_ids)
+
+
+def due_follow_up_counters(now=None):
+    """The counters messages of campaigns whose follow-ups fell due since the last look by any
+    process; nothing when another process looked less than LIVE_DUE_CHECK_SECONDS ago."""
+    now = now or timezone.now()
+    if not cache.add(DUE_CHECK_LOCK, 1, settings.LIVE_DUE_CHECK_SECONDS):
+        return []
+    floor = now - DUE_CHECK_LOOKBACK
+    since = max(cache.get(DUE_CHECKED_UNTIL) or floor, floor)
+    campaign_ids = campaigns_with_follow_ups_fallen_due(since=since, now=now)
+    cache.set(DUE_CHECKED_UNTIL, now, None)
+    return pusher._messages({}, campaign_ids, throttle=False)
+
+
+class DueFollowUpWatch:
+    """While this process holds live sockets, pushes the counts of campaigns whose follow-ups
+    fell due: the clock alone moves them into calls_queued, no call or write announces it.
+
+    One task per event loop (uvicorn runs one; tests open several), started by the first socket
+    and stopped with the last, so an idle process reads nothing.
+    """
+
+    def __init__(self):
+        self.loops = weakref.WeakKeyDictionary()  # event loop -> [open sockets, task]
+
+    def socket_opened(self):
+        loop = asyncio.get_running_loop()
+        entry = self.loops.setdefault(loop, [0, None])
+        entry[0] += 1
+        if entry[1] is None or entry[1].done():
+            entry[1] = loop.create_task(self._run())
+
+    def socket_closed(self):
+        loop = asyncio.get_running_loop()
+        entry = self.loops.get(loop)
+        if entry is None:
+            return
+        entry[0] -= 1
+        if entry[0] <= 0:
+            entry[1].cancel()
+            del self.loops[loop]
+
+    async def _run(self):
+        while True:
+            await asyncio.sleep(settings.LIVE_DUE_CHECK_SECONDS)
+            try:
+                await _send_all(await database_sync_to_async(due_follow_up_counters)())
+            except Exception:  # e.g. the database is down: the next look covers this one's window
+                logger.exception("counts of follow-ups fallen due not sent")
+
+
+due_follow_up_watch = DueFollowUpWatch()
 
 
 def on_export_progress(sender, *, job, **kwargs):

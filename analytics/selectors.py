@@ -60,6 +60,7 @@ from voiceagent.models import (
 SYSTEM_RATE_DAYS = 30
 LATENCY_PERCENTILE = 0.95
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+LIVE_COUNT_FIELDS = ("calls_in_progress", "calls_queued")
 
 
 # --- scoping -------------------------------------------------------------------------------------
@@ -194,27 +195,19 @@ def lead_counts(*, campaigns):
 
 
 def live_counts(*, campaigns, now=None):
-    """calls_in_progress, and calls_queued = queued calls + pending ScheduledCalls due by now,
-    of running campaigns only (CallSession/ScheduledCall `.queued()`)."""
-    now = now or timezone.now()
-    # Only live rows are read: the (campaign, status) and (status) indexes find them directly.
-    live = CallSession.objects.filter(status__in=(CallStatus.QUEUED, *IN_PROGRESS_STATUSES))
-    calls = _of_campaigns(live, campaigns).aggregate(
-        calls_in_progress=Count("pk", filter=condition(CallSession.objects.in_progress())),
-        queued_calls=Count("pk", filter=condition(CallSession.objects.queued())),
-    )
-    due = _of_campaigns(ScheduledCall.objects.queued(now), campaigns).count()
-    return {
-        "calls_in_progress": calls["calls_in_progress"],
-        "calls_queued": calls["queued_calls"] + due,
-    }
+    """calls_in_progress and calls_queued of these campaigns together: the sum of
+    live_counts_by_campaign, so the pages' totals and the live pushes' counters add up."""
+    by_campaign = live_counts_by_campaign(campaigns=campaigns, now=now).values()
+    return {field: sum(counts[field] for counts in by_campaign) for field in LIVE_COUNT_FIELDS}
 
 
 def live_counts_by_campaign(*, campaigns, now=None):
-    """live_counts per campaign, {campaign_id: {calls_in_progress, calls_queued}}, for the
-    campaigns with a call in progress or queued (absent = zeros); the live pages and the live
-    pushes' counters messages share it."""
+    """{campaign_id: {calls_in_progress, calls_queued}} for the campaigns with a call in progress
+    or queued (absent = zeros): calls_in_progress, and calls_queued = queued calls + pending
+    ScheduledCalls due by now, of running campaigns only (CallSession/ScheduledCall `.queued()`).
+    The one rule of the live counts: live_counts, the pages and the live pushes read it."""
     now = now or timezone.now()
+    # Only live rows are read: the (campaign, status) and (status) indexes find them directly.
     live = CallSession.objects.filter(status__in=(CallStatus.QUEUED, *IN_PROGRESS_STATUSES))
     calls = (
         _of_campaigns(live, campaigns)
@@ -245,6 +238,18 @@ def live_counts_by_campaign(*, campaigns, now=None):
         for campaign_id, entry in counts.items()
         if entry["calls_in_progress"] or entry["calls_queued"]
     }
+
+
+def campaigns_with_follow_ups_fallen_due(*, since, now):
+    """Ids of the campaigns with a follow-up that fell due in (since, now] and is in the queue
+    now: their calls_queued grew with nothing written (the scheduled_due_idx index finds them)."""
+    return set(
+        ScheduledCall.objects.queued(now)
+        .filter(scheduled_for__gt=since)
+        .order_by()
+        .values_list("campaign_id", flat=True)
+        .distinct()
+    )
 
 
 # --- campaign metrics and daily series -----------------------------------------------------------

@@ -7,7 +7,7 @@ from django.urls import path
 
 from analytics.models import CallRollup
 from analytics.periods import default_period, describe_period
-from voiceagent import formats
+from voiceagent import events, formats
 from voiceagent.campaigns import dnc, scoring
 from voiceagent.campaigns import services as lead_services
 from voiceagent.lead_import import admin_views
@@ -135,6 +135,9 @@ class CampaignAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and set(form.changed_data) & set(scoring.SCORE_INPUTS):
             scoring.rescore_campaign(campaign=obj)
+        if change and "status" in form.changed_data:
+            # Only a running campaign's calls and follow-ups are queued (glossary).
+            events.publish_live_counts_change(campaign_ids=[obj.pk])
 
     def get_urls(self):
         # The lead import page, linked from the campaign page's object tools.
@@ -199,6 +202,19 @@ class LeadAdmin(PhoneDisplayMixin, admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         lead_services.cancel_follow_ups_if_closed(form.instance)
         scoring.recompute_lead_scores(lead_ids=[form.instance.pk])
+        # Follow-ups edited in the inline move calls_queued of their campaigns (glossary).
+        edited = [
+            follow_up
+            for formset in formsets
+            for follow_up in (
+                *formset.new_objects,
+                *(changed for changed, _ in formset.changed_objects),
+                *formset.deleted_objects,
+            )
+        ]
+        events.publish_live_counts_change(
+            campaign_ids={follow_up.campaign_id for follow_up in edited}
+        )
 
     @admin.action(description="Put selected leads on the do-not-call list")
     def add_to_dnc(self, request, queryset):
@@ -296,6 +312,23 @@ class ScheduledCallAdmin(admin.ModelAdmin):
     date_hierarchy = "scheduled_for"
     autocomplete_fields = ("lead", "campaign")
     readonly_fields = ("source_call", "created_at")
+
+    # A follow-up added, edited or deleted by hand moves calls_queued (glossary): live pages are
+    # told, for the campaign it left too.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        events.publish_live_counts_change(
+            campaign_ids={obj.campaign_id, form.initial.get("campaign", obj.campaign_id)}
+        )
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        events.publish_live_counts_change(campaign_ids=[obj.campaign_id])
+
+    def delete_queryset(self, request, queryset):
+        campaign_ids = set(queryset.values_list("campaign_id", flat=True))
+        super().delete_queryset(request, queryset)
+        events.publish_live_counts_change(campaign_ids=campaign_ids)
 
 
 @admin.register(Objection)

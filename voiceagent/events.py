@@ -12,6 +12,11 @@ and `changes`, a dict describing what one accepted, non-duplicate event did:
 - "turn": {"sequence", "speaker", "stt_ms", "llm_ms", "tts_ms"} when the event stored a new turn;
 - "error": {"component"} when the event stored a new call.error (errors_total{type="ai_error"}).
 `call_ended` is sent as well when "ended" is True. `export_progress` receivers get `job`.
+
+`live_counts_changed` receivers get `campaign_ids`: campaigns whose calls_in_progress or
+calls_queued (glossary) may have changed without any call changing: a campaign paused or resumed,
+a lead closed or put on the do-not-call list (its follow-ups canceled), a lead taken off it (its
+follow-ups planned again), a follow-up edited by staff.
 """
 
 import logging
@@ -26,6 +31,7 @@ logger = logging.getLogger(__name__)
 call_changed = Signal()
 call_ended = Signal()
 export_progress = Signal()
+live_counts_changed = Signal()
 
 _quiet = threading.local()
 
@@ -64,6 +70,18 @@ def publish_call_changes(published):
             )
             if ended:
                 _log_failures(call_ended.send_robust(sender=type(call), call=call, changes=changes))
+
+    transaction.on_commit(send, robust=True)
+
+
+def publish_live_counts_change(*, campaign_ids):
+    """Announce after commit that these campaigns' live counts may have changed."""
+    campaign_ids = sorted({pk for pk in campaign_ids if pk is not None})
+    if getattr(_quiet, "depth", 0) or not campaign_ids:
+        return
+
+    def send():
+        _log_failures(live_counts_changed.send_robust(sender=None, campaign_ids=campaign_ids))
 
     transaction.on_commit(send, robust=True)
 

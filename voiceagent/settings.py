@@ -252,6 +252,9 @@ CHANNEL_LAYERS = {
 }
 # Live pages poll /dashboard/realtime this often while their socket is down (never while it is up).
 LIVE_POLL_SECONDS = max(1, env_int("LIVE_POLL_SECONDS", 5))
+# A web process with live sockets looks this often for follow-ups that fell due (nothing else
+# announces them) and pushes their campaigns' counts.
+LIVE_DUE_CHECK_SECONDS = max(1, env_int("LIVE_DUE_CHECK_SECONDS", 5))
 
 # --- Time and language ------------------------------------------------------------------------
 

@@ -242,16 +242,19 @@
 
   function callMessage(call, at, ended) {
     if (endedCalls.has(call.call_sid)) return;
-    if (ended || IN_PROGRESS.indexOf(call.status) === -1) {
-      // An end is final; a row leaves the page when its call is no longer in progress.
-      if (ended) endedCalls.set(call.call_sid, at);
+    if (ended) {
+      // An end is final, whatever the page read before or reads after.
+      endedCalls.set(call.call_sid, at);
       callReadings.delete(call.call_sid);
       removeCall(call.call_sid);
       return;
     }
+    // Older than what the row shows (messages from several processes arrive in any order): a
+    // "queued" read before the "initiated" on the page must not take the row away.
     if (at < heldReading(call.call_sid)) return;
     callReadings.set(call.call_sid, at);
-    upsertCall(call);
+    if (IN_PROGRESS.indexOf(call.status) === -1) removeCall(call.call_sid);
+    else upsertCall(call);
   }
 
   // The calls in progress at `at`: calls read later by a message keep what that message said.

@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 
 from analytics import live
+from analytics.selectors import live_counts, live_counts_by_campaign
 from tests.factories import make_call, make_campaign, make_lead, make_scheduled_call
-from voiceagent.models import CallStatus, CampaignStatus, ScheduledCallStatus
+from voiceagent.models import CallStatus, Campaign, CampaignStatus, LeadStatus, ScheduledCallStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +73,28 @@ def test_draft_and_completed_campaigns_have_nothing_queued(team, get_json, statu
     set_status(team.campaign, status)
 
     assert queued_figures(team.campaign, get_json) == (0, 3, 3, 0, 3)
+
+
+def test_live_counts_of_several_campaigns_are_the_sum_of_each_campaigns_counts(
+    team, django_assert_max_num_queries
+):
+    build_queue(team.campaign)
+    build_queue(team.other_campaign)
+    paused = make_campaign("Paused one", status=CampaignStatus.PAUSED)
+    build_queue(paused)
+    # A closed lead's pending follow-up is in nobody's queue.
+    make_scheduled_call(make_lead(team.campaign, status=LeadStatus.NOT_INTERESTED))
+    campaigns = Campaign.objects.filter(
+        pk__in=[team.campaign.pk, team.other_campaign.pk, paused.pk]
+    )
+
+    by_campaign = live_counts_by_campaign(campaigns=campaigns)
+    with django_assert_max_num_queries(2):
+        together = live_counts(campaigns=campaigns)
+
+    assert by_campaign == {
+        team.campaign.pk: {"calls_in_progress": 1, "calls_queued": 3},
+        team.other_campaign.pk: {"calls_in_progress": 1, "calls_queued": 3},
+        paused.pk: {"calls_in_progress": 1, "calls_queued": 0},
+    }
+    assert together == {"calls_in_progress": 3, "calls_queued": 6}

@@ -2,20 +2,18 @@
 absolute live counts with `as_of` and per-group sequence numbers, enough for a page to follow
 calls without reading /dashboard/realtime after every message."""
 
-import asyncio
 from datetime import datetime
+from functools import partial
 
 import pytest
-from asgiref.sync import async_to_sync
-from django.db import connection
 from django.utils import timezone
 
-from tests.analytics.test_live_updates import connect, session_headers
+from tests.analytics.test_live_updates import pushed_after, session_headers
 from tests.factories import make_call, make_lead
 from voiceagent.ingestion.services import ingest_events
 from voiceagent.models import CallStatus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_live_state")]
 
 
 def events_of(call_sid, lead, *kinds, data=None):
@@ -28,32 +26,11 @@ def events_of(call_sid, lead, *kinds, data=None):
 
 
 def pushed_while(path, headers, batches, until):
-    """Subscribe at `path`, ingest each batch (in a thread with its own connection), and collect
-    the messages after the hello until `until(messages)` holds (5 s at most)."""
-
-    def ingest(events):
-        try:
-            ingest_events(events=events, source="api")
-        finally:
-            connection.close()
-
-    async def scenario():
-        communicator, connected, _ = await connect(path, headers)
-        assert connected
-        assert (await communicator.receive_json_from(timeout=2))["type"] == "hello"
-        loop = asyncio.get_running_loop()
-        received = []
-        for events in batches:
-            await loop.run_in_executor(None, ingest, events)
-            await asyncio.sleep(0.2)
-        deadline = loop.time() + 5
-        while not until(received) and loop.time() < deadline:
-            if not await communicator.receive_nothing(timeout=0.1):
-                received.append(await communicator.receive_json_from())
-        await communicator.disconnect()
-        return received
-
-    return async_to_sync(scenario)()
+    """Subscribe at `path`, ingest each batch (0.2 s apart, in a thread with its own connection),
+    and collect the messages after the hello until `until(messages)` holds (5 s at most)."""
+    steps = [(partial(ingest_events, events=events, source="api"), None) for events in batches]
+    steps[-1] = (steps[-1][0], until)
+    return pushed_after(path, headers, *steps, settle=0.2)
 
 
 def counters_of(messages):

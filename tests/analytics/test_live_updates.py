@@ -57,6 +57,38 @@ def first_push_after(path, headers, work):
     return async_to_sync(scenario)()
 
 
+def pushed_after(path, headers, *steps, settle=0):
+    """Subscribe at `path`; for each (action, until) step run the action in a thread (its own
+    connection, closed after), wait `settle` seconds, and collect the messages after the hello
+    until `until(messages)` holds (5 s at most; an `until` of None waits for nothing), so that
+    each action's push arrives before the next action runs."""
+
+    def run(action):
+        try:
+            action()
+        finally:
+            connection.close()
+
+    async def scenario():
+        communicator, connected, _ = await connect(path, headers)
+        assert connected
+        assert (await communicator.receive_json_from(timeout=2))["type"] == "hello"
+        loop = asyncio.get_running_loop()
+        received = []
+        for action, until in steps:
+            if action is not None:
+                await loop.run_in_executor(None, run, action)
+            await asyncio.sleep(settle)
+            deadline = loop.time() + 5
+            while until is not None and not until(received) and loop.time() < deadline:
+                if not await communicator.receive_nothing(timeout=0.1):
+                    received.append(await communicator.receive_json_from())
+        await communicator.disconnect()
+        return received
+
+    return async_to_sync(scenario)()
+
+
 def test_settings_use_the_redis_channel_layer():
     assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
 

@@ -1,12 +1,15 @@
 """A live page with its socket up follows calls from the pushed messages alone: it reads
 /dashboard/realtime when the socket connects, not after every message."""
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
+from analytics.live import stamp
 from tests import factories
 from tests.browser.test_dashboard import post_events, wait_until_live
 
@@ -100,4 +103,44 @@ def test_counts_pushed_for_a_campaign_add_up_with_the_others_on_the_live_page(
     expect(page.locator('[data-field="calls_in_progress"]')).to_have_text("2", timeout=3000)
     expect(page.locator('[data-field="calls_queued"]')).to_have_text("1")
     expect(page.locator('tr[data-call-sid="CA-SUM-1"]')).to_contain_text("Kavya Reddy")
+    assert console_errors == []
+
+
+def dispatch(page, *messages):
+    """Hand messages to the page's socket listener, as if the server had sent them."""
+    page.evaluate(
+        """messages => messages.forEach(message => window.voiceagentLive.socket.dispatchEvent(
+            new MessageEvent("message", {data: JSON.stringify(message)})))""",
+        list(messages),
+    )
+
+
+def test_an_older_queued_message_arriving_after_a_newer_initiated_one_leaves_the_row(
+    page_for, console_errors
+):
+    member = factories.make_manager("meera")
+    campaign = factories.make_campaign("Powai launch", members=[member])
+    lead = factories.make_lead(campaign, "Rohan Mehta")
+    page = page_for(member)
+    page.goto("/live/")
+    wait_until_live(page)
+    now = timezone.now()
+    call = {"call_sid": "CA-ORDER-1", "campaign_id": campaign.pk, "campaign_name": campaign.name,
+            "lead_id": lead.pk, "lead_name": "Rohan Mehta", "stage": None, "outcome": None,
+            "duration_seconds": 0, "started_at": now.isoformat()}  # fmt: skip
+
+    def update(status, seconds_later):
+        # No sequence number: a gap would resync the page from realtime and hide the order.
+        return {"type": "call.updated", "call": {**call, "status": status},
+                "as_of": stamp(now + timedelta(seconds=seconds_later))}  # fmt: skip
+
+    # Two web processes: the "initiated" read at +2 s arrives before the "queued" read at +1 s.
+    dispatch(page, update("initiated", 2), update("queued", 1))
+
+    row = page.locator('tr[data-call-sid="CA-ORDER-1"]')
+    expect(row).to_have_count(1, timeout=2000)
+    expect(row).to_contain_text("Rohan Mehta")
+    # A reading newer than the row's that the call is no longer in progress does take it away.
+    dispatch(page, update("queued", 3))
+    expect(row).to_have_count(0, timeout=2000)
     assert console_errors == []

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from voiceagent import events
 from voiceagent.campaigns import lifecycle
 from voiceagent.ingestion.services import reproject_leads
 from voiceagent.models import DoNotCall, Lead, LeadStatus, ScheduledCall, ScheduledCallStatus
@@ -44,7 +45,10 @@ def remove_from_dnc(*, phone):
     deleted, _ = DoNotCall.objects.filter(phone=phone).delete()
     if deleted:
         leads = Lead.objects.filter(phone=phone, is_dnc=True)
-        lead_ids = list(leads.values_list("pk", flat=True))
+        lead_ids, campaign_ids = [], set()
+        for lead_id, campaign_id in leads.values_list("pk", "campaign_id"):
+            lead_ids.append(lead_id)
+            campaign_ids.add(campaign_id)
         leads.update(is_dnc=False, dnc_reason="")
         # "Do not call" was the list's word: the lead's calls decide its status again, and the
         # follow-ups the flag canceled are planned afresh.
@@ -53,4 +57,5 @@ def remove_from_dnc(*, phone):
             lead__in=lead_ids, status=ScheduledCallStatus.CANCELED, source_call__isnull=False
         ).delete()
         reproject_leads(lead_ids=lead_ids)
+        events.publish_live_counts_change(campaign_ids=campaign_ids)
     return bool(deleted)

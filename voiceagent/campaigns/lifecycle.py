@@ -17,6 +17,7 @@ them; the demo data and the simulator go through ingestion. docs/metrics.md tell
 
 from datetime import timedelta
 
+from voiceagent import events
 from voiceagent.models import (
     CLOSED_LEAD_STATUSES,
     FINISHED_STATUSES,
@@ -123,7 +124,13 @@ def follow_up_status(*, lead, called_again):
 
 
 def cancel_follow_ups(*, leads):
-    """Cancel the pending follow-ups of these leads (a queryset or list); returns how many."""
-    return ScheduledCall.objects.filter(lead__in=leads, status=ScheduledCallStatus.PENDING).update(
-        status=ScheduledCallStatus.CANCELED
-    )
+    """Cancel the pending follow-ups of these leads (a queryset or list); returns how many.
+
+    Their campaigns' calls_queued may drop: live pages are told after commit."""
+    pending = ScheduledCall.objects.filter(lead__in=leads, status=ScheduledCallStatus.PENDING)
+    campaign_ids = set(pending.order_by().values_list("campaign_id", flat=True).distinct())
+    if not campaign_ids:
+        return 0
+    canceled = pending.update(status=ScheduledCallStatus.CANCELED)
+    events.publish_live_counts_change(campaign_ids=campaign_ids)
+    return canceled

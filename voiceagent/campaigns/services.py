@@ -9,6 +9,7 @@ deleted (their leads and scheduled calls go with them).
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from voiceagent import events
 from voiceagent.campaigns import lifecycle, scoring
 from voiceagent.models import (
     Campaign,
@@ -76,9 +77,12 @@ def update_campaign(*, campaign, members=None, **changes):
     """Apply changes; a status change must be a legal transition from the stored status."""
     # Locked, so two concurrent transitions cannot both pass the check against the old status.
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    if "status" in changes and changes["status"] != campaign.status:
+    status_changed = "status" in changes and changes["status"] != campaign.status
+    if status_changed:
         check_transition(current=campaign.status, new=changes["status"])
         _stamp(campaign, status=changes["status"], now=timezone.now())
+        # Only a running campaign's calls and follow-ups are queued (glossary).
+        events.publish_live_counts_change(campaign_ids=[campaign.pk])
     rescore = any(
         name in changes and changes[name] != getattr(campaign, name)
         for name in scoring.SCORE_INPUTS
