@@ -190,3 +190,12 @@ def database_rows():
         )
     )
     return {"calls": calls, "leads": leads, "follow_ups": follow_ups, "log": log}
+
+
+def calls_of_new_leads(campaign, n_calls, script, tag):
+    """The events of `script` (answered_call, unanswered_call) for n_calls new leads of the
+    campaign, one call each, call_sids `tag`-0, `tag`-1, …: a batch for query-count pinning."""
+    leads = Lead.objects.bulk_create(
+        [Lead(campaign=campaign, name=f"L{i}", phone=f"+9197{i:08d}") for i in range(n_calls)]
+    )
+    return [event for i, lead in enumerate(leads) for event in script(lead, f"{tag}-{i}")]

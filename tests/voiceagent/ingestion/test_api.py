@@ -7,9 +7,14 @@ from django.contrib.auth.models import Group
 from drf_spectacular.generators import SchemaGenerator
 
 from tests.factories import make_ingest_user, make_lead
-from tests.voiceagent.ingestion.call_scripts import CallScript, answered_call, unanswered_call
+from tests.voiceagent.ingestion.call_scripts import (
+    CallScript,
+    answered_call,
+    calls_of_new_leads,
+    unanswered_call,
+)
 from voiceagent.ingestion.services import events_rejected
-from voiceagent.models import CallEvent, CallSession, ConversationTurn, Lead
+from voiceagent.models import CallEvent, CallSession, ConversationTurn
 
 pytestmark = pytest.mark.django_db
 
@@ -281,10 +286,7 @@ def test_reused_event_id_with_new_content_gets_409_naming_it(agent, lead):
 
 def calls_batch(campaign, n_calls):
     """n_calls whole answered calls (17 events each), for query-count pinning."""
-    leads = Lead.objects.bulk_create(
-        [Lead(campaign=campaign, name=f"L{i}", phone=f"+9197{i:08d}") for i in range(n_calls)]
-    )
-    return [e for i, lead in enumerate(leads) for e in answered_call(lead, f"Q{n_calls}-{i}")]
+    return calls_of_new_leads(campaign, n_calls, answered_call, f"Q{n_calls}")
 
 
 @pytest.mark.parametrize("n_calls", [5, 29])

@@ -3,8 +3,8 @@
 import pytest
 
 from tests.factories import make_ingest_user
-from tests.voiceagent.ingestion.call_scripts import unanswered_call
-from voiceagent.models import CallSession, Lead, ScheduledCall
+from tests.voiceagent.ingestion.call_scripts import calls_of_new_leads, unanswered_call
+from voiceagent.models import CallSession, ScheduledCall
 
 pytestmark = pytest.mark.django_db
 
@@ -18,10 +18,7 @@ def agent(api_client):
 
 def unanswered_calls(campaign, n_calls):
     """n_calls unanswered calls (queued, initiated, ringing, completed: 4 events each)."""
-    leads = Lead.objects.bulk_create(
-        [Lead(campaign=campaign, name=f"L{i}", phone=f"+9198{i:08d}") for i in range(n_calls)]
-    )
-    return [e for i, lead in enumerate(leads) for e in unanswered_call(lead, f"U{n_calls}-{i}")]
+    return calls_of_new_leads(campaign, n_calls, unanswered_call, f"U{n_calls}")
 
 
 @pytest.mark.parametrize("n_calls", [10, 100])
