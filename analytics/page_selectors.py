@@ -7,7 +7,14 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from analytics.selectors import recent_leads_with_next_action
-from voiceagent.models import CallError, CallSession, ConversationTurn, ErrorComponent, Lead
+from voiceagent.models import (
+    FINISHED_STATUSES,
+    CallError,
+    CallSession,
+    ConversationTurn,
+    ErrorComponent,
+    Lead,
+)
 
 LEADS_PER_PAGE = 25
 # Upper bounds (ms, exclusive) of the latency buckets a manager reads: fast, fine, slow, too slow.
@@ -58,14 +65,17 @@ def lead_activity_page(
 
 
 def latency_distribution(*, campaign, period):
-    """How many of the campaign's turns in `period` took how long in total (STT + LLM + TTS),
-    in LATENCY_BUCKETS; one aggregate query. Turns without any latency are left out."""
+    """How many turns of the campaign's finished calls in `period` took how long in total (STT +
+    LLM + TTS), in LATENCY_BUCKETS; one aggregate query. Turns without any latency are left
+    out, and so are live and canceled calls' (as in the latency table beside it)."""
     total = (
         Coalesce(F("stt_ms"), 0) + Coalesce(F("llm_ms"), 0) + Coalesce(F("tts_ms"), 0)  # type: ignore[operator]
     )
     turns = (
         ConversationTurn.objects.filter(
-            call__campaign=campaign, **period.filter_kwargs("call__initiated_at")
+            call__campaign=campaign,
+            call__status__in=FINISHED_STATUSES,
+            **period.filter_kwargs("call__initiated_at"),
         )
         .filter(Q(stt_ms__isnull=False) | Q(llm_ms__isnull=False) | Q(tts_ms__isnull=False))
         .annotate(total_ms=total)

@@ -129,3 +129,16 @@ def test_a_late_latency_moves_the_figures(team, get_json):
 
     # p95 between 600 and 800 ms (bins of 590.31 and 812.97 ms), 95% of the way up.
     assert body["latency"]["stt_ms"] == {"avg": 700.0, "p95": 801.84, "samples": 2}
+
+
+def test_the_latency_chart_counts_the_finished_calls_turns_only(team, turns):
+    from analytics.page_selectors import latency_distribution
+    from analytics.periods import Period
+
+    week = Period(first=ist(2025, 3, 12).date(), last=ist(2025, 3, 18).date())
+    buckets = latency_distribution(campaign=team.campaign, period=week)
+
+    # The week's finished call: 21 turns of 700 … 2,700 ms in total (stt + 600 llm on the first
+    # ten), none of 3 s or more; the live and canceled calls' 27,000 ms turns are left out.
+    assert sum(bucket["count"] for bucket in buckets) == 21
+    assert buckets[-1] == {"label": "≥ 3 s", "count": 0}
