@@ -59,7 +59,7 @@ def subjects():
 def _target(figure, ours_ms, baseline_ms, scale):
     if figure in ROLLUP_ENDPOINTS:
         if scale not in ("reference", "large"):
-            return {"target": "tracked (≤ 0.1× at 1M)", "met": True}
+            return {"target": "tracked (≤ 0.1× at 1M)", "met": None}  # nothing judged here
         return {"target": "≤ 0.1×", "met": ours_ms <= 0.1 * baseline_ms}
     if figure.startswith("transcript search"):
         return {"target": "< 50 ms", "met": ours_ms < 50}

@@ -23,11 +23,11 @@ def unanswered_calls(campaign, n_calls):
 
 @pytest.mark.parametrize("n_calls", [10, 100])
 def test_a_batch_of_new_calls_takes_the_same_queries_for_10_calls_as_for_100(
-    agent, team, n_calls, django_assert_max_num_queries
+    agent, team, n_calls, django_assert_num_queries
 ):
     batch = unanswered_calls(team.campaign, n_calls)
 
-    with django_assert_max_num_queries(19):
+    with django_assert_num_queries(19):
         response = agent.post(URL, batch, format="json")
 
     assert response.json() == {"accepted": 4 * n_calls, "duplicates": 0}
@@ -37,12 +37,12 @@ def test_a_batch_of_new_calls_takes_the_same_queries_for_10_calls_as_for_100(
 
 @pytest.mark.parametrize("n_calls", [10, 100])
 def test_ending_calls_of_an_earlier_batch_takes_the_same_queries_for_10_calls_as_for_100(
-    agent, team, n_calls, django_assert_max_num_queries
+    agent, team, n_calls, django_assert_num_queries
 ):
     events = unanswered_calls(team.campaign, n_calls)
     agent.post(URL, [e for e in events if e["type"] != "call.completed"], format="json")
 
-    with django_assert_max_num_queries(20):
+    with django_assert_num_queries(20):
         response = agent.post(
             URL, [e for e in events if e["type"] == "call.completed"], format="json"
         )
