@@ -57,8 +57,11 @@ def _matching(turns, text, words):
     if connection.vendor == "postgresql":
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="plain")
         # The generated column, which the model does not declare (it exists on PostgreSQL only).
+        quote = connection.ops.quote_name
         vector = RawSQL(
-            '"voiceagent_conversationturn"."search_document"', [], output_field=SearchVectorField()
+            f"{quote(ConversationTurn._meta.db_table)}.{quote('search_document')}",
+            [],
+            output_field=SearchVectorField(),
         )
         return turns.annotate(document=vector).filter(document=query), SearchRank(vector, query)
     for word in words:
