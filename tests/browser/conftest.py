@@ -37,8 +37,13 @@ def _server_password_hasher(settings):
 
 def start_asgi_server(port, **settings_env):
     """uvicorn serving the project on the test database at `port`, answering when returned;
-    `settings_env` adds environment variables (settings) of that server."""
-    proc = start_process(uvicorn_command(port), env=process_environment(**settings_env))
+    `settings_env` adds environment variables (settings) of that server.
+
+    Its look for follow-ups fallen due is set to once an hour: no browser test is about it (the
+    live tests drive it through communicators), and a look every 5 s from the server reads the
+    test database while a test's teardown truncates it, which PostgreSQL may end as a deadlock."""
+    env = {"LIVE_DUE_CHECK_SECONDS": "3600", **settings_env}
+    proc = start_process(uvicorn_command(port), env=process_environment(**env))
     try:
         wait_for_http(f"http://127.0.0.1:{port}/accounts/login/", process=proc)
     except (TimeoutError, RuntimeError):
