@@ -161,7 +161,7 @@ class LivePusher:
             self.wake.clear()
             pending, counters_due = self._take()
             try:
-                messages = self._messages(pending, counters_due)
+                messages = self.messages(pending, counters_due)
                 loop.run_until_complete(_send_all(messages))
             except Exception:
                 logger.exception("live updates not sent")
@@ -181,7 +181,10 @@ class LivePusher:
         timer.daemon = True
         timer.start()
 
-    def _messages(self, pending, counters_due, *, throttle=True):
+    def messages(self, pending, counters_due, *, throttle=True):
+        """[(group, message)] of pending call changes and of the due campaigns' counters (the
+        counters are held back for later when `throttle` is set and counters went out less than
+        COUNTERS_THROTTLE_SECONDS ago)."""
         by_group = {}
         for payload, ended, as_of in pending.values():
             message = {
@@ -258,7 +261,7 @@ def on_call_changed(sender, *, call, changes, ended=False, **kwargs):
         # thread runs here to send a throttled count later, so counts are never throttled.
         due = {payload["campaign_id"]} if counters_changed else set()
         pending = {payload["call_sid"]: (payload, ended, now)}
-        async_to_sync(_send_all)(pusher._messages(pending, due, throttle=False))
+        async_to_sync(_send_all)(pusher.messages(pending, due, throttle=False))
         return
     pusher.submit(payload, ended=ended, counters_changed=counters_changed, as_of=now)
 
@@ -266,7 +269,7 @@ def on_call_changed(sender, *, call, changes, ended=False, **kwargs):
 def on_live_counts_changed(sender, *, campaign_ids, **kwargs):
     if isinstance(get_channel_layer(), InMemoryChannelLayer):
         # Embedded mode: sent from the request through the server's loop, as on_call_changed does.
-        async_to_sync(_send_all)(pusher._messages({}, set(campaign_ids), throttle=False))
+        async_to_sync(_send_all)(pusher.messages({}, set(campaign_ids), throttle=False))
         return
     pusher.submit_counters(campaign_ids)
 
@@ -281,7 +284,7 @@ def due_follow_up_counters(now=None):
     since = max(cache.get(DUE_CHECKED_UNTIL) or floor, floor)
     campaign_ids = campaigns_with_follow_ups_fallen_due(since=since, now=now)
     cache.set(DUE_CHECKED_UNTIL, now, None)
-    return pusher._messages({}, campaign_ids, throttle=False)
+    return pusher.messages({}, campaign_ids, throttle=False)
 
 
 class DueFollowUpWatch:

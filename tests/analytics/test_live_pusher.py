@@ -61,13 +61,13 @@ def test_counters_held_back_by_the_throttle_are_sent_after_it_not_dropped(team):
     pusher = live.LivePusher()
     cache.set("live:counters-throttle", 1, 30)  # a counters message went out a moment ago
     try:
-        first = pusher._messages({}, {team.campaign.pk})
+        first = pusher.messages({}, {team.campaign.pk})
         assert first == []
         assert pusher.counters_due == {team.campaign.pk}  # kept for the next flush
     finally:
         cache.delete("live:counters-throttle")
     _, due = pusher._take()
-    later = pusher._messages({}, due)
+    later = pusher.messages({}, due)
     # One campaign's counts, to its own group and to the staff dashboards.
     assert [(group, m["event"], m["campaign_id"]) for group, m in later] == [
         (f"campaign.{team.campaign.pk}", "counters", team.campaign.pk),
