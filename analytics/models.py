@@ -111,3 +111,45 @@ class LeadFunnelRollup(models.Model):
 
     def __str__(self):
         return f"lead {self.lead_id} of campaign {self.campaign_id}"
+
+
+class LeadTotals(models.Model):
+    """The campaign's leads now, kept by database triggers on the lead table (whatever writes
+    it: imports, the admin, DNC changes in bulk, erasure, raw SQL), so that lead counts never
+    count leads (analytics/rollups/totals.py)."""
+
+    campaign = models.OneToOneField(
+        Campaign, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    total_leads = models.BigIntegerField(default=0)
+    valid_leads = models.BigIntegerField(default=0)  # Lead.objects.valid()
+    dnc_filtered_leads = models.BigIntegerField(default=0)  # Lead.objects.dnc_filtered()
+
+    class Meta:
+        verbose_name_plural = "lead totals"
+
+    def __str__(self):
+        return f"leads of campaign {self.campaign_id}"
+
+
+class FunnelTotals(models.Model):
+    """All time, the campaign's LeadFunnelRollup rows with each step above zero (distinct leads
+    that reached it), kept by database triggers on that table (analytics/rollups/totals.py)."""
+
+    campaign = models.OneToOneField(
+        Campaign, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    dialed = models.BigIntegerField(default=0)
+    answered = models.BigIntegerField(default=0)
+    reached_greeting = models.BigIntegerField(default=0)
+    reached_discovery = models.BigIntegerField(default=0)
+    reached_qualification = models.BigIntegerField(default=0)
+    reached_objection_handling = models.BigIntegerField(default=0)
+    reached_closing = models.BigIntegerField(default=0)
+    qualified = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "funnel totals"
+
+    def __str__(self):
+        return f"funnel of campaign {self.campaign_id}"

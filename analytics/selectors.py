@@ -31,7 +31,13 @@ from django.utils import timezone
 
 from analytics import costs
 from analytics.aggregates import PercentileCont, condition, percentile_cont, rate, rounded
-from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
+from analytics.models import (
+    CallRollup,
+    FunnelTotals,
+    LatencyRollup,
+    LeadTotals,
+    ObjectionRollup,
+)
 from analytics.periods import (
     Period,
     default_period,
@@ -162,10 +168,12 @@ def _with_rates(row):
 
 
 def leads_qualified(*, campaigns, period=None):
-    """Distinct leads with a qualified finished call in `period`: all time from the per-lead
-    funnel rollup; for a period from the calls themselves (qualified calls only)."""
+    """Distinct leads with a qualified finished call in `period`: all time from the campaigns'
+    FunnelTotals; for a period from the calls themselves (qualified calls only)."""
     if period is None:
-        return _rollups(LeadFunnelRollup, campaigns).filter(qualified__gt=0).count()
+        return _of_campaigns(FunnelTotals.objects.all(), campaigns).aggregate(
+            qualified=Sum("qualified", default=0)
+        )["qualified"]
     return (
         _finished_calls(campaigns, period)
         .filter(outcome=CallOutcome.QUALIFIED)
@@ -185,13 +193,14 @@ def _period_fields(period, now=None):
 # --- counts shared by several endpoints ----------------------------------------------------------
 
 
+LEAD_COUNTS = ("total_leads", "valid_leads", "dnc_filtered_leads")
+
+
 def lead_counts(*, campaigns):
-    """total_leads, valid_leads and dnc_filtered_leads, in one pass over the leads."""
-    return _of_campaigns(Lead.objects.all(), campaigns).aggregate(
-        total_leads=Count("pk"),
-        valid_leads=Count("pk", filter=condition(Lead.objects.valid())),
-        dnc_filtered_leads=Count("pk", filter=condition(Lead.objects.dnc_filtered())),
-    )
+    """total_leads, valid_leads (Lead.objects.valid()) and dnc_filtered_leads now: the sums of
+    the campaigns' LeadTotals, which triggers keep equal to their leads (one row per campaign,
+    whatever the number of leads)."""
+    return _of_campaigns(LeadTotals.objects.all(), campaigns).aggregate(**_sums(*LEAD_COUNTS))
 
 
 def live_counts(*, campaigns, now=None):
@@ -368,7 +377,7 @@ def system_metrics(*, campaigns, now=None, period=None):
         total_campaigns=Count("pk"),
         active_campaigns=Count("pk", filter=condition(Campaign.objects.active())),
     )
-    total_leads = _of_campaigns(Lead.objects.all(), campaigns).count()
+    total_leads = lead_counts(campaigns=campaigns)["total_leads"]
     # calls_today first: a later Sum("calls_made") would read the aggregate of that name.
     calls = _rollups(CallRollup, campaigns, period).aggregate(
         calls_today=Sum(
@@ -639,11 +648,10 @@ def campaign_funnel(*, campaign, period=None, valid_leads=None):
 
 
 def _funnel_from_rollups(campaign):
-    """All time: the per-lead funnel rollup, a lead counted in each step it ever reached."""
+    """All time: the campaign's FunnelTotals, its per-lead funnel rows with each step above
+    zero (a lead counted in each step it ever reached)."""
     steps = ["dialed", "answered", *(f"reached_{stage}" for stage in Stage.values), "qualified"]
-    counted = _rollups(LeadFunnelRollup, campaign).aggregate(
-        **{step: Count("lead", filter=Q(**{f"{step}__gt": 0})) for step in steps}
-    )
+    counted = _of_campaigns(FunnelTotals.objects.all(), campaign).aggregate(**_sums(*steps))
     return {step.removeprefix("reached_"): counted[step] for step in steps}
 
 

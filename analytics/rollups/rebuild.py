@@ -3,7 +3,8 @@
 Both go one campaign at a time. A rebuild replaces a campaign's rows in one transaction, so it is
 idempotent and can be stopped and run again at any point (each campaign is left either as it was
 or rebuilt); `since` limits it to the buckets from that instant on and to the latency histograms
-from its local day on (the per-lead funnel is all time and is always rebuilt whole).
+from its local day on (the per-lead funnel is all time and is always rebuilt whole). The
+campaign's FunnelTotals and LeadTotals (totals.py) are counted again too, and verified.
 
 On PostgreSQL both are set-based: per table one INSERT … SELECT … GROUP BY (rebuild) or one
 FULL JOIN of that SELECT with the stored rows (verify), the SELECTs of recount.py. Elsewhere
@@ -16,7 +17,14 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
+from analytics.models import (
+    CallRollup,
+    FunnelTotals,
+    LatencyRollup,
+    LeadFunnelRollup,
+    LeadTotals,
+    ObjectionRollup,
+)
 from analytics.periods import start_of_day
 from analytics.rollups.contribution import (
     CALL_FIELDS,
@@ -27,6 +35,13 @@ from analytics.rollups.contribution import (
     stored_details,
 )
 from analytics.rollups.recount import SINCE_PARAMETERS, quote, recounts
+from analytics.rollups.totals import (
+    counted_funnel,
+    counted_leads,
+    recount_funnel,
+    recount_leads,
+    stored_totals,
+)
 from analytics.rollups.writer import counter_fields, difference, upsert_tables
 from voiceagent.models import CallSession
 
@@ -118,6 +133,7 @@ def rebuild_campaign(campaign_id, *, since=None):
         _rebuild_set_based(campaign_id, since)
     else:
         rebuild_campaign_call_by_call(campaign_id, since=since)
+    recount_leads(campaign_id)
 
 
 def _rebuild_set_based(campaign_id, since):
@@ -143,6 +159,7 @@ def _rebuild_set_based(campaign_id, since):
             cursor.execute(delete, recount.params)
             columns = ", ".join([*recount.key_columns, *recount.counter_columns])
             cursor.execute(f"INSERT INTO {recount.table} ({columns}) {recount.sql}", recount.params)
+        recount_funnel(campaign_id)
 
 
 def rebuild_campaign_call_by_call(campaign_id, *, since=None):
@@ -155,6 +172,7 @@ def rebuild_campaign_call_by_call(campaign_id, *, since=None):
             upsert_tables(moved)
         for rows in _funnel_totals(campaign_id):
             upsert_tables({LeadFunnelRollup: rows})
+        recount_funnel(campaign_id)
 
 
 @dataclass(frozen=True)
@@ -174,10 +192,27 @@ class Drift:
 
 def verify_campaign(campaign_id):
     """Every counter of the campaign's rollup rows that differs from its raw rows, table by
-    table (TABLES' order), key by key (ascending), counter by counter (the model's order)."""
+    table (TABLES' order), key by key (ascending), counter by counter (the model's order); then
+    its FunnelTotals against its stored LeadFunnelRollup rows (a funnel row's own drift is
+    named above, once) and its LeadTotals against its leads."""
     if connection.vendor == "postgresql":
-        return _verify_set_based(campaign_id)
-    return verify_campaign_call_by_call(campaign_id)
+        drift = _verify_set_based(campaign_id)
+    else:
+        drift = verify_campaign_call_by_call(campaign_id)
+    return [
+        *drift,
+        *_totals_drift(FunnelTotals, campaign_id, counted_funnel(campaign_id)),
+        *_totals_drift(LeadTotals, campaign_id, counted_leads(campaign_id)),
+    ]
+
+
+def _totals_drift(model, campaign_id, expected):
+    stored = stored_totals(model, campaign_id)
+    return [
+        Drift(model._meta.db_table, (campaign_id,), name, expected[name], stored[name])
+        for name in stored
+        if expected[name] != stored[name]
+    ]
 
 
 def _verify_set_based(campaign_id):
