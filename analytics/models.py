@@ -18,14 +18,10 @@ from django.db import models
 from voiceagent.models import Campaign, Lead
 
 
-class CallRollup(models.Model):
-    """Call counts and sums of the finished calls initiated in one bucket."""
+class CallCounters(models.Model):
+    """Call counts and sums of a campaign's finished calls (CallRollup, CallDayRollup)."""
 
-    pk = models.CompositePrimaryKey("campaign", "bucket")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    # Start of the 15-minute UTC bucket; calls without initiated_at sit in the epoch's bucket
-    # (counted in "All time", never in a period).
-    bucket = models.DateTimeField()
     calls_made = models.BigIntegerField(default=0)
     calls_answered = models.BigIntegerField(default=0)
     calls_voicemail = models.BigIntegerField(default=0)
@@ -52,10 +48,38 @@ class CallRollup(models.Model):
     tts_ms_turns = models.BigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class CallRollup(CallCounters):
+    """Call counts and sums of the finished calls initiated in one bucket."""
+
+    pk = models.CompositePrimaryKey("campaign", "bucket")
+    # Start of the 15-minute UTC bucket; calls without initiated_at sit in the epoch's bucket
+    # (counted in "All time", never in a period).
+    bucket = models.DateTimeField()
+
+    class Meta:
         indexes = [models.Index(fields=["bucket"], name="call_rollup_bucket_idx")]
 
     def __str__(self):
         return f"campaign {self.campaign_id} at {self.bucket:%Y-%m-%d %H:%M}"
+
+
+class CallDayRollup(CallCounters):
+    """CallRollup's counters per calendar day in settings.TIME_ZONE of the calls' initiated_at
+    (the epoch's local day for calls without it), like LatencyRollup: periods are whole local
+    days, so their reads (and "All time") sum a row a day instead of up to 96 buckets. A change
+    of TIME_ZONE needs `manage.py rebuild_rollups`, as for LatencyRollup."""
+
+    pk = models.CompositePrimaryKey("campaign", "day")
+    day = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="call_day_rollup_day_idx")]
+
+    def __str__(self):
+        return f"campaign {self.campaign_id} on {self.day}"
 
 
 class ObjectionRollup(models.Model):
@@ -153,3 +177,48 @@ class FunnelTotals(models.Model):
 
     def __str__(self):
         return f"funnel of campaign {self.campaign_id}"
+
+
+class AllTimeLatencyRollup(models.Model):
+    """LatencyRollup's histograms summed over all days: the campaign's "All time" latency reads
+    a row per bin instead of one per bin and day."""
+
+    pk = models.CompositePrimaryKey("campaign", "component", "bin")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    component = models.CharField(max_length=8)  # stt_ms, llm_ms, tts_ms
+    bin = models.SmallIntegerField()
+    turns = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.component} bin {self.bin} of campaign {self.campaign_id}"
+
+
+class AllTimeObjectionRollup(models.Model):
+    """ObjectionRollup's counters summed over all buckets, by category ("" = ANY_CATEGORY)."""
+
+    pk = models.CompositePrimaryKey("campaign", "category")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=20)
+    objections = models.BigIntegerField(default=0)
+    calls = models.BigIntegerField(default=0)
+    calls_qualified = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.category} of campaign {self.campaign_id}"
+
+
+class WeekHourRollup(models.Model):
+    """All time, the finished calls initiated in one weekday (ISO, 1 = Monday) and hour of the
+    day in settings.TIME_ZONE (the epoch's for calls without initiated_at): best hours' "All
+    time" in at most 168 rows. A change of TIME_ZONE needs `manage.py rebuild_rollups`."""
+
+    pk = models.CompositePrimaryKey("campaign", "weekday", "hour")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    weekday = models.SmallIntegerField()
+    hour = models.SmallIntegerField()
+    calls_made = models.BigIntegerField(default=0)
+    calls_answered = models.BigIntegerField(default=0)
+    calls_qualified = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"campaign {self.campaign_id} on weekday {self.weekday} at {self.hour:02d}h"

@@ -26,17 +26,21 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 
 from analytics import costs
 from analytics.aggregates import PercentileCont, condition, percentile_cont, rate, rounded
 from analytics.models import (
+    AllTimeLatencyRollup,
+    AllTimeObjectionRollup,
+    CallDayRollup,
     CallRollup,
     FunnelTotals,
     LatencyRollup,
     LeadTotals,
     ObjectionRollup,
+    WeekHourRollup,
 )
 from analytics.periods import (
     Period,
@@ -44,7 +48,6 @@ from analytics.periods import (
     describe_period,
     local_today,
     local_zone,
-    start_of_day,
 )
 from analytics.rollups import histogram
 from analytics.rollups.contribution import ANY_CATEGORY, LATENCY_FIELDS
@@ -100,9 +103,10 @@ def _outcome(outcome):
 def _rollups(model, campaigns, period=None):
     """Rollup rows (analytics.models) of the campaigns, within `period` when given: its bounds
     are local midnights, which fall on the rows' 15-minute UTC buckets, so the days are exact;
-    LatencyRollup's rows are local days, read from the period's first to its last."""
+    CallDayRollup's and LatencyRollup's rows are local days, read from the period's first to
+    its last."""
     rows = _of_campaigns(model.objects.all(), campaigns)
-    if period is not None and model is LatencyRollup:
+    if period is not None and model in (CallDayRollup, LatencyRollup):
         rows = rows.filter(day__range=(period.first, period.last))
     elif period is not None:
         rows = rows.filter(**period.filter_kwargs("bucket"))
@@ -268,7 +272,7 @@ def campaign_metrics(*, campaign, period=None, now=None):
     """The campaign's glossary fields and AI latency. Call counts and latency cover `period`;
     leads and live counts are now."""
     calls = _with_average_duration(
-        _rollups(CallRollup, campaign, period).aggregate(**_sums(*ROLLUP_SUMS, *LATENCY_SUMS))
+        _rollups(CallDayRollup, campaign, period).aggregate(**_sums(*ROLLUP_SUMS, *LATENCY_SUMS))
     )
     latency = rollup_latency(
         sums={field: calls.pop(field) for field in LATENCY_SUMS},
@@ -303,9 +307,11 @@ def latency_histograms(*, campaigns, period=None):
     LatencyRollup rows of its local days (one query over about a hundred bins per field and
     day, whatever the number of turns)."""
     merged = {field: {} for field in LATENCY_FIELDS}
-    rows = _grouped_sums(
-        _rollups(LatencyRollup, campaigns, period), ["component", "bin"], ["turns"]
-    )
+    if period is None:  # all time: the campaigns' histograms summed over every day already
+        stored = _of_campaigns(AllTimeLatencyRollup.objects.all(), campaigns)
+    else:
+        stored = _rollups(LatencyRollup, campaigns, period)
+    rows = _grouped_sums(stored, ["component", "bin"], ["turns"])
     for row in rows:
         if row["turns"]:
             merged[row["component"]][row["bin"]] = row["turns"]
@@ -336,13 +342,11 @@ DAILY_SUMS = ("calls_made", "calls_answered", "calls_qualified", "total_call_tim
 def daily_stats(*, campaigns, period):
     """One row per calendar day of `period`, oldest first, days without calls as zeros."""
     rows = _grouped_sums(
-        _rollups(CallRollup, campaigns, period).annotate(
-            date=TruncDate("bucket", tzinfo=local_zone())
-        ),
-        ["date"],
+        _rollups(CallDayRollup, campaigns, period),
+        ["day"],
         [*DAILY_SUMS, "answered_duration", "answered_durations"],
     )
-    by_date = {row.pop("date"): _with_average_duration(row) for row in rows}
+    by_date = {row.pop("day"): _with_average_duration(row) for row in rows}
     empty = {
         "calls_made": 0,
         "calls_answered": 0,
@@ -379,10 +383,8 @@ def system_metrics(*, campaigns, now=None, period=None):
     )
     total_leads = lead_counts(campaigns=campaigns)["total_leads"]
     # calls_today first: a later Sum("calls_made") would read the aggregate of that name.
-    calls = _rollups(CallRollup, campaigns, period).aggregate(
-        calls_today=Sum(
-            "calls_made", filter=Q(bucket__gte=start_of_day(local_today(now))), default=0
-        ),
+    calls = _rollups(CallDayRollup, campaigns, period).aggregate(
+        calls_today=Sum("calls_made", filter=Q(day=local_today(now)), default=0),
         **_sums("calls_made", "calls_answered", "calls_qualified"),
     )
     return {
@@ -408,9 +410,9 @@ def recent_campaigns(*, campaigns, period=None, limit=10, now=None):
     totals = {
         row.pop("campaign_id"): row
         for row in _grouped_sums(
-            CallRollup.objects.filter(
+            CallDayRollup.objects.filter(
                 campaign_id__in=[campaign["id"] for campaign in recent],
-                **period.filter_kwargs("bucket"),
+                day__range=(period.first, period.last),
             ),
             ["campaign_id"],
             ["calls_made", "calls_answered", "calls_qualified"],
@@ -682,13 +684,15 @@ def best_hours(*, campaign, period=None, min_calls=5, top=3):
     slots, Monday 00h first; `best` = the `top` slots with at least `min_calls` calls made, by
     answer rate, then qualification rate, then calls made."""
     zone = local_zone()
-    rows = _grouped_sums(
-        _rollups(CallRollup, campaign, period).annotate(
+    if period is None:  # all time: at most 168 rows
+        slotted = _of_campaigns(WeekHourRollup.objects.all(), campaign)
+    else:
+        slotted = _rollups(CallRollup, campaign, period).annotate(
             weekday=ExtractIsoWeekDay("bucket", tzinfo=zone),
             hour=ExtractHour("bucket", tzinfo=zone),
-        ),
-        ["weekday", "hour"],
-        ["calls_made", "calls_answered", "calls_qualified"],
+        )
+    rows = _grouped_sums(
+        slotted, ["weekday", "hour"], ["calls_made", "calls_answered", "calls_qualified"]
     )
     by_slot = {(row.pop("weekday"), row.pop("hour")): row for row in rows}
     zeros = {"calls_made": 0, "calls_answered": 0, "calls_qualified": 0}
@@ -725,7 +729,9 @@ def objection_breakdown(*, campaign, period=None):
     by_category = {
         row.pop("category"): row
         for row in _grouped_sums(
-            _rollups(ObjectionRollup, campaign, period),
+            _of_campaigns(AllTimeObjectionRollup.objects.all(), campaign)
+            if period is None
+            else _rollups(ObjectionRollup, campaign, period),
             ["category"],
             ["objections", "calls", "calls_qualified"],
         )

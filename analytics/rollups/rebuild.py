@@ -2,9 +2,10 @@
 
 Both go one campaign at a time. A rebuild replaces a campaign's rows in one transaction, so it is
 idempotent and can be stopped and run again at any point (each campaign is left either as it was
-or rebuilt); `since` limits it to the buckets from that instant on and to the latency histograms
-from its local day on (the per-lead funnel is all time and is always rebuilt whole). The
-campaign's FunnelTotals and LeadTotals (totals.py) are counted again too, and verified.
+or rebuilt); `since` limits it to the buckets from that instant on and to the rows kept per
+local day (CallDayRollup, LatencyRollup) from its local day on (the per-lead funnel is all time
+and is always rebuilt whole). The campaign's FunnelTotals and LeadTotals (totals.py) are
+counted again too, and verified.
 
 On PostgreSQL both are set-based: per table one INSERT … SELECT … GROUP BY (rebuild) or one
 FULL JOIN of that SELECT with the stored rows (verify), the SELECTs of recount.py. Elsewhere
@@ -18,12 +19,16 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from analytics.models import (
+    AllTimeLatencyRollup,
+    AllTimeObjectionRollup,
+    CallDayRollup,
     CallRollup,
     FunnelTotals,
     LatencyRollup,
     LeadFunnelRollup,
     LeadTotals,
     ObjectionRollup,
+    WeekHourRollup,
 )
 from analytics.periods import start_of_day
 from analytics.rollups.contribution import (
@@ -46,15 +51,23 @@ from analytics.rollups.writer import counter_fields, difference, upsert_tables
 from voiceagent.models import CallSession
 
 CHUNK_CALLS = 2000
-BUCKETED = (CallRollup, ObjectionRollup, LatencyRollup)  # keyed by time: bucket, or day
-TABLES = (*BUCKETED, LeadFunnelRollup)
-TIME_KEY = {CallRollup: "bucket", ObjectionRollup: "bucket", LatencyRollup: "day"}
+# keyed by time: bucket, or day
+BUCKETED = (CallRollup, CallDayRollup, ObjectionRollup, LatencyRollup)
+# All time: rebuilt whole, whatever `since` (the funnel last).
+ALL_TIME = (AllTimeLatencyRollup, AllTimeObjectionRollup, WeekHourRollup, LeadFunnelRollup)
+TABLES = (*BUCKETED, *ALL_TIME)
+TIME_KEY = {
+    CallRollup: "bucket",
+    CallDayRollup: "day",
+    ObjectionRollup: "bucket",
+    LatencyRollup: "day",
+}
 
 
 @dataclass(frozen=True)
 class Since:
     """Where a partial rebuild starts: the bucket holding an instant (CallRollup,
-    ObjectionRollup) and its local day (LatencyRollup)."""
+    ObjectionRollup) and its local day (CallDayRollup, LatencyRollup)."""
 
     bucket: object
     day: object
@@ -111,10 +124,14 @@ def _bucket_totals(campaign_id, since):
         }
 
 
-def _funnel_totals(campaign_id):
+def _all_time_totals(campaign_id):
+    """Contributions of all the campaign's calls to the all-time tables, chunk by chunk."""
     for chunk in _chunks(campaign_id):
-        moved = difference(({}, contribution(row)) for row in chunk)
-        yield moved.get(LeadFunnelRollup, {})
+        turns, objections = stored_details([row["pk"] for row in chunk])
+        moved = difference(
+            ({}, contribution(row, turns[row["pk"]], objections[row["pk"]])) for row in chunk
+        )
+        yield {model: rows for model, rows in moved.items() if model in ALL_TIME}
 
 
 def _stored(model, campaign_id, since=None):
@@ -126,8 +143,8 @@ def _stored(model, campaign_id, since=None):
 
 def rebuild_campaign(campaign_id, *, since=None):
     """Replace the campaign's rollup rows with what its raw rows give (one transaction); with
-    `since` (an instant), the buckets from the one holding it on and the latency histograms
-    from its local day on."""
+    `since` (an instant), the buckets from the one holding it on and the rows kept per local
+    day from its local day on."""
     since = Since.of(since)
     if connection.vendor == "postgresql":
         _rebuild_set_based(campaign_id, since)
@@ -170,8 +187,8 @@ def rebuild_campaign_call_by_call(campaign_id, *, since=None):
             _stored(model, campaign_id, since).delete()
         for moved in _bucket_totals(campaign_id, since):
             upsert_tables(moved)
-        for rows in _funnel_totals(campaign_id):
-            upsert_tables({LeadFunnelRollup: rows})
+        for moved in _all_time_totals(campaign_id):
+            upsert_tables(moved)
         recount_funnel(campaign_id)
 
 
@@ -251,8 +268,8 @@ def verify_campaign_call_by_call(campaign_id):
     expected = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     for moved in _bucket_totals(campaign_id, None):
         _add(expected, moved)
-    for rows in _funnel_totals(campaign_id):
-        _add(expected, {LeadFunnelRollup: rows})
+    for moved in _all_time_totals(campaign_id):
+        _add(expected, moved)
     drift = []
     for model in TABLES:
         counters = [field.name for field in counter_fields(model)]
