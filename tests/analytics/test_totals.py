@@ -7,6 +7,7 @@ import random
 from datetime import UTC, datetime
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from analytics import selectors
@@ -245,3 +246,19 @@ def test_a_missing_totals_row_is_drift_that_rebuild_puts_back():
     ]
     rebuild_campaign(campaign.pk)
     assert _stored_leads(campaign) == {"total_leads": 1, "valid_leads": 1, "dnc_filtered_leads": 0}
+
+
+def test_verify_rollups_counts_totals_drift_in_the_drift_gauge(client, capsys):
+    campaign = make_campaign()
+    make_lead(campaign)
+    _execute(
+        "UPDATE analytics_leadtotals SET total_leads = 3 WHERE campaign_id = %s", [campaign.pk]
+    )
+
+    with pytest.raises(SystemExit):
+        call_command("verify_rollups")
+
+    assert f"analytics_leadtotals ({campaign.pk},): total_leads is 3, raw rows give 1" in (
+        capsys.readouterr().err
+    )
+    assert "\nrollup_drift 1.0\n" in client.get("/health/metrics").content.decode()
