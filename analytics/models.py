@@ -117,13 +117,9 @@ class LatencyRollup(models.Model):
         return f"{self.component} bin {self.bin} of campaign {self.campaign_id} on {self.day}"
 
 
-class LeadFunnelRollup(models.Model):
-    """Per lead, all time: how many of its finished calls reached each funnel step, so that the
-    funnel's distinct-lead counts are counts of rows with a step above zero."""
+class FunnelSteps(models.Model):
+    """The funnel's steps (LeadFunnelRollup: calls of a lead; FunnelTotals: leads)."""
 
-    pk = models.CompositePrimaryKey("campaign", "lead")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
     dialed = models.BigIntegerField(default=0)
     answered = models.BigIntegerField(default=0)
     reached_greeting = models.BigIntegerField(default=0)
@@ -132,6 +128,18 @@ class LeadFunnelRollup(models.Model):
     reached_objection_handling = models.BigIntegerField(default=0)
     reached_closing = models.BigIntegerField(default=0)
     qualified = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class LeadFunnelRollup(FunnelSteps):
+    """Per lead, all time: how many of its finished calls reached each funnel step, so that the
+    funnel's distinct-lead counts are counts of rows with a step above zero."""
+
+    pk = models.CompositePrimaryKey("campaign", "lead")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
 
     def __str__(self):
         return f"lead {self.lead_id} of campaign {self.campaign_id}"
@@ -156,21 +164,13 @@ class LeadTotals(models.Model):
         return f"leads of campaign {self.campaign_id}"
 
 
-class FunnelTotals(models.Model):
+class FunnelTotals(FunnelSteps):
     """All time, the campaign's LeadFunnelRollup rows with each step above zero (distinct leads
     that reached it), kept by database triggers on that table (analytics/rollups/totals.py)."""
 
     campaign = models.OneToOneField(
         Campaign, primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
-    dialed = models.BigIntegerField(default=0)
-    answered = models.BigIntegerField(default=0)
-    reached_greeting = models.BigIntegerField(default=0)
-    reached_discovery = models.BigIntegerField(default=0)
-    reached_qualification = models.BigIntegerField(default=0)
-    reached_objection_handling = models.BigIntegerField(default=0)
-    reached_closing = models.BigIntegerField(default=0)
-    qualified = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "funnel totals"
