@@ -5,9 +5,10 @@ Triggers keep them exact whatever writes the rows: imports, the admin, DNC chang
 erasure, a campaign's deletion, rebuild_rollups, ingestion's upserts and raw SQL alike. On
 PostgreSQL the inserts and deletes of a statement are summed per campaign from its transition
 tables; a lead's update moves its counts only when a column the counts read changes (the WHEN of
-a row trigger), so ingestion's lead status updates never touch a totals row. Every trigger locks
-the totals rows it moves in campaign order, so concurrent writers never deadlock on them, and
-moves a row only when a count changes. A campaign's totals row is made by a trigger on the
+a row trigger), so ingestion's lead status updates never touch a totals row. The statement
+triggers lock the totals rows they move in campaign order, so concurrent writers never deadlock
+on them; a bulk update of leads across campaigns takes lock_lead_totals() first (the row
+trigger locks in the update's scan order). A totals row moves only when a count changes. A campaign's totals row is made by a trigger on the
 campaign table; the triggers only update rows, so a campaign being deleted never gets one back.
 SQLite (the embedded `make run`) has row triggers for each.
 
@@ -249,6 +250,16 @@ def uninstall(connection):
                 cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
             else:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def lock_lead_totals(leads):
+    """Lock the LeadTotals rows of the campaigns of `leads` (a Lead queryset) in campaign order,
+    before an update of those leads that may move their counts (DNC flags in bulk). The row
+    trigger locks a campaign's row when it reaches its first lead, in the update's scan order,
+    so two such updates over the same campaigns in different orders would deadlock."""
+    campaign_ids = leads.order_by().values("campaign_id")
+    rows = LeadTotals.objects.select_for_update().filter(campaign__in=campaign_ids)
+    return list(rows.order_by("campaign_id").values_list("campaign_id", flat=True))
 
 
 def counted_leads(campaign_id):
