@@ -3,7 +3,10 @@
 Every writer of calls goes through `apply_changes`: ingestion once per batch in its own
 transaction, the ORM hooks (tracking) on single saves. Keys are written in sorted order, so two
 transactions touching the same rows lock them in the same order and never deadlock; each row is
-locked only from its upsert to the commit (ingestion writes the rollups last).
+locked only from its upsert to the commit (ingestion writes the rollups last). A writer holds
+the shared locks of the campaigns it moves (analytics/rollups/locks.py), so that a rebuild of
+one of them waits for it or it waits for the rebuild, and no other campaign waits: the ORM hooks
+take them here, ingestion at the start of its transaction.
 """
 
 from collections import defaultdict
@@ -11,6 +14,7 @@ from collections import defaultdict
 from django.db import connection
 
 from analytics.rollups.contribution import contribution
+from analytics.rollups.locks import lock_campaigns_for_writing
 
 
 def difference(changes):
@@ -35,14 +39,22 @@ def difference(changes):
 
 
 def apply_changes(changes):
-    """Add new − old of each (old, new) contribution pair to the tables."""
-    upsert_tables(difference(changes))
+    """Add new − old of each (old, new) contribution pair to the tables, taking the shared locks
+    of the campaigns it moves first (every rollup key starts with the campaign)."""
+    moved = difference(changes)
+    lock_campaigns_for_writing({key[0] for rows in moved.values() for key in rows})
+    upsert_tables(moved)
 
 
 def apply_calls(pairs):
-    """apply_changes for (old, new) pairs of contribution() arguments (call, turns, objections)."""
-    apply_changes(
-        (contribution(*old) if old else {}, contribution(*new) if new else {}) for old, new in pairs
+    """Ingestion's apply_changes, for (old, new) pairs of contribution() arguments (call, turns,
+    objections). Takes no lock: ingestion holds its campaigns' shared locks from before it locks
+    its leads (locks.py says why)."""
+    upsert_tables(
+        difference(
+            (contribution(*old) if old else {}, contribution(*new) if new else {})
+            for old, new in pairs
+        )
     )
 
 
