@@ -1,9 +1,11 @@
 """A rollup rebuild locks its own campaign only (analytics/rollups/locks.py): ingestion of another
 campaign commits while it runs, ingestion of the same campaign waits for it, and a batch caught
-between writing its calls and writing its rollups is waited for and counted once. Real
+between writing its calls and writing its rollups is waited for and counted once, as is an ORM
+save. Real
 PostgreSQL, each thread on its own connection, committed transactions."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,11 +14,12 @@ from django.db import connection, transaction
 from analytics.models import CallRollup
 from analytics.rollups.locks import ROLLUP_LOCK_NAMESPACE, campaign_lock_key
 from analytics.rollups.rebuild import rebuild_campaign, verify_campaign
-from tests.analytics.test_rebuild_rollups import AT, _campaign_with_calls, _wait_for_lock_wait
+from tests.analytics.test_rebuild_rollups import AT, _campaign_with_calls
 from tests.analytics.test_rollups import _event
 from tests.factories import make_campaign, make_lead
 from voiceagent.ingestion import services
 from voiceagent.ingestion.services import ingest_events
+from voiceagent.models import CallOutcome, CallSession
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,6 +80,21 @@ def _exclusive_lock_held(campaign_id):
         return cursor.fetchone()[0] == 1
 
 
+def _wait_for_a_rollup_lock_wait(campaign_id):
+    """True once another backend waits for the campaign's rollup lock (not for a row or table)."""
+    for _ in range(600):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND objsubid = 2 AND classid::bigint = %s AND objid::bigint = %s",
+                [ROLLUP_LOCK_NAMESPACE, campaign_lock_key(campaign_id)],
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.1)
+    return False
+
+
 def _calls_made(campaign_id):
     return sum(
         CallRollup.objects.filter(campaign_id=campaign_id).values_list("calls_made", flat=True)
@@ -118,7 +136,7 @@ def test_a_batch_of_the_same_campaign_waits_for_its_rebuild_and_is_counted_once(
     writer = _in_thread(
         lambda: ingest_events(events=_finished_call(lead, "CA-same"), source="api"), failures
     )
-    waiting = _wait_for_lock_wait()
+    waiting = _wait_for_a_rollup_lock_wait(lead.campaign_id)
     still_waiting = writer.is_alive()
     release.set()
     writer.join(timeout=WAIT)
@@ -152,7 +170,7 @@ def test_a_batch_whose_calls_are_written_when_the_rebuild_starts_is_counted_once
     assert calls_written.wait(timeout=WAIT)
 
     rebuilder = _in_thread(lambda: rebuild_campaign(lead.campaign_id), failures)
-    waiting = _wait_for_lock_wait()
+    waiting = _wait_for_a_rollup_lock_wait(lead.campaign_id)
     rebuild_waited = rebuilder.is_alive()
     proceed.set()
     writer.join(timeout=WAIT)
@@ -161,4 +179,29 @@ def test_a_batch_whose_calls_are_written_when_the_rebuild_starts_is_counted_once
     assert (waiting, rebuild_waited, failures) == (True, True, [])
     assert "retrying" not in caplog.text  # no deadlock, no second attempt
     assert _calls_made(lead.campaign_id) == 3
+    assert verify_campaign(lead.campaign_id) == []
+
+
+def test_an_orm_save_of_the_rebuilt_campaign_waits_for_the_rebuild_and_is_counted_once():
+    """A call saved through the ORM (the admin) takes its campaign's lock just before its
+    rollup write: it waits for the open rebuild, then moves its share once."""
+    lead = _campaign_with_calls()
+    call = CallSession.objects.filter(lead=lead, outcome=CallOutcome.NOT_INTERESTED).get()
+    failures = []
+    rebuilder, rebuilt, release = _open_rebuild(lead.campaign_id, failures)
+    assert rebuilt.wait(timeout=WAIT)
+
+    def requalify():
+        call.outcome = CallOutcome.QUALIFIED
+        call.save()
+
+    saver = _in_thread(requalify, failures)
+    waiting = _wait_for_a_rollup_lock_wait(lead.campaign_id)
+    still_waiting = saver.is_alive()
+    release.set()
+    saver.join(timeout=WAIT)
+    rebuilder.join(timeout=WAIT)
+
+    assert (waiting, still_waiting, failures) == (True, True, [])
+    assert CallRollup.objects.get(campaign=lead.campaign).calls_qualified == 2
     assert verify_campaign(lead.campaign_id) == []
