@@ -9,8 +9,8 @@ the local calendar day (settings.TIME_ZONE) of its initiated_at.
 
 The set-based rebuild (rebuild.py, recount.py) gives the same sums in PostgreSQL. Each rule it
 needs has its SQL twin beside the Python rule here (finished_sql, bucket_sql, day_sql,
-answered_sql, outcome_sql, reached_sql, total_latency_bin_sql; histogram.bin_sql,
-costs.billed_minutes_sql), and tests/analytics/test_rollups.py asserts every pair agrees.
+answered_sql, outcome_sql, reached_sql, total_latency_bin_sql of total_latency_sql and
+latency_bucket_sql; histogram.bin_sql, costs.billed_minutes_sql), and tests/analytics/test_rollups.py asserts every pair agrees.
 """
 
 from bisect import bisect_right
@@ -142,16 +142,24 @@ def total_latency_bin(turn):
     return bisect_right(LATENCY_BUCKETS, sum(reported))
 
 
-def total_latency_bin_sql(turn):
-    """total_latency_bin() in PostgreSQL, of the turn table alias `turn` (width_bucket counts the
-    bounds at or below the total, as bisect_right does; bigint, so no sum overflows)."""
+def total_latency_sql(turn):
+    """A turn's total AI latency in ms (bigint, so no sum overflows) in PostgreSQL, of the turn
+    table alias `turn`; NULL for a turn that reported none of its steps."""
     fields = [f"{turn}.{field}" for field in LATENCY_FIELDS]
     total = " + ".join(f"coalesce({field}::bigint, 0)" for field in fields)
+    return f"CASE WHEN coalesce({', '.join(fields)}) IS NOT NULL THEN {total} END"
+
+
+def latency_bucket_sql(milliseconds):
+    """The index in LATENCY_BUCKETS of a total in ms (the bigint SQL expression `milliseconds`):
+    width_bucket counts the bounds at or below it, as bisect_right does."""
     bounds = ", ".join(str(bound) for bound in LATENCY_BUCKETS)
-    return (
-        f"CASE WHEN coalesce({', '.join(fields)}) IS NULL THEN NULL"
-        f" ELSE width_bucket({total}, ARRAY[{bounds}]::bigint[]) END"
-    )
+    return f"width_bucket({milliseconds}, ARRAY[{bounds}]::bigint[])"
+
+
+def total_latency_bin_sql(turn):
+    """total_latency_bin() in PostgreSQL, of the turn table alias `turn` (NULL stays NULL)."""
+    return latency_bucket_sql(total_latency_sql(turn))
 
 
 def contribution(call, turns=(), objections=()):

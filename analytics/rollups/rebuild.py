@@ -6,7 +6,7 @@ or rebuilt); `since` limits it to the buckets from that instant on and to the la
 from its local day on (the per-lead funnel is all time and is always rebuilt whole).
 
 A rebuild holds its campaign's lock (analytics/rollups/locks.py) for its transaction: ingestion
-of that campaign waits for it at its rollup write, ingestion of any other campaign goes on.
+of that campaign waits for it, ingestion of any other campaign goes on.
 
 On PostgreSQL both are set-based: per table one INSERT … SELECT … GROUP BY (rebuild) or one
 FULL JOIN of that SELECT with the stored rows (verify), the SELECTs of recount.py. Elsewhere
@@ -128,10 +128,11 @@ def _rebuild_set_based(campaign_id, since):
     """Delete the campaign's rows (from `since`, a Since, on) and INSERT … SELECT them again.
 
     The campaign is locked against its rollup writers for the transaction (locks.py; readers
-    and other campaigns' writers go on). A batch that has written the campaign's rollups holds
-    its lock until it commits, so the rebuild waits for it and the recount sees it; a batch that
-    reaches its rollup write later waits for the rebuild's commit, then adds its new − old to a
-    recount that saw its calls as they were before it. None is lost or counted twice."""
+    and other campaigns' writers go on). An ingestion batch of the campaign holds the lock from
+    its start to its commit, so the rebuild waits for one under way and the recount sees it, and
+    a later one waits for the rebuild's commit. An ORM save takes it at its rollup write: a
+    later one adds its new − old to a recount that saw its call as it was before. None is lost
+    or counted twice."""
     with transaction.atomic(), connection.cursor() as cursor:
         lock_campaign_for_rebuild(campaign_id)
         bounds = {"since": since.bucket, "since_day": since.day} if since else {}

@@ -1,12 +1,13 @@
 """Moves the rollup tables by the difference of calls' contributions, one upsert per table.
 
-Every writer of calls goes through `apply_changes`: ingestion once per batch in its own
-transaction, the ORM hooks (tracking) on single saves. Keys are written in sorted order, so two
-transactions touching the same rows lock them in the same order and never deadlock; each row is
-locked only from its upsert to the commit (ingestion writes the rollups last). A writer holds
-the shared locks of the campaigns it moves (analytics/rollups/locks.py), so that a rebuild of
-one of them waits for it or it waits for the rebuild, and no other campaign waits: the ORM hooks
-take them here, ingestion at the start of its transaction.
+Every writer of calls goes through here: ingestion once per batch in its own transaction
+(`apply_calls`), the ORM hooks (tracking) on single saves (`apply_changes`). Keys are written in
+sorted order, so two transactions touching the same rows lock them in the same order and never
+deadlock; each row is locked only from its upsert to the commit (ingestion writes the rollups
+last). A writer holds the shared locks of the campaigns it moves (analytics/rollups/locks.py),
+so that a rebuild of one of them waits for it or it waits for the rebuild, and no other
+campaign waits: `apply_changes` takes them, ingestion takes them at the start of its
+transaction.
 """
 
 from collections import defaultdict
