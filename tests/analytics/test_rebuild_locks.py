@@ -95,6 +95,16 @@ def _wait_for_a_rollup_lock_wait(campaign_id):
     return False
 
 
+def _waited_for_the_lock(campaign_id, waiter, release, *others):
+    """Whether `waiter` is found waiting for the campaign's rollup lock; then sets `release` and
+    joins the waiter and the `others` threads."""
+    waited = _wait_for_a_rollup_lock_wait(campaign_id) and waiter.is_alive()
+    release.set()
+    for thread in (waiter, *others):
+        thread.join(timeout=WAIT)
+    return waited
+
+
 def _calls_made(campaign_id):
     return sum(
         CallRollup.objects.filter(campaign_id=campaign_id).values_list("calls_made", flat=True)
@@ -136,13 +146,9 @@ def test_a_batch_of_the_same_campaign_waits_for_its_rebuild_and_is_counted_once(
     writer = _in_thread(
         lambda: ingest_events(events=_finished_call(lead, "CA-same"), source="api"), failures
     )
-    waiting = _wait_for_a_rollup_lock_wait(lead.campaign_id)
-    still_waiting = writer.is_alive()
-    release.set()
-    writer.join(timeout=WAIT)
-    rebuilder.join(timeout=WAIT)
+    waited = _waited_for_the_lock(lead.campaign_id, writer, release, rebuilder)
 
-    assert (waiting, still_waiting, failures) == (True, True, [])
+    assert (waited, failures) == (True, [])
     assert _calls_made(lead.campaign_id) == 3
     assert verify_campaign(lead.campaign_id) == []
 
@@ -170,13 +176,9 @@ def test_a_batch_whose_calls_are_written_when_the_rebuild_starts_is_counted_once
     assert calls_written.wait(timeout=WAIT)
 
     rebuilder = _in_thread(lambda: rebuild_campaign(lead.campaign_id), failures)
-    waiting = _wait_for_a_rollup_lock_wait(lead.campaign_id)
-    rebuild_waited = rebuilder.is_alive()
-    proceed.set()
-    writer.join(timeout=WAIT)
-    rebuilder.join(timeout=WAIT)
+    rebuild_waited = _waited_for_the_lock(lead.campaign_id, rebuilder, proceed, writer)
 
-    assert (waiting, rebuild_waited, failures) == (True, True, [])
+    assert (rebuild_waited, failures) == (True, [])
     assert "retrying" not in caplog.text  # no deadlock, no second attempt
     assert _calls_made(lead.campaign_id) == 3
     assert verify_campaign(lead.campaign_id) == []
@@ -196,12 +198,8 @@ def test_an_orm_save_of_the_rebuilt_campaign_waits_for_the_rebuild_and_is_counte
         call.save()
 
     saver = _in_thread(requalify, failures)
-    waiting = _wait_for_a_rollup_lock_wait(lead.campaign_id)
-    still_waiting = saver.is_alive()
-    release.set()
-    saver.join(timeout=WAIT)
-    rebuilder.join(timeout=WAIT)
+    waited = _waited_for_the_lock(lead.campaign_id, saver, release, rebuilder)
 
-    assert (waiting, still_waiting, failures) == (True, True, [])
+    assert (waited, failures) == (True, [])
     assert CallRollup.objects.get(campaign=lead.campaign).calls_qualified == 2
     assert verify_campaign(lead.campaign_id) == []
