@@ -41,7 +41,7 @@ from analytics.periods import (
     start_of_day,
 )
 from analytics.rollups import histogram
-from analytics.rollups.contribution import ANY_CATEGORY, LATENCY_FIELDS
+from analytics.rollups.contribution import ANY_CATEGORY, LATENCY_FIELDS, TOTAL_LATENCY
 from monitoring.components import component_statuses
 from voiceagent.models import (
     IN_PROGRESS_STATUSES,
@@ -295,12 +295,26 @@ def latency_histograms(*, campaigns, period=None):
     day, whatever the number of turns)."""
     merged = {field: {} for field in LATENCY_FIELDS}
     rows = _grouped_sums(
-        _rollups(LatencyRollup, campaigns, period), ["component", "bin"], ["turns"]
+        _rollups(LatencyRollup, campaigns, period).filter(component__in=LATENCY_FIELDS),
+        ["component", "bin"],
+        ["turns"],
     )
     for row in rows:
         if row["turns"]:
             merged[row["component"]][row["bin"]] = row["turns"]
     return merged
+
+
+def total_latency_counts(*, campaigns, period=None):
+    """{index in LATENCY_BUCKETS: turns} of the finished calls' turns in `period` by their total
+    AI latency (stt + llm + tts), read from LatencyRollup's TOTAL_LATENCY rows of its local
+    days; turns without any latency are in none. One query, whatever the number of turns."""
+    rows = _grouped_sums(
+        _rollups(LatencyRollup, campaigns, period).filter(component=TOTAL_LATENCY),
+        ["bin"],
+        ["turns"],
+    )
+    return {row["bin"]: row["turns"] for row in rows if row["turns"]}
 
 
 def rollup_latency(*, sums, histograms):
