@@ -100,7 +100,9 @@ class ObjectionRollup(models.Model):
 
 class LatencyRollup(models.Model):
     """A mergeable latency histogram: turns of the finished calls of one local day whose
-    stt/llm/tts time fell in one log-spaced bin (analytics/rollups/histogram.py).
+    stt/llm/tts time fell in one log-spaced bin (analytics/rollups/histogram.py), or, for the
+    component "total" (contribution.TOTAL_LATENCY), whose stt + llm + tts fell in one of the
+    campaign page's latency buckets (bin: its index in contribution.LATENCY_BUCKETS).
 
     The day is the calendar day in settings.TIME_ZONE of the call's initiated_at (calls without
     it on the epoch's local day: counted in "All time", never in a period). A change of
@@ -109,7 +111,7 @@ class LatencyRollup(models.Model):
     pk = models.CompositePrimaryKey("campaign", "day", "component", "bin")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
-    component = models.CharField(max_length=8)  # stt_ms, llm_ms, tts_ms
+    component = models.CharField(max_length=8)  # stt_ms, llm_ms, tts_ms, total
     bin = models.SmallIntegerField()
     turns = models.BigIntegerField(default=0)
 

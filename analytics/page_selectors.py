@@ -4,21 +4,12 @@ tables and charts, aggregate in the database and run a fixed number of queries."
 
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
 
-from analytics.selectors import recent_leads_with_next_action
-from voiceagent.models import (
-    FINISHED_STATUSES,
-    CallError,
-    CallSession,
-    ConversationTurn,
-    ErrorComponent,
-    Lead,
-)
+from analytics.rollups.contribution import LATENCY_BUCKETS
+from analytics.selectors import recent_leads_with_next_action, total_latency_counts
+from voiceagent.models import CallError, CallSession, ErrorComponent, Lead
 
 LEADS_PER_PAGE = 25
-# Upper bounds (ms, exclusive) of the latency buckets a manager reads: fast, fine, slow, too slow.
-LATENCY_BUCKETS = (500, 1000, 1500, 2000, 3000)
 
 
 def lead_activity_page(
@@ -66,34 +57,16 @@ def lead_activity_page(
 
 def latency_distribution(*, campaign, period):
     """How many turns of the campaign's finished calls in `period` took how long in total (STT +
-    LLM + TTS), in LATENCY_BUCKETS; one aggregate query. Turns without any latency are left
-    out, and so are live and canceled calls' (as in the latency table beside it)."""
-    total = (
-        Coalesce(F("stt_ms"), 0) + Coalesce(F("llm_ms"), 0) + Coalesce(F("tts_ms"), 0)  # type: ignore[operator]
-    )
-    turns = (
-        ConversationTurn.objects.filter(
-            call__campaign=campaign,
-            call__status__in=FINISHED_STATUSES,
-            **period.filter_kwargs("call__initiated_at"),
-        )
-        .filter(Q(stt_ms__isnull=False) | Q(llm_ms__isnull=False) | Q(tts_ms__isnull=False))
-        .annotate(total_ms=total)
-    )
+    LLM + TTS), in LATENCY_BUCKETS; read from the latency rollups (one query). Turns without
+    any latency are left out, and so are live and canceled calls' (as in the latency table
+    beside it)."""
+    counts = total_latency_counts(campaigns=campaign, period=period)
     bounds = (0, *LATENCY_BUCKETS)
-    aggregates = {}
-    for index, low in enumerate(bounds):
-        high = bounds[index + 1] if index + 1 < len(bounds) else None
-        condition = (
-            Q(total_ms__gte=low) if high is None else Q(total_ms__gte=low, total_ms__lt=high)
-        )
-        aggregates[f"bucket_{index}"] = Count("pk", filter=condition)
-    counts = turns.aggregate(**aggregates)
     buckets = []
     for index, low in enumerate(bounds):
         high = bounds[index + 1] if index + 1 < len(bounds) else None
         label = f"{low / 1000:g}–{high / 1000:g} s" if high else f"≥ {low / 1000:g} s"
-        buckets.append({"label": label, "count": counts[f"bucket_{index}"]})
+        buckets.append({"label": label, "count": counts.get(index, 0)})
     return buckets
 
 

@@ -50,7 +50,7 @@ from analytics.periods import (
     local_zone,
 )
 from analytics.rollups import histogram
-from analytics.rollups.contribution import ANY_CATEGORY, LATENCY_FIELDS
+from analytics.rollups.contribution import ANY_CATEGORY, LATENCY_FIELDS, TOTAL_LATENCY
 from monitoring.components import component_statuses
 from voiceagent.models import (
     IN_PROGRESS_STATUSES,
@@ -311,11 +311,25 @@ def latency_histograms(*, campaigns, period=None):
         stored = _of_campaigns(AllTimeLatencyRollup.objects.all(), campaigns)
     else:
         stored = _rollups(LatencyRollup, campaigns, period)
-    rows = _grouped_sums(stored, ["component", "bin"], ["turns"])
+    rows = _grouped_sums(
+        stored.filter(component__in=LATENCY_FIELDS), ["component", "bin"], ["turns"]
+    )
     for row in rows:
         if row["turns"]:
             merged[row["component"]][row["bin"]] = row["turns"]
     return merged
+
+
+def total_latency_counts(*, campaigns, period=None):
+    """{index in LATENCY_BUCKETS: turns} of the finished calls' turns in `period` by their total
+    AI latency (stt + llm + tts), read from LatencyRollup's TOTAL_LATENCY rows of its local
+    days; turns without any latency are in none. One query, whatever the number of turns."""
+    rows = _grouped_sums(
+        _rollups(LatencyRollup, campaigns, period).filter(component=TOTAL_LATENCY),
+        ["bin"],
+        ["turns"],
+    )
+    return {row["bin"]: row["turns"] for row in rows if row["turns"]}
 
 
 def rollup_latency(*, sums, histograms):

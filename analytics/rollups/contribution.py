@@ -4,14 +4,16 @@
 the sum of the contributions of all calls, so a call that changes moves its share (writer.apply
 adds new − old). Only finished calls contribute (docs/metrics.md: canceled and live calls never
 count); a call is placed in the 15-minute UTC bucket of its initiated_at, and its turns'
-latency histogram on the local calendar day (settings.TIME_ZONE) of its initiated_at.
+latency histograms (each step's log-spaced bins, and the turn's total in LATENCY_BUCKETS) on
+the local calendar day (settings.TIME_ZONE) of its initiated_at.
 
 The set-based rebuild (rebuild.py, recount.py) gives the same sums in PostgreSQL. Each rule it
 needs has its SQL twin beside the Python rule here (finished_sql, bucket_sql, day_sql,
-answered_sql, outcome_sql, reached_sql; histogram.bin_sql, costs.billed_minutes_sql), and
-tests/analytics/test_rollups.py asserts every pair agrees.
+answered_sql, outcome_sql, reached_sql, total_latency_bin_sql of total_latency_sql and
+latency_bucket_sql; histogram.bin_sql, costs.billed_minutes_sql), and tests/analytics/test_rollups.py asserts every pair agrees.
 """
 
+from bisect import bisect_right
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +36,13 @@ BUCKET = timedelta(minutes=15)
 ANY_CATEGORY = ""  # the ObjectionRollup row of a call's objections whatever their category
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the bucket of calls without initiated_at
 LATENCY_FIELDS = ("stt_ms", "llm_ms", "tts_ms")
+# LatencyRollup's component of a turn's total AI latency (stt + llm + tts), whose bin is the
+# index of its bucket among LATENCY_BUCKETS (not a log-spaced bin): the campaign page's
+# "AI latency distribution" counts, exactly.
+TOTAL_LATENCY = "total"
+# Upper bounds (ms, exclusive) of the total latency buckets a manager reads: fast, fine, slow,
+# too slow; the last bucket (index len(LATENCY_BUCKETS)) has no upper bound.
+LATENCY_BUCKETS = (500, 1000, 1500, 2000, 3000)
 # What contribution() reads of a call, a turn and an objection.
 CALL_FIELDS = (
     "pk", "campaign_id", "lead_id", "status", "outcome", "initiated_at", "answered_at",
@@ -149,6 +158,36 @@ def reached_sql(stage_first_reached, stage):
     return f"{stage_first_reached} ?| ARRAY[{', '.join(sql_literal(s) for s in later)}]"
 
 
+def total_latency_bin(turn):
+    """The index in LATENCY_BUCKETS of the bucket of a turn's total AI latency (its stt, llm and
+    tts ms, a missing one counting 0): 0 below 500 ms, 1 from 500 ms, ... 5 from 3,000 ms; None
+    for a turn that reported none of them. total_latency_bin_sql() is the same rule in SQL."""
+    reported = [turn[field] for field in LATENCY_FIELDS if turn[field] is not None]
+    if not reported:
+        return None
+    return bisect_right(LATENCY_BUCKETS, sum(reported))
+
+
+def total_latency_sql(turn):
+    """A turn's total AI latency in ms (bigint, so no sum overflows) in PostgreSQL, of the turn
+    table alias `turn`; NULL for a turn that reported none of its steps."""
+    fields = [f"{turn}.{field}" for field in LATENCY_FIELDS]
+    total = " + ".join(f"coalesce({field}::bigint, 0)" for field in fields)
+    return f"CASE WHEN coalesce({', '.join(fields)}) IS NOT NULL THEN {total} END"
+
+
+def latency_bucket_sql(milliseconds):
+    """The index in LATENCY_BUCKETS of a total in ms (the bigint SQL expression `milliseconds`):
+    width_bucket counts the bounds at or below it, as bisect_right does."""
+    bounds = ", ".join(str(bound) for bound in LATENCY_BUCKETS)
+    return f"width_bucket({milliseconds}, ARRAY[{bounds}]::bigint[])"
+
+
+def total_latency_bin_sql(turn):
+    """total_latency_bin() in PostgreSQL, of the turn table alias `turn` (NULL stays NULL)."""
+    return latency_bucket_sql(total_latency_sql(turn))
+
+
 def contribution(call, turns=(), objections=()):
     """The call's counters: `call` a dict of CALL_FIELDS, `turns` dicts of TURN_FIELDS, and
     `objections` the categories of its objections. Empty for a call that is not finished."""
@@ -178,6 +217,9 @@ def contribution(call, turns=(), objections=()):
                 counters[f"{field}_total"] = counters.get(f"{field}_total", 0) + turn[field]
                 counters[f"{field}_turns"] = counters.get(f"{field}_turns", 0) + 1
                 latency[(campaign, day, field, histogram.bin_of(turn[field]))] += 1
+        total_bin = total_latency_bin(turn)
+        if total_bin is not None:
+            latency[(campaign, day, TOTAL_LATENCY, total_bin)] += 1
     by_category = defaultdict(int)
     for category in objections:
         by_category[category] += 1

@@ -7,6 +7,9 @@ local day (CallDayRollup, LatencyRollup) from its local day on (the per-lead fun
 and is always rebuilt whole). The campaign's FunnelTotals and LeadTotals (totals.py) are
 counted again too, and verified.
 
+A rebuild holds its campaign's lock (analytics/rollups/locks.py) for its transaction: ingestion
+of that campaign waits for it, ingestion of any other campaign goes on.
+
 On PostgreSQL both are set-based: per table one INSERT … SELECT … GROUP BY (rebuild) or one
 FULL JOIN of that SELECT with the stored rows (verify), the SELECTs of recount.py. Elsewhere
 (SQLite, the embedded `make run`) they walk the campaign's calls in chunks by primary key
@@ -39,6 +42,7 @@ from analytics.rollups.contribution import (
     day_of,
     stored_details,
 )
+from analytics.rollups.locks import lock_campaign_for_rebuild
 from analytics.rollups.recount import SINCE_PARAMETERS, quote, recounts
 from analytics.rollups.totals import (
     counted_funnel,
@@ -156,17 +160,14 @@ def rebuild_campaign(campaign_id, *, since=None):
 def _rebuild_set_based(campaign_id, since):
     """Delete the campaign's rows (from `since`, a Since, on) and INSERT … SELECT them again.
 
-    The rollup tables are locked against writers (SHARE ROW EXCLUSIVE, readers go on) for the
-    campaign's transaction. A batch that has written rollups holds them until it commits, so the
-    lock waits for it and the recount sees it; a batch that reaches its rollup write later waits
-    for the rebuild's commit, then adds its new − old to a recount that saw its calls as they
-    were before it. None is lost or counted twice. Tables in name order, as
-    writer.upsert_tables writes them."""
-    tables = sorted(model._meta.db_table for model in TABLES)
+    The campaign is locked against its rollup writers for the transaction (locks.py; readers
+    and other campaigns' writers go on). An ingestion batch of the campaign holds the lock from
+    its start to its commit, so the rebuild waits for one under way and the recount sees it, and
+    a later one waits for the rebuild's commit. An ORM save takes it at its rollup write: a
+    later one adds its new − old to a recount that saw its call as it was before. None is lost
+    or counted twice."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"LOCK TABLE {', '.join(quote(t) for t in tables)} IN SHARE ROW EXCLUSIVE MODE"
-        )
+        lock_campaign_for_rebuild(campaign_id)
         bounds = {"since": since.bucket, "since_day": since.day} if since else {}
         for recount in recounts(campaign_id, **bounds):
             delete = f"DELETE FROM {recount.table} WHERE campaign_id = %(campaign)s"
@@ -183,6 +184,7 @@ def rebuild_campaign_call_by_call(campaign_id, *, since=None):
     """rebuild_campaign through contribution(), call by call (the path off PostgreSQL); `since`
     is a Since, as rebuild_campaign passes it."""
     with transaction.atomic():
+        lock_campaign_for_rebuild(campaign_id)
         for model in TABLES:
             _stored(model, campaign_id, since).delete()
         for moved in _bucket_totals(campaign_id, since):

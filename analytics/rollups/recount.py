@@ -3,8 +3,9 @@
 recounts() gives one SELECT per rollup table whose rows are exactly the sums of contribution()
 over the campaign's finished calls: it is built from the SQL twins of contribution()'s rules
 (contribution.finished_sql, bucket_sql, day_sql, answered_sql, outcome_sql, reached_sql,
-histogram.bin_sql, costs.billed_minutes_sql), so each rule is written once per language, side
-by side. rebuild.py inserts these rows (rebuild) or compares them with the stored ones (verify).
+total_latency_sql, latency_bucket_sql, histogram.bin_sql, costs.billed_minutes_sql), so each
+rule is written once per language, side by side. rebuild.py inserts these rows (rebuild) or
+compares them with the stored ones (verify).
 """
 
 from dataclasses import dataclass
@@ -29,13 +30,16 @@ from analytics.rollups.contribution import (
     LATENCY_FIELDS,
     OUTCOME_COUNTERS,
     STAGES,
+    TOTAL_LATENCY,
     answered_sql,
     bucket_sql,
     day_sql,
     finished_sql,
+    latency_bucket_sql,
     outcome_sql,
     reached_sql,
     sql_literal,
+    total_latency_sql,
     week_hour_sql,
 )
 from analytics.rollups.writer import counter_fields
@@ -164,22 +168,39 @@ def _objection_rollup(since, model=ObjectionRollup):
 
 
 def _latency_rollup(since, model=LatencyRollup):
-    """Per local day (contribution.day_of), not per bucket; or all time (AllTimeLatencyRollup)."""
+    """Per local day (contribution.day_of), not per bucket, or all time (AllTimeLatencyRollup):
+    each step's log-spaced bin, and the turn's total in LATENCY_BUCKETS (TOTAL_LATENCY); a step
+    or total the turn lacks has no bin. Turns are first counted per distinct time, so each bin
+    is computed once per time, not once per turn."""
     turns = quote(ConversationTurn._meta.db_table)
-    components = ", ".join(f"({sql_literal(field)}, t.{field})" for field in LATENCY_FIELDS)
+    components = ", ".join(
+        [
+            *(f"({sql_literal(field)}, t.{field}::bigint)" for field in LATENCY_FIELDS),
+            f"({sql_literal(TOTAL_LATENCY)}, {total_latency_sql('t')})",
+        ]
+    )
+    milliseconds = "per_time.milliseconds"
     keys = {
         "campaign": "%(campaign)s",
-        "day": "calls.day",
-        "component": "latency.component",
-        "bin": f"{histogram.bin_sql('latency.milliseconds')}",
+        "day": "per_time.day",
+        "component": "per_time.component",
+        "bin": (
+            f"CASE WHEN per_time.component = {sql_literal(TOTAL_LATENCY)}"
+            f" THEN {latency_bucket_sql(milliseconds)} ELSE {histogram.bin_sql(milliseconds)} END"
+        ),
     }
     if model is not LatencyRollup:
         del keys["day"]
-    return f"""WITH {_calls(since)}
-    SELECT {_select(model, keys, {"turns": "count(*)"})}
-    FROM calls JOIN {turns} t ON t.call_id = calls.id
-    CROSS JOIN LATERAL (VALUES {components}) AS latency (component, milliseconds)
-    WHERE latency.milliseconds IS NOT NULL
+    return f"""WITH {_calls(since)},
+    per_time AS (
+        SELECT calls.day, latency.component, latency.milliseconds, count(*) AS turns
+        FROM calls JOIN {turns} t ON t.call_id = calls.id
+        CROSS JOIN LATERAL (VALUES {components}) AS latency (component, milliseconds)
+        WHERE latency.milliseconds IS NOT NULL
+        GROUP BY 1, 2, 3
+    )
+    SELECT {_select(model, keys, {"turns": "sum(per_time.turns)"})}
+    FROM per_time
     GROUP BY {", ".join(str(n) for n in range(1, len(keys) + 1))}"""
 
 

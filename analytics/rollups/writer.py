@@ -1,9 +1,13 @@
 """Moves the rollup tables by the difference of calls' contributions, one upsert per table.
 
-Every writer of calls goes through `apply_changes`: ingestion once per batch in its own
-transaction, the ORM hooks (tracking) on single saves. Keys are written in sorted order, so two
-transactions touching the same rows lock them in the same order and never deadlock; each row is
-locked only from its upsert to the commit (ingestion writes the rollups last).
+Every writer of calls goes through here: ingestion once per batch in its own transaction
+(`apply_calls`), the ORM hooks (tracking) on single saves (`apply_changes`). Keys are written in
+sorted order, so two transactions touching the same rows lock them in the same order and never
+deadlock; each row is locked only from its upsert to the commit (ingestion writes the rollups
+last). A writer holds the shared locks of the campaigns it moves (analytics/rollups/locks.py),
+so that a rebuild of one of them waits for it or it waits for the rebuild, and no other
+campaign waits: `apply_changes` takes them, ingestion takes them at the start of its
+transaction.
 """
 
 from collections import defaultdict
@@ -11,6 +15,7 @@ from collections import defaultdict
 from django.db import connection
 
 from analytics.rollups.contribution import contribution
+from analytics.rollups.locks import lock_campaigns_for_writing
 
 
 def difference(changes):
@@ -35,14 +40,22 @@ def difference(changes):
 
 
 def apply_changes(changes):
-    """Add new − old of each (old, new) contribution pair to the tables."""
-    upsert_tables(difference(changes))
+    """Add new − old of each (old, new) contribution pair to the tables, taking the shared locks
+    of the campaigns it moves first (every rollup key starts with the campaign)."""
+    moved = difference(changes)
+    lock_campaigns_for_writing({key[0] for rows in moved.values() for key in rows})
+    upsert_tables(moved)
 
 
 def apply_calls(pairs):
-    """apply_changes for (old, new) pairs of contribution() arguments (call, turns, objections)."""
-    apply_changes(
-        (contribution(*old) if old else {}, contribution(*new) if new else {}) for old, new in pairs
+    """Ingestion's apply_changes, for (old, new) pairs of contribution() arguments (call, turns,
+    objections). Takes no lock: ingestion holds its campaigns' shared locks from before it locks
+    its leads (locks.py says why)."""
+    upsert_tables(
+        difference(
+            (contribution(*old) if old else {}, contribution(*new) if new else {})
+            for old, new in pairs
+        )
     )
 
 

@@ -33,6 +33,8 @@ from analytics.rollups.contribution import (
     day_sql,
     is_answered,
     reached_sql,
+    total_latency_bin,
+    total_latency_bin_sql,
     week_hour_of,
     week_hour_sql,
 )
@@ -532,10 +534,13 @@ def test_rows_in_local_time_written_under_one_time_zone_are_drift_under_another(
         for day, sides in ((date(2025, 3, 9), (0, 1)), (date(2025, 3, 10), (1, 0)))
         for counter, amount in moved.items()
     ]
+    total = (lead.campaign_id, "total", 1)  # 700 ms in all: the 0.5–1 s bucket
     assert drift == [
         *per_day,
         Drift("analytics_latencyrollup", (key[0], date(2025, 3, 9), *key[1:]), "turns", 0, 1),
+        Drift("analytics_latencyrollup", (total[0], date(2025, 3, 9), *total[1:]), "turns", 0, 1),
         Drift("analytics_latencyrollup", (key[0], date(2025, 3, 10), *key[1:]), "turns", 1, 0),
+        Drift("analytics_latencyrollup", (total[0], date(2025, 3, 10), *total[1:]), "turns", 1, 0),
         # Sunday 23h in Kolkata is Monday 0h in Kathmandu:
         Drift("analytics_weekhourrollup", (key[0], 1, 0), "calls_made", 1, 0),
         Drift("analytics_weekhourrollup", (key[0], 1, 0), "calls_answered", 1, 0),
@@ -543,13 +548,32 @@ def test_rows_in_local_time_written_under_one_time_zone_are_drift_under_another(
         Drift("analytics_weekhourrollup", (key[0], 7, 23), "calls_answered", 0, 1),
     ]
     assert exited.value.code == 1
-    assert "22 rollup counter(s) differ from the raw rows." in capsys.readouterr().err
+    assert "24 rollup counter(s) differ from the raw rows." in capsys.readouterr().err
     assert verify_campaign(lead.campaign_id) == []
     assert list(
-        LatencyRollup.objects.filter(campaign=lead.campaign, turns__gt=0).values_list(
-            "day", "turns"
-        )
-    ) == [(date(2025, 3, 10), 1)]
+        LatencyRollup.objects.filter(campaign=lead.campaign, turns__gt=0)
+        .order_by("component")
+        .values_list("day", "component", "turns")
+    ) == [(date(2025, 3, 10), "llm_ms", 1), (date(2025, 3, 10), "total", 1)]
+
+
+def test_total_latency_bins_in_sql_equal_total_latency_bin():
+    values = [None, 0, 1, 249, 250, 499, 500, 999, 1000, 1500, 2999, 3000, 2_147_483_647]
+    turns = [
+        dict(zip(("stt_ms", "llm_ms", "tts_ms"), latencies, strict=True))
+        for latencies in itertools.product(values, repeat=3)
+    ]
+
+    in_sql = _select_one(
+        f"SELECT array_agg({total_latency_bin_sql('t')} ORDER BY t.n) "
+        "FROM unnest(%s::integer[], %s::integer[], %s::integer[]) WITH ORDINALITY "
+        "AS t (stt_ms, llm_ms, tts_ms, n)",
+        [[turn[field] for turn in turns] for field in ("stt_ms", "llm_ms", "tts_ms")],
+    )
+
+    # Every mix of the edges 499/500, 2,999/3,000 and missing steps; sums past int4 included.
+    assert len(turns) == 2197
+    assert in_sql == [total_latency_bin(turn) for turn in turns]
 
 
 def test_billed_minutes_in_sql_equal_billed_minutes():

@@ -80,7 +80,7 @@ def _sum_in_python(apps):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0004_call_day_rollup'),
+        ('analytics', '0005_call_day_rollup'),
         ('voiceagent', '0007_lead_activity_and_qualified_lead_indexes'),
     ]
 

@@ -25,7 +25,7 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0002_latency_rollup_per_local_day'),
+        ('analytics', '0003_fill_total_latency_histogram'),
         ('voiceagent', '0006_turn_search_document'),
     ]
 

@@ -46,7 +46,7 @@ def sum_buckets_per_day(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0003_lead_and_funnel_totals'),
+        ('analytics', '0004_lead_and_funnel_totals'),
         ('voiceagent', '0006_turn_search_document'),
     ]
 
