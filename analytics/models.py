@@ -18,14 +18,10 @@ from django.db import models
 from voiceagent.models import Campaign, Lead
 
 
-class CallRollup(models.Model):
-    """Call counts and sums of the finished calls initiated in one bucket."""
+class CallCounters(models.Model):
+    """Call counts and sums of a campaign's finished calls (CallRollup, CallDayRollup)."""
 
-    pk = models.CompositePrimaryKey("campaign", "bucket")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    # Start of the 15-minute UTC bucket; calls without initiated_at sit in the epoch's bucket
-    # (counted in "All time", never in a period).
-    bucket = models.DateTimeField()
     calls_made = models.BigIntegerField(default=0)
     calls_answered = models.BigIntegerField(default=0)
     calls_voicemail = models.BigIntegerField(default=0)
@@ -52,10 +48,38 @@ class CallRollup(models.Model):
     tts_ms_turns = models.BigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class CallRollup(CallCounters):
+    """Call counts and sums of the finished calls initiated in one bucket."""
+
+    pk = models.CompositePrimaryKey("campaign", "bucket")
+    # Start of the 15-minute UTC bucket; calls without initiated_at sit in the epoch's bucket
+    # (counted in "All time", never in a period).
+    bucket = models.DateTimeField()
+
+    class Meta:
         indexes = [models.Index(fields=["bucket"], name="call_rollup_bucket_idx")]
 
     def __str__(self):
         return f"campaign {self.campaign_id} at {self.bucket:%Y-%m-%d %H:%M}"
+
+
+class CallDayRollup(CallCounters):
+    """CallRollup's counters per calendar day in settings.TIME_ZONE of the calls' initiated_at
+    (the epoch's local day for calls without it), like LatencyRollup: periods are whole local
+    days, so their reads (and "All time") sum a row a day instead of up to 96 buckets. A change
+    of TIME_ZONE needs `manage.py rebuild_rollups`, as for LatencyRollup."""
+
+    pk = models.CompositePrimaryKey("campaign", "day")
+    day = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="call_day_rollup_day_idx")]
+
+    def __str__(self):
+        return f"campaign {self.campaign_id} on {self.day}"
 
 
 class ObjectionRollup(models.Model):
@@ -95,13 +119,9 @@ class LatencyRollup(models.Model):
         return f"{self.component} bin {self.bin} of campaign {self.campaign_id} on {self.day}"
 
 
-class LeadFunnelRollup(models.Model):
-    """Per lead, all time: how many of its finished calls reached each funnel step, so that the
-    funnel's distinct-lead counts are counts of rows with a step above zero."""
+class FunnelSteps(models.Model):
+    """The funnel's steps (LeadFunnelRollup: calls of a lead; FunnelTotals: leads)."""
 
-    pk = models.CompositePrimaryKey("campaign", "lead")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
     dialed = models.BigIntegerField(default=0)
     answered = models.BigIntegerField(default=0)
     reached_greeting = models.BigIntegerField(default=0)
@@ -111,5 +131,96 @@ class LeadFunnelRollup(models.Model):
     reached_closing = models.BigIntegerField(default=0)
     qualified = models.BigIntegerField(default=0)
 
+    class Meta:
+        abstract = True
+
+
+class LeadFunnelRollup(FunnelSteps):
+    """Per lead, all time: how many of its finished calls reached each funnel step, so that the
+    funnel's distinct-lead counts are counts of rows with a step above zero."""
+
+    pk = models.CompositePrimaryKey("campaign", "lead")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+
     def __str__(self):
         return f"lead {self.lead_id} of campaign {self.campaign_id}"
+
+
+class LeadTotals(models.Model):
+    """The campaign's leads now, kept by database triggers on the lead table (whatever writes
+    it: imports, the admin, DNC changes in bulk, erasure, raw SQL), so that lead counts never
+    count leads (analytics/rollups/totals.py)."""
+
+    campaign = models.OneToOneField(
+        Campaign, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    total_leads = models.BigIntegerField(default=0)
+    valid_leads = models.BigIntegerField(default=0)  # Lead.objects.valid()
+    dnc_filtered_leads = models.BigIntegerField(default=0)  # Lead.objects.dnc_filtered()
+
+    class Meta:
+        verbose_name_plural = "lead totals"
+
+    def __str__(self):
+        return f"leads of campaign {self.campaign_id}"
+
+
+class FunnelTotals(FunnelSteps):
+    """All time, the campaign's LeadFunnelRollup rows with each step above zero (distinct leads
+    that reached it), kept by database triggers on that table (analytics/rollups/totals.py)."""
+
+    campaign = models.OneToOneField(
+        Campaign, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "funnel totals"
+
+    def __str__(self):
+        return f"funnel of campaign {self.campaign_id}"
+
+
+class AllTimeLatencyRollup(models.Model):
+    """LatencyRollup's histograms summed over all days: the campaign's "All time" latency reads
+    a row per bin instead of one per bin and day."""
+
+    pk = models.CompositePrimaryKey("campaign", "component", "bin")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    component = models.CharField(max_length=8)  # stt_ms, llm_ms, tts_ms
+    bin = models.SmallIntegerField()
+    turns = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.component} bin {self.bin} of campaign {self.campaign_id}"
+
+
+class AllTimeObjectionRollup(models.Model):
+    """ObjectionRollup's counters summed over all buckets, by category ("" = ANY_CATEGORY)."""
+
+    pk = models.CompositePrimaryKey("campaign", "category")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=20)
+    objections = models.BigIntegerField(default=0)
+    calls = models.BigIntegerField(default=0)
+    calls_qualified = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.category} of campaign {self.campaign_id}"
+
+
+class WeekHourRollup(models.Model):
+    """All time, the finished calls initiated in one weekday (ISO, 1 = Monday) and hour of the
+    day in settings.TIME_ZONE (the epoch's for calls without initiated_at): best hours' "All
+    time" in at most 168 rows. A change of TIME_ZONE needs `manage.py rebuild_rollups`."""
+
+    pk = models.CompositePrimaryKey("campaign", "weekday", "hour")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    weekday = models.SmallIntegerField()
+    hour = models.SmallIntegerField()
+    calls_made = models.BigIntegerField(default=0)
+    calls_answered = models.BigIntegerField(default=0)
+    calls_qualified = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"campaign {self.campaign_id} on weekday {self.weekday} at {self.hour:02d}h"

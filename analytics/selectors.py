@@ -26,19 +26,28 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 
 from analytics import costs
 from analytics.aggregates import PercentileCont, condition, percentile_cont, rate, rounded
-from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
+from analytics.models import (
+    AllTimeLatencyRollup,
+    AllTimeObjectionRollup,
+    CallDayRollup,
+    CallRollup,
+    FunnelTotals,
+    LatencyRollup,
+    LeadTotals,
+    ObjectionRollup,
+    WeekHourRollup,
+)
 from analytics.periods import (
     Period,
     default_period,
     describe_period,
     local_today,
     local_zone,
-    start_of_day,
 )
 from analytics.rollups import histogram
 from analytics.rollups.contribution import ANY_CATEGORY, LATENCY_FIELDS, TOTAL_LATENCY
@@ -94,9 +103,10 @@ def _outcome(outcome):
 def _rollups(model, campaigns, period=None):
     """Rollup rows (analytics.models) of the campaigns, within `period` when given: its bounds
     are local midnights, which fall on the rows' 15-minute UTC buckets, so the days are exact;
-    LatencyRollup's rows are local days, read from the period's first to its last."""
+    CallDayRollup's and LatencyRollup's rows are local days, read from the period's first to
+    its last."""
     rows = _of_campaigns(model.objects.all(), campaigns)
-    if period is not None and model is LatencyRollup:
+    if period is not None and model in (CallDayRollup, LatencyRollup):
         rows = rows.filter(day__range=(period.first, period.last))
     elif period is not None:
         rows = rows.filter(**period.filter_kwargs("bucket"))
@@ -162,10 +172,12 @@ def _with_rates(row):
 
 
 def leads_qualified(*, campaigns, period=None):
-    """Distinct leads with a qualified finished call in `period`: all time from the per-lead
-    funnel rollup; for a period from the calls themselves (qualified calls only)."""
+    """Distinct leads with a qualified finished call in `period`: all time from the campaigns'
+    FunnelTotals; for a period from the calls themselves (qualified calls only)."""
     if period is None:
-        return _rollups(LeadFunnelRollup, campaigns).filter(qualified__gt=0).count()
+        return _of_campaigns(FunnelTotals.objects.all(), campaigns).aggregate(
+            qualified=Sum("qualified", default=0)
+        )["qualified"]
     return (
         _finished_calls(campaigns, period)
         .filter(outcome=CallOutcome.QUALIFIED)
@@ -185,13 +197,14 @@ def _period_fields(period, now=None):
 # --- counts shared by several endpoints ----------------------------------------------------------
 
 
+LEAD_COUNTS = ("total_leads", "valid_leads", "dnc_filtered_leads")
+
+
 def lead_counts(*, campaigns):
-    """total_leads, valid_leads and dnc_filtered_leads, in one pass over the leads."""
-    return _of_campaigns(Lead.objects.all(), campaigns).aggregate(
-        total_leads=Count("pk"),
-        valid_leads=Count("pk", filter=condition(Lead.objects.valid())),
-        dnc_filtered_leads=Count("pk", filter=condition(Lead.objects.dnc_filtered())),
-    )
+    """total_leads, valid_leads (Lead.objects.valid()) and dnc_filtered_leads now: the sums of
+    the campaigns' LeadTotals, which triggers keep equal to their leads (one row per campaign,
+    whatever the number of leads)."""
+    return _of_campaigns(LeadTotals.objects.all(), campaigns).aggregate(**_sums(*LEAD_COUNTS))
 
 
 def live_counts(*, campaigns, now=None):
@@ -259,7 +272,7 @@ def campaign_metrics(*, campaign, period=None, now=None):
     """The campaign's glossary fields and AI latency. Call counts and latency cover `period`;
     leads and live counts are now."""
     calls = _with_average_duration(
-        _rollups(CallRollup, campaign, period).aggregate(**_sums(*ROLLUP_SUMS, *LATENCY_SUMS))
+        _rollups(CallDayRollup, campaign, period).aggregate(**_sums(*ROLLUP_SUMS, *LATENCY_SUMS))
     )
     latency = rollup_latency(
         sums={field: calls.pop(field) for field in LATENCY_SUMS},
@@ -294,10 +307,12 @@ def latency_histograms(*, campaigns, period=None):
     LatencyRollup rows of its local days (one query over about a hundred bins per field and
     day, whatever the number of turns)."""
     merged = {field: {} for field in LATENCY_FIELDS}
+    if period is None:  # all time: the campaigns' histograms summed over every day already
+        stored = _of_campaigns(AllTimeLatencyRollup.objects.all(), campaigns)
+    else:
+        stored = _rollups(LatencyRollup, campaigns, period)
     rows = _grouped_sums(
-        _rollups(LatencyRollup, campaigns, period).filter(component__in=LATENCY_FIELDS),
-        ["component", "bin"],
-        ["turns"],
+        stored.filter(component__in=LATENCY_FIELDS), ["component", "bin"], ["turns"]
     )
     for row in rows:
         if row["turns"]:
@@ -341,13 +356,11 @@ DAILY_SUMS = ("calls_made", "calls_answered", "calls_qualified", "total_call_tim
 def daily_stats(*, campaigns, period):
     """One row per calendar day of `period`, oldest first, days without calls as zeros."""
     rows = _grouped_sums(
-        _rollups(CallRollup, campaigns, period).annotate(
-            date=TruncDate("bucket", tzinfo=local_zone())
-        ),
-        ["date"],
+        _rollups(CallDayRollup, campaigns, period),
+        ["day"],
         [*DAILY_SUMS, "answered_duration", "answered_durations"],
     )
-    by_date = {row.pop("date"): _with_average_duration(row) for row in rows}
+    by_date = {row.pop("day"): _with_average_duration(row) for row in rows}
     empty = {
         "calls_made": 0,
         "calls_answered": 0,
@@ -382,12 +395,10 @@ def system_metrics(*, campaigns, now=None, period=None):
         total_campaigns=Count("pk"),
         active_campaigns=Count("pk", filter=condition(Campaign.objects.active())),
     )
-    total_leads = _of_campaigns(Lead.objects.all(), campaigns).count()
+    total_leads = lead_counts(campaigns=campaigns)["total_leads"]
     # calls_today first: a later Sum("calls_made") would read the aggregate of that name.
-    calls = _rollups(CallRollup, campaigns, period).aggregate(
-        calls_today=Sum(
-            "calls_made", filter=Q(bucket__gte=start_of_day(local_today(now))), default=0
-        ),
+    calls = _rollups(CallDayRollup, campaigns, period).aggregate(
+        calls_today=Sum("calls_made", filter=Q(day=local_today(now)), default=0),
         **_sums("calls_made", "calls_answered", "calls_qualified"),
     )
     return {
@@ -413,9 +424,9 @@ def recent_campaigns(*, campaigns, period=None, limit=10, now=None):
     totals = {
         row.pop("campaign_id"): row
         for row in _grouped_sums(
-            CallRollup.objects.filter(
+            CallDayRollup.objects.filter(
                 campaign_id__in=[campaign["id"] for campaign in recent],
-                **period.filter_kwargs("bucket"),
+                day__range=(period.first, period.last),
             ),
             ["campaign_id"],
             ["calls_made", "calls_answered", "calls_qualified"],
@@ -653,11 +664,10 @@ def campaign_funnel(*, campaign, period=None, valid_leads=None):
 
 
 def _funnel_from_rollups(campaign):
-    """All time: the per-lead funnel rollup, a lead counted in each step it ever reached."""
+    """All time: the campaign's FunnelTotals, its per-lead funnel rows with each step above
+    zero (a lead counted in each step it ever reached)."""
     steps = ["dialed", "answered", *(f"reached_{stage}" for stage in Stage.values), "qualified"]
-    counted = _rollups(LeadFunnelRollup, campaign).aggregate(
-        **{step: Count("lead", filter=Q(**{f"{step}__gt": 0})) for step in steps}
-    )
+    counted = _of_campaigns(FunnelTotals.objects.all(), campaign).aggregate(**_sums(*steps))
     return {step.removeprefix("reached_"): counted[step] for step in steps}
 
 
@@ -688,13 +698,15 @@ def best_hours(*, campaign, period=None, min_calls=5, top=3):
     slots, Monday 00h first; `best` = the `top` slots with at least `min_calls` calls made, by
     answer rate, then qualification rate, then calls made."""
     zone = local_zone()
-    rows = _grouped_sums(
-        _rollups(CallRollup, campaign, period).annotate(
+    if period is None:  # all time: at most 168 rows
+        slotted = _of_campaigns(WeekHourRollup.objects.all(), campaign)
+    else:
+        slotted = _rollups(CallRollup, campaign, period).annotate(
             weekday=ExtractIsoWeekDay("bucket", tzinfo=zone),
             hour=ExtractHour("bucket", tzinfo=zone),
-        ),
-        ["weekday", "hour"],
-        ["calls_made", "calls_answered", "calls_qualified"],
+        )
+    rows = _grouped_sums(
+        slotted, ["weekday", "hour"], ["calls_made", "calls_answered", "calls_qualified"]
     )
     by_slot = {(row.pop("weekday"), row.pop("hour")): row for row in rows}
     zeros = {"calls_made": 0, "calls_answered": 0, "calls_qualified": 0}
@@ -731,7 +743,9 @@ def objection_breakdown(*, campaign, period=None):
     by_category = {
         row.pop("category"): row
         for row in _grouped_sums(
-            _rollups(ObjectionRollup, campaign, period),
+            _of_campaigns(AllTimeObjectionRollup.objects.all(), campaign)
+            if period is None
+            else _rollups(ObjectionRollup, campaign, period),
             ["category"],
             ["objections", "calls", "calls_qualified"],
         )

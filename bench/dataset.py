@@ -1,7 +1,10 @@
 """The reference dataset of `make bench`, built in PostgreSQL itself with set-based SQL.
 
 Scales: reference = 20 campaigns, 200k leads, 1M calls over 90 days, ~5M turns; small = 1/50 of
-that; large (SCALE=large, optional) = ten times the reference. Each scale lives in its own
+that; large (SCALE=large, optional) = ten times the reference. A follow-up is pending until a
+dialer takes it: those due more than DIALER_LAG ago were called (done), as a running dialer
+leaves no older backlog, the rest are pending; a reused dataset is brought to that state again
+(time moved on since it was built), so the due follow-ups are a dialer's backlog, not history. Each scale lives in its own
 database and is reused when it already holds that scale.
 """
 
@@ -171,7 +174,7 @@ WHERE c.status = 'completed' AND c.outcome <> 'voicemail' AND c.id %% 10 < 3;
 INSERT INTO voiceagent_scheduledcall (lead_id, campaign_id, scheduled_for, reason, status, source_call_id, created_at)
 SELECT c.lead_id, c.campaign_id, c.ended_at + CASE WHEN c.outcome = 'callback_requested' THEN interval '1 day'
     ELSE interval '2 hours' END, CASE WHEN c.outcome = 'callback_requested' THEN 'callback' ELSE 'retry' END,
-    CASE WHEN c.initiated_at > now() - interval '2 days' THEN 'pending' ELSE 'done' END, c.id, c.ended_at
+    'pending', c.id, c.ended_at
 FROM voiceagent_callsession c
 WHERE c.outcome IN ('no_answer', 'callback_requested') AND c.id %% 4 = 0;
 
@@ -189,6 +192,18 @@ SELECT setval(pg_get_serial_sequence('voiceagent_callsession', 'id'), (SELECT ma
 """
 
 
+DIALER_LAG = "15 minutes"
+DISPATCH_DUE_FOLLOW_UPS = f"""UPDATE voiceagent_scheduledcall SET status = 'done'
+WHERE status = 'pending' AND scheduled_for < now() - interval '{DIALER_LAG}'"""
+
+
+def _dispatch_due_follow_ups(dbname):
+    """What a running dialer did since the dataset was built: its follow-ups due more than
+    DIALER_LAG ago were called."""
+    with _connect(dbname) as conn:
+        conn.execute(DISPATCH_DUE_FOLLOW_UPS)
+
+
 def generate_sql(scale):
     sql = GENERATE.replace("%%", "%")
     for name in ("campaigns", "leads", "calls"):
@@ -201,6 +216,7 @@ def build(scale, *, log=print):
     url = database_url(scale)
     if _exists(scale):
         _migrate(url)  # new tables of later migrations start empty; the generated rows stay valid
+        _dispatch_due_follow_ups(database_name(scale))
         log(f"dataset {scale.name}: reusing {url}")
         if not _rollups_built(scale):
             _rebuild_rollups(scale, url, log)
@@ -215,6 +231,7 @@ def build(scale, *, log=print):
         conn.execute("SET synchronous_commit = off")
         with conn.transaction():
             conn.execute(generate_sql(scale))
+            conn.execute(DISPATCH_DUE_FOLLOW_UPS)
         conn.execute("VACUUM ANALYZE")
         conn.execute("CREATE TABLE bench_meta (key text PRIMARY KEY, value text)")
         conn.execute("INSERT INTO bench_meta VALUES ('scale', %s)", [repr(scale)])

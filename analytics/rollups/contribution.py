@@ -18,7 +18,16 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from analytics.costs import USAGE_FIELDS, billed_minutes
-from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
+from analytics.models import (
+    AllTimeLatencyRollup,
+    AllTimeObjectionRollup,
+    CallDayRollup,
+    CallRollup,
+    LatencyRollup,
+    LeadFunnelRollup,
+    ObjectionRollup,
+    WeekHourRollup,
+)
 from analytics.periods import local_zone
 from analytics.rollups import histogram
 from voiceagent.models import FINISHED_STATUSES, CallOutcome, Stage
@@ -100,6 +109,23 @@ def day_sql(initiated_at):
         f"(coalesce({initiated_at}, {sql_literal(EPOCH.isoformat())}::timestamptz)"
         f" AT TIME ZONE {sql_literal(local_zone().key)})::date"
     )
+
+
+def week_hour_of(initiated_at):
+    """(ISO weekday, hour) in settings.TIME_ZONE of an instant (the epoch's for None):
+    WeekHourRollup's key. week_hour_sql() is the same rule in PostgreSQL."""
+    local = (EPOCH if initiated_at is None else initiated_at).astimezone(local_zone())
+    return local.isoweekday(), local.hour
+
+
+def week_hour_sql(initiated_at):
+    """week_hour_of() in PostgreSQL: two SQL expressions (weekday, hour) of the timestamptz SQL
+    expression `initiated_at`."""
+    local = (
+        f"(coalesce({initiated_at}, {sql_literal(EPOCH.isoformat())}::timestamptz)"
+        f" AT TIME ZONE {sql_literal(local_zone().key)})"
+    )
+    return f"extract(isodow FROM {local})::int", f"extract(hour FROM {local})::int"
 
 
 def is_answered(call):
@@ -199,12 +225,14 @@ def contribution(call, turns=(), objections=()):
         by_category[category] += 1
     if objections:
         by_category[ANY_CATEGORY] = len(objections)
+    weekday, hour = week_hour_of(call["initiated_at"])
     reached = call["stage_first_reached"] or {}
     funnel = {"dialed": 1, "answered": int(answered), "qualified": int(qualified)}
     for index, stage in enumerate(STAGES):  # reached_sql() is this test in SQL
         funnel[f"reached_{stage}"] = int(answered and any(s in reached for s in STAGES[index:]))
     return {
         CallRollup: {(campaign, bucket): counters},
+        CallDayRollup: {(campaign, day): dict(counters)},
         ObjectionRollup: {
             (campaign, bucket, category): {
                 "objections": count,
@@ -215,7 +243,32 @@ def contribution(call, turns=(), objections=()):
         },
         LatencyRollup: {key: {"turns": count} for key, count in latency.items()},
         LeadFunnelRollup: {(campaign, call["lead_id"]): funnel},
+        # All time, what the rows above hold per bucket or day:
+        AllTimeLatencyRollup: _all_time_latency(latency),
+        AllTimeObjectionRollup: {
+            (campaign, category): {
+                "objections": count,
+                "calls": 1,
+                "calls_qualified": int(qualified),
+            }
+            for category, count in by_category.items()
+        },
+        WeekHourRollup: {
+            (campaign, weekday, hour): {
+                "calls_made": 1,
+                "calls_answered": int(answered),
+                "calls_qualified": int(qualified),
+            }
+        },
     }
+
+
+def _all_time_latency(latency):
+    """LatencyRollup's {(campaign, day, component, bin): turns} without the day."""
+    merged = defaultdict(int)
+    for (campaign, _day, component, bin_index), count in latency.items():
+        merged[(campaign, component, bin_index)] += count
+    return {key: {"turns": count} for key, count in merged.items()}
 
 
 def stored_inputs(call_ids):

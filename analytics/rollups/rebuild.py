@@ -2,8 +2,10 @@
 
 Both go one campaign at a time. A rebuild replaces a campaign's rows in one transaction, so it is
 idempotent and can be stopped and run again at any point (each campaign is left either as it was
-or rebuilt); `since` limits it to the buckets from that instant on and to the latency histograms
-from its local day on (the per-lead funnel is all time and is always rebuilt whole).
+or rebuilt); `since` limits it to the buckets from that instant on and to the rows kept per
+local day (CallDayRollup, LatencyRollup) from its local day on (the per-lead funnel is all time
+and is always rebuilt whole). The campaign's FunnelTotals and LeadTotals (totals.py) are
+counted again too, and verified.
 
 A rebuild holds its campaign's lock (analytics/rollups/locks.py) for its transaction: ingestion
 of that campaign waits for it, ingestion of any other campaign goes on.
@@ -19,7 +21,18 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
+from analytics.models import (
+    AllTimeLatencyRollup,
+    AllTimeObjectionRollup,
+    CallDayRollup,
+    CallRollup,
+    FunnelTotals,
+    LatencyRollup,
+    LeadFunnelRollup,
+    LeadTotals,
+    ObjectionRollup,
+    WeekHourRollup,
+)
 from analytics.periods import start_of_day
 from analytics.rollups.contribution import (
     CALL_FIELDS,
@@ -31,19 +44,34 @@ from analytics.rollups.contribution import (
 )
 from analytics.rollups.locks import lock_campaign_for_rebuild
 from analytics.rollups.recount import SINCE_PARAMETERS, quote, recounts
+from analytics.rollups.totals import (
+    counted_funnel,
+    counted_leads,
+    recount_funnel,
+    recount_leads,
+    stored_totals,
+)
 from analytics.rollups.writer import counter_fields, difference, upsert_tables
 from voiceagent.models import CallSession
 
 CHUNK_CALLS = 2000
-BUCKETED = (CallRollup, ObjectionRollup, LatencyRollup)  # keyed by time: bucket, or day
-TABLES = (*BUCKETED, LeadFunnelRollup)
-TIME_KEY = {CallRollup: "bucket", ObjectionRollup: "bucket", LatencyRollup: "day"}
+# keyed by time: bucket, or day
+BUCKETED = (CallRollup, CallDayRollup, ObjectionRollup, LatencyRollup)
+# All time: rebuilt whole, whatever `since` (the funnel last).
+ALL_TIME = (AllTimeLatencyRollup, AllTimeObjectionRollup, WeekHourRollup, LeadFunnelRollup)
+TABLES = (*BUCKETED, *ALL_TIME)
+TIME_KEY = {
+    CallRollup: "bucket",
+    CallDayRollup: "day",
+    ObjectionRollup: "bucket",
+    LatencyRollup: "day",
+}
 
 
 @dataclass(frozen=True)
 class Since:
     """Where a partial rebuild starts: the bucket holding an instant (CallRollup,
-    ObjectionRollup) and its local day (LatencyRollup)."""
+    ObjectionRollup) and its local day (CallDayRollup, LatencyRollup)."""
 
     bucket: object
     day: object
@@ -100,10 +128,14 @@ def _bucket_totals(campaign_id, since):
         }
 
 
-def _funnel_totals(campaign_id):
+def _all_time_totals(campaign_id):
+    """Contributions of all the campaign's calls to the all-time tables, chunk by chunk."""
     for chunk in _chunks(campaign_id):
-        moved = difference(({}, contribution(row)) for row in chunk)
-        yield moved.get(LeadFunnelRollup, {})
+        turns, objections = stored_details([row["pk"] for row in chunk])
+        moved = difference(
+            ({}, contribution(row, turns[row["pk"]], objections[row["pk"]])) for row in chunk
+        )
+        yield {model: rows for model, rows in moved.items() if model in ALL_TIME}
 
 
 def _stored(model, campaign_id, since=None):
@@ -115,13 +147,14 @@ def _stored(model, campaign_id, since=None):
 
 def rebuild_campaign(campaign_id, *, since=None):
     """Replace the campaign's rollup rows with what its raw rows give (one transaction); with
-    `since` (an instant), the buckets from the one holding it on and the latency histograms
-    from its local day on."""
+    `since` (an instant), the buckets from the one holding it on and the rows kept per local
+    day from its local day on."""
     since = Since.of(since)
     if connection.vendor == "postgresql":
         _rebuild_set_based(campaign_id, since)
     else:
         rebuild_campaign_call_by_call(campaign_id, since=since)
+    recount_leads(campaign_id)
 
 
 def _rebuild_set_based(campaign_id, since):
@@ -144,6 +177,7 @@ def _rebuild_set_based(campaign_id, since):
             cursor.execute(delete, recount.params)
             columns = ", ".join([*recount.key_columns, *recount.counter_columns])
             cursor.execute(f"INSERT INTO {recount.table} ({columns}) {recount.sql}", recount.params)
+        recount_funnel(campaign_id)
 
 
 def rebuild_campaign_call_by_call(campaign_id, *, since=None):
@@ -155,8 +189,9 @@ def rebuild_campaign_call_by_call(campaign_id, *, since=None):
             _stored(model, campaign_id, since).delete()
         for moved in _bucket_totals(campaign_id, since):
             upsert_tables(moved)
-        for rows in _funnel_totals(campaign_id):
-            upsert_tables({LeadFunnelRollup: rows})
+        for moved in _all_time_totals(campaign_id):
+            upsert_tables(moved)
+        recount_funnel(campaign_id)
 
 
 @dataclass(frozen=True)
@@ -176,10 +211,27 @@ class Drift:
 
 def verify_campaign(campaign_id):
     """Every counter of the campaign's rollup rows that differs from its raw rows, table by
-    table (TABLES' order), key by key (ascending), counter by counter (the model's order)."""
+    table (TABLES' order), key by key (ascending), counter by counter (the model's order); then
+    its FunnelTotals against its stored LeadFunnelRollup rows (a funnel row's own drift is
+    named above, once) and its LeadTotals against its leads."""
     if connection.vendor == "postgresql":
-        return _verify_set_based(campaign_id)
-    return verify_campaign_call_by_call(campaign_id)
+        drift = _verify_set_based(campaign_id)
+    else:
+        drift = verify_campaign_call_by_call(campaign_id)
+    return [
+        *drift,
+        *_totals_drift(FunnelTotals, campaign_id, counted_funnel(campaign_id)),
+        *_totals_drift(LeadTotals, campaign_id, counted_leads(campaign_id)),
+    ]
+
+
+def _totals_drift(model, campaign_id, expected):
+    stored = stored_totals(model, campaign_id)
+    return [
+        Drift(model._meta.db_table, (campaign_id,), name, expected[name], stored[name])
+        for name in stored
+        if expected[name] != stored[name]
+    ]
 
 
 def _verify_set_based(campaign_id):
@@ -218,8 +270,8 @@ def verify_campaign_call_by_call(campaign_id):
     expected = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     for moved in _bucket_totals(campaign_id, None):
         _add(expected, moved)
-    for rows in _funnel_totals(campaign_id):
-        _add(expected, {LeadFunnelRollup: rows})
+    for moved in _all_time_totals(campaign_id):
+        _add(expected, moved)
     drift = []
     for model in TABLES:
         counters = [field.name for field in counter_fields(model)]

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from django.db import connection
 
 from analytics.costs import USAGE_FIELDS, billed_minutes_sql
-from analytics.models import CallRollup, LatencyRollup, LeadFunnelRollup, ObjectionRollup
+from analytics.models import (
+    AllTimeLatencyRollup,
+    AllTimeObjectionRollup,
+    CallDayRollup,
+    CallRollup,
+    LatencyRollup,
+    LeadFunnelRollup,
+    ObjectionRollup,
+    WeekHourRollup,
+)
 from analytics.periods import start_of_day
 from analytics.rollups import histogram
 from analytics.rollups.contribution import (
@@ -31,6 +40,7 @@ from analytics.rollups.contribution import (
     reached_sql,
     sql_literal,
     total_latency_sql,
+    week_hour_sql,
 )
 from analytics.rollups.writer import counter_fields
 from voiceagent.models import CallOutcome, CallSession, ConversationTurn, Objection
@@ -67,11 +77,14 @@ def key_names(model):
 
 def _calls(since):
     """The campaign's finished calls (initiated from the instant of the parameter named `since`
-    on, when given), with their bucket, local day and whether they were answered."""
+    on, when given), with their bucket, local day, local weekday and hour and whether they were
+    answered."""
     initiated = f"AND c.initiated_at >= %({since})s" if since else ""
+    weekday, hour = week_hour_sql("c.initiated_at")
     return f"""calls AS NOT MATERIALIZED (
         SELECT c.id, c.lead_id, c.outcome, c.duration_seconds, c.stage_first_reached,
                {bucket_sql("c.initiated_at")} AS bucket, {day_sql("c.initiated_at")} AS day,
+               {weekday} AS weekday, {hour} AS hour,
                {answered_sql("c")} AS answered
         FROM {quote(CallSession._meta.db_table)} c
         WHERE c.campaign_id = %(campaign)s AND {finished_sql("c")} {initiated}
@@ -90,7 +103,8 @@ def _select(model, keys, counters):
     )
 
 
-def _call_rollup(since):
+def _call_rollup(since, model=CallRollup, time_key="bucket"):
+    """CallRollup's rows, or CallDayRollup's (model and its time_key: "day")."""
     turns = quote(ConversationTurn._meta.db_table)
     usage = {field: f"coalesce(sum(t.{field}), 0)" for field in USAGE_FIELDS}
     for field in LATENCY_FIELDS:
@@ -109,26 +123,30 @@ def _call_rollup(since):
         "billed_minutes": f"coalesce(sum({billed_minutes_sql('calls.duration_seconds')}), 0)",
         **{name: f"coalesce(sum(usage.{quote(name)}), 0)" for name in usage},
     }
-    keys = {"campaign": "%(campaign)s", "bucket": "calls.bucket"}
+    keys = {"campaign": "%(campaign)s", time_key: f"calls.{time_key}"}
     return f"""WITH {_calls(since)},
     usage AS (
         SELECT t.call_id, {", ".join(f"{sql} AS {quote(name)}" for name, sql in usage.items())}
         FROM calls JOIN {turns} t ON t.call_id = calls.id
         GROUP BY t.call_id
     )
-    SELECT {_select(CallRollup, keys, counters)}
+    SELECT {_select(model, keys, counters)}
     FROM calls LEFT JOIN usage ON usage.call_id = calls.id
-    GROUP BY calls.bucket"""
+    GROUP BY calls.{time_key}"""
 
 
-def _objection_rollup(since):
-    """Per category, and across categories (ANY_CATEGORY, each call once) by ROLLUP."""
+def _objection_rollup(since, model=ObjectionRollup):
+    """Per category, and across categories (ANY_CATEGORY, each call once) by ROLLUP; per bucket,
+    or all time (AllTimeObjectionRollup; HAVING drops the grand total ROLLUP makes of no rows)."""
     objections = quote(Objection._meta.db_table)
+    bucketed = model is ObjectionRollup
     keys = {
         "campaign": "%(campaign)s",
         "bucket": "calls.bucket",
         "category": f"coalesce(per_call.category, {sql_literal(ANY_CATEGORY)})",
     }
+    if not bucketed:
+        del keys["bucket"]
     counters = {
         "objections": "sum(per_call.objections)",
         "calls": "count(DISTINCT per_call.call_id)",
@@ -143,16 +161,17 @@ def _objection_rollup(since):
         FROM calls JOIN {objections} o ON o.call_id = calls.id
         GROUP BY o.call_id, o.category
     )
-    SELECT {_select(ObjectionRollup, keys, counters)}
+    SELECT {_select(model, keys, counters)}
     FROM per_call JOIN calls ON calls.id = per_call.call_id
-    GROUP BY calls.bucket, ROLLUP (per_call.category)"""
+    GROUP BY {"calls.bucket, " if bucketed else ""}ROLLUP (per_call.category)
+    HAVING count(*) > 0"""
 
 
-def _latency_rollup(since):
-    """Per local day (contribution.day_of), not per bucket: each step's log-spaced bin, and the
-    turn's total in LATENCY_BUCKETS (TOTAL_LATENCY); a step or total the turn lacks has no bin.
-    Turns are first counted per distinct time, so each bin is computed once per time, not once
-    per turn."""
+def _latency_rollup(since, model=LatencyRollup):
+    """Per local day (contribution.day_of), not per bucket, or all time (AllTimeLatencyRollup):
+    each step's log-spaced bin, and the turn's total in LATENCY_BUCKETS (TOTAL_LATENCY); a step
+    or total the turn lacks has no bin. Turns are first counted per distinct time, so each bin
+    is computed once per time, not once per turn."""
     turns = quote(ConversationTurn._meta.db_table)
     components = ", ".join(
         [
@@ -170,6 +189,8 @@ def _latency_rollup(since):
             f" THEN {latency_bucket_sql(milliseconds)} ELSE {histogram.bin_sql(milliseconds)} END"
         ),
     }
+    if model is not LatencyRollup:
+        del keys["day"]
     return f"""WITH {_calls(since)},
     per_time AS (
         SELECT calls.day, latency.component, latency.milliseconds, count(*) AS turns
@@ -178,9 +199,23 @@ def _latency_rollup(since):
         WHERE latency.milliseconds IS NOT NULL
         GROUP BY 1, 2, 3
     )
-    SELECT {_select(LatencyRollup, keys, {"turns": "sum(per_time.turns)"})}
+    SELECT {_select(model, keys, {"turns": "sum(per_time.turns)"})}
     FROM per_time
-    GROUP BY 1, 2, 3, 4"""
+    GROUP BY {", ".join(str(n) for n in range(1, len(keys) + 1))}"""
+
+
+def _week_hour_rollup():
+    """All time, per local weekday and hour (contribution.week_hour_of)."""
+    counters = {
+        "calls_made": "count(*)",
+        "calls_answered": "count(*) FILTER (WHERE calls.answered)",
+        "calls_qualified": f"count(*) FILTER (WHERE {outcome_sql('calls', CallOutcome.QUALIFIED)})",
+    }
+    keys = {"campaign": "%(campaign)s", "weekday": "calls.weekday", "hour": "calls.hour"}
+    return f"""WITH {_calls(None)}
+    SELECT {_select(WeekHourRollup, keys, counters)}
+    FROM calls
+    GROUP BY calls.weekday, calls.hour"""
 
 
 def _lead_funnel_rollup():
@@ -210,8 +245,9 @@ SINCE_PARAMETERS = {"bucket": "since", "day": "since_day"}
 
 def recounts(campaign_id, since=None, since_day=None):
     """The Recount of each rollup table for the campaign; `since` (the start of a bucket) limits
-    the bucketed tables to calls initiated from then on, `since_day` (a local date) the latency
-    histograms to calls of that day on; the funnel is always all time."""
+    the bucketed tables to calls initiated from then on, `since_day` (a local date) the tables
+    keyed by day to calls of that day on; the funnel and the other all-time tables are always
+    all time."""
     params = {
         "campaign": campaign_id,
         "since": since,
@@ -222,7 +258,12 @@ def recounts(campaign_id, since=None, since_day=None):
     after_day = "since_day_starts" if since_day is not None else None
     return [
         Recount(CallRollup, _call_rollup(after_bucket), params),
+        Recount(CallDayRollup, _call_rollup(after_day, CallDayRollup, "day"), params),
         Recount(ObjectionRollup, _objection_rollup(after_bucket), params),
         Recount(LatencyRollup, _latency_rollup(after_day), params),
+        # All time whatever `since`:
+        Recount(AllTimeLatencyRollup, _latency_rollup(None, AllTimeLatencyRollup), params),
+        Recount(AllTimeObjectionRollup, _objection_rollup(None, AllTimeObjectionRollup), params),
+        Recount(WeekHourRollup, _week_hour_rollup(), params),
         Recount(LeadFunnelRollup, _lead_funnel_rollup(), params),
     ]

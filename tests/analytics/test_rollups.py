@@ -35,6 +35,8 @@ from analytics.rollups.contribution import (
     reached_sql,
     total_latency_bin,
     total_latency_bin_sql,
+    week_hour_of,
+    week_hour_sql,
 )
 from analytics.rollups.rebuild import Drift, rebuild_campaign, verify_campaign
 from analytics.rollups.writer import counter_fields
@@ -428,6 +430,12 @@ def _select_one(sql, params=()):
         return cursor.fetchone()[0]
 
 
+def _select_row(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return tuple(cursor.fetchone())
+
+
 def test_histogram_bins_in_sql_equal_bin_of_for_every_millisecond_up_to_200000():
     in_sql = _select_one(
         f"SELECT array_agg({histogram.bin_sql('ms')} ORDER BY ms) "
@@ -480,7 +488,29 @@ def test_days_in_sql_equal_day_of_in_the_configured_time_zone(settings, zone_nam
     assert day_of(None) == date(1970, 1, 1)
 
 
-def test_latency_rows_written_under_one_time_zone_are_drift_under_another(settings, capsys):
+@pytest.mark.parametrize("zone_name", ["Asia/Kolkata", "Asia/Kathmandu"])
+def test_weekday_and_hour_in_sql_equal_week_hour_of_in_the_configured_time_zone(
+    settings, zone_name
+):
+    settings.TIME_ZONE = zone_name
+    kolkata = ZoneInfo("Asia/Kolkata")
+    instants = [
+        None,  # the epoch's: a Thursday, 05:30 in Kolkata, 05:45 in Kathmandu
+        datetime(2025, 3, 10, 0, 0, tzinfo=kolkata),  # Monday midnight in Kolkata
+        datetime(2025, 3, 9, 23, 59, 59, 999999, tzinfo=kolkata),  # Sunday 23h
+        datetime(2025, 3, 9, 18, 20, tzinfo=UTC),  # Sunday 23:50 in Kolkata, Monday in Kathmandu
+        datetime(2025, 3, 9, 18, 14, 59, tzinfo=UTC),  # 23:44 / 23:59 Sunday
+    ]
+    weekday, hour = week_hour_sql("%s::timestamptz")
+
+    in_sql = [_select_row(f"SELECT {weekday}, {hour}", [at, at]) for at in instants]
+
+    assert in_sql == [week_hour_of(at) for at in instants]
+    assert week_hour_of(instants[3]) == ((7, 23) if zone_name == "Asia/Kolkata" else (1, 0))
+    assert week_hour_of(None) == (4, 5)
+
+
+def test_rows_in_local_time_written_under_one_time_zone_are_drift_under_another(settings, capsys):
     settings.TIME_ZONE = "Asia/Kolkata"
     lead = make_lead(make_campaign())
     # 23:50 in Kolkata on 9 March is 00:05 on 10 March in Kathmandu (+05:45).
@@ -495,15 +525,30 @@ def test_latency_rows_written_under_one_time_zone_are_drift_under_another(settin
     call_command("rebuild_rollups", "--campaign", str(lead.campaign_id))
 
     key = (lead.campaign_id, "llm_ms", histogram.bin_of(700))
+    moved = {  # the call's CallDayRollup counters, on the wrong day under Kathmandu
+        "calls_made": 1, "calls_answered": 1, "answered_duration": 30, "answered_durations": 1,
+        "total_call_time": 30, "billed_minutes": 1, "llm_ms_total": 700, "llm_ms_turns": 1,
+    }  # fmt: skip
+    per_day = [  # (expected, stored) of each counter: stored on 9 March, due on 10 March
+        Drift("analytics_calldayrollup", (key[0], day), counter, *(amount * n for n in sides))
+        for day, sides in ((date(2025, 3, 9), (0, 1)), (date(2025, 3, 10), (1, 0)))
+        for counter, amount in moved.items()
+    ]
     total = (lead.campaign_id, "total", 1)  # 700 ms in all: the 0.5–1 s bucket
     assert drift == [
+        *per_day,
         Drift("analytics_latencyrollup", (key[0], date(2025, 3, 9), *key[1:]), "turns", 0, 1),
         Drift("analytics_latencyrollup", (total[0], date(2025, 3, 9), *total[1:]), "turns", 0, 1),
         Drift("analytics_latencyrollup", (key[0], date(2025, 3, 10), *key[1:]), "turns", 1, 0),
         Drift("analytics_latencyrollup", (total[0], date(2025, 3, 10), *total[1:]), "turns", 1, 0),
+        # Sunday 23h in Kolkata is Monday 0h in Kathmandu:
+        Drift("analytics_weekhourrollup", (key[0], 1, 0), "calls_made", 1, 0),
+        Drift("analytics_weekhourrollup", (key[0], 1, 0), "calls_answered", 1, 0),
+        Drift("analytics_weekhourrollup", (key[0], 7, 23), "calls_made", 0, 1),
+        Drift("analytics_weekhourrollup", (key[0], 7, 23), "calls_answered", 0, 1),
     ]
     assert exited.value.code == 1
-    assert "4 rollup counter(s) differ from the raw rows." in capsys.readouterr().err
+    assert "24 rollup counter(s) differ from the raw rows." in capsys.readouterr().err
     assert verify_campaign(lead.campaign_id) == []
     assert list(
         LatencyRollup.objects.filter(campaign=lead.campaign, turns__gt=0)

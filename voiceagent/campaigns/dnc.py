@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from analytics.rollups.totals import lock_lead_totals
 from voiceagent import events
 from voiceagent.campaigns import lifecycle
 from voiceagent.ingestion.services import reproject_leads
@@ -32,9 +33,9 @@ def add_to_dnc(*, phones, reason="", added_by=None):
 
 def flag_dnc_leads(*, phones, reason=""):
     """Flag the leads with these phones; their pending follow-ups are canceled. Returns how many."""
-    flagged = Lead.objects.filter(phone__in=phones, is_dnc=False).update(
-        is_dnc=True, dnc_reason=reason[:200]
-    )
+    leads = Lead.objects.filter(phone__in=phones, is_dnc=False)
+    lock_lead_totals(leads)
+    flagged = leads.update(is_dnc=True, dnc_reason=reason[:200])
     lifecycle.cancel_follow_ups(leads=Lead.objects.filter(phone__in=phones))
     return flagged
 
@@ -49,6 +50,7 @@ def remove_from_dnc(*, phone):
         for lead_id, campaign_id in leads.values_list("pk", "campaign_id"):
             lead_ids.append(lead_id)
             campaign_ids.add(campaign_id)
+        lock_lead_totals(leads)
         leads.update(is_dnc=False, dnc_reason="")
         # "Do not call" was the list's word: the lead's calls decide its status again, and the
         # follow-ups the flag canceled are planned afresh.

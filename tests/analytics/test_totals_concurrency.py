@@ -1,0 +1,69 @@
+"""Writers of leads in several campaigns at once keep LeadTotals exact and never deadlock on
+them (real PostgreSQL, committed transactions)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from analytics.models import LeadTotals
+from analytics.rollups.totals import counted_leads
+from tests.factories import make_campaign, make_lead
+from voiceagent.campaigns.dnc import add_to_dnc
+from voiceagent.models import Lead
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WORKERS = 8
+
+
+def _together(jobs):
+    """Run each job in its own thread and connection, released at once; returns the errors."""
+    barrier, errors = threading.Barrier(len(jobs)), []
+
+    def work(job):
+        try:
+            barrier.wait()
+            job()
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_dnc_lists_flagging_leads_of_the_same_campaigns_at_once_never_deadlock():
+    campaigns = [make_campaign() for _ in range(4)]
+    # Each worker's numbers have a lead in every campaign, in an order of its own.
+    phones = [[f"+9197{worker:02d}{c:06d}" for c in range(4)] for worker in range(WORKERS)]
+    for worker in range(WORKERS):
+        order = campaigns if worker % 2 else campaigns[::-1]
+        for campaign, phone in zip(order, phones[worker], strict=True):
+            make_lead(campaign, phone=phone)
+            make_lead(campaign)  # another, never flagged
+
+    errors = _together(
+        [lambda mine=mine: add_to_dnc(phones=mine, reason="asked") for mine in phones]
+    )
+
+    assert errors == []
+    for campaign in campaigns:
+        stored = LeadTotals.objects.filter(campaign=campaign).values(
+            "total_leads", "valid_leads", "dnc_filtered_leads"
+        )
+        assert (
+            stored.get()
+            == counted_leads(campaign.pk)
+            == {
+                "total_leads": 2 * WORKERS,
+                "valid_leads": WORKERS,
+                "dnc_filtered_leads": WORKERS,
+            }
+        )
+    assert Lead.objects.filter(is_dnc=True).count() == 4 * WORKERS
