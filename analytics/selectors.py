@@ -382,6 +382,7 @@ def system_metrics(*, campaigns, now=None, period=None):
         "calls_today": calls["calls_today"],
         **live_counts(campaigns=campaigns, now=now),
         "calls_made": calls["calls_made"],
+        "calls_answered": calls["calls_answered"],
         "answer_rate": rate(calls["calls_answered"], calls["calls_made"]),
         "qualification_rate": rate(calls["calls_qualified"], calls["calls_answered"]),
         "rates_days": period.days,

@@ -617,6 +617,9 @@ class SystemMetricsSerializer(serializers.Serializer):
         "calls_today is today, live counts are now."
     )
     calls_made = serializers.IntegerField(help_text="Finished calls over `period`.")
+    calls_answered = serializers.IntegerField(
+        help_text="Answered calls over `period` (qualification_rate's denominator)."
+    )
     previous = OptionalNested.previous(SystemPreviousSerializer, PREVIOUS_HELP)
     change = OptionalNested.change(SystemChangeSerializer, CHANGE_HELP)
     components = ComponentsSerializer(

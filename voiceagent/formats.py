@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 NONE = "—"
+# What a screen reader says for the "—" of a rate over nothing (pages and live.js alike).
+NO_RATE_WORDS = "no rate yet"
 LAKH = 100_000
 CRORE = 10_000_000
 # Django's en-IN formats (voiceagent/locale_formats/en_IN, LANGUAGE_CODE "en-in"): the admin
