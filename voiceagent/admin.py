@@ -171,8 +171,19 @@ class CampaignAdmin(admin.ModelAdmin):
         return admin_views.import_leads_view(self, request, object_id)
 
 
+class FollowUpFormSet(forms.BaseInlineFormSet):
+    """A lead's follow-ups: one added here belongs to the lead's campaign, which the inline does
+    not ask for (a follow-up of another campaign than its lead's would be called for the wrong
+    campaign)."""
+
+    def save_new(self, form, commit=True):
+        form.instance.campaign_id = self.instance.campaign_id
+        return super().save_new(form, commit=commit)
+
+
 class ScheduledCallInline(admin.TabularInline):
     model = ScheduledCall
+    formset = FollowUpFormSet
     extra = 0
     fields = ("scheduled_for", "reason", "status", "source_call")
     readonly_fields = ("source_call",)
