@@ -246,6 +246,17 @@ class LeadAdmin(PhoneDisplayMixin, admin.ModelAdmin):
             campaign_ids={follow_up.campaign_id for follow_up in edited}
         )
 
+    # A lead deleted takes its follow-ups with it, which moves calls_queued (glossary): live pages
+    # are told, as for the other edits here.
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        events.publish_live_counts_change(campaign_ids=[obj.campaign_id])
+
+    def delete_queryset(self, request, queryset):
+        campaign_ids = set(queryset.order_by().values_list("campaign_id", flat=True).distinct())
+        super().delete_queryset(request, queryset)
+        events.publish_live_counts_change(campaign_ids=campaign_ids)
+
     @admin.action(description="Put selected leads on the do-not-call list")
     def add_to_dnc(self, request, queryset):
         phones = list(queryset.exclude(phone="").values_list("phone", flat=True))

@@ -1,4 +1,4 @@
-"""The lead admin: its follow-up inline and what deleting leads tells the live pages."""
+"""The lead admin's follow-up inline (what deleting leads pushes: test_live_counts_pushed)."""
 
 from datetime import timedelta
 
