@@ -3,6 +3,7 @@
 - counts: Indian digit grouping, the first comma after the thousands and then every two digits
   (12,34,56,789), which is how managers read lakhs and crores;
 - rates (0–100): always two decimals, `29.70%`; pages show "—" where nothing was counted yet;
+- p-values of script variants: the API's four decimals, `0.0039`, `< 0.0001` below them;
 - money: rupees with Indian grouping (`₹1,23,456.78`); budgets and prices spoken in lakh and
   crore (`₹3.5 Cr`, `₹85 L`, `₹45,000`);
 - durations: `45 s`, `2 min 05 s`, `1 h 02 min`; a ticking clock `m:ss`; AI latencies in
@@ -35,6 +36,7 @@ __all__ = [
     "indian_number",
     "inr",
     "milliseconds",
+    "p_value",
     "percent",
     "rate",
     "rupees",
@@ -137,6 +139,21 @@ def percent(value):
 def rate(value, denominator):
     """`percent(value)`, or '—' while its denominator is 0 (a draft campaign has no 0% yet)."""
     return percent(value) if denominator else NONE
+
+
+# A variant's p-value is published (analytics.experiments) and shown with these decimals.
+P_VALUE_PLACES = 4
+
+
+def p_value(value):
+    """A p-value as the API publishes it, always with its 4 decimals: 0.0039, 0.0500, 1.0000;
+    one that rounds to 0 reads '< 0.0001' (a p-value is never 0); '—' for none."""
+    number = _decimal(value)
+    if number is None:
+        return NONE
+    smallest = Decimal(1).scaleb(-P_VALUE_PLACES)
+    number = number.quantize(smallest, rounding=ROUND_HALF_UP)
+    return f"< {smallest}" if number < smallest else f"{number}"
 
 
 def duration(value):

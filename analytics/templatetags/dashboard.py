@@ -55,6 +55,11 @@ def rate_of(value, denominator):
 
 
 @register.filter
+def p_value(value):
+    return formats.p_value(value)
+
+
+@register.filter
 def duration(value):
     return formats.duration(value)
 

@@ -29,6 +29,15 @@ def test_rates_have_two_decimals_and_a_dash_before_anything_was_counted(
 
 @pytest.mark.parametrize(
     ("value", "expected"),
+    [(0.0039, "0.0039"), (0.05, "0.0500"), (1.0, "1.0000"), (0.15725, "0.1573"),
+     (0.0001, "0.0001"), (0.00004, "< 0.0001"), (0.0, "< 0.0001"), (None, "—")],
+)  # fmt: skip
+def test_p_values_keep_the_apis_four_decimals_and_are_never_zero(value, expected):
+    assert formats.p_value(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
     [(35_000_000, "₹3.5 Cr"), (10_000_000, "₹1 Cr"), (12_345_678, "₹1.23 Cr"),
      (8_500_000, "₹85 L"), (4_550_000, "₹45.5 L"), (100_000, "₹1 L"), (45_000, "₹45,000"),
      (999, "₹999"), (0, "₹0")],
