@@ -222,13 +222,25 @@ def choice_label_sql(column):
 def budget_sql(column):
     """`budget` of an integer column in PostgreSQL's SQL (the exports' COPY path); NULL for none.
 
-    Below a lakh an amount is at most 99,999, so one thousands comma is all the grouping it needs.
+    Below a lakh an amount is at most 99,999, so one thousands comma is all the grouping it needs;
+    in crore it may need more (₹12,34,567.5 Cr), grouped as `group_indian` does.
     """
     b = f"({column})"
 
     def scaled(unit, name):
-        text = f"ROUND({b}::numeric / {unit}, 2)::text"
-        return f"'₹' || RTRIM(RTRIM({text}, '0'), '.') || ' {name}'"
+        # Rounded to 2 places, trailing zeros dropped, the whole part in Indian grouping (₹1,234 Cr
+        # and up), as `budget` writes it.
+        text = f"ROUND(ABS({b})::numeric / {unit}, 2)::text"
+        whole, decimals = f"SPLIT_PART({text}, '.', 1)", f"RTRIM(SPLIT_PART({text}, '.', 2), '0')"
+        grouped = (
+            f"CASE WHEN LENGTH({whole}) <= 3 THEN {whole} ELSE REVERSE(REGEXP_REPLACE("
+            rf"REVERSE(LEFT({whole}, -3)), '(\d\d)(?=\d)', '\1,', 'g')) || ',' || "
+            f"RIGHT({whole}, 3) END"
+        )
+        return (
+            f"'₹' || CASE WHEN {b} < 0 THEN '-' ELSE '' END || {grouped} || "
+            f"CASE WHEN {decimals} = '' THEN '' ELSE '.' || {decimals} END || ' {name}'"
+        )
 
     small = (
         f"CASE WHEN ABS({b}) >= 1000 THEN '₹' || ({b} / 1000)::bigint::text || ',' || "
