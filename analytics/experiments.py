@@ -9,13 +9,13 @@ two-proportion z-test with pooled variance (normal CDF through math.erfc), then 
 import math
 
 from analytics.aggregates import rate, rounded
+from voiceagent.formats import P_VALUE_PLACES
 
 # z of a two-sided 95% interval: the normal quantile at 0.975.
 Z_95 = 1.959963984540054
 SIGNIFICANCE_LEVEL = 0.05
 # Answered calls each side needs before a difference may be called significant.
 MIN_ANSWERED = 100
-P_VALUE_PLACES = 4
 
 
 def wilson_interval(successes, trials, z=Z_95):

@@ -342,12 +342,17 @@ def rollup_latency(*, sums, histograms):
         samples = sums[f"{field}_turns"]
         average = Decimal(sums[f"{field}_total"]) / samples if samples else None
         p95 = histogram.percentile(histograms[field], LATENCY_PERCENTILE)
-        summary[field] = {
-            "avg": None if average is None else rounded(average),
-            "p95": None if p95 is None else rounded(p95),
-            "samples": samples,
-        }
+        summary[field] = latency_figure(average=average, p95=p95, samples=samples)
     return summary
+
+
+def latency_figure(*, average, p95, samples):
+    """One step's {avg, p95, samples}, rounded half up; avg and p95 are None without samples
+    (a step no turn reported has no latency, not a latency of 0 ms), for a conversation and a
+    campaign alike."""
+    if not samples:
+        return {"avg": None, "p95": None, "samples": 0}
+    return {"avg": rounded(average), "p95": rounded(p95), "samples": samples}
 
 
 DAILY_SUMS = ("calls_made", "calls_answered", "calls_qualified", "total_call_time")
@@ -407,6 +412,7 @@ def system_metrics(*, campaigns, now=None, period=None):
         "calls_today": calls["calls_today"],
         **live_counts(campaigns=campaigns, now=now),
         "calls_made": calls["calls_made"],
+        "calls_answered": calls["calls_answered"],
         "answer_rate": rate(calls["calls_answered"], calls["calls_made"]),
         "qualification_rate": rate(calls["calls_qualified"], calls["calls_answered"]),
         "rates_days": period.days,
@@ -588,7 +594,7 @@ def _as_datetime(value):
 
 def latency_summary(*, turns):
     """Average and 95th percentile of each AI latency over `turns` (a ConversationTurn queryset),
-    with the number of turns that reported it; 0.0 without any. PostgreSQL computes the
+    with the number of turns that reported it; avg and p95 None without any. PostgreSQL computes the
     percentile itself (percentile_cont); elsewhere the same interpolation runs in Python."""
     if connection.vendor == "postgresql":
         return _latency_in_database(turns)
@@ -603,11 +609,11 @@ def _latency_in_database(turns):
         aggregates[f"{field}_samples"] = Count(field)
     totals = turns.aggregate(**aggregates)
     return {
-        field: {
-            "avg": rounded(totals[f"{field}_avg"]),
-            "p95": rounded(totals[f"{field}_p95"]),
-            "samples": totals[f"{field}_samples"],
-        }
+        field: latency_figure(
+            average=totals[f"{field}_avg"],
+            p95=totals[f"{field}_p95"],
+            samples=totals[f"{field}_samples"],
+        )
         for field in LATENCY_FIELDS
     }
 
@@ -618,11 +624,11 @@ def _latency_in_python(turns):
     summary = {}
     for field, column in zip(LATENCY_FIELDS, columns, strict=True):
         values = [value for value in column if value is not None]
-        summary[field] = {
-            "avg": rounded(sum(values) / len(values) if values else None),
-            "p95": rounded(percentile_cont(values, LATENCY_PERCENTILE)),
-            "samples": len(values),
-        }
+        summary[field] = latency_figure(
+            average=sum(values) / len(values) if values else None,
+            p95=percentile_cont(values, LATENCY_PERCENTILE),
+            samples=len(values),
+        )
     return summary
 
 

@@ -290,9 +290,17 @@ def _money(change):
 
 
 class LatencySerializer(serializers.Serializer):
-    avg = serializers.FloatField(help_text="Milliseconds; 0.0 without samples.")
-    p95 = serializers.FloatField(help_text="95th percentile (continuous), milliseconds.")
-    samples = serializers.IntegerField(help_text="Turns that reported this latency.")
+    avg = serializers.FloatField(
+        allow_null=True, help_text="Milliseconds, exact mean over the turns; null without samples."
+    )
+    p95 = serializers.FloatField(
+        allow_null=True,
+        help_text="95th percentile (continuous, exact), milliseconds; null without samples.",
+    )
+    samples = serializers.IntegerField(
+        help_text="Turns that reported this latency (0: the step has no latency, avg and p95 "
+        "are null)."
+    )
 
 
 class CampaignLatencySerializer(LatencySerializer):
@@ -617,6 +625,9 @@ class SystemMetricsSerializer(serializers.Serializer):
         "calls_today is today, live counts are now."
     )
     calls_made = serializers.IntegerField(help_text="Finished calls over `period`.")
+    calls_answered = serializers.IntegerField(
+        help_text="Answered calls over `period` (qualification_rate's denominator)."
+    )
     previous = OptionalNested.previous(SystemPreviousSerializer, PREVIOUS_HELP)
     change = OptionalNested.change(SystemChangeSerializer, CHANGE_HELP)
     components = ComponentsSerializer(

@@ -3,6 +3,7 @@
 - counts: Indian digit grouping, the first comma after the thousands and then every two digits
   (12,34,56,789), which is how managers read lakhs and crores;
 - rates (0–100): always two decimals, `29.70%`; pages show "—" where nothing was counted yet;
+- p-values of script variants: the API's four decimals, `0.0039`, `< 0.0001` below them;
 - money: rupees with Indian grouping (`₹1,23,456.78`); budgets and prices spoken in lakh and
   crore (`₹3.5 Cr`, `₹85 L`, `₹45,000`);
 - durations: `45 s`, `2 min 05 s`, `1 h 02 min`; a ticking clock `m:ss`; AI latencies in
@@ -35,12 +36,15 @@ __all__ = [
     "indian_number",
     "inr",
     "milliseconds",
+    "p_value",
     "percent",
     "rate",
     "rupees",
 ]
 
 NONE = "—"
+# What a screen reader says for the "—" of a rate over nothing (pages and live.js alike).
+NO_RATE_WORDS = "no rate yet"
 LAKH = 100_000
 CRORE = 10_000_000
 # Django's en-IN formats (voiceagent/locale_formats/en_IN, LANGUAGE_CODE "en-in"): the admin
@@ -137,6 +141,21 @@ def rate(value, denominator):
     return percent(value) if denominator else NONE
 
 
+# A variant's p-value is published (analytics.experiments) and shown with these decimals.
+P_VALUE_PLACES = 4
+
+
+def p_value(value):
+    """A p-value as the API publishes it, always with its 4 decimals: 0.0039, 0.0500, 1.0000;
+    one that rounds to 0 reads '< 0.0001' (a p-value is never 0); '—' for none."""
+    number = _decimal(value)
+    if number is None:
+        return NONE
+    smallest = Decimal(1).scaleb(-P_VALUE_PLACES)
+    number = number.quantize(smallest, rounding=ROUND_HALF_UP)
+    return f"< {smallest}" if number < smallest else f"{number}"
+
+
 def duration(value):
     """Seconds as a manager reads them: 45 s, 2 min 05 s, 1 h 02 min."""
     number = _decimal(value)
@@ -203,13 +222,25 @@ def choice_label_sql(column):
 def budget_sql(column):
     """`budget` of an integer column in PostgreSQL's SQL (the exports' COPY path); NULL for none.
 
-    Below a lakh an amount is at most 99,999, so one thousands comma is all the grouping it needs.
+    Below a lakh an amount is at most 99,999, so one thousands comma is all the grouping it needs;
+    in crore it may need more (₹12,34,567.5 Cr), grouped as `group_indian` does.
     """
     b = f"({column})"
 
     def scaled(unit, name):
-        text = f"ROUND({b}::numeric / {unit}, 2)::text"
-        return f"'₹' || RTRIM(RTRIM({text}, '0'), '.') || ' {name}'"
+        # Rounded to 2 places, trailing zeros dropped, the whole part in Indian grouping (₹1,234 Cr
+        # and up), as `budget` writes it.
+        text = f"ROUND(ABS({b})::numeric / {unit}, 2)::text"
+        whole, decimals = f"SPLIT_PART({text}, '.', 1)", f"RTRIM(SPLIT_PART({text}, '.', 2), '0')"
+        grouped = (
+            f"CASE WHEN LENGTH({whole}) <= 3 THEN {whole} ELSE REVERSE(REGEXP_REPLACE("
+            rf"REVERSE(LEFT({whole}, -3)), '(\d\d)(?=\d)', '\1,', 'g')) || ',' || "
+            f"RIGHT({whole}, 3) END"
+        )
+        return (
+            f"'₹' || CASE WHEN {b} < 0 THEN '-' ELSE '' END || {grouped} || "
+            f"CASE WHEN {decimals} = '' THEN '' ELSE '.' || {decimals} END || ' {name}'"
+        )
 
     small = (
         f"CASE WHEN ABS({b}) >= 1000 THEN '₹' || ({b} / 1000)::bigint::text || ',' || "

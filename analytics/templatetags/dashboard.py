@@ -2,7 +2,7 @@
 
 `{{ n|indian }}` 12,34,567 · `{{ x|indian:2 }}` · `{{ amount|inr }}` ₹85,00,000 ·
 `{{ cost|rupees }}` ₹1,234.50 · `{{ amount|inr_short }}` ₹3.5 Cr · `{{ rate|percent }}` 29.70% ·
-`{{ rate|rate_of:calls_made }}` "—" while nothing was counted · `{{ s|duration }}` 2 min 05 s ·
+`{{ rate|rate_of:calls_made }}` "—" (said "no rate yet") while nothing was counted · `{{ s|duration }}` 2 min 05 s ·
 `{{ s|clock }}` 2:05 · `{{ ms|ms }}` 1,234 ms · `{{ code|label }}` Not interested ("—" for
 none).
 """
@@ -43,7 +43,20 @@ def percent(value):
 
 @register.filter
 def rate_of(value, denominator):
-    return formats.rate(value, denominator)
+    """`formats.rate`; its "—" of a rate over nothing carries words for screen readers, the same
+    markup static/voiceagent/live.js writes when a live update finds the denominator 0."""
+    if denominator:
+        return formats.rate(value, denominator)
+    return format_html(
+        '<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span>',
+        formats.NONE,
+        formats.NO_RATE_WORDS,
+    )
+
+
+@register.filter
+def p_value(value):
+    return formats.p_value(value)
 
 
 @register.filter

@@ -104,16 +104,34 @@
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
-  // A figure with data-unless="<count>" reads "—" while that count is 0 in the same values (a
-  // draft campaign's rates and durations), as the server's `rate_of` filter writes it.
-  function shown(element, values, value) {
-    var unless = element.getAttribute("data-unless");
-    if (unless && values && unless in values && Number(values[unless]) === 0) return "—";
-    return format(value, element.getAttribute("data-format"));
-  }
-
   function setText(element, text) {
     if (element && element.textContent !== text) element.textContent = text;
+  }
+
+  // A rate over nothing, as the server's `rate_of` filter writes it: "—" for the eye and words
+  // for screen readers.
+  var NO_RATE_WORDS = "no rate yet";
+
+  function setNoRate(element) {
+    if (element.textContent === "—" + NO_RATE_WORDS) return;
+    var dash = document.createElement("span");
+    dash.setAttribute("aria-hidden", "true");
+    dash.textContent = "—";
+    var spoken = document.createElement("span");
+    spoken.className = "visually-hidden";
+    spoken.textContent = NO_RATE_WORDS;
+    element.replaceChildren(dash, spoken);
+  }
+
+  // A figure with data-unless="<count>" has no value while that count is 0 in the same values
+  // (a rate over no calls: the API says 0.0, the page says there is no rate yet).
+  function show(element, values, value) {
+    var unless = element.getAttribute("data-unless");
+    if (unless && values && unless in values && Number(values[unless]) === 0) {
+      setNoRate(element);
+      return;
+    }
+    setText(element, format(value, element.getAttribute("data-format")));
   }
 
   function markUpdated(when) {
@@ -133,7 +151,7 @@
         return;
       }
       root.querySelectorAll('[data-field="' + name + '"]').forEach(function (element) {
-        setText(element, format(value, element.getAttribute("data-format")));
+        show(element, values, value);
       });
     });
   }
@@ -431,7 +449,7 @@
           if (!row) return;
           row.querySelectorAll("[data-col]").forEach(function (td) {
             var key = td.getAttribute("data-col");
-            if (key in campaign) setText(td, shown(td, campaign, campaign[key]));
+            if (key in campaign) show(td, campaign, campaign[key]);
           });
         });
         markUpdated(data.generated_at);
@@ -459,7 +477,7 @@
     root.querySelectorAll("[data-metric]").forEach(function (element) {
       var name = element.getAttribute("data-metric");
       var value = metricValue(values, name);
-      if (value !== undefined && LIVE_FIELDS.indexOf(name) === -1) setText(element, shown(element, values, value));
+      if (value !== undefined && LIVE_FIELDS.indexOf(name) === -1) show(element, values, value);
     });
   }
 

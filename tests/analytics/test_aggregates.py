@@ -45,7 +45,7 @@ def test_python_fallback_matches_postgresql_percentile_cont(team):
     in_database = _latency_in_database(turns)
 
     assert in_database == _latency_in_python(turns)
-    assert in_database["tts_ms"] == {"avg": 0.0, "p95": 0.0, "samples": 0}
+    assert in_database["tts_ms"] == {"avg": None, "p95": None, "samples": 0}
     values = sorted(turns.values_list("stt_ms", flat=True))
     assert turns.aggregate(p=PercentileCont("stt_ms", fraction=0.95))["p"] == pytest.approx(
         percentile_cont(values, 0.95)

@@ -179,7 +179,7 @@ def test_every_field_of_a_conversation(team, get_json):
     }
 
 
-def test_a_call_without_turns_has_zero_latency_and_no_stages(team, get_json):
+def test_a_call_without_turns_has_no_latency_and_no_stages(team, get_json):
     make_call(
         make_lead(team.campaign), call_sid="CA-silent", status="no_answer", outcome="no_answer"
     )
@@ -188,8 +188,24 @@ def test_a_call_without_turns_has_zero_latency_and_no_stages(team, get_json):
 
     assert (body["exchanges"], body["stages_reached"], body["transcript"]) == (0, [], [])
     assert body["latency"] == {
-        name: {"avg": 0.0, "p95": 0.0, "samples": 0} for name in ("stt_ms", "llm_ms", "tts_ms")
+        name: {"avg": None, "p95": None, "samples": 0} for name in ("stt_ms", "llm_ms", "tts_ms")
     }
+
+
+def test_a_step_no_turn_reported_is_null_in_the_conversation_as_in_campaign_metrics(team, get_json):
+    call = make_call(make_lead(team.campaign), call_sid="CA-no-tts")
+    make_turn(call, 1, stt_ms=200, llm_ms=600, tts_ms=None)
+    make_turn(call, 2, stt_ms=301, llm_ms=None, tts_ms=None)
+
+    conversation = get_json("/analytics/conversations/CA-no-tts")["latency"]
+    campaign = get_json(f"/analytics/campaigns/{team.campaign.pk}/metrics")["latency"]
+
+    assert conversation == {
+        "stt_ms": {"avg": 250.5, "p95": 295.95, "samples": 2},
+        "llm_ms": {"avg": 600.0, "p95": 600.0, "samples": 1},
+        "tts_ms": {"avg": None, "p95": None, "samples": 0},
+    }
+    assert campaign["tts_ms"] == conversation["tts_ms"]
 
 
 def test_stages_come_in_order_of_first_reach_not_of_the_stage_list(team, get_json):

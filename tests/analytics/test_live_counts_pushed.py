@@ -1,5 +1,5 @@
 """Live counts that change with no call event: a campaign paused or resumed (API, admin), a lead
-closed or put on the do-not-call list, a number taken off it, a follow-up falling due. Each
+closed, deleted or put on the do-not-call list, a number taken off it, a follow-up falling due. Each
 pushes `counters` over the real Redis channel layer, so an open page never shows stale counts."""
 
 import asyncio
@@ -268,3 +268,42 @@ def test_a_follow_up_canceled_in_the_lead_admin_pushes_its_campaigns_counts(team
 
     assert counters_of(messages) == [(team.campaign.pk, 0, 0)]
     assert ScheduledCall.objects.get(pk=follow_up.pk).status == ScheduledCallStatus.CANCELED
+
+
+def test_a_lead_deleted_in_the_admin_takes_its_follow_ups_out_of_the_pushed_counts(team):
+    lead = build_queue(team.campaign)
+    boss = make_user("boss", staff=True, is_superuser=True)
+    delete = admin_post(boss, f"/admin/voiceagent/lead/{lead.pk}/delete/", {"post": "yes"})
+
+    messages = pushed_after(
+        "/ws/dashboard/",
+        session_headers(team.staff),
+        (delete, received((team.campaign.pk, 1, 1))),
+    )
+
+    # Its two follow-ups due went with it; the queued call of another lead stays.
+    assert counters_of(messages) == [(team.campaign.pk, 1, 1)]
+    assert ScheduledCall.objects.filter(lead_id=lead.pk).count() == 0
+
+
+def test_leads_deleted_by_the_admins_bulk_action_push_each_campaigns_counts(team):
+    mine, theirs = make_lead(team.campaign), make_lead(team.other_campaign)
+    due = timezone.now() - timedelta(minutes=10)
+    make_scheduled_call(mine, scheduled_for=due)
+    make_scheduled_call(theirs, scheduled_for=due)
+    make_scheduled_call(make_lead(team.other_campaign), scheduled_for=due)
+    boss = make_user("boss", staff=True, is_superuser=True)
+    delete = admin_post(boss, "/admin/voiceagent/lead/", {
+        "action": "delete_selected", "_selected_action": [mine.pk, theirs.pk], "post": "yes",
+    })  # fmt: skip
+
+    messages = pushed_after(
+        "/ws/dashboard/",
+        session_headers(team.staff),
+        (delete, received((team.campaign.pk, 0, 0), (team.other_campaign.pk, 0, 1))),
+    )
+
+    assert sorted(counters_of(messages)) == [
+        (team.campaign.pk, 0, 0),
+        (team.other_campaign.pk, 0, 1),
+    ]

@@ -79,6 +79,38 @@ def test_overview_shows_the_cards_of_the_members_campaigns(client, team):
     assert "Whitefield villas" not in html
 
 
+NO_RATE = '<span aria-hidden="true">—</span><span class="visually-hidden">no rate yet</span>'
+
+
+def element(html, attribute, name):
+    """Inner HTML of the element carrying attribute=name: its text, or its inner spans."""
+    inner = r"((?:<span[^>]*>[^<]*</span>)+|[^<]*)"
+    match = re.search(rf'{attribute}="{re.escape(name)}"[^>]*>{inner}', html)
+    assert match, f"no {attribute} {name}"
+    return match.group(1)
+
+
+def test_overview_cards_show_no_rate_where_nothing_was_counted(client, team):
+    factories.make_lead(team.campaign)
+
+    html = login(client, team.member).get("/").content.decode()
+
+    assert element(html, "data-field", "system.answer_rate") == NO_RATE
+    assert element(html, "data-field", "system.qualification_rate") == NO_RATE
+    assert 'data-format="percent" data-unless="calls_made">' + NO_RATE in html
+    assert 'data-format="percent" data-unless="calls_answered">' + NO_RATE in html
+
+
+def test_overview_qualification_rate_has_no_rate_while_no_call_was_answered(client, team):
+    lead = factories.make_lead(team.campaign)
+    factories.make_call(lead, status=CallStatus.NO_ANSWER, outcome=CallOutcome.NO_ANSWER)
+
+    html = login(client, team.member).get("/").content.decode()
+
+    assert element(html, "data-field", "system.answer_rate") == "0.00%"
+    assert element(html, "data-field", "system.qualification_rate") == NO_RATE
+
+
 def test_overview_lists_recent_campaigns_with_their_rates_and_export_buttons(client, team):
     lead = factories.make_lead(team.campaign)
     factories.make_call(lead, outcome=CallOutcome.QUALIFIED)
@@ -197,10 +229,29 @@ def test_campaign_page_shows_the_campaigns_metrics(client, team):
     )
     assert (
         'Conversion rate</p><p class="card-value" data-metric="conversion_rate" '
-        'data-format="percent" data-unless="calls_made">100.00%</p>' in html
+        'data-format="percent" data-unless="valid_leads">100.00%</p>' in html
     )
     assert "2 min 05 s" in html
     assert "₹1.25 Cr" in html
+
+
+def test_campaign_page_rates_over_nothing_show_no_rate(client, team):
+    factories.make_lead(team.campaign, is_dnc=True)  # no valid lead, no call
+
+    html = login(client, team.member).get(f"/campaigns/{team.campaign.pk}/").content.decode()
+
+    assert element(html, "data-metric", "answer_rate") == NO_RATE
+    assert element(html, "data-metric", "qualification_rate") == NO_RATE
+    assert element(html, "data-metric", "conversion_rate") == NO_RATE
+
+
+def test_campaign_page_conversion_rate_of_valid_leads_not_yet_called_is_zero(client, team):
+    factories.make_lead(team.campaign)
+
+    html = login(client, team.member).get(f"/campaigns/{team.campaign.pk}/").content.decode()
+
+    assert element(html, "data-metric", "answer_rate") == NO_RATE
+    assert element(html, "data-metric", "conversion_rate") == "0.00%"
 
 
 def test_campaign_page_shows_the_ai_latency_of_its_period(client, team):

@@ -2,6 +2,7 @@
 pooled two-proportion z-test against the baseline, every number worked out by hand here."""
 
 import math
+import re
 
 import pytest
 
@@ -119,6 +120,19 @@ def test_a_variant_under_min_answered_is_never_significant(team, get_json):
     assert two_proportion_p_value(60, 99, 30, 300) < 1e-20
     assert (bold["variant"], bold["p_value"], bold["significant"]) == ("bold", 0.0, False)
     assert (body["baseline"], body["winner"]) == ("default", None)
+
+
+def test_the_campaign_page_shows_p_values_with_the_apis_four_decimals(team, client):
+    add_calls(team.campaign, "default", made=300, answered=300, qualified=30)
+    add_calls(team.campaign, "bold", made=99, answered=99, qualified=60)  # p < 1e-20
+    add_calls(team.campaign, "plain", made=300, answered=300, qualified=30)  # p = 1.0
+    dates = {"from": "2025-03-10", "to": "2025-03-10"}
+    client.force_login(team.member)
+
+    html = client.get(f"/campaigns/{team.campaign.pk}/", dates).content.decode()
+
+    shown = dict(re.findall(r'data-variant="([a-z]+)".*?data-field="p_value">([^<]*)<', html))
+    assert shown == {"default": "baseline", "bold": "&lt; 0.0001", "plain": "1.0000"}
 
 
 def test_min_answered_can_be_lowered_and_a_worse_variant_never_wins(team, get_json):

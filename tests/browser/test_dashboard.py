@@ -89,6 +89,29 @@ def test_overview_refresh_updates_cards_and_health_in_place(
     assert console_errors == []
 
 
+def test_overview_refresh_keeps_no_rate_where_nothing_was_counted(
+    page_for, member_campaign, console_errors
+):
+    member, campaign = member_campaign
+    lead = factories.make_lead(campaign)
+    answer_rate = '[data-field="system.answer_rate"]'
+    qualification_rate = '[data-field="system.qualification_rate"]'
+    page = page_for(member)
+    # "—" for the eye, words for screen readers; the API says 0.0 for both rates.
+    expect(page.locator(answer_rate)).to_have_text("—no rate yet")
+    expect(page.locator(f"{answer_rate} .visually-hidden")).to_have_text("no rate yet")
+
+    page.evaluate("window.voiceagentLive.refreshOverview()")
+    expect(page.locator(answer_rate)).to_have_text("—no rate yet")
+    expect(page.locator(qualification_rate)).to_have_text("—no rate yet")
+
+    factories.make_call(lead, status="no_answer", outcome="no_answer")
+    page.evaluate("window.voiceagentLive.refreshOverview()")
+    expect(page.locator(answer_rate)).to_have_text("0.00%")
+    expect(page.locator(qualification_rate)).to_have_text("—no rate yet")
+    assert console_errors == []
+
+
 def post_events(live_server_url, token, events):
     response = httpx.post(
         f"{live_server_url}/api/call-events",

@@ -70,6 +70,17 @@ def test_copy_and_python_writer_agree_on_any_lead_name(team, text):
     assert copy == python
 
 
+def test_copy_and_python_writer_agree_on_budgets_over_1000_crore(team):
+    for budget in (9_990_000_000, 12_345_000_000, 123_456_789_000_000):
+        make_lead(team.campaign, budget=budget)
+
+    copy, python = both_paths("leads", team.campaign, team.member)
+
+    assert copy == python
+    text = copy.decode()
+    assert ("₹999 Cr" in text, "₹1,234.5 Cr" in text, "₹1,23,45,678.9 Cr" in text) == (True,) * 3
+
+
 def test_objections_of_the_exported_calls_only_are_listed(team):
     first = make_call(make_lead(team.campaign, "Asha"))
     second = make_call(make_lead(team.campaign, "Ravi"))

@@ -29,6 +29,15 @@ def test_rates_have_two_decimals_and_a_dash_before_anything_was_counted(
 
 @pytest.mark.parametrize(
     ("value", "expected"),
+    [(0.0039, "0.0039"), (0.05, "0.0500"), (1.0, "1.0000"), (0.15725, "0.1573"),
+     (0.0001, "0.0001"), (0.00004, "< 0.0001"), (0.0, "< 0.0001"), (None, "—")],
+)  # fmt: skip
+def test_p_values_keep_the_apis_four_decimals_and_are_never_zero(value, expected):
+    assert formats.p_value(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
     [(35_000_000, "₹3.5 Cr"), (10_000_000, "₹1 Cr"), (12_345_678, "₹1.23 Cr"),
      (8_500_000, "₹85 L"), (4_550_000, "₹45.5 L"), (100_000, "₹1 L"), (45_000, "₹45,000"),
      (999, "₹999"), (0, "₹0")],
@@ -46,9 +55,21 @@ def test_latencies_read_in_whole_milliseconds(value, expected):
     assert formats.milliseconds(value) == expected
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(9_990_000_000, "₹999 Cr"), (10_000_000_000, "₹1,000 Cr"), (12_345_000_000, "₹1,234.5 Cr"),
+     (123_456_789_000_000, "₹1,23,45,678.9 Cr"),
+     (9_223_372_036_854_775_807, "₹9,22,33,72,03,685.48 Cr")],
+)  # fmt: skip
+def test_budgets_over_1000_crore_keep_indian_grouping(value, expected):
+    assert formats.budget(value) == expected
+
+
 @pytest.mark.django_db
 def test_budget_in_sql_is_the_same_rule_as_in_python():
-    values = [35_000_000, 10_000_000, 12_345_678, 8_500_000, 4_550_000, 100_000, 45_000, 999, 0]
+    values = [35_000_000, 10_000_000, 12_345_678, 8_500_000, 4_550_000, 100_000, 45_000, 999, 0,
+              9_990_000_000, 12_345_000_000, 10_000_000_000, 123_456_789_000_000,
+              9_223_372_036_854_775_807, -12_340_000_000, -1_500_000_000]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {formats.budget_sql('v')} FROM unnest(%s::bigint[]) WITH ORDINALITY "
