@@ -44,7 +44,7 @@ from notifications.outbox import record_call_notifications
 from voiceagent.campaigns import lifecycle, scoring
 from voiceagent.events import announcing, publish_call_changes
 from voiceagent.ingestion import call_state
-from voiceagent.ingestion.bulk import JsonText, copy_rows, read_rows, update_rows
+from voiceagent.ingestion.bulk import JsonText, copy_rows, insert_rows, read_rows, update_rows
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType, clean_event
 from voiceagent.models import (
     ENDED_STATUSES,
@@ -528,7 +528,7 @@ def _write_calls(calls, new_sids, *, received_at):
         call.updated_at = received_at
     created = [calls[sid] for sid in sorted(new_sids)]
     try:
-        CallSession.objects.bulk_create(created)
+        insert_rows(CallSession, created)
     except IntegrityError as exc:
         # The same call_sid was created by a concurrent batch for another lead: rerun to see it.
         raise _Retry() from exc
