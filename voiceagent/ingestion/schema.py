@@ -161,6 +161,10 @@ def unstorable_value(value, path="payload", depth=0):
     return None
 
 
+# One encoder for every event: json.dumps with options builds a new one per call.
+_payload_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
 def storable_json(payload):
     """The payload as JSON text PostgreSQL accepts, else None (then unstorable_value says why).
 
@@ -168,7 +172,7 @@ def storable_json(payload):
     surrogates, and a NUL shows up as an escape (rarely a false alarm, which the walk clears).
     """
     try:
-        text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
+        text = _payload_encoder.encode(payload)
         text.encode("utf-8")
     except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
         return None

@@ -23,7 +23,7 @@ then applied in one transaction:
 7. after commit, one domain event per accepted non-duplicate event (voiceagent.events), all
    sent by one commit hook.
 
-The number of queries per batch is constant whatever its size (20 or 21 per request, its
+The number of queries per batch is constant whatever its size (19 or 20 per request, its
 authentication included: tests/voiceagent/ingestion/test_batch_queries.py).
 """
 
