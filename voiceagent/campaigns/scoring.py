@@ -292,6 +292,19 @@ def _statement(lead_ids, *, changed_only):
     return sql, [*features_params, *leads_params]
 
 
+# What of a call its lead's score reads (besides the call's objections): a batch that leaves
+# these as they were, and adds no objection, leaves the lead's score as it was.
+SCORED_CALL_FIELDS = ("status", "outcome", "answered_at", "duration_seconds", "qualification")
+# The same of a call just created, before any event (a queued call counts for nothing).
+UNSCORED_CALL = (CallStatus.QUEUED, "", None, None, {})
+
+
+def call_score_facts(call):
+    """The values of SCORED_CALL_FIELDS of a call (a copy: ingestion changes them in place)."""
+    return (call.status, call.outcome, call.answered_at, call.duration_seconds,
+            dict(call.qualification or {}))  # fmt: skip
+
+
 def recompute_lead_scores(*, lead_ids=None, changed_only=False):
     """Rewrite score and score_reasons of these leads (ids, or a queryset of ids; None: every
     lead) from their calls, in one statement; returns how many leads it wrote. With
