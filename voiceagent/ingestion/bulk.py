@@ -11,6 +11,7 @@ import json
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from django.db import connection, models
 
@@ -76,6 +77,11 @@ def _json_value(field, value):
 
 def _recordset(fields):
     """`jsonb_to_recordset(%s::jsonb) AS v(col type, ...)` reading `fields` by column name."""
+    return _recordset_sql(tuple(fields))
+
+
+@lru_cache(maxsize=64)
+def _recordset_sql(fields):
     quote = connection.ops.quote_name
     columns = ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in fields)
     return f"jsonb_to_recordset(%s::jsonb) AS v({columns})"
