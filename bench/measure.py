@@ -163,7 +163,7 @@ def ingestion_client():
 def cpu_seconds():
     """CPU seconds used so far by this process and by the database backend serving its
     connection (read from /proc: PostgreSQL on this machine), or None where that cannot be
-    read. Unlike events/s, the CPU a batch costs barely moves with the machine's load."""
+    read. The CPU a batch costs moves far less with the machine's load than events/s do."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
