@@ -11,8 +11,8 @@ class AnalyticsConfig(AppConfig):
         from analytics.rollups import tracking
         from voiceagent import events
 
-        events.call_changed.connect(
-            live.on_call_changed, dispatch_uid="analytics.live.call_changed"
+        events.calls_changed.connect(
+            live.on_calls_changed, dispatch_uid="analytics.live.calls_changed"
         )
         events.live_counts_changed.connect(
             live.on_live_counts_changed, dispatch_uid="analytics.live.live_counts_changed"

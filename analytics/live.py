@@ -266,6 +266,26 @@ def on_call_changed(sender, *, call, changes, ended=False, **kwargs):
     pusher.submit(payload, ended=ended, counters_changed=counters_changed, as_of=now)
 
 
+def on_calls_changed(sender, *, changes, **kwargs):
+    """The changes of one commit: in the pusher, each call's latest state once (it keeps only
+    that, an end never coalesced away), its payload built once; in embedded mode, as
+    `on_call_changed` for each change."""
+    if isinstance(get_channel_layer(), InMemoryChannelLayer):
+        for call, call_changes, ended in changes:
+            on_call_changed(sender, call=call, changes=call_changes, ended=ended)
+        return
+    by_call = {}
+    for call, call_changes, ended in changes:
+        counters_changed = bool(call_changes.get("created") or ended or "status" in call_changes)
+        was_ended, was_counted = by_call.get(id(call), (call, False, False))[1:]
+        by_call[id(call)] = (call, was_ended or ended, was_counted or counters_changed)
+    now = timezone.now()
+    for call, ended, counters_changed in by_call.values():
+        pusher.submit(
+            call_payload(call, now), ended=ended, counters_changed=counters_changed, as_of=now
+        )
+
+
 def on_live_counts_changed(sender, *, campaign_ids, **kwargs):
     if isinstance(get_channel_layer(), InMemoryChannelLayer):
         # Embedded mode: sent from the request through the server's loop, as on_call_changed does.

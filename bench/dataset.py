@@ -127,7 +127,8 @@ INSERT INTO voiceagent_callsession (id, call_sid, campaign_id, lead_id, attempt_
     queued_at, initiated_at, ringing_at, answered_at, ended_at, duration_seconds, current_stage,
     stage_first_reached, qualification, recording_url, error, last_event_at, created_at, updated_at,
     ingest_state)
-SELECT p.id, 'BENCH' || lpad(p.id::text, 9, '0'), l.campaign_id, p.lead_id, 1,
+SELECT p.id, 'BENCH' || lpad(p.id::text, 9, '0'), l.campaign_id, p.lead_id,
+    row_number() OVER (PARTITION BY p.lead_id ORDER BY p.initiated_at, p.id),
     CASE WHEN r < 0.20 THEN 'no_answer' WHEN r < 0.28 THEN 'busy' WHEN r < 0.33 THEN 'failed'
          WHEN r < 0.35 THEN 'canceled' ELSE 'completed' END,
     CASE WHEN r < 0.28 THEN 'no_answer' WHEN r < 0.33 THEN 'failed' WHEN r < 0.35 THEN ''
@@ -211,6 +212,27 @@ def generate_sql(scale):
     return sql
 
 
+# Attempt numbers in the order ingestion gives them (by initiated_at, then call_sid), for a
+# dataset built before the generator numbered them (it set 1 everywhere, so the first batch
+# touching a lead renumbered all of its calls: a cost no ingested database has).
+NUMBER_ATTEMPTS = """
+UPDATE voiceagent_callsession c SET attempt_number = n.number
+FROM (SELECT id, row_number() OVER (PARTITION BY lead_id ORDER BY initiated_at, call_sid) AS number
+      FROM voiceagent_callsession) n
+WHERE c.id = n.id AND c.attempt_number <> n.number
+"""
+
+
+def _number_attempts(scale, log):
+    with _connect(database_name(scale)) as conn:
+        if conn.execute("SELECT 1 FROM bench_meta WHERE key = 'attempts_numbered'").fetchone():
+            return
+        renumbered = conn.execute(NUMBER_ATTEMPTS).rowcount
+        conn.execute("INSERT INTO bench_meta VALUES ('attempts_numbered', 'yes')")
+        conn.execute("VACUUM ANALYZE voiceagent_callsession")
+    log(f"dataset {scale.name}: {renumbered:,} calls given their attempt numbers")
+
+
 def build(scale, *, log=print):
     """Create (or reuse) the database of `scale`; returns its DATABASE_URL."""
     url = database_url(scale)
@@ -218,6 +240,7 @@ def build(scale, *, log=print):
         _migrate(url)  # new tables of later migrations start empty; the generated rows stay valid
         _dispatch_due_follow_ups(database_name(scale))
         log(f"dataset {scale.name}: reusing {url}")
+        _number_attempts(scale, log)
         if not _rollups_built(scale):
             _rebuild_rollups(scale, url, log)
         return url
@@ -235,6 +258,7 @@ def build(scale, *, log=print):
         conn.execute("VACUUM ANALYZE")
         conn.execute("CREATE TABLE bench_meta (key text PRIMARY KEY, value text)")
         conn.execute("INSERT INTO bench_meta VALUES ('scale', %s)", [repr(scale)])
+        conn.execute("INSERT INTO bench_meta VALUES ('attempts_numbered', 'yes')")
         counts = conn.execute(
             "SELECT (SELECT count(*) FROM voiceagent_callsession), (SELECT count(*) FROM voiceagent_conversationturn)"
         ).fetchone()

@@ -149,46 +149,110 @@ def ingestion_events(count, campaign):
     return events[:count]
 
 
-def measure_ingestion(scale, count=20_000, batch=500):
-    """Events/s through POST /api/call-events in batches of 500, beside a plain multi-row INSERT."""
+def ingestion_client():
+    """A test client authenticated as the calling agent (token of a user in the ingest group)."""
     from voiceagent.access import ensure_groups
 
     _, ingest = ensure_groups()
     agent, _ = User.objects.get_or_create(username="bench-agent")
     agent.groups.add(ingest)
     token, _ = Token.objects.get_or_create(user=agent)
-    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
-    events = ingestion_events(count, subjects()["campaign"])
-    batches = [events[i : i + batch] for i in range(0, len(events), batch)]
+    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+
+def cpu_seconds():
+    """CPU seconds used so far by this process and by the database backend serving its
+    connection (read from /proc: PostgreSQL on this machine), or None where that cannot be
+    read. The CPU a batch costs moves far less with the machine's load than events/s do."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        backend = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    except Exception:
+        return None
+    return time.process_time() + backend
+
+
+def _cpu_ms_per_batch(run, batches):
+    """(events/s of `run(batches)`, CPU ms per batch of this process and its backend)."""
+    before = cpu_seconds()
+    rate = run(batches)
+    after = cpu_seconds()
+    if before is None or after is None:
+        return rate, None
+    return rate, round((after - before) * 1000 / len(batches), 1)
+
+
+def post_batches(client, batches):
+    """Events/s posting each batch to POST /api/call-events."""
     started = time.perf_counter()
     for chunk in batches:
         response = client.post(
             "/api/call-events", json.dumps(chunk), content_type="application/json"
         )
         assert response.status_code == 202, response.content[:300]
-    ours = len(events) / (time.perf_counter() - started)
+    return sum(map(len, batches)) / (time.perf_counter() - started)
 
+
+def insert_batches(batches, *, temporary):
+    """Events/s of one multi-row INSERT per batch, each committed on its own (autocommit), into
+    a copy of the event log's table: an ordinary (WAL-logged) table, as ours are, or a TEMP one
+    (not WAL-logged, so its commits cost no WAL flush). The table is dropped afterwards."""
+    kind = "TEMP TABLE" if temporary else "TABLE"
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE bench_events (LIKE voiceagent_callevent INCLUDING ALL)")
-        started = time.perf_counter()
-        for chunk in batches:
-            values = ", ".join(["(%s, %s, %s, %s, %s::jsonb, 'api', now())"] * len(chunk))
-            params = []
-            for event in chunk:
-                params += [
-                    event["event_id"],
-                    event["type"],
-                    event["call_sid"],
-                    event["occurred_at"],
-                    json.dumps(event),
-                ]
-            cursor.execute(
-                "INSERT INTO bench_events (event_id, type, call_sid, occurred_at, payload, source, received_at) "
-                f"VALUES {values}",
-                params,
-            )
-        baseline = len(events) / (time.perf_counter() - started)
-        cursor.execute("DROP TABLE bench_events")
+        cursor.execute("DROP TABLE IF EXISTS bench_events")
+        cursor.execute(f"CREATE {kind} bench_events (LIKE voiceagent_callevent INCLUDING ALL)")
+        try:
+            started = time.perf_counter()
+            for chunk in batches:
+                values = ", ".join(["(%s, %s, %s, %s, %s::jsonb, 'api', now())"] * len(chunk))
+                params = []
+                for event in chunk:
+                    params += [
+                        event["event_id"],
+                        event["type"],
+                        event["call_sid"],
+                        event["occurred_at"],
+                        json.dumps(event),
+                    ]
+                cursor.execute(
+                    "INSERT INTO bench_events (event_id, type, call_sid, occurred_at, payload, "
+                    f"source, received_at) VALUES {values}",
+                    params,
+                )
+            return sum(map(len, batches)) / (time.perf_counter() - started)
+        finally:
+            cursor.execute("DROP TABLE bench_events")
+
+
+def measure_ingestion(scale, count=20_000, batch=500, profiler=None):
+    """Events/s through POST /api/call-events in batches of 500, beside a plain multi-row INSERT
+    into an ordinary table (`baseline`) and into a TEMP table (`baseline_temp`, for reference).
+    With a cProfile `profiler`, only the posting is profiled."""
+    assert connection.get_autocommit(), "each baseline batch must commit as ours does"
+    client = ingestion_client()
+    events = ingestion_events(count, subjects()["campaign"])
+    batches = [events[i : i + batch] for i in range(0, len(events), batch)]
+    # Warm up (imports, caches, connections) with a copy of the first call under new ids: the
+    # figure is the steady state, as the endpoints' medians are.
+    first = events[0]["call_sid"]
+    warm_up = [
+        {**event, "event_id": f"{event['event_id']}-warm-up", "call_sid": f"{first}-warm-up"}
+        for event in events
+        if event["call_sid"] == first
+    ]
+    post_batches(client, [warm_up])
+    if profiler:
+        profiler.enable()
+    ours, ours_cpu = _cpu_ms_per_batch(lambda chunks: post_batches(client, chunks), batches)
+    if profiler:
+        profiler.disable()
+    baseline, baseline_cpu = _cpu_ms_per_batch(
+        lambda chunks: insert_batches(chunks, temporary=False), batches
+    )
+    baseline_temp = insert_batches(batches, temporary=True)
     return [
         {
             "figure": f"ingestion ({count:,} events, batches of {batch})",
@@ -196,7 +260,12 @@ def measure_ingestion(scale, count=20_000, batch=500):
             "unit": "ev/s",
             "ours": round(ours),
             "baseline": round(baseline),
+            "baseline_temp": round(baseline_temp),
             "ratio": round(ours / baseline, 2),
+            "ratio_temp": round(ours / baseline_temp, 2),
+            # CPU ms per batch, this process and its database backend: ours and the INSERT's.
+            "ours_cpu_ms": ours_cpu,
+            "baseline_cpu_ms": baseline_cpu,
             "target": "≥ 0.4× bare INSERT",
             "met": ours / baseline >= 0.4,
         }

@@ -153,6 +153,11 @@ def table(figures):
             f"{f['figure'][:34]:34} {f['scale']:>9} {ours:>11} {base:>11} {f['ratio'] or 0:>6.2f} "
             f"{f.get('queries', ''):>7}  {f.get('target', '')} {mark}"
         )
+        if "baseline_temp" in f:
+            temp = f"{f['baseline_temp']:,.0f} {unit}"
+            lines.append(
+                f"{'  (INSERT into a TEMP table)':34} {'':>9} {'':>11} {temp:>11} {f['ratio_temp']:>6.2f}"
+            )
     return "\n".join(lines)
 
 

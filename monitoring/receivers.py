@@ -1,13 +1,13 @@
 """Metrics fed by domain events: what one accepted, non-duplicate ingestion event did.
 
-The ingestion service publishes `call_changed` after commit (see voiceagent.events for the
+The ingestion service publishes `calls_changed` after commit (see voiceagent.events for the
 `changes` contract), so a rolled-back or duplicate event is never counted.
 """
 
 from django.dispatch import receiver
 
 from monitoring import metrics
-from voiceagent.events import call_changed, export_progress
+from voiceagent.events import calls_changed, export_progress
 from voiceagent.ingestion.services import events_rejected
 from voiceagent.models import FINISHED_STATUSES, CallOutcome
 
@@ -21,7 +21,13 @@ FAILED_EXPORT_STATUS = "failed"
 _failed_exports_seen = set()
 
 
-@receiver(call_changed, dispatch_uid="monitoring.count_call_change")
+@receiver(calls_changed, dispatch_uid="monitoring.count_calls_changes")
+def count_calls_changes(sender, *, changes, **kwargs):
+    """The changes of one commit (voiceagent.events.calls_changed), each counted on its own."""
+    for call, call_changes, _ in changes:
+        count_call_change(sender, call=call, changes=call_changes)
+
+
 def count_call_change(sender, *, call, changes, **kwargs):
     campaign = str(call.campaign_id)
     if changes.get("initiated"):

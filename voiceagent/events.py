@@ -13,6 +13,11 @@ and `changes`, a dict describing what one accepted, non-duplicate event did:
 - "error": {"component"} when the event stored a new call.error (errors_total{type="ai_error"}).
 `call_ended` is sent as well when "ended" is True. `export_progress` receivers get `job`.
 
+`calls_changed` carries the same changes once per commit: its receivers get `changes`, the list
+of `(call, changes, ended)` in the order they happened. The product's own listeners (live
+updates, metrics) take this one: a batch of 500 events is one signal to them, not 500 (their
+per-change work, a call's live payload for one, is then done once per call where it can be).
+
 `live_counts_changed` receivers get `campaign_ids`: campaigns whose calls_in_progress or
 calls_queued (glossary) may have changed without any call changing: a campaign paused or resumed,
 a lead closed or put on the do-not-call list (its follow-ups canceled), a lead taken off it (its
@@ -30,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 call_changed = Signal()
 call_ended = Signal()
+calls_changed = Signal()
 export_progress = Signal()
 live_counts_changed = Signal()
 
@@ -59,11 +65,13 @@ def publish_call_change(*, call, changes, ended=False):
 
 def publish_call_changes(published):
     """Announce several call changes, `(call, changes, ended)` in order, after commit: one commit
-    hook for a whole ingestion batch, each change still its own `call_changed`."""
+    hook for a whole ingestion batch, one `calls_changed` and each change its own `call_changed`."""
     if getattr(_quiet, "depth", 0) or not published:
         return
 
     def send():
+        sender = type(published[0][0])
+        _log_failures(calls_changed.send_robust(sender=sender, changes=published))
         for call, changes, ended in published:
             _log_failures(
                 call_changed.send_robust(sender=type(call), call=call, changes=changes, ended=ended)

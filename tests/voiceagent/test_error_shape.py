@@ -77,8 +77,9 @@ def test_a_bad_filter_value_is_named_like_a_bad_field(staff):
     )
 
 
-# The token with its user, and its user and group permissions: a refused body reads nothing else.
-QUERIES_TO_AUTHENTICATE_AN_AGENT = 3
+# The token with its user, and the ingest permission (access.can_ingest, one query): a refused
+# body reads nothing else.
+QUERIES_TO_AUTHENTICATE_AN_AGENT = 2
 MALFORMED = '{"name": '
 MALFORMED_MESSAGE = "Malformed JSON: Expecting value: line 1 column 10 (char 9)."
 

@@ -1,13 +1,17 @@
-"""Fast bulk writes for ingestion: COPY and UPDATE ... FROM unnest() on PostgreSQL.
+"""Fast bulk writes for ingestion on PostgreSQL: COPY, and INSERT/UPDATE from one JSON document.
 
 Django's bulk_create quotes every value client-side and bulk_update builds one CASE per field
-and row; for 500-event batches those were most of the time spent. On other databases (SQLite
-in embedded mode) both fall back to the ORM.
+and row; for 500-event batches those were most of the time spent. Array parameters (UNNEST)
+cost less in SQL but psycopg still adapts them value by value in Python; one JSON document
+(`jsonb_to_recordset`) is serialised by json.dumps in C. On other databases (SQLite in
+embedded mode) all of them fall back to the ORM.
 """
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import lru_cache
 
 from django.db import connection, models
 
@@ -60,28 +64,87 @@ def copy_rows(model, fields, rows):
         )
 
 
+def _json_value(field, value):
+    """A model value as the JSON that jsonb_to_recordset reads back as the column's type."""
+    if value is None or isinstance(field, models.JSONField):
+        return value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()  # with its offset and microseconds, for timestamptz
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _recordset(fields):
+    """`jsonb_to_recordset(%s::jsonb) AS v(col type, ...)` reading `fields` by column name."""
+    return _recordset_sql(tuple(fields))
+
+
+@lru_cache(maxsize=64)
+def _recordset_sql(fields):
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in fields)
+    return f"jsonb_to_recordset(%s::jsonb) AS v({columns})"
+
+
+def _records(objs, fields, value):
+    """One JSON array of objects keyed by column: psycopg builds arrays parameters value by
+    value in Python, json.dumps in C (a 500-event batch's call updates: ~15 ms against ~2)."""
+    return json.dumps(
+        [{field.column: _json_value(field, value(obj, field)) for field in fields} for obj in objs],
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+
+
 def update_rows(model, objs, fields):
-    """UPDATE each object's `fields` by primary key, in one statement on PostgreSQL."""
+    """UPDATE each object's `fields` by primary key, in one statement on PostgreSQL (the rows
+    sent as one JSON document)."""
     if not objs:
         return
     if not _is_postgres():
         model.objects.bulk_update(objs, fields)
         return
+    pk = model._meta.pk
     concrete = [model._meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    columns = [quote(field.column) for field in concrete]
-    casts = ", ".join(f"%s::{field.db_type(connection)}[]" for field in [model._meta.pk, *concrete])
+    table, key = quote(model._meta.db_table), quote(pk.column)
+    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in concrete)
     sql = (
-        f"UPDATE {table} SET {', '.join(f'{c} = v.{c}' for c in columns)} "
-        f"FROM unnest({casts}) AS v({pk}, {', '.join(columns)}) WHERE {table}.{pk} = v.{pk}"
+        f"UPDATE {table} SET {assignments} FROM {_recordset([pk, *concrete])} "
+        f"WHERE {table}.{key} = v.{key}"
     )
-    params = [[obj.pk for obj in objs]] + [
-        [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs]
-        for field in concrete
-    ]
+    records = _records(objs, [pk, *concrete], lambda obj, field: getattr(obj, field.attname))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [records])
+
+
+def insert_rows(model, objs):
+    """INSERT new model instances as bulk_create does (defaults, auto_now) and set their ids,
+    in one statement on PostgreSQL (the rows sent as one JSON document). Elsewhere: bulk_create.
+
+    A unique violation raises IntegrityError, as bulk_create's does."""
+    if not objs:
+        return
+    if not _is_postgres():
+        model.objects.bulk_create(objs)
+        return
+    pk = model._meta.pk
+    fields = [field for field in model._meta.concrete_fields if field is not pk]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+        f"SELECT {', '.join(f'v.{quote(field.column)}' for field in fields)} "
+        f"FROM {_recordset(fields)} RETURNING {quote(pk.column)}"
+    )  # ids come back in the rows' order, as bulk_create's INSERT ... RETURNING relies on
+    records = _records(objs, fields, lambda obj, field: field.pre_save(obj, True))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [records])
+        ids = [row[0] for row in cursor.fetchall()]
+    for obj, pk_value in zip(objs, ids, strict=True):
+        obj.pk = pk_value
+        obj._state.adding, obj._state.db = False, connection.alias
 
 
 def read_rows(model, fields, *, column, values):

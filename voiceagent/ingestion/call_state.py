@@ -25,6 +25,7 @@ All times are kept as fixed-width UTC ISO strings, so they also compare as strin
 """
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from voiceagent.ingestion.schema import EventType
 from voiceagent.models import CallOutcome, CallStatus, EndedBy, Stage
@@ -53,7 +54,9 @@ def utc_key(moment):
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+@lru_cache(maxsize=8192)
 def from_key(value):
+    # Cached: resolving a call after each of its events parses the same few keys again.
     return datetime.fromisoformat(value) if value else None
 
 

@@ -60,8 +60,11 @@ class EventType(models.TextChoices):
     EXOTEL_STATUS = "exotel.status"
 
 
+# By wire value: a dict lookup per event instead of EventType(value).
+EVENT_TYPES = {event_type.value: event_type for event_type in EventType}
 LIFECYCLE_TYPES = (EventType.QUEUED, EventType.INITIATED, EventType.RINGING, EventType.ANSWERED)
 AGENT_TYPES = tuple(event_type for event_type in EventType if event_type != EventType.EXOTEL_STATUS)
+AGENT_EVENT_TYPES = {event_type.value: event_type for event_type in AGENT_TYPES}
 EXOTEL_SOURCE = "exotel"
 COMPLETED_OUTCOMES = (*CallOutcome.values, "busy")
 EXOTEL_STATUSES = (
@@ -161,6 +164,10 @@ def unstorable_value(value, path="payload", depth=0):
     return None
 
 
+# One encoder for every event: json.dumps with options builds a new one per call.
+_payload_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
 def storable_json(payload):
     """The payload as JSON text PostgreSQL accepts, else None (then unstorable_value says why).
 
@@ -168,8 +175,9 @@ def storable_json(payload):
     surrogates, and a NUL shows up as an escape (rarely a false alarm, which the walk clears).
     """
     try:
-        text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
-        text.encode("utf-8")
+        text = _payload_encoder.encode(payload)
+        if not text.isascii():  # ASCII text holds no lone surrogate: skip the copy
+            text.encode("utf-8")
     except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
         return None
     if "\\u0000" in text and unstorable_value(payload):
@@ -400,14 +408,14 @@ def clean_event(raw, index, *, source):
     event_id = _identifier(problems, raw, "event_id", limit=MAX_EVENT_ID_LENGTH)
     call_sid = _identifier(problems, raw, "call_sid", limit=MAX_CALL_SID_LENGTH)
     event_type = raw.get("type")
-    allowed = tuple(EventType) if source == EXOTEL_SOURCE else AGENT_TYPES
+    allowed = EVENT_TYPES if source == EXOTEL_SOURCE else AGENT_EVENT_TYPES
     if event_type in (None, ""):
         problems.add("type", "This field is required.")
     elif not isinstance(event_type, str) or event_type not in allowed:
-        expected = [str(allowed_type) for allowed_type in allowed]
+        expected = [str(allowed_type) for allowed_type in allowed.values()]
         problems.add("type", f"Unknown event type {event_type!r}; expected one of {expected}.")
     else:
-        event_type = EventType(event_type)
+        event_type = allowed[event_type]
     occurred_at = None
     if raw.get("occurred_at") in (None, ""):
         problems.add("occurred_at", "This field is required (ISO 8601 with a UTC offset).")

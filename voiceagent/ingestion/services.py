@@ -16,15 +16,18 @@ then applied in one transaction:
    and objections are bulk-inserted, calls bulk-updated;
 5. each touched lead is re-projected from all of its calls (attempt numbers, call_attempts,
    last call and outcome, status, and one follow-up ScheduledCall per ended call), so that lead
-   state is a function of the calls, never of the order their events came in; the batch's
-   leads get their score again (voiceagent.campaigns.scoring, one statement);
+   state is a function of the calls, never of the order their events came in; the leads
+   whose calls changed what a score reads get their score again (voiceagent.campaigns.scoring,
+   one statement);
 6. calls this batch finished or qualified get their alert and webhook outbox rows
    (notifications.outbox), delivered by the worker after commit;
 7. after commit, one domain event per accepted non-duplicate event (voiceagent.events), all
-   sent by one commit hook.
+   sent by one commit hook, and one `calls_changed` carrying them all.
 
-The number of queries per batch is constant whatever its size (20 or 21 per request, its
-authentication included: tests/voiceagent/ingestion/test_batch_queries.py).
+The number of queries per batch does not grow with its size (at most 19 per request for new
+calls, 20 when it ends calls of an earlier batch, its authentication included:
+tests/voiceagent/ingestion/test_batch_queries.py); fewer when nothing changed what a lead's score
+or projection reads.
 """
 
 import json
@@ -44,7 +47,7 @@ from notifications.outbox import record_call_notifications
 from voiceagent.campaigns import lifecycle, scoring
 from voiceagent.events import announcing, publish_call_changes
 from voiceagent.ingestion import call_state
-from voiceagent.ingestion.bulk import JsonText, copy_rows, read_rows, update_rows
+from voiceagent.ingestion.bulk import JsonText, copy_rows, insert_rows, read_rows, update_rows
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType, clean_event
 from voiceagent.models import (
     ENDED_STATUSES,
@@ -234,6 +237,9 @@ def _apply(events, *, source, received_at):
     calls, new_sids = _lock_or_start_calls(fresh, leads, received_at=received_at)
     before = {sid: _lead_relevant(call) for sid, call in calls.items() if sid not in new_sids}
     counted_before = {sid: _counted(call) for sid, call in calls.items() if sid not in new_sids}
+    scored_before = {
+        sid: scoring.call_score_facts(call) for sid, call in calls.items() if sid not in new_sids
+    }
     folded = _fold(fresh, calls, new_sids)
     rollup_changes = _rollup_changes(calls, counted_before, folded)
     changed = [
@@ -250,7 +256,13 @@ def _apply(events, *, source, received_at):
     copy_rows(ConversationTurn, TURN_FIELDS, [(call.pk, *rest) for call, *rest in folded.turns])
     copy_rows(Objection, OBJECTION_FIELDS, [(call.pk, *rest) for call, *rest in folded.objections])
     copy_rows(CallError, ERROR_FIELDS, [(call.pk, *rest) for call, *rest in folded.errors])
-    scoring.recompute_lead_scores(lead_ids=sorted(leads), changed_only=True)
+    rescored = {call.lead_id for call, *_ in folded.objections} | {
+        call.lead_id
+        for sid, call in calls.items()
+        if scoring.call_score_facts(call) != scored_before.get(sid, scoring.UNSCORED_CALL)
+    }
+    if rescored:
+        scoring.recompute_lead_scores(lead_ids=sorted(rescored), changed_only=True)
     if announcing():
         # Alert and webhook outbox rows, in this transaction (notifications/outbox.py).
         record_call_notifications(calls=changed)
@@ -528,7 +540,7 @@ def _write_calls(calls, new_sids, *, received_at):
         call.updated_at = received_at
     created = [calls[sid] for sid in sorted(new_sids)]
     try:
-        CallSession.objects.bulk_create(created)
+        insert_rows(CallSession, created)
     except IntegrityError as exc:
         # The same call_sid was created by a concurrent batch for another lead: rerun to see it.
         raise _Retry() from exc

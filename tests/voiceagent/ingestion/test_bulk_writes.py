@@ -1,0 +1,74 @@
+"""voiceagent.ingestion.bulk insert_rows and update_rows: the rows the ORM would have written."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from tests.factories import make_call, make_campaign, make_lead
+from voiceagent.ingestion.bulk import insert_rows, update_rows
+from voiceagent.models import CallSession
+
+pytestmark = pytest.mark.django_db
+
+IST = timezone(timedelta(hours=5, minutes=30))
+
+
+def test_insert_rows_stores_every_field_and_sets_the_ids_in_order(django_assert_num_queries):
+    lead = make_lead(make_campaign())
+    calls = [
+        CallSession(
+            call_sid=f"W{n}",
+            campaign_id=lead.campaign_id,
+            lead_id=lead.pk,
+            attempt_number=n,
+            status="completed",
+            initiated_at=datetime(2025, 1, 15, 23, 59, 59, 120000 + n, IST),
+            qualification={"budget": "80 lakh", "note": "मेरा बजट", "rooms": 2, "loan": None},
+            stage_first_reached={"greeting": "2025-01-15T18:30:09.000000+00:00"},
+            error='quote " and \\ backslash',
+        )
+        for n in (1, 2, 3)
+    ]
+
+    with django_assert_num_queries(1):
+        insert_rows(CallSession, calls)
+
+    stored = {call.pk: call for call in CallSession.objects.all()}
+    assert [stored[call.pk].call_sid for call in calls] == ["W1", "W2", "W3"]
+    assert all(not call._state.adding for call in calls)
+    first = stored[calls[0].pk]
+    assert first.initiated_at == datetime(2025, 1, 15, 18, 29, 59, 120001, UTC)
+    assert first.ended_at is None and first.duration_seconds is None
+    assert first.qualification == {"budget": "80 lakh", "note": "मेरा बजट", "rooms": 2, "loan": None}
+    assert first.error == 'quote " and \\ backslash'
+    assert first.updated_at == calls[0].updated_at  # auto_now, set as bulk_create sets it
+
+
+def test_update_rows_writes_the_fields_named_and_only_those(django_assert_num_queries):
+    lead = make_lead(make_campaign())
+    started = datetime(2025, 1, 15, 23, 59, 0, tzinfo=IST)
+    first = make_call(lead, call_sid="U1", initiated_at=started)
+    second = make_call(lead, call_sid="U2", initiated_at=started)
+    first.status, first.duration_seconds = "completed", 61
+    first.ended_at = datetime(2025, 1, 16, 0, 0, 0, 5, IST)
+    first.qualification = {"purpose": "buy"}
+    second.status, second.ended_at, second.duration_seconds = "no_answer", None, None
+    second.qualification = {}
+    second.error = "not written"
+
+    with django_assert_num_queries(1):
+        update_rows(
+            CallSession,
+            [first, second],
+            ["status", "ended_at", "duration_seconds", "qualification"],
+        )
+
+    assert dict(CallSession.objects.values_list("call_sid", "status")) == {
+        "U1": "completed",
+        "U2": "no_answer",
+    }
+    stored = {call.call_sid: call for call in CallSession.objects.all()}
+    assert stored["U1"].ended_at == datetime(2025, 1, 15, 18, 30, 0, 5, UTC)  # 61 s after start
+    assert (stored["U1"].duration_seconds, stored["U1"].qualification) == (61, {"purpose": "buy"})
+    assert (stored["U2"].ended_at, stored["U2"].duration_seconds) == (None, None)
+    assert (stored["U2"].qualification, stored["U2"].error) == ({}, "")
