@@ -5,8 +5,9 @@ from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import path
+from django.utils import timezone
 
-from analytics.models import CallRollup
+from analytics.models import CallDayRollup
 from analytics.periods import default_period, describe_period
 from voiceagent import events, formats
 from voiceagent.campaigns import dnc, scoring
@@ -53,11 +54,21 @@ class PhoneDisplayMixin:
 class CampaignAdminForm(forms.ModelForm):
     """A status change must be a legal transition from the stored status (a new campaign's from
     draft), the API's rule: an illegal one is refused on the form, naming where it may go. The
-    admin supplies the model and fields (modelform_factory)."""
+    admin supplies the model and fields (modelform_factory).
+
+    The stored status is read locked (the admin's change view runs in one transaction), so a
+    change another user saved meanwhile is checked against here, and update_campaign's own
+    check under the same lock cannot fail after the form passed."""
 
     def clean_status(self):
         status = self.cleaned_data["status"]
-        stored = self.instance.status if self.instance.pk else CampaignStatus.DRAFT
+        stored = CampaignStatus.DRAFT
+        if self.instance.pk:
+            stored = (
+                Campaign.objects.select_for_update()
+                .values_list("status", flat=True)
+                .get(pk=self.instance.pk)
+            )
         try:
             lead_services.check_transition(current=stored, new=status)
         except lead_services.RuleViolation as violation:
@@ -93,8 +104,8 @@ class CampaignAdmin(admin.ModelAdmin):
             # The campaign's sum of one rollup counter over the period (analytics.models).
             return Coalesce(
                 Subquery(
-                    CallRollup.objects.filter(
-                        campaign=OuterRef("pk"), **period.filter_kwargs("bucket")
+                    CallDayRollup.objects.filter(
+                        campaign=OuterRef("pk"), day__range=(period.first, period.last)
                     )
                     .order_by()
                     .values("campaign")
@@ -151,6 +162,8 @@ class CampaignAdmin(admin.ModelAdmin):
         if not change:
             if obj.created_by_id is None:
                 obj.created_by = request.user
+            # Stamped as create_campaign stamps (a campaign created running has started).
+            lead_services.stamp_status(obj, status=obj.status, now=timezone.now())
             super().save_model(request, obj, form, change)
             return
         # Through the API's service: the transition checked again under a lock, the start and

@@ -76,3 +76,34 @@ def test_a_legal_status_change_is_saved_and_stamped_as_through_the_api(staff_cli
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.COMPLETED
     assert before <= campaign.completed_at <= timezone.now()
+
+
+def test_a_campaign_created_running_in_the_admin_has_started(staff_client):
+    before = timezone.now()
+    response = staff_client.post("/admin/voiceagent/campaign/add/", form_data(status="running"))
+
+    assert response.status_code == 302
+    campaign = Campaign.objects.get()
+    assert campaign.status == CampaignStatus.RUNNING
+    assert before <= campaign.started_at <= timezone.now()
+    assert campaign.completed_at is None
+
+
+def test_a_status_saved_by_someone_else_meanwhile_is_checked_on_the_form(rf):
+    """The form was opened on a running campaign; another user completed it before this one
+    saved "paused": the form refuses the move from the stored status (never a server error)."""
+    from django.contrib import admin
+
+    campaign = make_campaign("Powai launch", status=CampaignStatus.RUNNING)
+    request = rf.post(change_url(campaign))
+    request.user = make_user("boss", staff=True, is_superuser=True)
+    form_class = admin.site._registry[Campaign].get_form(request, campaign, change=True)
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.COMPLETED)
+
+    form = form_class(data=form_data(status="paused"), instance=campaign)
+
+    assert not form.is_valid()
+    assert form.errors["status"] == [
+        "Illegal status transition completed → paused: a completed campaign can move to "
+        "nothing (it is final)."
+    ]

@@ -51,7 +51,8 @@ def check_transition(*, current, new):
         )
 
 
-def _stamp(campaign, *, status, now):
+def stamp_status(campaign, *, status, now):
+    """Set the campaign's started_at (first run) or completed_at for a move to `status`."""
     if status == CampaignStatus.RUNNING and campaign.started_at is None:
         campaign.started_at = now
     if status == CampaignStatus.COMPLETED:
@@ -63,7 +64,7 @@ def create_campaign(*, created_by, members=(), status=CampaignStatus.DRAFT, **fi
     """A new campaign; a non-staff creator always becomes one of its members."""
     check_transition(current=CampaignStatus.DRAFT, new=status)
     campaign = Campaign(created_by=created_by, status=status, **fields)
-    _stamp(campaign, status=status, now=timezone.now())
+    stamp_status(campaign, status=status, now=timezone.now())
     campaign.save()
     members = set(members)
     if not created_by.is_staff:
@@ -80,7 +81,7 @@ def update_campaign(*, campaign, members=None, **changes):
     status_changed = "status" in changes and changes["status"] != campaign.status
     if status_changed:
         check_transition(current=campaign.status, new=changes["status"])
-        _stamp(campaign, status=changes["status"], now=timezone.now())
+        stamp_status(campaign, status=changes["status"], now=timezone.now())
         # Only a running campaign's calls and follow-ups are queued (glossary).
         events.publish_live_counts_change(campaign_ids=[campaign.pk])
     rescore = any(
