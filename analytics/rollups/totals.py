@@ -7,8 +7,8 @@ PostgreSQL the inserts and deletes of a statement are summed per campaign from i
 tables; a lead's update moves its counts only when a column the counts read changes (the WHEN of
 a row trigger), so ingestion's lead status updates never touch a totals row. The statement
 triggers lock the totals rows they move in campaign order, so concurrent writers never deadlock
-on them; a bulk update of leads across campaigns takes lock_lead_totals() first (the row
-trigger locks in the update's scan order). A totals row moves only when a count changes. A campaign's totals row is made by a trigger on the
+on them; a bulk update of leads across campaigns goes one campaign at a time
+(update_leads_by_campaign(): the row trigger locks in the update's scan order). A totals row moves only when a count changes. A campaign's totals row is made by a trigger on the
 campaign table; the triggers only update rows, so a campaign being deleted never gets one back.
 SQLite (the embedded `make run`) has row triggers for each.
 
@@ -252,14 +252,20 @@ def uninstall(connection):
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
-def lock_lead_totals(leads):
-    """Lock the LeadTotals rows of the campaigns of `leads` (a Lead queryset) in campaign order,
-    before an update of those leads that may move their counts (DNC flags in bulk). The row
-    trigger locks a campaign's row when it reaches its first lead, in the update's scan order,
-    so two such updates over the same campaigns in different orders would deadlock."""
-    campaign_ids = leads.order_by().values("campaign_id")
-    rows = LeadTotals.objects.select_for_update().filter(campaign__in=campaign_ids)
-    return list(rows.order_by("campaign_id").values_list("campaign_id", flat=True))
+def update_leads_by_campaign(leads, **values):
+    """`leads.update(**values)` (a Lead queryset) one campaign at a time, in campaign order, for
+    an update that may move the counts (DNC flags in bulk); returns how many leads it changed.
+
+    Each statement locks its leads, then (the row trigger fires at the statement's end) that one
+    campaign's LeadTotals row: the order every writer of leads takes (an import, an erasure).
+    Locking the totals rows first would deadlock with such a writer holding a lead row; one
+    statement over several campaigns would lock their totals rows in its scan order, and two
+    of them in different orders would deadlock on each other."""
+    changed = 0
+    campaign_ids = sorted(set(leads.order_by().values_list("campaign_id", flat=True)))
+    for campaign_id in campaign_ids:
+        changed += leads.filter(campaign_id=campaign_id).update(**values)
+    return changed
 
 
 def counted_leads(campaign_id):

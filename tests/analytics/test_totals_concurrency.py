@@ -2,9 +2,10 @@
 them (real PostgreSQL, committed transactions)."""
 
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from analytics.models import LeadTotals
 from analytics.rollups.totals import counted_leads
@@ -67,3 +68,62 @@ def test_dnc_lists_flagging_leads_of_the_same_campaigns_at_once_never_deadlock()
             }
         )
     assert Lead.objects.filter(is_dnc=True).count() == 4 * WORKERS
+
+
+def _wait_for_a_lock_wait():
+    """True once another backend of this database waits for a lock (a row's, here)."""
+    for _ in range(600):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_dnc_flag_waiting_for_a_lead_row_never_deadlocks_with_that_leads_writer():
+    """A writer holds a lead's row (an import updating it) and then adds a lead to the same
+    campaign while the number goes on the DNC list: the DNC change waits for the lead's row
+    before it touches the campaign's totals row, so both commit (locking the totals row first
+    made the two wait on each other)."""
+    campaign = make_campaign()
+    lead = make_lead(campaign, phone="+919700000001")
+    locked, release, errors = threading.Event(), threading.Event(), []
+
+    def writer():
+        try:
+            with transaction.atomic():
+                Lead.objects.select_for_update().get(pk=lead.pk)
+                locked.set()
+                release.wait(60)
+                make_lead(campaign)  # its trigger moves the campaign's totals row
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def flag():
+        try:
+            locked.wait(60)
+            add_to_dnc(phones=[lead.phone], reason="asked")
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=flag)]
+    for thread in threads:
+        thread.start()
+    waited = _wait_for_a_lock_wait()
+    release.set()
+    for thread in threads:
+        thread.join()
+
+    assert waited
+    assert errors == []
+    expected = {"total_leads": 2, "valid_leads": 1, "dnc_filtered_leads": 1}
+    assert counted_leads(campaign.pk) == expected
+    assert LeadTotals.objects.filter(campaign=campaign).values(*expected).get() == expected

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from analytics.rollups.totals import lock_lead_totals
+from analytics.rollups.totals import update_leads_by_campaign
 from voiceagent import events
 from voiceagent.campaigns import lifecycle
 from voiceagent.ingestion.services import reproject_leads
@@ -34,8 +34,7 @@ def add_to_dnc(*, phones, reason="", added_by=None):
 def flag_dnc_leads(*, phones, reason=""):
     """Flag the leads with these phones; their pending follow-ups are canceled. Returns how many."""
     leads = Lead.objects.filter(phone__in=phones, is_dnc=False)
-    lock_lead_totals(leads)
-    flagged = leads.update(is_dnc=True, dnc_reason=reason[:200])
+    flagged = update_leads_by_campaign(leads, is_dnc=True, dnc_reason=reason[:200])
     lifecycle.cancel_follow_ups(leads=Lead.objects.filter(phone__in=phones))
     return flagged
 
@@ -50,8 +49,7 @@ def remove_from_dnc(*, phone):
         for lead_id, campaign_id in leads.values_list("pk", "campaign_id"):
             lead_ids.append(lead_id)
             campaign_ids.add(campaign_id)
-        lock_lead_totals(leads)
-        leads.update(is_dnc=False, dnc_reason="")
+        update_leads_by_campaign(leads, is_dnc=False, dnc_reason="")
         # "Do not call" was the list's word: the lead's calls decide its status again, and the
         # follow-ups the flag canceled are planned afresh.
         Lead.objects.filter(pk__in=lead_ids, status=LeadStatus.DNC).update(status=LeadStatus.NEW)
