@@ -187,7 +187,7 @@ class AllTimeLatencyRollup(models.Model):
 
     pk = models.CompositePrimaryKey("campaign", "component", "bin")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    component = models.CharField(max_length=8)  # stt_ms, llm_ms, tts_ms
+    component = models.CharField(max_length=8)  # stt_ms, llm_ms, tts_ms, total (LatencyRollup's)
     bin = models.SmallIntegerField()
     turns = models.BigIntegerField(default=0)
 

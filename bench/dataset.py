@@ -237,7 +237,7 @@ def build(scale, *, log=print):
     """Create (or reuse) the database of `scale`; returns its DATABASE_URL."""
     url = database_url(scale)
     if _exists(scale):
-        _migrate(url)  # new tables of later migrations start empty; the generated rows stay valid
+        _migrate(url)  # later migrations fill their tables from the rows; those stay valid
         _dispatch_due_follow_ups(database_name(scale))
         log(f"dataset {scale.name}: reusing {url}")
         _number_attempts(scale, log)

@@ -2,7 +2,8 @@
 DNC-filtered ones) and FunnelTotals (its LeadFunnelRollup rows with each step above zero).
 
 Triggers keep them exact whatever writes the rows: imports, the admin, DNC changes in bulk,
-erasure, a campaign's deletion, rebuild_rollups, ingestion's upserts and raw SQL alike. On
+erasure, a campaign's deletion, rebuild_rollups, ingestion's upserts and raw SQL alike (but
+TRUNCATE, which fires none of them: rebuild_rollups recounts after one). On
 PostgreSQL the inserts and deletes of a statement are summed per campaign from its transition
 tables; a lead's update moves its counts only when a column the counts read changes (the WHEN of
 a row trigger), so ingestion's lead status updates never touch a totals row. The statement

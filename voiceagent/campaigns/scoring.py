@@ -312,7 +312,8 @@ def recompute_lead_scores(*, lead_ids=None, changed_only=False):
     """Rewrite score and score_reasons of these leads (ids, or a queryset of ids; None: every
     lead) from their calls, in one statement; returns how many leads it wrote. With
     `changed_only`, rows whose score and reasons stay the same are not written (nor counted):
-    ingestion re-scores every lead of a batch, most of them unchanged."""
+    ingestion re-scores the leads whose calls changed what a score reads (SCORED_CALL_FIELDS)
+    or got an objection, and a call's new facts often leave its lead's score as it was."""
     sql, params = _statement(lead_ids, changed_only=changed_only)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
