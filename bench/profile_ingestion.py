@@ -12,7 +12,6 @@ calls (on a reused dataset they gain calls with every run, and the figure drops)
 """
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.dataset import SCALES, SERVER_URL, _connect, build, database_name  # noqa: E402
+from bench.run import measuring_env  # noqa: E402
 
 CHILD = """
 import cProfile, json, pstats, sys
@@ -56,17 +56,7 @@ def main():
     url = build(scale, log=lambda line: print(line, file=sys.stderr))
     if not args.reuse:
         url = fresh_copy(scale)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-secret-key-bench-secret-key-bench-secret-key-0123",
-        "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
-        "STATIC_ROOT": "var/static-test",
-        "DB_CONN_MAX_AGE": "600",
-    }
+    env = measuring_env(url)
     code = CHILD.format(
         root=str(ROOT), events=args.events, sort=args.sort, top=args.top, output=args.output
     )

@@ -32,9 +32,10 @@ PLANS = {
 GROWN = {"reference": "1M", "large": "10M"}
 
 
-def measure(dataset, sections, runs):
-    url = build(SCALES[dataset], log=lambda line: print(line, file=sys.stderr, flush=True))
-    env = {
+def measuring_env(url):
+    """The environment of a measuring process on the dataset at `url`: production settings,
+    persistent connections (as production runs them)."""
+    return {
         **os.environ,
         "DATABASE_URL": url,
         "DEBUG": "0",
@@ -43,8 +44,13 @@ def measure(dataset, sections, runs):
         "SECURE_SSL_REDIRECT": "0",
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
         "STATIC_ROOT": "var/static-test",
-        "DB_CONN_MAX_AGE": "600",  # production runs persistent connections; so does the bench
+        "DB_CONN_MAX_AGE": "600",
     }
+
+
+def measure(dataset, sections, runs):
+    url = build(SCALES[dataset], log=lambda line: print(line, file=sys.stderr, flush=True))
+    env = measuring_env(url)
     out = subprocess.run(
         [sys.executable, "bench/measure.py", dataset, str(runs), sections],
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,

@@ -4,7 +4,6 @@ open ingestion batch, and the call-by-call path (kept for SQLite) agreeing with 
 one."""
 
 import threading
-import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -24,6 +23,7 @@ from analytics.rollups.rebuild import (
     verify_campaign_call_by_call,
 )
 from tests.analytics.test_rollups import _event, rollup_rows
+from tests.db_locks import wait_for_a_lock_wait
 from tests.factories import make_call, make_campaign, make_lead, make_objection, make_turn
 from voiceagent.ingestion.services import ingest_events
 from voiceagent.models import CallOutcome, CallSession, Stage
@@ -263,7 +263,7 @@ def test_a_rebuild_waits_for_an_open_ingestion_batch_and_counts_it_once():
     writer.start()
     assert ingested.wait(timeout=60)
     rebuilder.start()
-    waiting = _wait_for_lock_wait()
+    waiting = wait_for_a_lock_wait()
     commit.set()
     writer.join(timeout=60)
     rebuilder.join(timeout=60)
@@ -271,17 +271,3 @@ def test_a_rebuild_waits_for_an_open_ingestion_batch_and_counts_it_once():
     assert (waiting, failures) == (True, [])
     assert CallRollup.objects.get(campaign=lead.campaign).calls_made == 3
     assert verify_campaign(lead.campaign_id) == []
-
-
-def _wait_for_lock_wait():
-    """True once another backend of this database waits for a lock (the rebuild)."""
-    for _ in range(600):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return True
-        time.sleep(0.1)
-    return False

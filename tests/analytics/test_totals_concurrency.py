@@ -2,13 +2,13 @@
 them (real PostgreSQL, committed transactions)."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
 
 from analytics.models import LeadTotals
 from analytics.rollups.totals import counted_leads
+from tests.db_locks import wait_for_a_lock_wait
 from tests.factories import make_campaign, make_lead
 from voiceagent.campaigns.dnc import add_to_dnc
 from voiceagent.models import Lead
@@ -70,20 +70,6 @@ def test_dnc_lists_flagging_leads_of_the_same_campaigns_at_once_never_deadlock()
     assert Lead.objects.filter(is_dnc=True).count() == 4 * WORKERS
 
 
-def _wait_for_a_lock_wait():
-    """True once another backend of this database waits for a lock (a row's, here)."""
-    for _ in range(600):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return True
-        time.sleep(0.1)
-    return False
-
-
 def test_a_dnc_flag_waiting_for_a_lead_row_never_deadlocks_with_that_leads_writer():
     """A writer holds a lead's row (an import updating it) and then adds a lead to the same
     campaign while the number goes on the DNC list: the DNC change waits for the lead's row
@@ -117,7 +103,7 @@ def test_a_dnc_flag_waiting_for_a_lead_row_never_deadlocks_with_that_leads_write
     threads = [threading.Thread(target=writer), threading.Thread(target=flag)]
     for thread in threads:
         thread.start()
-    waited = _wait_for_a_lock_wait()
+    waited = wait_for_a_lock_wait()
     release.set()
     for thread in threads:
         thread.join()
