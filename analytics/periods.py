@@ -65,6 +65,10 @@ class Period:
         """Half-open range on a datetime column: index-friendly, no per-row time zone maths."""
         return {f"{field}__gte": self.starts_at, f"{field}__lt": self.ends_before}
 
+    def day_filter_kwargs(self, field="day"):
+        """The same days on a local calendar date column (the rollups keyed by day)."""
+        return {f"{field}__range": (self.first, self.last)}
+
 
 def default_period(now=None):
     """The last DEFAULT_PERIOD_DAYS days, today included."""

@@ -107,7 +107,7 @@ def _rollups(model, campaigns, period=None):
     its last."""
     rows = _of_campaigns(model.objects.all(), campaigns)
     if period is not None and model in (CallDayRollup, LatencyRollup):
-        rows = rows.filter(day__range=(period.first, period.last))
+        rows = rows.filter(**period.day_filter_kwargs())
     elif period is not None:
         rows = rows.filter(**period.filter_kwargs("bucket"))
     return rows
@@ -432,7 +432,7 @@ def recent_campaigns(*, campaigns, period=None, limit=10, now=None):
         for row in _grouped_sums(
             CallDayRollup.objects.filter(
                 campaign_id__in=[campaign["id"] for campaign in recent],
-                day__range=(period.first, period.last),
+                **period.day_filter_kwargs(),
             ),
             ["campaign_id"],
             ["calls_made", "calls_answered", "calls_qualified"],

@@ -105,7 +105,7 @@ class CampaignAdmin(admin.ModelAdmin):
             return Coalesce(
                 Subquery(
                     CallDayRollup.objects.filter(
-                        campaign=OuterRef("pk"), day__range=(period.first, period.last)
+                        campaign=OuterRef("pk"), **period.day_filter_kwargs()
                     )
                     .order_by()
                     .values("campaign")
