@@ -100,8 +100,9 @@ class DailyStatsView(AnalyticsReadView):
         query = query_params(request, s.DailyStatsQuerySerializer)
         campaign_id = query.get("campaign_id")
         read = comparison.daily_report if query.get("compare") else selectors.daily_report
+        # One statement reads the series and checks the campaign is visible (404 unless).
         report = read(
-            campaigns=campaigns_in_scope(request, campaign_id),
+            campaigns=visible_campaigns(request.user),
             period=query["period"],
             campaign_id=campaign_id,
         )

@@ -26,6 +26,7 @@ from voiceagent.models import (
     Speaker,
 )
 from voiceagent.personal_data.phones import MaskedPhoneField, PhoneDisplayField
+from voiceagent.web.rows import FlatRowsSerializer
 
 MAX_ID = 2**63 - 1
 
@@ -435,6 +436,9 @@ class DailyStatSerializer(DateFieldSerializer, CallCountsSerializer):
     avg_call_duration = serializers.FloatField(help_text="Seconds, mean of answered calls.")
     total_call_time = serializers.IntegerField(help_text="Seconds, sum over finished calls.")
 
+    class Meta:
+        list_serializer_class = FlatRowsSerializer
+
 
 # --- /analytics/* --------------------------------------------------------------------------------
 
@@ -678,6 +682,9 @@ class FunnelStepSerializer(serializers.Serializer):
     step_rate = serializers.FloatField(help_text="count / previous step's count × 100.")
     overall_rate = serializers.FloatField(help_text="count / valid leads × 100.")
 
+    class Meta:
+        list_serializer_class = FlatRowsSerializer
+
 
 class FunnelSerializer(KeywordFieldsMixin, serializers.Serializer):
     campaign_id = serializers.IntegerField()
@@ -694,7 +701,8 @@ class HourFieldsSerializer(serializers.Serializer):
 
 
 class HourSlotSerializer(HourFieldsSerializer, CallCountsSerializer):
-    pass
+    class Meta:
+        list_serializer_class = FlatRowsSerializer
 
 
 class BestHoursSerializer(KeywordFieldsMixin, serializers.Serializer):

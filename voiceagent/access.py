@@ -20,12 +20,18 @@ def visible_campaigns(user):
     return Campaign.objects.visible_to(user)
 
 
+def campaign_not_found():
+    """The 404 of a campaign the user may not see or that does not exist (never 403: its
+    existence is not revealed)."""
+    return Http404("No campaign with that id.")
+
+
 def get_campaign_for_user(user, campaign_id):
-    """The campaign if the user may see it, else 404 (never 403: its existence is not revealed)."""
+    """The campaign if the user may see it, else 404 (campaign_not_found)."""
     try:
         return visible_campaigns(user).get(pk=campaign_id)
     except (Campaign.DoesNotExist, ValueError, TypeError):
-        raise Http404("No campaign with that id.") from None
+        raise campaign_not_found() from None
 
 
 def get_call_for_user(user, call_sid):

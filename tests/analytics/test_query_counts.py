@@ -26,7 +26,7 @@ ENDPOINTS = {
     "/analytics/campaigns/{campaign}/best-hours": 3,
     "/analytics/campaigns/{campaign}/objections": 3,
     "/analytics/daily-stats": 2,
-    "/analytics/daily-stats?campaign_id={campaign}&days=30": 3,
+    "/analytics/daily-stats?campaign_id={campaign}&days=30": 2,
     "/analytics/conversations/{call_sid}": 8,
     "/analytics/system": 6,
     "/analytics/leads/activity": 4,

@@ -177,3 +177,24 @@ def test_login_goes_on_when_the_cache_is_down(client, team, cache_down, settings
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     response = client.post("/accounts/login/", {"username": "member", "password": PASSWORD})
     assert response.status_code == 302
+
+
+def test_concurrent_requests_never_share_the_last_places(team, rates):
+    """The check is one atomic script in Redis: twelve requests at once, five places, five pass."""
+    import threading
+    from types import SimpleNamespace
+
+    rates(user="5/min", ingest="100/min")
+    request, view = SimpleNamespace(user=team.member), SimpleNamespace()
+    start, allowed = threading.Barrier(12), []
+
+    def ask():
+        start.wait()
+        allowed.append(UserOrScopeRateThrottle().allow_request(request, view))
+
+    threads = [threading.Thread(target=ask) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(allowed) == [False] * 7 + [True] * 5

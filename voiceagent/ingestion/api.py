@@ -3,7 +3,7 @@
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -18,6 +18,7 @@ from voiceagent.ingestion.services import (
     events_rejected,
     ingest_events,
 )
+from voiceagent.web.authentication import TokenAuthentication
 from voiceagent.web.parsers import BodyTooLarge, parse_json
 
 

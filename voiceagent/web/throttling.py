@@ -3,7 +3,12 @@
 API: one DRF throttle for every view. A view naming a `throttle_scope` (ingestion: "ingest") is
 limited per user in that scope's rate (INGEST_RATE, generous: the agent posts in bursts);
 every other view by the user rate (API_USER_RATE). Anonymous requests are not counted here:
-the API refuses them anyway, and the open probes (/health/*) must never be throttled.
+the API refuses them anyway, and the open probes (/health/*) must never be throttled. The
+window slides as DRF's does (requests within the last `duration` seconds), but with Redis the
+check is one atomic script on a sorted set: one round trip instead of DRF's read and write of
+a pickled list, and concurrent requests cannot both take the last place. It uses the default
+cache's Redis (its first server); with another cache (embedded mode's file cache) DRF's own
+check runs.
 
 Login: failures are counted per username and client address in the cache; after
 LOGIN_MAX_FAILURES within LOGIN_LOCKOUT_SECONDS that pair is locked out for the rest of the
@@ -12,7 +17,10 @@ admin's) is covered, and the forms say so plainly instead of "wrong password".
 """
 
 import logging
+import uuid
+from functools import cache as cache_function
 
+import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -28,6 +36,45 @@ logger = logging.getLogger(__name__)
 CACHE_ERRORS = (RedisError, OSError)
 
 
+# KEYS[1]: the user's sorted set of request times; ARGV: now, duration, limit, a unique member.
+# Answers {allowed (1/0), requests in the window, the oldest request's time (a string: Lua
+# numbers come back truncated to integers)}.
+SLIDING_WINDOW_SCRIPT = """
+local key, now, duration, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - duration)
+local count = redis.call('ZCARD', key)
+if count >= limit then
+  return {0, count, redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]}
+end
+redis.call('ZADD', key, now, ARGV[4])
+redis.call('PEXPIRE', key, math.ceil(duration * 1000))
+return {1, count + 1, ARGV[1]}
+"""
+
+
+REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+
+
+@cache_function
+def _sliding_window(location, socket_timeout):
+    """The script bound to a client of the cache's Redis (one connection pool per process)."""
+    client = redis.Redis.from_url(
+        location, socket_connect_timeout=socket_timeout, socket_timeout=socket_timeout
+    )
+    return client.register_script(SLIDING_WINDOW_SCRIPT)
+
+
+def _cache_redis():
+    """The sliding-window script on the default cache's Redis, or None when the cache is not
+    Redis (the throttle then keeps DRF's history in the cache)."""
+    default = settings.CACHES["default"]
+    if default["BACKEND"] != REDIS_CACHE:
+        return None
+    location = default["LOCATION"]
+    location = location[0] if isinstance(location, list | tuple) else location.split(",")[0]
+    return _sliding_window(location, default.get("OPTIONS", {}).get("socket_timeout", 2))
+
+
 class UserOrScopeRateThrottle(SimpleRateThrottle):
     """Per authenticated user; the rate of the view's `throttle_scope`, else of "user"."""
 
@@ -38,11 +85,24 @@ class UserOrScopeRateThrottle(SimpleRateThrottle):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         try:
-            return super().allow_request(request, view)
+            script = _cache_redis() if self.rate is not None else None
+            if script is None:
+                return super().allow_request(request, view)
+            return self._allow_in_redis(script, request, view)
         except CACHE_ERRORS as exc:
             # Fail open: a Redis outage must not stop ingestion (the fault drill found it did).
             logger.warning("Rate limit not applied, the cache is unavailable: %s", exc)
             return True
+
+    def _allow_in_redis(self, script, request, view):
+        self.now = self.timer()
+        allowed, count, oldest = script(
+            keys=[f"throttle:{self.get_cache_key(request, view)}"],
+            args=[repr(self.now), self.duration, self.num_requests, uuid.uuid4().hex],
+        )
+        # What DRF's wait() reads: the number of requests in the window and the oldest's time.
+        self.history = [float(oldest)] * int(count) if count else []
+        return bool(allowed)
 
     def get_rate(self):
         return self.THROTTLE_RATES.get(getattr(self, "scope", None) or "user")
