@@ -393,18 +393,21 @@ def _sums_by_day(campaigns, period, names, campaign_id=None):
         visible = _campaigns_subquery(campaigns, "r.campaign_id")
     if visible is not None:
         where, params = f"{where} AND {visible[0]}", [*params, *visible[1]]
-    sums = ", ".join(f"COALESCE(SUM(r.{quote(name)}), 0)" for name in names)
+    # As bigint: a sum of bigints is numeric, which the driver would parse into Decimals.
+    sums = ", ".join(f"CAST(COALESCE(SUM(r.{quote(name)}), 0) AS BIGINT)" for name in names)
     with connections[database].cursor() as cursor:
         cursor.execute(f"SELECT r.day, {sums} FROM {source} WHERE {where} GROUP BY r.day", params)
         rows = cursor.fetchall()
     if one_of_many and not rows:
         raise campaign_not_found()
-    convert_day = DateField().to_python  # SQLite answers days as text
     return [
-        {"day": convert_day(day), **dict(zip(names, (int(value) for value in values), strict=True))}
+        {"day": _day(day), **dict(zip(names, values, strict=True))}
         for day, *values in rows
         if day is not None  # the campaign's row of the outer join when it has no days
     ]
+
+
+_day = DateField().to_python  # SQLite answers days as text
 
 
 def _campaigns_subquery(campaigns, column):

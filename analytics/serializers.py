@@ -26,7 +26,7 @@ from voiceagent.models import (
     Speaker,
 )
 from voiceagent.personal_data.phones import MaskedPhoneField, PhoneDisplayField
-from voiceagent.web.rows import FlatRowsSerializer
+from voiceagent.web.rows import FlatRowsSerializer, PlainRepresentationMixin
 
 MAX_ID = 2**63 - 1
 
@@ -259,6 +259,8 @@ def period_end_field():
 class OnlyWhenPresentMixin:
     """A field left out of the document when the data has no such key (`compare` not asked),
     and null when the key holds None."""
+
+    leaves_out_missing_keys = True  # voiceagent.web.rows reads it
 
     def get_attribute(self, instance):
         if isinstance(instance, dict) and self.field_name not in instance:
@@ -511,7 +513,7 @@ class DailyPreviousSerializer(serializers.Serializer):
     totals = TotalsSerializer()
 
 
-class DailyStatsSerializer(KeywordFieldsMixin, serializers.Serializer):
+class DailyStatsSerializer(PlainRepresentationMixin, KeywordFieldsMixin, serializers.Serializer):
     campaign_id = serializers.IntegerField(allow_null=True)
     days = serializers.IntegerField()
     from_ = period_start_field()
@@ -614,7 +616,7 @@ class ComponentsSerializer(serializers.Serializer):
     elevenlabs = serializers.CharField()
 
 
-class SystemMetricsSerializer(serializers.Serializer):
+class SystemMetricsSerializer(PlainRepresentationMixin, serializers.Serializer):
     total_campaigns = serializers.IntegerField()
     active_campaigns = serializers.IntegerField(help_text="Campaigns running now.")
     total_leads = serializers.IntegerField()
@@ -686,7 +688,7 @@ class FunnelStepSerializer(serializers.Serializer):
         list_serializer_class = FlatRowsSerializer
 
 
-class FunnelSerializer(KeywordFieldsMixin, serializers.Serializer):
+class FunnelSerializer(PlainRepresentationMixin, KeywordFieldsMixin, serializers.Serializer):
     campaign_id = serializers.IntegerField()
     from_ = period_start_field()
     to = period_end_field()
@@ -705,7 +707,7 @@ class HourSlotSerializer(HourFieldsSerializer, CallCountsSerializer):
         list_serializer_class = FlatRowsSerializer
 
 
-class BestHoursSerializer(KeywordFieldsMixin, serializers.Serializer):
+class BestHoursSerializer(PlainRepresentationMixin, KeywordFieldsMixin, serializers.Serializer):
     campaign_id = serializers.IntegerField()
     from_ = period_start_field()
     to = period_end_field()
@@ -732,7 +734,9 @@ class ObjectionCategoryStatSerializer(serializers.Serializer):
     )
 
 
-class ObjectionBreakdownSerializer(KeywordFieldsMixin, serializers.Serializer):
+class ObjectionBreakdownSerializer(
+    PlainRepresentationMixin, KeywordFieldsMixin, serializers.Serializer
+):
     campaign_id = serializers.IntegerField()
     from_ = period_start_field()
     to = period_end_field()
@@ -757,7 +761,7 @@ class RecentCampaignSerializer(CampaignFieldsSerializer, CallCountsSerializer):
     period = period_field()
 
 
-class DashboardOverviewSerializer(serializers.Serializer):
+class DashboardOverviewSerializer(PlainRepresentationMixin, serializers.Serializer):
     period = PeriodSerializer(help_text="The days of recent_campaigns and daily_stats.")
     system = SystemMetricsSerializer()
     recent_campaigns = RecentCampaignSerializer(many=True)
@@ -796,7 +800,7 @@ class CampaignLiveCountsSerializer(serializers.Serializer):
     calls_queued = serializers.IntegerField()
 
 
-class RealtimeSerializer(serializers.Serializer):
+class RealtimeSerializer(PlainRepresentationMixin, serializers.Serializer):
     calls_in_progress = serializers.IntegerField()
     calls_queued = serializers.IntegerField()
     campaigns = CampaignLiveCountsSerializer(

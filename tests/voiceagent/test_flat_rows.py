@@ -1,4 +1,4 @@
-"""Series rows serialised by plain conversions give exactly DRF's representation."""
+"""Documents and series rows serialised by plain conversions give exactly DRF's representation."""
 
 from datetime import date
 from decimal import Decimal
@@ -6,8 +6,13 @@ from decimal import Decimal
 import pytest
 from rest_framework import serializers
 
-from analytics.serializers import DailyStatSerializer, FunnelStepSerializer, HourSlotSerializer
-from voiceagent.web.rows import FlatRowsSerializer
+from analytics.serializers import (
+    DailyStatSerializer,
+    DailyStatsSerializer,
+    FunnelStepSerializer,
+    HourSlotSerializer,
+)
+from voiceagent.web.rows import FlatRowsSerializer, PlainRepresentationMixin
 
 DAY_ROWS = [
     {
@@ -33,6 +38,53 @@ DAY_ROWS = [
 ]
 
 
+PERIOD = {"from": date(2026, 11, 29), "to": date(2026, 11, 30), "label": "29–30 Nov 2026"}
+DAILY_REPORT = {
+    "campaign_id": 7,
+    "days": 2,
+    "timezone": "Asia/Kolkata",
+    "from": PERIOD["from"],
+    "to": PERIOD["to"],
+    "period": PERIOD,
+    "stats": DAY_ROWS,
+}
+TOTALS = {
+    "calls_made": 12,
+    "calls_answered": 7,
+    "calls_qualified": 2,
+    "answer_rate": Decimal("58.33"),
+    "qualification_rate": Decimal("28.57"),
+    "avg_call_duration": Decimal("93.5"),
+    "total_call_time": 901,
+}
+COMPARED_REPORT = {
+    **DAILY_REPORT,
+    "totals": TOTALS,
+    "previous": {"period": PERIOD, "stats": DAY_ROWS, "totals": TOTALS},
+    "change": None,
+}
+
+
+def drf_document(serializer):
+    """What DRF's own Serializer.to_representation gives."""
+    return super(PlainRepresentationMixin, serializer).to_representation(serializer.instance)
+
+
+@pytest.mark.parametrize("report", [DAILY_REPORT, COMPARED_REPORT], ids=["plain", "compared"])
+def test_a_daily_document_is_drfs_representation(report):
+    serializer = DailyStatsSerializer(report)
+    assert serializer.data == drf_document(DailyStatsSerializer(report))
+    assert ("previous" in serializer.data, serializer.data["period"]["from"]) == (
+        report is COMPARED_REPORT,
+        "2026-11-29",
+    )
+
+
+def test_a_document_missing_a_required_key_gets_drfs_error():
+    with pytest.raises(KeyError, match="days"):
+        _ = DailyStatsSerializer({k: v for k, v in DAILY_REPORT.items() if k != "days"}).data
+
+
 def drf_representation(serializer_class, rows):
     return serializers.ListSerializer(child=serializer_class()).to_representation(rows)
 
@@ -53,13 +105,15 @@ def test_a_days_rows_are_drfs_representation_field_for_field():
     assert fast[1]["answer_rate"] is None
 
 
-def test_the_plain_conversions_run_instead_of_the_fields(monkeypatch):
-    def refuse(self, value):
-        raise AssertionError("a field's own representation ran")
+def test_the_plain_conversions_run_instead_of_drfs_field_machinery(monkeypatch):
+    _ = DailyStatsSerializer(DAILY_REPORT).data  # the conversions of its classes, worked out once
 
-    monkeypatch.setattr(serializers.IntegerField, "to_representation", refuse)
-    monkeypatch.setattr(serializers.FloatField, "to_representation", refuse)
-    assert DailyStatSerializer(many=True).to_representation(DAY_ROWS)[0]["calls_made"] == 12
+    def refuse(self, instance):
+        raise AssertionError("DRF read a field's attribute")
+
+    monkeypatch.setattr(serializers.Field, "get_attribute", refuse)
+    document = DailyStatsSerializer(DAILY_REPORT).data
+    assert (document["from"], document["stats"][0]["calls_made"]) == ("2026-11-29", 12)
 
 
 @pytest.mark.parametrize("serializer_class", [HourSlotSerializer, FunnelStepSerializer])
@@ -87,3 +141,23 @@ def test_a_row_with_another_kind_of_field_is_left_to_drf(monkeypatch):
     rows = [{"kind": "a", "count": Decimal("3")}]
     assert WithChoice(many=True).to_representation(rows) == [{"kind": "a", "count": 3}]
     assert ran == ["a"]
+
+
+class Stamped(PlainRepresentationMixin, serializers.Serializer):
+    at = serializers.DateTimeField()
+    note = serializers.CharField(required=False)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata"])
+def test_a_datetime_is_given_in_the_current_time_zone_as_drf_gives_it(zone, settings):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    document = {"at": datetime(2026, 11, 29, 18, 31, 5, tzinfo=UTC)}
+    with timezone.override(zone):
+        plain = Stamped(document).data
+        assert plain == drf_document(Stamped(document))
+    assert plain == {
+        "at": {"UTC": "2026-11-29T18:31:05Z", "Asia/Kolkata": "2026-11-30T00:01:05+05:30"}[zone]
+    }

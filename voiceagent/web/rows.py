@@ -1,76 +1,140 @@
-"""Series of flat rows (a day's counts, an hour slot) serialised without DRF's per-field calls.
+"""Response documents serialised by plain conversions instead of DRF's per-field machinery.
 
-DRF serialises a row by asking each field for its attribute and its representation: for the
-30 to 168 rows of a daily or weekly series that machinery costs more than the query behind it.
-`FlatRowsSerializer` is the list serializer of such a row serializer: it reads the row
-serializer's own declared fields once, then turns each row (a dict) into its representation
-with one plain function per field, giving exactly DRF's output for the field kinds it knows
-(int, float, str, bool, date, datetime, and None for any). A row serializer with another kind of
-field falls back to DRF's own representation, so the schema and the output never disagree.
+DRF serialises a document by deep-copying its serializer's declared fields, binding them, then
+asking each for its attribute and representation, for every object and every row of a list:
+for an analytics answer (a period, a 30-day series, 168 hour slots) that costs more than the
+query behind it. Here a serializer class is read once into one plain conversion per field,
+giving exactly DRF's output for the fields whose representation depends on nothing but their
+own options (DRF's own integer, float, char, boolean, choice, date and datetime fields: their
+to_representation is the conversion, datetimes included; nested serializers and lists of them made of those; None
+stays None; a key missing from the data is left out, null or an error as DRF decides). A serializer with any
+other kind of field, or data that is not dicts, is serialised by DRF itself, so the schema and
+the output never disagree.
 
-Use it as `Meta.list_serializer_class` of a serializer whose rows are dicts.
+- `PlainRepresentationMixin` on a serializer of dicts;
+- `FlatRowsSerializer` as `Meta.list_serializer_class` of a serializer whose rows are dicts.
+
+Conversions are worked out once per serializer class: use them only on serializers whose fields
+do not vary by instance or context.
 """
 
-from datetime import date
+from rest_framework import serializers
+from rest_framework.fields import empty
 
-from rest_framework import ISO_8601, serializers
-from rest_framework.settings import api_settings
+SKIP, NULL, REQUIRED = "skip", "null", "required"  # what a missing key gives
 
 
-def _date_text(field):
-    """ISO dates (DRF's default); another output format is DRF's to apply."""
-    output_format = getattr(field, "format", api_settings.DATE_FORMAT)
-    if isinstance(output_format, str) and output_format.lower() == ISO_8601:
-        return date.isoformat
-    return None
+class _NotPlain(Exception):
+    """The data is not dicts: DRF serialises it."""
+
+
+# DRF fields whose representation of a value depends on nothing but the field's own options:
+# their own to_representation is the conversion (exact by construction). Subclasses may not be.
+SELF_CONTAINED_FIELDS = (
+    serializers.BooleanField,
+    serializers.IntegerField,
+    serializers.FloatField,
+    serializers.CharField,
+    serializers.ChoiceField,
+    serializers.DateField,
+    serializers.DateTimeField,  # in the current time zone, read when it runs
+)
+
+
+def _list_of(conversions):
+    def convert(rows):
+        return [_convert(row, conversions) for row in rows]
+
+    return convert
+
+
+def _object_of(conversions):
+    return lambda value: _convert(value, conversions)
 
 
 def _plain(field):
     """One function turning a non-None value into the field's representation, or None when
-    this field's representation is not a plain conversion (DRF then does the row)."""
-    if field.source != field.field_name or field.write_only:
+    this field's representation is not a plain conversion."""
+    if field.write_only or field.source != field.field_name:
         return None
-    if isinstance(field, serializers.BooleanField):
-        return bool
-    if isinstance(field, serializers.IntegerField):
-        return int
-    if isinstance(field, serializers.FloatField):
-        return float
-    if isinstance(field, serializers.DateTimeField):
-        return None  # time zone and format rules: DRF's own
-    if isinstance(field, serializers.DateField):
-        return _date_text(field)
-    if type(field) is serializers.CharField:
-        return str
+    if isinstance(field, serializers.ListSerializer):
+        child = conversions_of(field.child)
+        return None if child is None else _list_of(child)
+    if isinstance(field, serializers.Serializer):
+        nested = conversions_of(field)
+        return None if nested is None else _object_of(nested)
+    if type(field) in SELF_CONTAINED_FIELDS:
+        return field.to_representation
     return None
 
 
-class FlatRowsSerializer(serializers.ListSerializer):
-    """Rows (dicts) of a flat serializer, each field by one conversion; see the module docstring."""
+def _when_missing(field):
+    """What DRF's Field.get_attribute gives for a key the dict lacks (None: it would read a
+    default, which is not a plain conversion)."""
+    if getattr(field, "leaves_out_missing_keys", False):
+        return SKIP
+    if field.default is not empty:
+        return None
+    if field.allow_null:
+        return NULL
+    return REQUIRED if field.required else SKIP
 
-    def to_representation(self, data):
-        conversions = self._conversions()
-        if conversions is None:
-            return super().to_representation(data)
-        return [
-            {
-                name: None if (value := row[name]) is None else convert(value)
-                for name, convert in conversions
-            }
-            for row in data
-        ]
 
-    def _conversions(self):
-        """(name, conversion) of each field, or None when a field needs DRF's representation;
-        worked out once per row serializer class (a flat row's fields do not vary by instance:
-        DRF deep-copies them for every serializer it builds, which is what this path avoids)."""
-        row_class = type(self.child)
-        if row_class not in _CONVERSIONS:
-            conversions = [(name, _plain(field)) for name, field in self.child.fields.items()]
-            if any(convert is None for _, convert in conversions):
+def conversions_of(serializer):
+    """[(name, conversion, when missing)] of the serializer's class, or None when any field
+    needs DRF's representation."""
+    serializer_class = type(serializer)
+    if serializer_class not in _CONVERSIONS:
+        conversions = []
+        for name, field in serializer.fields.items():
+            convert, missing = _plain(field), _when_missing(field)
+            if convert is None or missing is None:
                 conversions = None
-            _CONVERSIONS[row_class] = conversions
-        return _CONVERSIONS[row_class]
+                break
+            conversions.append((name, convert, missing))
+        _CONVERSIONS[serializer_class] = conversions
+    return _CONVERSIONS[serializer_class]
 
 
 _CONVERSIONS = {}
+
+
+def _convert(data, conversions):
+    if not isinstance(data, dict):
+        raise _NotPlain
+    document = {}
+    for name, convert, missing in conversions:
+        if name in data:
+            value = data[name]
+            document[name] = None if value is None else convert(value)
+        elif missing == NULL:
+            document[name] = None
+        elif missing == REQUIRED:
+            raise _NotPlain  # DRF raises its own error, naming the key
+    return document
+
+
+class PlainRepresentationMixin:
+    """A serializer of dicts represented by plain conversions; see the module docstring."""
+
+    def to_representation(self, instance):
+        conversions = conversions_of(self)
+        if conversions is not None:
+            try:
+                return _convert(instance, conversions)
+            except _NotPlain:
+                pass
+        return super().to_representation(instance)
+
+
+class FlatRowsSerializer(serializers.ListSerializer):
+    """Rows (dicts) by plain conversions; see the module docstring."""
+
+    def to_representation(self, data):
+        conversions = conversions_of(self.child)
+        if conversions is not None:
+            try:
+                return [_convert(row, conversions) for row in data]
+            except _NotPlain:
+                pass
+        return super().to_representation(data)
