@@ -14,8 +14,11 @@ campaign table; the triggers only update rows, so a campaign being deleted never
 SQLite (the embedded `make run`) has row triggers for each.
 
 valid_sql() is the SQL twin of Lead.objects.valid(); tests/analytics/test_totals.py asserts both
-agree after random mutations. A change of a rule or a column here needs a migration that runs
-install() again (every statement replaces what it creates).
+agree after random mutations. A change of a rule or a column here needs a new migration carrying
+the statements this module then generates, frozen (as analytics 0004 does: a migration must not
+run today's code); tests/analytics/test_totals.py checks the newest one against this module. On
+SQLite every `migrate` ends by installing the triggers again and recounting (apps.py): a
+migration that rebuilds one of the counted tables there drops its triggers.
 """
 
 from django.db import transaction
@@ -99,7 +102,8 @@ def _pg_trigger(name, when, table, *, referencing="", row=False, condition=""):
     ]
 
 
-def _pg_statements(steps):
+def postgresql_statements(steps):
+    """The functions and statement/row triggers of PostgreSQL, each replacing what it creates."""
     lead_counts = _lead_counts("r")
     funnel_counts = _funnel_counts("r", steps)
     zeros = {LEAD_TOTALS: LEAD_COUNTS, FUNNEL_TOTALS: steps}
@@ -159,7 +163,8 @@ def _sqlite_update(totals, counts, row, sign):
     return f"UPDATE {totals} SET {sets} WHERE campaign_id = {row}.campaign_id;"
 
 
-def _sqlite_statements(steps):
+def sqlite_statements(steps):
+    """The row triggers of SQLite, each dropped first."""
     statements = []
     new_campaign = " ".join(
         f"INSERT OR IGNORE INTO {table} (campaign_id, {', '.join(columns)}) "
@@ -198,7 +203,7 @@ def _sqlite_statements(steps):
 # --- install, backfill, recount -------------------------------------------------------------------
 
 
-def _backfill_statements(steps):
+def count_statements(steps):
     """Every campaign's totals from its rows now (replacing what is stored)."""
     lead_sums = ", ".join(f"coalesce(sum({sql}), 0)" for sql in _lead_counts("r").values()).replace(
         "sum(1)", "count(r.campaign_id)"
@@ -219,38 +224,17 @@ def _backfill_statements(steps):
 
 
 def install(connection, *, steps):
-    """Create (or replace) the triggers and count every campaign's totals afresh; `steps` are
-    LeadFunnelRollup's counters. On PostgreSQL the counted tables are locked against writers
+    """Create (or replace) the triggers and count every campaign's totals afresh (SQLite after
+    every migrate, apps.py); `steps` are LeadFunnelRollup's counters. On PostgreSQL the counted tables are locked against writers
     first, so no write falls between the count and the triggers."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"LOCK TABLE {LEADS}, {FUNNEL_ROLLUP} IN SHARE ROW EXCLUSIVE MODE")
-            statements = _pg_statements(steps)
+            statements = postgresql_statements(steps)
         else:
-            statements = _sqlite_statements(steps)
-        for sql in [*statements, *_backfill_statements(steps)]:
+            statements = sqlite_statements(steps)
+        for sql in [*statements, *count_statements(steps)]:
             cursor.execute(sql)
-
-
-def uninstall(connection):
-    names = [
-        ("analytics_totals_new_campaign", CAMPAIGNS),
-        *(
-            (f"{prefix}_{event}", table)
-            for prefix, table in (
-                ("analytics_lead_totals", LEADS),
-                ("analytics_funnel_totals", FUNNEL_ROLLUP),
-            )
-            for event in ("insert", "delete", "update")
-        ),
-    ]
-    with connection.cursor() as cursor:
-        for name, table in names:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-                cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
-            else:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
 def update_leads_by_campaign(leads, **values):

@@ -3,6 +3,7 @@ leads (Lead.objects.valid(), .dnc_filtered()) and to the LeadFunnelRollup rows w
 them, verify_rollups names their drift, rebuild_rollups repairs it, and the selectors read them
 instead of counting leads."""
 
+import importlib
 import random
 from datetime import UTC, datetime
 
@@ -12,6 +13,7 @@ from django.db import connection
 
 from analytics import selectors
 from analytics.models import FunnelTotals, LeadFunnelRollup, LeadTotals
+from analytics.rollups import totals
 from analytics.rollups.rebuild import Drift, rebuild_campaign, verify_campaign
 from analytics.rollups.totals import counted_funnel, counted_leads
 from analytics.rollups.writer import upsert
@@ -262,3 +264,51 @@ def test_verify_rollups_counts_totals_drift_in_the_drift_gauge(client, capsys):
         capsys.readouterr().err
     )
     assert "\nrollup_drift 1.0\n" in client.get("/health/metrics").content.decode()
+
+
+def test_the_migration_installing_the_triggers_carries_the_codes_statements():
+    """Migrations freeze the statements they run; a rule changed here without a new migration
+    carrying the new statements (which then replaces 0004 in this test) fails."""
+    migration = importlib.import_module("analytics.migrations.0004_lead_and_funnel_totals")
+    steps = totals.funnel_steps()
+    assert list(migration.FUNNEL_STEPS) == steps
+    assert totals.postgresql_statements(steps) == migration.POSTGRESQL_TRIGGERS
+    assert totals.sqlite_statements(steps) == migration.SQLITE_TRIGGERS
+    assert totals.count_statements(steps) == migration.COUNT_EVERY_CAMPAIGN
+
+
+SQLITE_STEP = """
+from django.db import connection
+from analytics.models import LeadTotals
+from tests.factories import make_campaign, make_lead
+with connection.cursor() as cursor:
+    if {drop!r}:
+        cursor.execute("DROP TRIGGER analytics_lead_totals_insert")
+        make_lead(make_campaign("Rebuilt"))
+    cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'analytics_%'")
+    print(cursor.fetchone()[0], [row.total_leads for row in LeadTotals.objects.all()])
+"""
+
+
+@pytest.mark.slow
+def test_on_sqlite_migrate_puts_dropped_totals_triggers_back_and_recounts(tmp_path):
+    """A migration rebuilding the leads' table on SQLite drops its triggers: the next migrate's
+    end installs them again and counts the leads written meanwhile."""
+    import subprocess
+    import sys
+
+    from tests.processes import process_environment
+
+    env = process_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'embedded.sqlite3'}")
+
+    def manage(*args):
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+    manage("migrate", "-v", "0")
+    assert manage("shell", "-c", SQLITE_STEP.format(drop=True)) == "6 [0]"
+    manage("migrate", "-v", "0")
+    assert manage("shell", "-c", SQLITE_STEP.format(drop=False)) == "7 [1]"
