@@ -17,6 +17,7 @@ FULL JOIN of that SELECT with the stored rows (verify), the SELECTs of recount.p
 """
 
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -213,16 +214,32 @@ def verify_campaign(campaign_id):
     """Every counter of the campaign's rollup rows that differs from its raw rows, table by
     table (TABLES' order), key by key (ascending), counter by counter (the model's order); then
     its FunnelTotals against its stored LeadFunnelRollup rows (a funnel row's own drift is
-    named above, once) and its LeadTotals against its leads."""
-    if connection.vendor == "postgresql":
-        drift = _verify_set_based(campaign_id)
-    else:
-        drift = verify_campaign_call_by_call(campaign_id)
-    return [
-        *drift,
-        *_totals_drift(FunnelTotals, campaign_id, counted_funnel(campaign_id)),
-        *_totals_drift(LeadTotals, campaign_id, counted_leads(campaign_id)),
-    ]
+    named above, once) and its LeadTotals against its leads. On PostgreSQL everything is read
+    in one snapshot, so writers committing meanwhile never show as drift; nothing is locked."""
+    with _one_snapshot():
+        if connection.vendor == "postgresql":
+            drift = _verify_set_based(campaign_id)
+        else:
+            drift = verify_campaign_call_by_call(campaign_id)
+        return [
+            *drift,
+            *_totals_drift(FunnelTotals, campaign_id, counted_funnel(campaign_id)),
+            *_totals_drift(LeadTotals, campaign_id, counted_leads(campaign_id)),
+        ]
+
+
+@contextmanager
+def _one_snapshot():
+    """On PostgreSQL, a read-only transaction whose statements all see the database as at its
+    first one (REPEATABLE READ); inside a transaction already begun, that one as it is. Not on
+    SQLite: a transaction there is begun IMMEDIATE (settings), which would hold writers off."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
 
 
 def _totals_drift(model, campaign_id, expected):

@@ -203,3 +203,25 @@ def test_an_orm_save_of_the_rebuilt_campaign_waits_for_the_rebuild_and_is_counte
     assert (waited, failures) == (True, [])
     assert CallRollup.objects.get(campaign=lead.campaign).calls_qualified == 2
     assert verify_campaign(lead.campaign_id) == []
+
+
+def test_verify_reads_one_snapshot_so_a_lead_committed_meanwhile_is_no_drift(monkeypatch):
+    """A lead committed between verify's count of the leads and its read of the stored totals
+    (whose trigger the insert moved) would be a false drift of one; verification reads one
+    snapshot instead, and takes no lock the writer waits for."""
+    from analytics.rollups import rebuild
+
+    campaign = make_campaign("Verified")
+    make_lead(campaign)
+    counted = rebuild.counted_leads
+    failures = []
+
+    def count_then_commit_a_lead(campaign_id):
+        counts = counted(campaign_id)
+        _in_thread(lambda: make_lead(campaign), failures).join(WAIT)
+        return counts
+
+    monkeypatch.setattr(rebuild, "counted_leads", count_then_commit_a_lead)
+    assert (verify_campaign(campaign.pk), failures) == ([], [])
+    monkeypatch.setattr(rebuild, "counted_leads", counted)
+    assert (verify_campaign(campaign.pk), campaign.leads.count()) == ([], 2)
