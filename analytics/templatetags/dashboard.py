@@ -42,6 +42,12 @@ def percent(value):
 
 
 @register.filter
+def plain_rate_of(value, denominator):
+    """`formats.rate` as plain text, for emails: "—" while the denominator is 0."""
+    return formats.rate(value, denominator)
+
+
+@register.filter
 def rate_of(value, denominator):
     """`formats.rate`; its "—" of a rate over nothing carries words for screen readers, the same
     markup static/voiceagent/live.js writes when a live update finds the denominator 0."""

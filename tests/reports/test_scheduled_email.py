@@ -88,6 +88,8 @@ def test_daily_report_covers_the_previous_day_from_its_hour_on(report_campaign, 
     body = message.get_body(("plain",)).get_content()
     assert "Calls made:          2" in body  # 15 Jan: a no-answer and a voicemail
     assert "Answer rate:         0.00%" in body
+    # None of them answered: no qualification rate yet, as on the pages and in the PDF.
+    assert "Qualification rate:  —\r\n" in body
 
 
 def test_each_schedule_and_each_period_gets_its_own_email(report_campaign, smtp_server):
