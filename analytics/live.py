@@ -37,6 +37,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from analytics.selectors import campaigns_with_follow_ups_fallen_due, live_counts_by_campaign
+from voiceagent.events import for_each_change
 from voiceagent.models import IN_PROGRESS_STATUSES, Campaign
 
 logger = logging.getLogger(__name__)
@@ -271,8 +272,13 @@ def on_calls_changed(sender, *, changes, **kwargs):
     that, an end never coalesced away), its payload built once; in embedded mode, as
     `on_call_changed` for each change."""
     if isinstance(get_channel_layer(), InMemoryChannelLayer):
-        for call, call_changes, ended in changes:
-            on_call_changed(sender, call=call, changes=call_changes, ended=ended)
+        for_each_change(
+            changes,
+            lambda call, call_changes, ended: on_call_changed(
+                sender, call=call, changes=call_changes, ended=ended
+            ),
+            receiver="live update",
+        )
         return
     by_call = {}
     for call, call_changes, ended in changes:
@@ -280,10 +286,13 @@ def on_calls_changed(sender, *, changes, **kwargs):
         was_ended, was_counted = by_call.get(id(call), (call, False, False))[1:]
         by_call[id(call)] = (call, was_ended or ended, was_counted or counters_changed)
     now = timezone.now()
-    for call, ended, counters_changed in by_call.values():
+
+    def submit(call, ended, counters_changed):
         pusher.submit(
             call_payload(call, now), ended=ended, counters_changed=counters_changed, as_of=now
         )
+
+    for_each_change(by_call.values(), submit, receiver="live update")
 
 
 def on_live_counts_changed(sender, *, campaign_ids, **kwargs):

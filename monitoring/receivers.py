@@ -7,7 +7,7 @@ The ingestion service publishes `calls_changed` after commit (see voiceagent.eve
 from django.dispatch import receiver
 
 from monitoring import metrics
-from voiceagent.events import calls_changed, export_progress
+from voiceagent.events import calls_changed, export_progress, for_each_change
 from voiceagent.ingestion.services import events_rejected
 from voiceagent.models import FINISHED_STATUSES, CallOutcome
 
@@ -24,8 +24,11 @@ _failed_exports_seen = set()
 @receiver(calls_changed, dispatch_uid="monitoring.count_calls_changes")
 def count_calls_changes(sender, *, changes, **kwargs):
     """The changes of one commit (voiceagent.events.calls_changed), each counted on its own."""
-    for call, call_changes, _ in changes:
-        count_call_change(sender, call=call, changes=call_changes)
+    for_each_change(
+        changes,
+        lambda call, call_changes, _: count_call_change(sender, call=call, changes=call_changes),
+        receiver="call metrics",
+    )
 
 
 def count_call_change(sender, *, call, changes, **kwargs):

@@ -101,6 +101,17 @@ def publish_export_progress(*, job):
     transaction.on_commit(send, robust=True)
 
 
+def for_each_change(changes, handle, *, receiver):
+    """`handle(call, changes, ended)` for each change of a `calls_changed`, a failing one logged
+    and skipped: one call a receiver cannot handle must not cost the batch's other calls their
+    live update or their count."""
+    for call, call_changes, ended in changes:
+        try:
+            handle(call, call_changes, ended)
+        except Exception:
+            logger.exception("%s failed on call %s", receiver, getattr(call, "call_sid", call))
+
+
 def _log_failures(results):
     # One listener failing (say, the live push with Redis down) must not starve the others.
     for receiver, result in results:

@@ -165,3 +165,22 @@ def test_in_embedded_mode_every_change_of_counts_is_pushed_at_once(team, setting
         (team.campaign.pk, 1, 0),
         (team.campaign.pk, 0, 0),
     ]
+
+
+def test_a_call_whose_row_cannot_be_built_costs_the_batch_no_other_row(team, monkeypatch):
+    from analytics import live
+
+    lead = make_lead(team.campaign)
+    calls = [make_call(lead, status=CallStatus.INITIATED) for _ in range(3)]
+    built, submitted = live.call_payload, []
+
+    def failing_on_the_first(call, now):
+        if call.pk == calls[0].pk:
+            raise ValueError("a call whose live row cannot be built")
+        return built(call, now)
+
+    monkeypatch.setattr(live, "call_payload", failing_on_the_first)
+    monkeypatch.setattr(live.pusher, "submit", lambda payload, **_: submitted.append(payload))
+    changes = [(call, {"type": "call.initiated", "status": "initiated"}, False) for call in calls]
+    live.on_calls_changed(type(calls[0]), changes=changes)
+    assert [payload["call_sid"] for payload in submitted] == [c.call_sid for c in calls[1:]]

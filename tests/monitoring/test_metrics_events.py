@@ -272,3 +272,29 @@ def test_a_rejected_ingestion_batch_counts_once_in_errors_total(scrape, team, ap
     assert response.status_code == 400
     after = sample(scrape(), "errors_total", type="rejected_event", component="ingestion")
     assert after - before == 1
+
+
+def test_a_call_the_metrics_cannot_count_costs_the_batch_no_other_count(
+    scrape, django_capture_on_commit_callbacks, monkeypatch
+):
+    from monitoring import receivers
+    from voiceagent.events import publish_call_changes
+
+    campaign = factories.make_campaign()
+    calls = [
+        factories.make_call(factories.make_lead(campaign), status=CallStatus.INITIATED)
+        for _ in range(3)
+    ]
+    counted = receivers.count_call_change
+
+    def failing_on_the_first(sender, *, call, changes):
+        if call.pk == calls[0].pk:
+            raise ValueError("a call the metrics cannot count")
+        counted(sender, call=call, changes=changes)
+
+    monkeypatch.setattr(receivers, "count_call_change", failing_on_the_first)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        publish_call_changes(
+            [(call, {"type": "call.initiated", "initiated": True}, False) for call in calls]
+        )
+    assert sample(scrape(), "calls_initiated_total", campaign=str(campaign.id)) == 2
