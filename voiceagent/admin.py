@@ -364,16 +364,22 @@ class ScheduledCallAdmin(admin.ModelAdmin):
     list_select_related = ("lead", "campaign")
     search_fields = ("lead__name", "lead__phone")
     date_hierarchy = "scheduled_for"
-    autocomplete_fields = ("lead", "campaign")
-    readonly_fields = ("source_call", "created_at")
+    autocomplete_fields = ("lead",)
+    # A follow-up is called for its lead's campaign: that campaign is shown, never chosen (a
+    # follow-up of another campaign than its lead's would be dialled for the wrong one).
+    readonly_fields = ("campaign", "source_call", "created_at")
 
     # A follow-up added, edited or deleted by hand moves calls_queued (glossary): live pages are
     # told, for the campaign it left too.
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        events.publish_live_counts_change(
-            campaign_ids={obj.campaign_id, form.initial.get("campaign", obj.campaign_id)}
+        left = (
+            ScheduledCall.objects.filter(pk=obj.pk).values_list("campaign_id", flat=True).first()
+            if change
+            else None
         )
+        obj.campaign_id = obj.lead.campaign_id
+        super().save_model(request, obj, form, change)
+        events.publish_live_counts_change(campaign_ids={obj.campaign_id, left or obj.campaign_id})
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)

@@ -217,3 +217,36 @@ def test_no_app_reaches_into_the_admin_site_registry():
         if "._registry" in path.read_text()
     ]
     assert offenders == []
+
+
+def _follow_up_form(lead, campaign, when="2026-12-01"):
+    return {
+        "lead": lead.pk, "campaign": campaign.pk, "reason": "callback", "status": "pending",
+        "scheduled_for_0": when, "scheduled_for_1": "10:00:00",
+    }  # fmt: skip
+
+
+def test_a_follow_up_added_in_the_admin_is_its_leads_campaigns_whatever_is_posted(admin_client):
+    campaign, other = make_campaign("Powai"), make_campaign("Whitefield")
+    lead = make_lead(campaign)
+    response = admin_client.post(
+        "/admin/voiceagent/scheduledcall/add/", _follow_up_form(lead, other)
+    )
+    assert response.status_code == 302
+    follow_up = lead.scheduled_calls.get()
+    assert (follow_up.campaign_id, follow_up.reason) == (campaign.pk, "callback")
+    page = admin_client.get(f"/admin/voiceagent/scheduledcall/{follow_up.pk}/change/")
+    assert 'name="campaign"' not in page.content.decode()
+
+
+def test_a_follow_up_given_a_lead_of_another_campaign_moves_to_that_campaign(admin_client):
+    campaign, other = make_campaign("Powai"), make_campaign("Whitefield")
+    follow_up = make_scheduled_call(make_lead(campaign))
+    moved_to = make_lead(other)
+    response = admin_client.post(
+        f"/admin/voiceagent/scheduledcall/{follow_up.pk}/change/",
+        _follow_up_form(moved_to, campaign),
+    )
+    assert response.status_code == 302
+    follow_up.refresh_from_db()
+    assert (follow_up.lead_id, follow_up.campaign_id) == (moved_to.pk, other.pk)
