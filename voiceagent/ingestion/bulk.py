@@ -187,3 +187,36 @@ def read_rows(model, fields, *, column, values):
         )
         for row in rows
     ]
+
+
+def read_rows_by_pairs(model, fields, *, columns, pairs):
+    """Rows (tuples in `fields` order) of `model` whose two `columns` hold one of `pairs`.
+
+    PostgreSQL: the pairs as two array parameters (`(a, b) IN (SELECT * FROM unnest(...))`), so
+    only the rows asked for come back, whatever their number. Elsewhere: values_list on each
+    column's values, then only the pairs asked for.
+    """
+    pairs = set(pairs)
+    if not pairs:
+        return []
+    if not _is_postgres():
+        firsts, seconds = zip(*pairs, strict=True)
+        rows = (
+            model.objects.filter(**{f"{columns[0]}__in": firsts, f"{columns[1]}__in": seconds})
+            .order_by()
+            .values_list(*columns, *fields)
+        )
+        return [row[2:] for row in rows if row[:2] in pairs]
+    quote = connection.ops.quote_name
+    keys = [model._meta.get_field(name) for name in columns]
+    selected = [model._meta.pk if name == "pk" else model._meta.get_field(name) for name in fields]
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in keys)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(quote(field.column) for field in selected)} "
+            f"FROM {quote(model._meta.db_table)} "
+            f"WHERE ({', '.join(quote(field.column) for field in keys)}) "
+            f"IN (SELECT * FROM unnest({arrays}))",
+            [list(values) for values in zip(*pairs, strict=True)],
+        )
+        return cursor.fetchall()

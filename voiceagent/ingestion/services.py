@@ -47,7 +47,14 @@ from notifications.outbox import record_call_notifications
 from voiceagent.campaigns import lifecycle, scoring
 from voiceagent.events import announcing, publish_call_changes
 from voiceagent.ingestion import call_state
-from voiceagent.ingestion.bulk import JsonText, copy_rows, insert_rows, read_rows, update_rows
+from voiceagent.ingestion.bulk import (
+    JsonText,
+    copy_rows,
+    insert_rows,
+    read_rows,
+    read_rows_by_pairs,
+    update_rows,
+)
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType, clean_event
 from voiceagent.models import (
     ENDED_STATUSES,
@@ -448,18 +455,19 @@ def _turn_content(event):
 def _stored_turns(events, calls, new_sids):
     """{(call_sid, sequence): content} of turns already stored for the batch's turn events."""
     wanted = {
-        calls[e.call_sid].pk: e.call_sid
+        (calls[e.call_sid].pk, e.data["sequence"]): e.call_sid
         for e in events
         if e.type == EventType.TURN and e.call_sid not in new_sids
     }
-    if not wanted:
-        return {}
-    sequences = {e.data["sequence"] for e in events if e.type == EventType.TURN}
-    # Only the sequences resent (none, usually): reading every turn of the calls costs more.
-    rows = ConversationTurn.objects.filter(call_id__in=wanted, sequence__in=sequences).values_list(
-        "call_id", "sequence", *TURN_CONTENT_FIELDS
+    # Only the (call, sequence) pairs of the batch (none stored, usually): every turn of the
+    # calls, or their turns of any sequence in the batch, are many rows read for nothing.
+    rows = read_rows_by_pairs(
+        ConversationTurn,
+        ("call_id", "sequence", *TURN_CONTENT_FIELDS),
+        columns=("call", "sequence"),
+        pairs=wanted,
     )
-    return {(wanted[row[0]], row[1]): tuple(row[2:]) for row in rows}
+    return {(wanted[row[:2]], row[1]): tuple(row[2:]) for row in rows}
 
 
 def _fold(events, calls, new_sids):
