@@ -501,9 +501,10 @@ def _fold(events, calls, new_sids):
         if not was_ended and call.status in ENDED_STATUSES:
             changes["ended"] = True
         if event.type == EventType.TURN:
-            if _is_new_turn(event, turns_by_key, conflicts):
+            content = _turn_content(event)
+            if _is_new_turn(event, content, turns_by_key, conflicts):
                 data = event.data
-                folded.turns.append((call, data["sequence"], *_turn_content(event)))
+                folded.turns.append((call, data["sequence"], *content))
                 changes["turn"] = {
                     key: data[key] for key in ("sequence", "speaker", "stt_ms", "llm_ms", "tts_ms")
                 }
@@ -525,11 +526,11 @@ def _fold(events, calls, new_sids):
     return folded
 
 
-def _is_new_turn(event, turns_by_key, conflicts):
-    """True for a turn not stored yet; False when stored alike; a conflict when stored otherwise."""
+def _is_new_turn(event, content, turns_by_key, conflicts):
+    """True for a turn not stored yet; False when stored alike; a conflict when stored otherwise.
+    `content` is the event's _turn_content."""
     data = event.data
     key = (event.call_sid, data["sequence"])
-    content = _turn_content(event)
     stored = turns_by_key.get(key)
     if stored is not None:
         if stored != content:
