@@ -35,6 +35,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.dispatch import Signal
@@ -291,22 +292,28 @@ def _counted(call):
     return row
 
 
+# The values of rollup.TURN_FIELDS among a folded turn's values (TURN_FIELDS[1:]).
+_rolled_up_turn_values = itemgetter(*(TURN_FIELDS.index(field) - 1 for field in rollup.TURN_FIELDS))
+
+
 def _rollup_changes(calls, counted_before, folded):
     """(before, after) contribution arguments of every call of the batch whose share of the
     rollups may move: its stored turns and objections plus the batch's new ones."""
     finished = set(FINISHED_STATUSES)
-    new_turns, new_objections = defaultdict(list), defaultdict(list)
-    for call, *values in folded.turns:
-        turn = dict(zip(TURN_FIELDS[1:], values, strict=True))
-        new_turns[call.call_sid].append({field: turn[field] for field in rollup.TURN_FIELDS})
-    for call, category, *_ in folded.objections:
-        new_objections[call.call_sid].append(category)
     counted = {}
     for sid, call in calls.items():
         after = _counted(call)
         was = counted_before.get(sid)
         if after["status"] in finished or (was and was["status"] in finished):
             counted[sid] = (was, after)
+    new_turns, new_objections = defaultdict(list), defaultdict(list)
+    for call, *values in folded.turns:
+        if call.call_sid in counted:  # the turns of other calls count nowhere
+            new_turns[call.call_sid].append(
+                dict(zip(rollup.TURN_FIELDS, _rolled_up_turn_values(values), strict=True))
+            )
+    for call, category, *_ in folded.objections:
+        new_objections[call.call_sid].append(category)
     stored_turns, stored_objections = rollup.stored_details(
         [calls[sid].pk for sid, (was, _) in counted.items() if was]
     )
