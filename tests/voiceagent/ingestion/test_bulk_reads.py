@@ -46,10 +46,10 @@ def test_read_rows_by_pairs_reads_the_pairs_asked_for_not_every_combination_of_t
 
     rows = read_rows_by_pairs(
         ConversationTurn, ("call_id", "sequence", "text"), columns=("call", "sequence"),
-        pairs=[(first.pk, 1), (second.pk, 3), (second.pk, 4)],
+        pairs=[(first.pk, 1), (second.pk, 1), (second.pk, 3), (second.pk, 4)],
     )  # fmt: skip
 
-    assert sorted(rows) == [(first.pk, 1, "P1#1"), (second.pk, 3, "P2#3")]
+    assert sorted(rows) == [(first.pk, 1, "P1#1"), (second.pk, 1, "P2#1"), (second.pk, 3, "P2#3")]
     assert (
         read_rows_by_pairs(ConversationTurn, ("pk",), columns=("call", "sequence"), pairs=[]) == []
     )
