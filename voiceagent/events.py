@@ -72,6 +72,8 @@ def publish_call_changes(published):
     def send():
         sender = type(published[0][0])
         _log_failures(calls_changed.send_robust(sender=sender, changes=published))
+        if not (call_changed.receivers or call_ended.receivers):
+            return  # the product listens to calls_changed: a batch's 500 sends would reach nobody
         for call, changes, ended in published:
             _log_failures(
                 call_changed.send_robust(sender=type(call), call=call, changes=changes, ended=ended)

@@ -36,6 +36,8 @@ BUCKET = timedelta(minutes=15)
 ANY_CATEGORY = ""  # the ObjectionRollup row of a call's objections whatever their category
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the bucket of calls without initiated_at
 LATENCY_FIELDS = ("stt_ms", "llm_ms", "tts_ms")
+# Each latency field with its CallRollup counters: the sum of its values and its turns reporting it.
+LATENCY_COUNTERS = tuple((field, f"{field}_total", f"{field}_turns") for field in LATENCY_FIELDS)
 # LatencyRollup's component of a turn's total AI latency (stt + llm + tts), whose bin is the
 # index of its bucket among LATENCY_BUCKETS (not a log-spaced bin): the campaign page's
 # "AI latency distribution" counts, exactly.
@@ -212,11 +214,12 @@ def contribution(call, turns=(), objections=()):
     for turn in turns:
         for field in USAGE_FIELDS:
             counters[field] = counters.get(field, 0) + (turn[field] or 0)
-        for field in LATENCY_FIELDS:
-            if turn[field] is not None:
-                counters[f"{field}_total"] = counters.get(f"{field}_total", 0) + turn[field]
-                counters[f"{field}_turns"] = counters.get(f"{field}_turns", 0) + 1
-                latency[(campaign, day, field, histogram.bin_of(turn[field]))] += 1
+        for field, total_counter, turns_counter in LATENCY_COUNTERS:
+            value = turn[field]
+            if value is not None:
+                counters[total_counter] = counters.get(total_counter, 0) + value
+                counters[turns_counter] = counters.get(turns_counter, 0) + 1
+                latency[(campaign, day, field, histogram.bin_of(value))] += 1
         total_bin = total_latency_bin(turn)
         if total_bin is not None:
             latency[(campaign, day, TOTAL_LATENCY, total_bin)] += 1

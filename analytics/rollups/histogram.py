@@ -8,6 +8,7 @@ rebuild); both compute in double precision, and tests/analytics/test_rollups.py 
 """
 
 import math
+from functools import lru_cache
 
 RELATIVE_ERROR = 0.02
 GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
@@ -15,6 +16,7 @@ _LOG_GAMMA = math.log(GAMMA)
 _ROUNDING = 1e-9  # an exact power of GAMMA stays in its own bin despite log's rounding
 
 
+@lru_cache(maxsize=8192)  # latencies repeat: a log per turn and field costs more than a lookup
 def bin_of(milliseconds):
     """The bin of a latency; bin_sql() is the same rule in PostgreSQL."""
     if milliseconds <= 0:

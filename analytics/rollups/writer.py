@@ -10,8 +10,6 @@ campaign waits: `apply_changes` takes them, ingestion takes them at the start of
 transaction.
 """
 
-from collections import defaultdict
-
 from django.db import connection
 
 from analytics.rollups.contribution import contribution
@@ -20,13 +18,17 @@ from analytics.rollups.locks import lock_campaigns_for_writing
 
 def difference(changes):
     """{Model: {key: {counter: delta}}} of (old, new) contribution pairs, zero deltas dropped."""
-    total = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    total = {}  # plain dicts: nested defaultdicts cost a call per key and counter
     for old, new in changes:
         for sign, side in ((-1, old), (1, new)):
             for model, rows in side.items():
+                table = total.setdefault(model, {})
                 for key, counters in rows.items():
+                    row = table.get(key)
+                    if row is None:
+                        row = table[key] = {}
                     for counter, amount in counters.items():
-                        total[model][key][counter] += sign * amount
+                        row[counter] = row.get(counter, 0) + sign * amount
     result = {}
     for model, rows in total.items():
         moved = {

@@ -187,3 +187,45 @@ def read_rows(model, fields, *, column, values):
         )
         for row in rows
     ]
+
+
+def read_rows_by_pairs(model, fields, *, columns, pairs):
+    """Rows (tuples in `fields` order) of `model` whose two `columns` hold one of `pairs`; the
+    second column a number (a call's turn sequence, say).
+
+    PostgreSQL: one range of the second column per value of the first (`unnest` of three array
+    parameters), then only the pairs asked for: an index range scan per value instead of a probe
+    per pair (a batch's turns of one call are consecutive numbers, stored ones mostly below
+    them). Elsewhere: values_list on each column's values, then only the pairs asked for.
+    """
+    pairs = set(pairs)
+    if not pairs:
+        return []
+    if not _is_postgres():
+        firsts, seconds = zip(*pairs, strict=True)
+        rows = model.objects.filter(
+            **{f"{columns[0]}__in": firsts, f"{columns[1]}__in": seconds}
+        ).values_list(*columns, *fields)
+    else:
+        ranges = {}
+        for first, second in pairs:
+            low, high = ranges.get(first, (second, second))
+            ranges[first] = (min(low, second), max(high, second))
+        quote = connection.ops.quote_name
+        table = quote(model._meta.db_table)
+        key, number = (model._meta.get_field(name) for name in columns)
+        selected = [
+            model._meta.pk if name == "pk" else model._meta.get_field(name)
+            for name in (*columns, *fields)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(f'{table}.{quote(field.column)}' for field in selected)} "
+                f"FROM {table} JOIN unnest(%s::{key.db_type(connection)}[], "
+                f"%s::{number.db_type(connection)}[], %s::{number.db_type(connection)}[]) "
+                f"AS wanted (value, low, high) ON {table}.{quote(key.column)} = wanted.value "
+                f"AND {table}.{quote(number.column)} BETWEEN wanted.low AND wanted.high",
+                [list(ranges), *(list(bounds) for bounds in zip(*ranges.values(), strict=True))],
+            )
+            rows = cursor.fetchall()
+    return [row[2:] for row in rows if row[:2] in pairs]

@@ -164,8 +164,10 @@ def unstorable_value(value, path="payload", depth=0):
     return None
 
 
-# One encoder for every event: json.dumps with options builds a new one per call.
-_payload_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+# One encoder for every event: json.dumps with options builds a new one per call. No circular
+# check: a payload that refers to itself recurses until RecursionError instead of ValueError,
+# and either way storable_json returns None and unstorable_value says it is nested too deeply.
+_payload_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False)
 
 
 def storable_json(payload):
@@ -186,11 +188,13 @@ def storable_json(payload):
 
 
 def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
+    return type(value) is int or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _text(problems, data, key, *, limit, required=False, allow_empty=True):
     value = data.get(key)
+    if type(value) is str and len(value) <= limit and (allow_empty or value.strip()):
+        return value  # the usual case, without the checks below one by one
     if value is None:
         if required:
             problems.add(f"data.{key}", "This field is required.")
@@ -209,6 +213,8 @@ def _text(problems, data, key, *, limit, required=False, allow_empty=True):
 
 def _choice(problems, data, key, choices, *, required=False):
     value = data.get(key)
+    if type(value) is str and value in choices:
+        return value
     if value in (None, ""):
         if required:
             problems.add(f"data.{key}", "This field is required.")
@@ -222,6 +228,8 @@ def _choice(problems, data, key, choices, *, required=False):
 def _count(problems, data, key, *, what="count"):
     """An optional non-negative integer (milliseconds, seconds, sequence numbers)."""
     value = data.get(key)
+    if type(value) is int and 0 <= value <= INT_MAX:
+        return value
     if value is None:
         return None
     if not _is_int(value):
@@ -372,6 +380,8 @@ DATA_CLEANERS = {
 
 def _identifier(problems, raw, key, *, limit):
     value = raw.get(key)
+    if type(value) is str and 0 < len(value) <= limit:
+        return value
     if value in (None, ""):
         problems.add(key, "This field is required.")
         return ""
@@ -385,6 +395,8 @@ def _identifier(problems, raw, key, *, limit):
 
 def _reference(problems, raw, key):
     value = raw.get(key)
+    if type(value) is int and 1 <= value <= BIGINT_MAX:
+        return value
     if value is None:
         problems.add(key, "This field is required.")
         return None

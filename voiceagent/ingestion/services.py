@@ -24,17 +24,20 @@ then applied in one transaction:
 7. after commit, one domain event per accepted non-duplicate event (voiceagent.events), all
    sent by one commit hook, and one `calls_changed` carrying them all.
 
-The number of queries per batch does not grow with its size (at most 19 per request for new
-calls, 20 when it ends calls of an earlier batch, its authentication included:
+The number of queries per batch does not grow with its size (at most 18 per request for new
+calls, 19 when it ends calls of an earlier batch, its authentication included:
 tests/voiceagent/ingestion/test_batch_queries.py); fewer when nothing changed what a lead's score
 or projection reads.
 """
 
+import gc
 import json
 import logging
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.dispatch import Signal
@@ -47,7 +50,14 @@ from notifications.outbox import record_call_notifications
 from voiceagent.campaigns import lifecycle, scoring
 from voiceagent.events import announcing, publish_call_changes
 from voiceagent.ingestion import call_state
-from voiceagent.ingestion.bulk import JsonText, copy_rows, insert_rows, read_rows, update_rows
+from voiceagent.ingestion.bulk import (
+    JsonText,
+    copy_rows,
+    insert_rows,
+    read_rows,
+    read_rows_by_pairs,
+    update_rows,
+)
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType, clean_event
 from voiceagent.models import (
     ENDED_STATUSES,
@@ -155,14 +165,17 @@ def _reference_problems(events):
     """Unknown campaigns or leads, leads of another campaign, one call given two owners."""
     if not events:
         return []
-    campaigns = {
-        pk
-        for (pk,) in read_rows(
-            Campaign, ("id",), column="id", values={e.campaign_id for e in events}
-        )
-    }
     lead_campaign = dict(
         read_rows(Lead, ("id", "campaign_id"), column="id", values={e.lead_id for e in events})
+    )
+    # A lead's campaign exists (a foreign key): only campaigns none of those leads belong to
+    # are read (none, usually).
+    campaigns = set(lead_campaign.values())
+    campaigns.update(
+        pk
+        for (pk,) in read_rows(
+            Campaign, ("id",), column="id", values={e.campaign_id for e in events} - campaigns
+        )
     )
     problems, owner = [], {}
     for event in events:
@@ -196,13 +209,34 @@ def ingest_events(*, events, source="api", received_at=None):
     Raises InvalidEvents (400) or ConflictingEvents (409) with nothing stored.
     """
     try:
-        return _ingest(events, source=source, received_at=received_at or timezone.now())
+        with cyclic_collection_paused():
+            return _ingest(events, source=source, received_at=received_at or timezone.now())
     except InvalidEvents:
         events_rejected.send(sender=None, source=source, reason="invalid")
         raise
     except ConflictingEvents:
         events_rejected.send(sender=None, source=source, reason="conflict")
         raise
+
+
+@contextmanager
+def cyclic_collection_paused():
+    """Python's cyclic garbage collector off inside (unless something else turned it off).
+
+    A batch allocates a few hundred thousand objects (events, calls, rows, contributions) that
+    live until it ends and are then freed by reference counting. With the collector on, they
+    outlive its young collections, are promoted to the oldest generation and set off full
+    collections of the whole process's heap (bench/profile_ingestion.py: about 10 ms of a
+    500-event batch's CPU in collections, a third of that with it off). Off is per process, not
+    per thread: what another thread allocates meanwhile is collected once it is on again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _ingest(events, *, source, received_at):
@@ -281,22 +315,28 @@ def _counted(call):
     return row
 
 
+# The values of rollup.TURN_FIELDS among a folded turn's values (TURN_FIELDS[1:]).
+_rolled_up_turn_values = itemgetter(*(TURN_FIELDS.index(field) - 1 for field in rollup.TURN_FIELDS))
+
+
 def _rollup_changes(calls, counted_before, folded):
     """(before, after) contribution arguments of every call of the batch whose share of the
     rollups may move: its stored turns and objections plus the batch's new ones."""
     finished = set(FINISHED_STATUSES)
-    new_turns, new_objections = defaultdict(list), defaultdict(list)
-    for call, *values in folded.turns:
-        turn = dict(zip(TURN_FIELDS[1:], values, strict=True))
-        new_turns[call.call_sid].append({field: turn[field] for field in rollup.TURN_FIELDS})
-    for call, category, *_ in folded.objections:
-        new_objections[call.call_sid].append(category)
     counted = {}
     for sid, call in calls.items():
         after = _counted(call)
         was = counted_before.get(sid)
         if after["status"] in finished or (was and was["status"] in finished):
             counted[sid] = (was, after)
+    new_turns, new_objections = defaultdict(list), defaultdict(list)
+    for call, *values in folded.turns:
+        if call.call_sid in counted:  # the turns of other calls count nowhere
+            new_turns[call.call_sid].append(
+                dict(zip(rollup.TURN_FIELDS, _rolled_up_turn_values(values), strict=True))
+            )
+    for call, category, *_ in folded.objections:
+        new_objections[call.call_sid].append(category)
     stored_turns, stored_objections = rollup.stored_details(
         [calls[sid].pk for sid, (was, _) in counted.items() if was]
     )
@@ -448,18 +488,19 @@ def _turn_content(event):
 def _stored_turns(events, calls, new_sids):
     """{(call_sid, sequence): content} of turns already stored for the batch's turn events."""
     wanted = {
-        calls[e.call_sid].pk: e.call_sid
+        (calls[e.call_sid].pk, e.data["sequence"]): e.call_sid
         for e in events
         if e.type == EventType.TURN and e.call_sid not in new_sids
     }
-    if not wanted:
-        return {}
-    sequences = {e.data["sequence"] for e in events if e.type == EventType.TURN}
-    # Only the sequences resent (none, usually): reading every turn of the calls costs more.
-    rows = ConversationTurn.objects.filter(call_id__in=wanted, sequence__in=sequences).values_list(
-        "call_id", "sequence", *TURN_CONTENT_FIELDS
+    # Only the (call, sequence) pairs of the batch (none stored, usually): every turn of the
+    # calls, or their turns of any sequence in the batch, are many rows read for nothing.
+    rows = read_rows_by_pairs(
+        ConversationTurn,
+        ("call_id", "sequence", *TURN_CONTENT_FIELDS),
+        columns=("call", "sequence"),
+        pairs=wanted,
     )
-    return {(wanted[row[0]], row[1]): tuple(row[2:]) for row in rows}
+    return {(wanted[row[:2]], row[1]): tuple(row[2:]) for row in rows}
 
 
 def _fold(events, calls, new_sids):
@@ -490,9 +531,10 @@ def _fold(events, calls, new_sids):
         if not was_ended and call.status in ENDED_STATUSES:
             changes["ended"] = True
         if event.type == EventType.TURN:
-            if _is_new_turn(event, turns_by_key, conflicts):
+            content = _turn_content(event)
+            if _is_new_turn(event, content, turns_by_key, conflicts):
                 data = event.data
-                folded.turns.append((call, data["sequence"], *_turn_content(event)))
+                folded.turns.append((call, data["sequence"], *content))
                 changes["turn"] = {
                     key: data[key] for key in ("sequence", "speaker", "stt_ms", "llm_ms", "tts_ms")
                 }
@@ -514,11 +556,11 @@ def _fold(events, calls, new_sids):
     return folded
 
 
-def _is_new_turn(event, turns_by_key, conflicts):
-    """True for a turn not stored yet; False when stored alike; a conflict when stored otherwise."""
+def _is_new_turn(event, content, turns_by_key, conflicts):
+    """True for a turn not stored yet; False when stored alike; a conflict when stored otherwise.
+    `content` is the event's _turn_content."""
     data = event.data
     key = (event.call_sid, data["sequence"])
-    content = _turn_content(event)
     stored = turns_by_key.get(key)
     if stored is not None:
         if stored != content:

@@ -1,12 +1,13 @@
-"""voiceagent.ingestion.bulk.read_rows: the rows the ORM would read, with aware UTC datetimes."""
+"""voiceagent.ingestion.bulk.read_rows: the rows the ORM would read, with aware UTC datetimes;
+read_rows_by_pairs: only the rows of the pairs asked for."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from tests.factories import make_call, make_campaign, make_lead
-from voiceagent.ingestion.bulk import read_rows
-from voiceagent.models import CallSession
+from tests.factories import make_call, make_campaign, make_lead, make_turn
+from voiceagent.ingestion.bulk import read_rows, read_rows_by_pairs
+from voiceagent.models import CallSession, ConversationTurn
 
 pytestmark = pytest.mark.django_db
 
@@ -34,3 +35,21 @@ def test_read_rows_gives_the_values_the_orm_reads_with_microseconds_and_nulls():
     assert by_sid["R1"][2].tzinfo == UTC
     assert by_sid["R1"][3] is None
     assert read_rows(CallSession, ("pk",), column="lead_id", values=[]) == []
+
+
+def test_read_rows_by_pairs_reads_the_pairs_asked_for_not_every_combination_of_their_values():
+    lead = make_lead(make_campaign())
+    first, second = make_call(lead, call_sid="P1"), make_call(lead, call_sid="P2")
+    for call in (first, second):
+        for sequence in (1, 2, 3):
+            make_turn(call, sequence, text=f"{call.call_sid}#{sequence}")
+
+    rows = read_rows_by_pairs(
+        ConversationTurn, ("call_id", "sequence", "text"), columns=("call", "sequence"),
+        pairs=[(first.pk, 1), (second.pk, 1), (second.pk, 3), (second.pk, 4)],
+    )  # fmt: skip
+
+    assert sorted(rows) == [(first.pk, 1, "P1#1"), (second.pk, 1, "P2#1"), (second.pk, 3, "P2#3")]
+    assert (
+        read_rows_by_pairs(ConversationTurn, ("pk",), columns=("call", "sequence"), pairs=[]) == []
+    )
