@@ -198,3 +198,11 @@ def test_concurrent_requests_never_share_the_last_places(team, rates):
     for thread in threads:
         thread.join()
     assert sorted(allowed) == [False] * 7 + [True] * 5
+
+
+def test_a_rate_of_none_per_minute_refuses_every_request_and_says_when_to_retry(
+    api_client, team, rates
+):
+    rates(user="0/min", ingest="100/min")
+    response = api_client(team.member).get("/api/campaigns")
+    assert (response.status_code, response["Retry-After"]) == (429, "60")

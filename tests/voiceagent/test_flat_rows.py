@@ -48,15 +48,7 @@ DAILY_REPORT = {
     "period": PERIOD,
     "stats": DAY_ROWS,
 }
-TOTALS = {
-    "calls_made": 12,
-    "calls_answered": 7,
-    "calls_qualified": 2,
-    "answer_rate": Decimal("58.33"),
-    "qualification_rate": Decimal("28.57"),
-    "avg_call_duration": Decimal("93.5"),
-    "total_call_time": 901,
-}
+TOTALS = {name: value for name, value in DAY_ROWS[0].items() if name != "date"}
 COMPARED_REPORT = {
     **DAILY_REPORT,
     "totals": TOTALS,

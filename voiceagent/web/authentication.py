@@ -17,11 +17,12 @@ def _user_by_token_sql():
     columns = ", ".join(
         f"{quote(user_table)}.{quote(field.column)}" for field in user_model._meta.concrete_fields
     )
-    user_id = token_model._meta.get_field("user").column
+    user_id, key = (token_model._meta.get_field(name).column for name in ("user", "key"))
     return (
         f"SELECT {columns} FROM {quote(user_table)} INNER JOIN {quote(token_table)} "
-        f"ON {quote(token_table)}.{quote(user_id)} = {quote(user_table)}.{quote('id')} "
-        f"WHERE {quote(token_table)}.{quote('key')} = %s"
+        f"ON {quote(token_table)}.{quote(user_id)} = "
+        f"{quote(user_table)}.{quote(user_model._meta.pk.column)} "
+        f"WHERE {quote(token_table)}.{quote(key)} = %s"
     )
 
 

@@ -132,7 +132,7 @@ class FlatRowsSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         conversions = conversions_of(self.child)
-        if conversions is not None:
+        if conversions is not None and isinstance(data, list | tuple):
             try:
                 return [_convert(row, conversions) for row in data]
             except _NotPlain:

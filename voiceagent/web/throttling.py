@@ -44,7 +44,7 @@ local key, now, duration, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]),
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - duration)
 local count = redis.call('ZCARD', key)
 if count >= limit then
-  return {0, count, redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]}
+  return {0, count, redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2] or ARGV[1]}
 end
 redis.call('ZADD', key, now, ARGV[4])
 redis.call('PEXPIRE', key, math.ceil(duration * 1000))
@@ -100,8 +100,8 @@ class UserOrScopeRateThrottle(SimpleRateThrottle):
             keys=[f"throttle:{self.get_cache_key(request, view)}"],
             args=[repr(self.now), self.duration, self.num_requests, uuid.uuid4().hex],
         )
-        # What DRF's wait() reads: the number of requests in the window and the oldest's time.
-        self.history = [float(oldest)] * int(count) if count else []
+        if not allowed:  # what DRF's wait() reads: the requests in the window, the oldest's time
+            self.history = [float(oldest)] * int(count)
         return bool(allowed)
 
     def get_rate(self):
