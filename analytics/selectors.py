@@ -710,7 +710,8 @@ def campaign_funnel(*, campaign, period=None, valid_leads=None):
     already (campaign_metrics), saves a pass over the leads.
     """
     if period is None:
-        reached = _funnel_from_rollups(campaign)
+        reached, counted_valid_leads = _funnel_from_rollups(campaign)
+        valid_leads = counted_valid_leads if valid_leads is None else valid_leads
     else:
         reached = _funnel_from_calls(campaign, period)
     if valid_leads is None:
@@ -735,10 +736,24 @@ def campaign_funnel(*, campaign, period=None, valid_leads=None):
 
 def _funnel_from_rollups(campaign):
     """All time: the campaign's FunnelTotals, its per-lead funnel rows with each step above
-    zero (a lead counted in each step it ever reached)."""
+    zero (a lead counted in each step it ever reached), and its valid leads (LeadTotals, as
+    lead_counts reads them), in one fixed statement; a missing totals row counts zeros."""
     steps = ["dialed", "answered", *(f"reached_{stage}" for stage in Stage.values), "qualified"]
-    counted = _of_campaigns(FunnelTotals.objects.all(), campaign).aggregate(**_sums(*steps))
-    return {step.removeprefix("reached_"): counted[step] for step in steps}
+    database = router.db_for_read(FunnelTotals)
+    quote = connections[database].ops.quote_name
+    counts = ", ".join(f"COALESCE(f.{quote(step)}, 0)" for step in steps)
+    with connections[database].cursor() as cursor:
+        cursor.execute(
+            f"SELECT {counts}, COALESCE(l.{quote('valid_leads')}, 0) "
+            f"FROM {quote(Campaign._meta.db_table)} c "
+            f"LEFT JOIN {quote(FunnelTotals._meta.db_table)} f ON f.campaign_id = c.id "
+            f"LEFT JOIN {quote(LeadTotals._meta.db_table)} l ON l.campaign_id = c.id "
+            "WHERE c.id = %s",
+            [campaign.pk],
+        )
+        *counted, valid_leads = cursor.fetchone() or [0] * (len(steps) + 1)
+    reached = {step.removeprefix("reached_"): n for step, n in zip(steps, counted, strict=True)}
+    return reached, valid_leads
 
 
 def _funnel_from_calls(campaign, period):

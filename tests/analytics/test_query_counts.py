@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 ENDPOINTS = {
     "/analytics/campaigns/{campaign}/metrics": 8,
     "/analytics/campaigns/{campaign}/metrics?days=30": 8,
-    "/analytics/campaigns/{campaign}/funnel": 4,
+    "/analytics/campaigns/{campaign}/funnel": 3,
     "/analytics/campaigns/{campaign}/best-hours": 3,
     "/analytics/campaigns/{campaign}/objections": 3,
     "/analytics/daily-stats": 2,
