@@ -150,6 +150,10 @@ def insert_rows(model, objs):
 def read_rows(model, fields, *, column, values):
     """Rows (tuples in `fields` order) of `model` whose `column` is one of `values`.
 
+    A field may also name one across a relation that gives at most one row, as values_list
+    does ("follow_up__status": a forward foreign key or one-to-one, or a reverse one-to-one),
+    read by a LEFT JOIN: None where there is no related row.
+
     PostgreSQL: one `= ANY(array)` parameter instead of one per value, and datetimes read as
     UTC text parsed by datetime.fromisoformat: Django's timestamptz loader is pure Python, about
     ten microseconds a value, which made reading a thousand calls cost more than the query.
@@ -162,19 +166,20 @@ def read_rows(model, fields, *, column, values):
         return list(
             model.objects.filter(**{f"{column}__in": values}).order_by().values_list(*fields)
         )
-    concrete = [model._meta.pk if name == "pk" else model._meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    times = [isinstance(field, models.DateTimeField) for field in concrete]
-    columns = ", ".join(
-        f"({quote(field.column)} AT TIME ZONE 'UTC')::text" if is_time else quote(field.column)
-        for field, is_time in zip(concrete, times, strict=True)
-    )
+    joins, columns, times = {}, [], []
+    for name in fields:
+        alias, field = _column_of(model, name, joins)
+        is_time = isinstance(field, models.DateTimeField)
+        column_sql = f"{alias}.{quote(field.column)}"
+        columns.append(f"({column_sql} AT TIME ZONE 'UTC')::text" if is_time else column_sql)
+        times.append(is_time)
     where = model._meta.get_field(column)
     array_type = f"{where.db_type(connection)}[]"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns} FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(where.column)} = ANY(%s::{array_type})",
+            f"SELECT {', '.join(columns)} FROM {quote(model._meta.db_table)} t "
+            f"{' '.join(joins.values())} WHERE t.{quote(where.column)} = ANY(%s::{array_type})",
             [values],
         )
         rows = cursor.fetchall()
@@ -187,3 +192,27 @@ def read_rows(model, fields, *, column, values):
         )
         for row in rows
     ]
+
+
+def _column_of(model, name, joins):
+    """(table alias, field) of a read_rows field name; adds the LEFT JOIN it needs to `joins`."""
+    if "__" not in name:
+        return "t", model._meta.pk if name == "pk" else model._meta.get_field(name)
+    relation_name, name = name.split("__", 1)
+    relation = model._meta.get_field(relation_name)
+    if relation.auto_created and relation.one_to_one:  # reverse one-to-one
+        related, on = relation.related_model, (relation.field.column, model._meta.pk.column)
+    elif relation.many_to_one or relation.one_to_one:  # forward foreign key or one-to-one
+        related = relation.related_model
+        on = (related._meta.pk.column, relation.column)
+    else:
+        raise ValueError(f"{relation_name} gives more than one row of {model.__name__}")
+    if "__" in name:
+        raise ValueError(f"read_rows follows one relation, not {relation_name}__{name}")
+    quote, alias = connection.ops.quote_name, f"j_{relation_name}"
+    joins.setdefault(
+        alias,
+        f"LEFT JOIN {quote(related._meta.db_table)} {alias} "
+        f"ON {alias}.{quote(on[0])} = t.{quote(on[1])}",
+    )
+    return alias, related._meta.pk if name == "pk" else related._meta.get_field(name)
