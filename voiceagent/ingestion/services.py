@@ -47,7 +47,14 @@ from notifications.outbox import record_call_notifications
 from voiceagent.campaigns import lifecycle, scoring
 from voiceagent.events import announcing, publish_call_changes
 from voiceagent.ingestion import call_state
-from voiceagent.ingestion.bulk import JsonText, copy_rows, insert_rows, read_rows, update_rows
+from voiceagent.ingestion.bulk import (
+    JsonText,
+    copy_rows,
+    insert_rows,
+    lock_instances,
+    read_rows,
+    update_rows,
+)
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType, clean_event
 from voiceagent.models import (
     ENDED_STATUSES,
@@ -364,12 +371,7 @@ def _log(events, *, source, received_at):
 
 
 def _lock_leads(lead_ids):
-    locked = (
-        Lead.objects.select_for_update(of=("self",))
-        .select_related("campaign")
-        .filter(pk__in=lead_ids)
-        .order_by("pk")
-    )
+    locked = lock_instances(Lead, column="id", values=lead_ids, order_by="id", related="campaign")
     return {lead.pk: lead for lead in locked}
 
 
@@ -384,9 +386,9 @@ def _lock_or_start_calls(events, leads, *, received_at):
         first_event.setdefault(event.call_sid, event)
     calls = {
         call.call_sid: call
-        for call in CallSession.objects.select_for_update(of=("self",))
-        .filter(call_sid__in=first_event)
-        .order_by("call_sid")
+        for call in lock_instances(
+            CallSession, column="call_sid", values=first_event, order_by="call_sid"
+        )
     }
     mismatched = [
         {

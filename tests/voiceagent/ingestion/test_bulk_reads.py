@@ -1,13 +1,14 @@
-"""voiceagent.ingestion.bulk.read_rows: the rows the ORM would read, with aware UTC datetimes,
-across a one-to-one too."""
+"""voiceagent.ingestion.bulk.read_rows and lock_instances: the rows and instances the ORM would
+read, with aware UTC datetimes, across a one-to-one or a foreign key too."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from django.db import transaction
 
 from tests.factories import make_call, make_campaign, make_lead, make_scheduled_call
-from voiceagent.ingestion.bulk import read_rows
-from voiceagent.models import CallSession, ScheduledCall, ScheduledCallStatus
+from voiceagent.ingestion.bulk import lock_instances, read_rows
+from voiceagent.models import CallSession, Lead, ScheduledCall, ScheduledCallStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +58,52 @@ def test_read_rows_reads_a_follow_up_across_the_one_to_one_as_the_orm_does_and_n
         ("F2", None, None, None),
     ]
     assert sorted(rows) == sorted(CallSession.objects.values_list(*fields))
+
+
+def field_values(obj):
+    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+
+def test_lock_instances_builds_the_instances_the_orm_builds_with_the_related_row_attached():
+    ist = timezone(timedelta(hours=5, minutes=30))
+    campaign = make_campaign(
+        score_weights={"answered": 7}, started_at=datetime(2025, 1, 2, tzinfo=ist)
+    )
+    second = make_lead(campaign, "Second", last_call_at=datetime(2025, 1, 15, 23, 59, 59, 5, ist))
+    first = make_lead(campaign, "First")
+    make_lead(campaign, "Not asked for")
+
+    with transaction.atomic():
+        leads = lock_instances(
+            Lead, column="id", values={second.pk, first.pk}, order_by="id", related="campaign"
+        )
+
+    orm = list(
+        Lead.objects.select_related("campaign").filter(pk__in=[first.pk, second.pk]).order_by("id")
+    )
+    assert [lead.name for lead in leads] == ["Second", "First"]  # in id order
+    assert [field_values(lead) for lead in leads] == [field_values(lead) for lead in orm]
+    assert [field_values(lead.campaign) for lead in leads] == [
+        field_values(lead.campaign) for lead in orm
+    ]
+    assert leads[0].last_call_at == datetime(2025, 1, 15, 18, 29, 59, 5, UTC)
+    assert leads[0].last_call_at.tzinfo == UTC
+    assert leads[0].campaign.score_weights == {"answered": 7}
+    assert (leads[0]._state.adding, leads[0]._state.db) == (False, "default")
+
+
+def test_lock_instances_reads_json_and_null_datetimes_of_calls_as_the_orm_does():
+    lead = make_lead(make_campaign())
+    make_call(lead, call_sid="L2", qualification={"budget": "80 lakh", "rooms": 2})
+    make_call(lead, call_sid="L1", status="no_answer", answered=False, ingest_state={"seen": [1]})
+
+    with transaction.atomic():
+        calls = lock_instances(
+            CallSession, column="call_sid", values=["L1", "L2", "L9"], order_by="call_sid"
+        )
+
+    orm = list(CallSession.objects.order_by("call_sid"))
+    assert [field_values(call) for call in calls] == [field_values(call) for call in orm]
+    assert [call.call_sid for call in calls] == ["L1", "L2"]
+    assert calls[0].answered_at is None and calls[0].ingest_state == {"seen": [1]}
+    assert lock_instances(CallSession, column="call_sid", values=[], order_by="call_sid") == []
