@@ -11,6 +11,7 @@ transaction.
 """
 
 from collections import defaultdict
+from functools import cache
 
 from django.db import connection
 
@@ -106,36 +107,40 @@ def _execute_together(cursor, statements):
     )
 
 
-def _upserts(model, rows):
-    if not rows:
-        return
+@cache
+def _table(model):
+    """(key fields, counter fields, INSERT head, ON CONFLICT clause, PostgreSQL's unnest
+    casts) of a rollup table: the same for every batch, built once."""
     key_fields = [model._meta.get_field(name) for name in model._meta.pk.field_names]
     counters = counter_fields(model)
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
     key_columns = [quote(field.column) for field in key_fields]
     counter_columns = [quote(field.column) for field in counters]
-    columns = key_columns + counter_columns
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    head = (
+        f"INSERT INTO {quote(model._meta.db_table)} AS current "
+        f"({', '.join(key_columns + counter_columns)})"
+    )
     updates = ", ".join(f"{c} = current.{c} + excluded.{c}" for c in counter_columns)
-    keys = sorted(rows)
     conflict = f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}"
+    casts = ", ".join(f"%s::{field.db_type(connection)}[]" for field in [*key_fields, *counters])
+    return key_fields, counters, head, conflict, casts
+
+
+def _upserts(model, rows):
+    if not rows:
+        return
+    key_fields, counters, head, conflict, casts = _table(model)
+    keys = sorted(rows)
     if connection.vendor == "postgresql":
         # One array per column: a short statement whatever the number of rows.
         # psycopg adapts aware datetimes, ints and strings itself.
         arrays = [[key[index] for key in keys] for index in range(len(key_fields))] + [
             [rows[key].get(field.name, 0) for key in keys] for field in counters
         ]
-        casts = ", ".join(
-            f"%s::{field.db_type(connection)}[]" for field in [*key_fields, *counters]
-        )
-        yield (
-            f"INSERT INTO {table} AS current ({', '.join(columns)}) "
-            f"SELECT * FROM unnest({casts}) {conflict}",
-            arrays,
-        )
+        yield f"{head} SELECT * FROM unnest({casts}) {conflict}", arrays
         return
-    per_statement = MAX_PARAMETERS // len(columns)
+    placeholders = "(" + ", ".join(["%s"] * (len(key_fields) + len(counters))) + ")"
+    per_statement = MAX_PARAMETERS // (len(key_fields) + len(counters))
     for start in range(0, len(keys), per_statement):
         chunk = keys[start : start + per_statement]
         params = []
@@ -146,8 +151,4 @@ def _upserts(model, rows):
                 for field, value in zip(key_fields, key, strict=True)
             )
             params.extend(values.get(field.name, 0) for field in counters)
-        yield (
-            f"INSERT INTO {table} AS current ({', '.join(columns)}) VALUES "
-            f"{', '.join([placeholders] * len(chunk))} {conflict}",
-            params,
-        )
+        yield f"{head} VALUES {', '.join([placeholders] * len(chunk))} {conflict}", params
