@@ -9,7 +9,7 @@ embedded mode) all of them fall back to the ORM.
 
 import json
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from operator import attrgetter
@@ -218,7 +218,7 @@ def read_rows(model, fields, *, column, values):
         alias, field = _column_of(model, name, joins)
         is_time = isinstance(field, models.DateTimeField)
         column_sql = f"{alias}.{quote(field.column)}"
-        columns.append(f"({column_sql} AT TIME ZONE 'UTC')::text" if is_time else column_sql)
+        columns.append(_utc_text(column_sql) if is_time else column_sql)
         times.append(is_time)
     where = model._meta.get_field(column)
     array_type = f"{where.db_type(connection)}[]"
@@ -229,15 +229,24 @@ def read_rows(model, fields, *, column, values):
             [values],
         )
         rows = cursor.fetchall()
-    if not any(times):
+    time_indexes = [index for index, is_time in enumerate(times) if is_time]
+    if not time_indexes:
         return rows
-    return [
-        tuple(
-            datetime.fromisoformat(value).replace(tzinfo=UTC) if is_time and value else value
-            for value, is_time in zip(row, times, strict=True)
-        )
-        for row in rows
-    ]
+    parsed = []
+    for row in rows:
+        row = list(row)
+        for index in time_indexes:
+            if row[index] is not None:
+                row[index] = datetime.fromisoformat(row[index])
+        parsed.append(tuple(row))
+    return parsed
+
+
+def _utc_text(column_sql):
+    """A timestamptz column as ISO text in UTC with its offset ("2025-01-15 18:29:59.12+00:00"),
+    whatever the session's time zone: datetime.fromisoformat reads it back as an aware UTC
+    datetime (timezone.utc), as the ORM does, in a tenth of a microsecond."""
+    return f"(({column_sql} AT TIME ZONE 'UTC')::text || '+00:00')"
 
 
 def _column_of(model, name, joins):
@@ -326,7 +335,7 @@ class _Part:
         self.attnames = [field.attname for field in fields]
         self.width = len(fields)
         self.columns = ", ".join(
-            f"({alias}.{quote(field.column)} AT TIME ZONE 'UTC')::text"
+            _utc_text(f"{alias}.{quote(field.column)}")
             if isinstance(field, models.DateTimeField)
             else f"{alias}.{quote(field.column)}"
             for field in fields
@@ -351,7 +360,7 @@ class _Part:
 
 
 def _utc_datetime(value):
-    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else value
+    return datetime.fromisoformat(value) if value is not None else value
 
 
 def _field_converter(converter, expression):
