@@ -726,7 +726,8 @@ class _FollowUpPlan:
                 ["reason", "scheduled_for", "status"],
             )
         if self.create:
-            ScheduledCall.objects.bulk_create(
+            insert_rows(
+                ScheduledCall,
                 [
                     ScheduledCall(
                         lead=lead,
@@ -737,7 +738,7 @@ class _FollowUpPlan:
                         source_call_id=pk or batch_calls[sid].pk,
                     )
                     for sid, pk, lead, reason, scheduled_for, status in self.create
-                ]
+                ],
             )
 
 
