@@ -260,10 +260,10 @@ def _column_of(model, name, joins):
     relation_name, name = name.split("__", 1)
     relation = model._meta.get_field(relation_name)
     if relation.auto_created and relation.one_to_one:  # reverse one-to-one
-        related, on = relation.related_model, (relation.field.column, model._meta.pk.column)
-    elif relation.many_to_one or relation.one_to_one:  # forward foreign key or one-to-one
         related = relation.related_model
-        on = (related._meta.pk.column, relation.column)
+        on = (relation.field.column, relation.field.target_field.column)
+    elif relation.many_to_one or relation.one_to_one:  # forward foreign key or one-to-one
+        related, on = relation.related_model, (relation.target_field.column, relation.column)
     else:
         raise ValueError(f"{relation_name} gives more than one row of {model.__name__}")
     if "__" in name:

@@ -107,3 +107,14 @@ def test_lock_instances_reads_json_and_null_datetimes_of_calls_as_the_orm_does()
     assert [call.call_sid for call in calls] == ["L1", "L2"]
     assert calls[0].answered_at is None and calls[0].ingest_state == {"seen": [1]}
     assert lock_instances(CallSession, column="call_sid", values=[], order_by="call_sid") == []
+
+
+def test_read_rows_reads_across_a_foreign_key_as_the_orm_does():
+    lead = make_lead(make_campaign(), "Priya Sharma", last_call_at=datetime(2025, 1, 2, tzinfo=UTC))
+    make_call(lead, call_sid="K1")
+    fields = ("call_sid", "lead__name", "lead__last_call_at")
+
+    rows = read_rows(CallSession, fields, column="lead_id", values=[lead.pk])
+
+    assert rows == [("K1", "Priya Sharma", datetime(2025, 1, 2, tzinfo=UTC))]
+    assert rows == list(CallSession.objects.values_list(*fields))
