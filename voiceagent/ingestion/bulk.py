@@ -1,10 +1,13 @@
-"""Fast bulk writes for ingestion on PostgreSQL: COPY, and INSERT/UPDATE from one JSON document.
+"""Fast bulk reads and writes for ingestion on PostgreSQL: COPY, INSERT/UPDATE from one JSON
+document, and reads and row locks by one array parameter.
 
 Django's bulk_create quotes every value client-side and bulk_update builds one CASE per field
 and row; for 500-event batches those were most of the time spent. Array parameters (UNNEST)
 cost less in SQL but psycopg still adapts them value by value in Python; one JSON document
-(`jsonb_to_recordset`) is serialised by json.dumps in C. On other databases (SQLite in
-embedded mode) all of them fall back to the ORM.
+(`jsonb_to_recordset`) is serialised by json.dumps in C. Reads (`read_rows`, and
+`lock_instances` for SELECT ... FOR UPDATE) take their timestamptz columns as UTC text for
+datetime.fromisoformat, Django's loader for them being pure Python. On other databases (SQLite
+in embedded mode) all of them fall back to the ORM.
 """
 
 import json
