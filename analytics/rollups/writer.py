@@ -10,7 +10,6 @@ campaign waits: `apply_changes` takes them, ingestion takes them at the start of
 transaction.
 """
 
-from collections import defaultdict
 from functools import cache
 
 from django.db import connection
@@ -21,13 +20,17 @@ from analytics.rollups.locks import lock_campaigns_for_writing
 
 def difference(changes):
     """{Model: {key: {counter: delta}}} of (old, new) contribution pairs, zero deltas dropped."""
-    total = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    total = {}
     for old, new in changes:
         for sign, side in ((-1, old), (1, new)):
             for model, rows in side.items():
+                table = total.setdefault(model, {})
                 for key, counters in rows.items():
+                    moved = table.get(key)
+                    if moved is None:
+                        moved = table[key] = {}
                     for counter, amount in counters.items():
-                        total[model][key][counter] += sign * amount
+                        moved[counter] = moved.get(counter, 0) + sign * amount
     result = {}
     for model, rows in total.items():
         moved = {
@@ -126,6 +129,15 @@ def _table(model):
     return key_fields, counters, head, conflict, casts
 
 
+def _int_array(values):
+    """Integers (counters, ids) as a PostgreSQL array literal ("{3,-1,0}"): psycopg adapts a list value
+    by value in Python, and these were most of adapting a batch's upsert. Anything else stays a
+    list for psycopg."""
+    if all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return values
+
+
 def _upserts(model, rows):
     if not rows:
         return
@@ -134,8 +146,8 @@ def _upserts(model, rows):
     if connection.vendor == "postgresql":
         # One array per column: a short statement whatever the number of rows.
         # psycopg adapts aware datetimes, ints and strings itself.
-        arrays = [[key[index] for key in keys] for index in range(len(key_fields))] + [
-            [rows[key].get(field.name, 0) for key in keys] for field in counters
+        arrays = [_int_array([key[index] for key in keys]) for index in range(len(key_fields))] + [
+            _int_array([rows[key].get(field.name, 0) for key in keys]) for field in counters
         ]
         yield f"{head} SELECT * FROM unnest({casts}) {conflict}", arrays
         return
