@@ -2,10 +2,12 @@
 
 `record_call_notifications(calls=...)` runs inside `ingest_events`' transaction with the calls
 whose status or outcome that batch changed. A handful of queries per batch, whatever its size:
-matching rules and endpoints (two), owners' campaigns for rules on "all my campaigns" (one, when
-there are such), objections (one, when a webhook wants them), one insert, one read-back. Rows
-are keyed per (rule, call) and (endpoint, event type, call), inserted with ON CONFLICT DO
-NOTHING: a replayed, duplicated or reordered event stream never makes a second message.
+whether any active rule or endpoint may cover its campaigns (one; nothing more when none does),
+matching rules and endpoints (one each, when there are such), owners' campaigns for rules on
+"all my campaigns" (one, when there are such), objections (one, when a webhook wants them), one
+insert, one read-back. Rows are keyed per (rule, call) and (endpoint, event type, call),
+inserted with ON CONFLICT DO NOTHING: a replayed, duplicated or reordered event stream never
+makes a second message.
 """
 
 import logging
@@ -15,7 +17,7 @@ from datetime import timedelta
 
 from celery import signature
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -40,6 +42,33 @@ def _matching(model, campaign_ids):
     return model.objects.filter(
         Q(campaign_id__in=campaign_ids) | Q(campaign=None), active=True, owner__is_active=True
     ).select_related("owner")
+
+
+def _subscribed(campaign_ids):
+    """(any alert rule, any webhook endpoint) active and possibly covering these campaigns, in
+    one plain statement: a batch of campaigns nobody subscribed to (most) stops there, without
+    building the two querysets that load them."""
+    ids = sorted(campaign_ids)
+    quote = connection.ops.quote_name
+
+    def exists(model, extra=""):
+        owner = model._meta.get_field("owner")
+        campaign = quote(model._meta.get_field("campaign").column)
+        return (
+            f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} s "
+            f"JOIN {quote(owner.related_model._meta.db_table)} o "
+            f"ON o.{quote(owner.target_field.column)} = s.{quote(owner.column)} "
+            f"WHERE s.active = %s AND o.is_active = %s{extra} AND "
+            f"(s.{campaign} IS NULL OR s.{campaign} IN ({', '.join(['%s'] * len(ids))})))"
+        )
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {exists(AlertRule)}, {exists(WebhookEndpoint, ' AND s.disabled_at IS NULL')}",
+            [True, True, *ids, True, True, *ids],
+        )
+        rules, endpoints = cursor.fetchone()
+    return bool(rules), bool(endpoints)
 
 
 def _owners_campaigns(subscriptions, campaign_ids):
@@ -84,12 +113,17 @@ def record_call_notifications(*, calls):
         return []
     qualified = [call for call in finished if call.outcome == CallOutcome.QUALIFIED]
     campaign_ids = {call.campaign_id for call in finished}
-    rules = list(_matching(AlertRule, campaign_ids)) if qualified else []
-    endpoints = [
-        endpoint
-        for endpoint in _matching(WebhookEndpoint, campaign_ids).filter(disabled_at=None)
-        if endpoint.events
-    ]
+    any_rules, any_endpoints = _subscribed(campaign_ids)
+    rules = list(_matching(AlertRule, campaign_ids)) if qualified and any_rules else []
+    endpoints = (
+        [
+            endpoint
+            for endpoint in _matching(WebhookEndpoint, campaign_ids).filter(disabled_at=None)
+            if endpoint.events
+        ]
+        if any_endpoints
+        else []
+    )
     if not rules and not endpoints:
         return []
     owners_campaigns = _owners_campaigns([*rules, *endpoints], campaign_ids)

@@ -10,6 +10,8 @@ campaign waits: `apply_changes` takes them, ingestion takes them at the start of
 transaction.
 """
 
+from functools import cache
+
 from django.db import connection
 
 from analytics.rollups.contribution import contribution
@@ -18,17 +20,17 @@ from analytics.rollups.locks import lock_campaigns_for_writing
 
 def difference(changes):
     """{Model: {key: {counter: delta}}} of (old, new) contribution pairs, zero deltas dropped."""
-    total = {}  # plain dicts: nested defaultdicts cost a call per key and counter
+    total = {}
     for old, new in changes:
         for sign, side in ((-1, old), (1, new)):
             for model, rows in side.items():
                 table = total.setdefault(model, {})
                 for key, counters in rows.items():
-                    row = table.get(key)
-                    if row is None:
-                        row = table[key] = {}
+                    moved = table.get(key)
+                    if moved is None:
+                        moved = table[key] = {}
                     for counter, amount in counters.items():
-                        row[counter] = row.get(counter, 0) + sign * amount
+                        moved[counter] = moved.get(counter, 0) + sign * amount
     result = {}
     for model, rows in total.items():
         moved = {
@@ -108,36 +110,49 @@ def _execute_together(cursor, statements):
     )
 
 
-def _upserts(model, rows):
-    if not rows:
-        return
+@cache
+def _table(model):
+    """(key fields, counter fields, INSERT head, ON CONFLICT clause, PostgreSQL's unnest
+    casts) of a rollup table: the same for every batch, built once."""
     key_fields = [model._meta.get_field(name) for name in model._meta.pk.field_names]
     counters = counter_fields(model)
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
     key_columns = [quote(field.column) for field in key_fields]
     counter_columns = [quote(field.column) for field in counters]
-    columns = key_columns + counter_columns
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    head = (
+        f"INSERT INTO {quote(model._meta.db_table)} AS current "
+        f"({', '.join(key_columns + counter_columns)})"
+    )
     updates = ", ".join(f"{c} = current.{c} + excluded.{c}" for c in counter_columns)
-    keys = sorted(rows)
     conflict = f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}"
+    casts = ", ".join(f"%s::{field.db_type(connection)}[]" for field in [*key_fields, *counters])
+    return key_fields, counters, head, conflict, casts
+
+
+def _int_array(values):
+    """Integers (counters, ids) as a PostgreSQL array literal ("{3,-1,0}"): psycopg adapts a list value
+    by value in Python, and these were most of adapting a batch's upsert. Anything else stays a
+    list for psycopg."""
+    if all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return values
+
+
+def _upserts(model, rows):
+    if not rows:
+        return
+    key_fields, counters, head, conflict, casts = _table(model)
+    keys = sorted(rows)
     if connection.vendor == "postgresql":
         # One array per column: a short statement whatever the number of rows.
         # psycopg adapts aware datetimes, ints and strings itself.
-        arrays = [[key[index] for key in keys] for index in range(len(key_fields))] + [
-            [rows[key].get(field.name, 0) for key in keys] for field in counters
+        arrays = [_int_array([key[index] for key in keys]) for index in range(len(key_fields))] + [
+            _int_array([rows[key].get(field.name, 0) for key in keys]) for field in counters
         ]
-        casts = ", ".join(
-            f"%s::{field.db_type(connection)}[]" for field in [*key_fields, *counters]
-        )
-        yield (
-            f"INSERT INTO {table} AS current ({', '.join(columns)}) "
-            f"SELECT * FROM unnest({casts}) {conflict}",
-            arrays,
-        )
+        yield f"{head} SELECT * FROM unnest({casts}) {conflict}", arrays
         return
-    per_statement = MAX_PARAMETERS // len(columns)
+    placeholders = "(" + ", ".join(["%s"] * (len(key_fields) + len(counters))) + ")"
+    per_statement = MAX_PARAMETERS // (len(key_fields) + len(counters))
     for start in range(0, len(keys), per_statement):
         chunk = keys[start : start + per_statement]
         params = []
@@ -148,8 +163,4 @@ def _upserts(model, rows):
                 for field, value in zip(key_fields, key, strict=True)
             )
             params.extend(values.get(field.name, 0) for field in counters)
-        yield (
-            f"INSERT INTO {table} AS current ({', '.join(columns)}) VALUES "
-            f"{', '.join([placeholders] * len(chunk))} {conflict}",
-            params,
-        )
+        yield f"{head} VALUES {', '.join([placeholders] * len(chunk))} {conflict}", params

@@ -6,6 +6,8 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from monitoring.metrics import errors_total
@@ -201,12 +203,26 @@ def test_outbox_adds_a_constant_number_of_queries_to_a_batch(
     events = []
     for n in range(12):
         events += answered_call(make_lead(team.campaign), f"CA-{n}", start=n * 600)
-    # Ingestion's own ~18 (the rollup lock and upsert and the stored turns included) plus the
-    # outbox's: rules, endpoints, memberships, the owners' phone permission (user's and groups'),
-    # insert, read back.
+    # Ingestion's own ~17 (the rollup lock and upsert and the stored turns included) plus the
+    # outbox's: whether any rule or endpoint applies, rules, memberships, the owners' phone
+    # permission (user's and groups'), insert, read back.
     with django_assert_max_num_queries(29):
         post_events(agent, events[:500])
     assert Delivery.objects.count() == 24
+
+
+def test_a_batch_of_campaigns_nobody_subscribed_to_costs_the_outbox_one_query(
+    team, channels, agent
+):
+    AlertRule.objects.create(
+        owner=team.outsider, campaign=team.other_campaign, channel="email", target="o@x.example"
+    )
+    with CaptureQueriesContext(connection) as captured:
+        post_events(agent, answered_call(make_lead(team.campaign, "Priya Sharma"), "CA-q1"))
+    outbox = [query["sql"] for query in captured if "notifications_" in query["sql"]]
+    assert len(outbox) == 1
+    assert "notifications_alertrule" in outbox[0] and "notifications_webhookendpoint" in outbox[0]
+    assert Delivery.objects.count() == 0
 
 
 def test_a_staff_owners_alert_shows_the_phone_in_full(team, channels, agent, smtp_server):

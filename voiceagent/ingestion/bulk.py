@@ -1,17 +1,21 @@
-"""Fast bulk writes for ingestion on PostgreSQL: COPY, and INSERT/UPDATE from one JSON document.
+"""Fast bulk reads and writes for ingestion on PostgreSQL: COPY, INSERT/UPDATE from one JSON
+document, and reads and row locks by one array parameter.
 
 Django's bulk_create quotes every value client-side and bulk_update builds one CASE per field
 and row; for 500-event batches those were most of the time spent. Array parameters (UNNEST)
 cost less in SQL but psycopg still adapts them value by value in Python; one JSON document
-(`jsonb_to_recordset`) is serialised by json.dumps in C. On other databases (SQLite in
-embedded mode) all of them fall back to the ORM.
+(`jsonb_to_recordset`) is serialised by json.dumps in C. Reads (`read_rows`, and
+`lock_instances` for SELECT ... FOR UPDATE) take their timestamptz columns as UTC text for
+datetime.fromisoformat, Django's loader for them being pure Python. On other databases (SQLite
+in embedded mode) all of them fall back to the ORM.
 """
 
 import json
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from operator import attrgetter
 
 from django.db import connection, models
 
@@ -87,14 +91,59 @@ def _recordset_sql(fields):
     return f"jsonb_to_recordset(%s::jsonb) AS v({columns})"
 
 
-def _records(objs, fields, value):
-    """One JSON array of objects keyed by column: psycopg builds arrays parameters value by
-    value in Python, json.dumps in C (a 500-event batch's call updates: ~15 ms against ~2)."""
-    return json.dumps(
-        [{field.column: _json_value(field, value(obj, field)) for field in fields} for obj in objs],
-        ensure_ascii=False,
-        allow_nan=False,
-    )
+def _records(objs, fields, values_of):
+    """One JSON array of objects keyed by column, from `values_of(obj)` (the values in `fields`
+    order): psycopg builds arrays parameters value by value in Python, json.dumps in C (a
+    500-event batch's call updates: ~15 ms against ~2). Only the values JSON does not carry as
+    they are (datetimes, decimals) go through _json_value."""
+    columns = [field.column for field in fields]
+    converted = [(index, field) for index, field in enumerate(fields) if not _as_is(field)]
+    records = []
+    for obj in objs:
+        values = list(values_of(obj))
+        for index, field in converted:
+            values[index] = _json_value(field, values[index])
+        records.append(dict(zip(columns, values, strict=True)))
+    return json.dumps(records, ensure_ascii=False, allow_nan=False)
+
+
+def _as_is(field):
+    """A field whose values (text, integers, booleans, a JSON document) JSON carries as they are."""
+    if isinstance(field, models.ForeignKey):
+        return _as_is(field.target_field)
+    return isinstance(
+        field,
+        (models.CharField, models.TextField, models.IntegerField, models.BooleanField,
+         models.JSONField),
+    )  # fmt: skip
+
+
+def _getter(fields):
+    """The values of `fields` of an object, as a tuple (attrgetter reads them in C)."""
+    get = attrgetter(*[field.attname for field in fields])
+    return get if len(fields) > 1 else lambda obj: (get(obj),)
+
+
+def _saved_values(fields):
+    """The values bulk_create saves of each object: each field's pre_save (auto_now, ...), read
+    directly where pre_save only reads the attribute."""
+    get = _getter(fields)
+    own = [
+        (index, field)
+        for index, field in enumerate(fields)
+        if type(field).pre_save is not models.Field.pre_save
+        and not (
+            isinstance(field, models.DateField) and not field.auto_now and not field.auto_now_add
+        )
+    ]
+
+    def values_of(obj):
+        values = list(get(obj))
+        for index, field in own:
+            values[index] = field.pre_save(obj, True)
+        return values
+
+    return values_of
 
 
 def update_rows(model, objs, fields):
@@ -110,13 +159,17 @@ def update_rows(model, objs, fields):
     quote = connection.ops.quote_name
     table, key = quote(model._meta.db_table), quote(pk.column)
     assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in concrete)
+    # The keys named again on the table itself: joined only to the recordset (estimated at 100
+    # rows whatever it holds), the planner read the whole table (a sequential scan and a hash:
+    # every lead, for a batch's few dozen) instead of the rows by key.
     sql = (
         f"UPDATE {table} SET {assignments} FROM {_recordset([pk, *concrete])} "
-        f"WHERE {table}.{key} = v.{key}"
+        f"WHERE {table}.{key} = v.{key} "
+        f"AND {table}.{key} = ANY(%s::{pk.db_type(connection)}[])"
     )
-    records = _records(objs, [pk, *concrete], lambda obj, field: getattr(obj, field.attname))
+    records = _records(objs, [pk, *concrete], _getter([pk, *concrete]))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [records])
+        cursor.execute(sql, [records, [obj.pk for obj in objs]])
 
 
 def insert_rows(model, objs):
@@ -138,7 +191,7 @@ def insert_rows(model, objs):
         f"SELECT {', '.join(f'v.{quote(field.column)}' for field in fields)} "
         f"FROM {_recordset(fields)} RETURNING {quote(pk.column)}"
     )  # ids come back in the rows' order, as bulk_create's INSERT ... RETURNING relies on
-    records = _records(objs, fields, lambda obj, field: field.pre_save(obj, True))
+    records = _records(objs, fields, _saved_values(fields))
     with connection.cursor() as cursor:
         cursor.execute(sql, [records])
         ids = [row[0] for row in cursor.fetchall()]
@@ -149,6 +202,10 @@ def insert_rows(model, objs):
 
 def read_rows(model, fields, *, column, values):
     """Rows (tuples in `fields` order) of `model` whose `column` is one of `values`.
+
+    A field may also name one across a relation that gives at most one row, as values_list
+    does ("follow_up__status": a forward foreign key or one-to-one, or a reverse one-to-one),
+    read by a LEFT JOIN: None where there is no related row.
 
     PostgreSQL: one `= ANY(array)` parameter instead of one per value, and datetimes read as
     UTC text parsed by datetime.fromisoformat: Django's timestamptz loader is pure Python, about
@@ -162,31 +219,159 @@ def read_rows(model, fields, *, column, values):
         return list(
             model.objects.filter(**{f"{column}__in": values}).order_by().values_list(*fields)
         )
-    concrete = [model._meta.pk if name == "pk" else model._meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    times = [isinstance(field, models.DateTimeField) for field in concrete]
-    columns = ", ".join(
-        f"({quote(field.column)} AT TIME ZONE 'UTC')::text" if is_time else quote(field.column)
-        for field, is_time in zip(concrete, times, strict=True)
-    )
+    joins, columns, times = {}, [], []
+    for name in fields:
+        alias, field = _column_of(model, name, joins)
+        is_time = isinstance(field, models.DateTimeField)
+        column_sql = f"{alias}.{quote(field.column)}"
+        columns.append(_utc_text(column_sql) if is_time else column_sql)
+        times.append(is_time)
     where = model._meta.get_field(column)
     array_type = f"{where.db_type(connection)}[]"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns} FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(where.column)} = ANY(%s::{array_type})",
+            f"SELECT {', '.join(columns)} FROM {quote(model._meta.db_table)} t "
+            f"{' '.join(joins.values())} WHERE t.{quote(where.column)} = ANY(%s::{array_type})",
             [values],
         )
         rows = cursor.fetchall()
-    if not any(times):
+    time_indexes = [index for index, is_time in enumerate(times) if is_time]
+    if not time_indexes:
         return rows
-    return [
-        tuple(
-            datetime.fromisoformat(value).replace(tzinfo=UTC) if is_time and value else value
-            for value, is_time in zip(row, times, strict=True)
+    parsed = []
+    for row in rows:
+        row = list(row)
+        for index in time_indexes:
+            if row[index] is not None:
+                row[index] = datetime.fromisoformat(row[index])
+        parsed.append(tuple(row))
+    return parsed
+
+
+def _utc_text(column_sql):
+    """A timestamptz column as ISO text in UTC with its offset ("2025-01-15 18:29:59.12+00:00"),
+    whatever the session's time zone: datetime.fromisoformat reads it back as an aware UTC
+    datetime (timezone.utc), as the ORM does, in a tenth of a microsecond."""
+    return f"(({column_sql} AT TIME ZONE 'UTC')::text || '+00:00')"
+
+
+def _column_of(model, name, joins):
+    """(table alias, field) of a read_rows field name; adds the LEFT JOIN it needs to `joins`."""
+    if "__" not in name:
+        return "t", model._meta.pk if name == "pk" else model._meta.get_field(name)
+    relation_name, name = name.split("__", 1)
+    relation = model._meta.get_field(relation_name)
+    if relation.auto_created and relation.one_to_one:  # reverse one-to-one
+        related = relation.related_model
+        on = (relation.field.column, relation.field.target_field.column)
+    elif relation.many_to_one or relation.one_to_one:  # forward foreign key or one-to-one
+        related, on = relation.related_model, (relation.target_field.column, relation.column)
+    else:
+        raise ValueError(f"{relation_name} gives more than one row of {model.__name__}")
+    if "__" in name:
+        raise ValueError(f"read_rows follows one relation, not {relation_name}__{name}")
+    quote, alias = connection.ops.quote_name, f"j_{relation_name}"
+    joins.setdefault(
+        alias,
+        f"LEFT JOIN {quote(related._meta.db_table)} {alias} "
+        f"ON {alias}.{quote(on[0])} = t.{quote(on[1])}",
+    )
+    return alias, related._meta.pk if name == "pk" else related._meta.get_field(name)
+
+
+def lock_instances(model, *, column, values, order_by, related=None):
+    """Model instances of the rows whose `column` is one of `values`, locked in `order_by` order
+    (SELECT ... FOR UPDATE OF the model's table alone), as the ORM's
+    `select_for_update(of=("self",))` builds them; `related` names a foreign key whose row comes
+    along, unlocked, as with select_related.
+
+    PostgreSQL: one `= ANY(array)` parameter, and datetimes read as read_rows reads them: the
+    ORM's timestamptz loader cost more than the rest of locking a batch's leads and calls.
+    Elsewhere: the ORM.
+    """
+    values = list(values)
+    if not values:
+        return []
+    if not _is_postgres():
+        locked = model.objects.select_for_update(of=("self",)).filter(**{f"{column}__in": values})
+        return list((locked.select_related(related) if related else locked).order_by(order_by))
+    quote = connection.ops.quote_name
+    parts = [_part(model, "t")]
+    join = ""
+    if related:
+        key = model._meta.get_field(related)
+        parts.append(_part(key.related_model, "r", key))
+        join = (
+            f"{'LEFT ' if key.null else ''}JOIN {quote(key.related_model._meta.db_table)} r "
+            f"ON r.{quote(key.target_field.column)} = t.{quote(key.column)}"
         )
-        for row in rows
-    ]
+    where = model._meta.get_field(column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(part.columns for part in parts)} "
+            f"FROM {quote(model._meta.db_table)} t {join} "
+            f"WHERE t.{quote(where.column)} = ANY(%s::{where.db_type(connection)}[]) "
+            f"ORDER BY t.{quote(model._meta.get_field(order_by).column)} FOR UPDATE OF t",
+            [values],
+        )
+        rows = cursor.fetchall()
+    objs = []
+    for row in rows:
+        obj = parts[0].build(row, 0)
+        start = parts[0].width
+        for part in parts[1:]:
+            part.key.set_cached_value(obj, part.build(row, start))
+            start += part.width
+        objs.append(obj)
+    return objs
+
+
+@lru_cache(maxsize=16)
+def _part(model, alias, key=None):
+    return _Part(model, alias, key)
+
+
+class _Part:
+    """One model's columns in a lock_instances row: its SELECT list and how to build it."""
+
+    def __init__(self, model, alias, key=None):
+        quote = connection.ops.quote_name
+        self.model, self.key = model, key
+        fields = model._meta.concrete_fields
+        self.attnames = [field.attname for field in fields]
+        self.width = len(fields)
+        self.columns = ", ".join(
+            _utc_text(f"{alias}.{quote(field.column)}")
+            if isinstance(field, models.DateTimeField)
+            else f"{alias}.{quote(field.column)}"
+            for field in fields
+        )
+        # (index, converter) of the values the ORM converts: datetimes from UTC text here,
+        # and every field's own from_db_value (a JSONField's json.loads).
+        self.conversions = []
+        for index, field in enumerate(fields):
+            if isinstance(field, models.DateTimeField):
+                self.conversions.append((index, _utc_datetime))
+            for converter in field.get_db_converters(connection):
+                self.conversions.append((index, _field_converter(converter, field.cached_col)))
+        self.pk_index = fields.index(model._meta.pk)
+
+    def build(self, row, start):
+        values = list(row[start : start + self.width])
+        if values[self.pk_index] is None:  # no related row (a LEFT JOIN)
+            return None
+        for index, convert in self.conversions:
+            values[index] = convert(values[index])
+        return self.model.from_db(connection.alias, self.attnames, values)
+
+
+def _utc_datetime(value):
+    return datetime.fromisoformat(value) if value is not None else value
+
+
+def _field_converter(converter, expression):
+    return lambda value: converter(value, expression, connection)
 
 
 def read_rows_by_pairs(model, fields, *, columns, pairs):

@@ -24,8 +24,8 @@ then applied in one transaction:
 7. after commit, one domain event per accepted non-duplicate event (voiceagent.events), all
    sent by one commit hook, and one `calls_changed` carrying them all.
 
-The number of queries per batch does not grow with its size (at most 18 per request for new
-calls, 19 when it ends calls of an earlier batch, its authentication included:
+The number of queries per batch does not grow with its size (at most 17 per request for new
+calls, 18 when it ends calls of an earlier batch, its authentication included:
 tests/voiceagent/ingestion/test_batch_queries.py); fewer when nothing changed what a lead's score
 or projection reads.
 """
@@ -54,6 +54,7 @@ from voiceagent.ingestion.bulk import (
     JsonText,
     copy_rows,
     insert_rows,
+    lock_instances,
     read_rows,
     read_rows_by_pairs,
     update_rows,
@@ -404,12 +405,7 @@ def _log(events, *, source, received_at):
 
 
 def _lock_leads(lead_ids):
-    locked = (
-        Lead.objects.select_for_update(of=("self",))
-        .select_related("campaign")
-        .filter(pk__in=lead_ids)
-        .order_by("pk")
-    )
+    locked = lock_instances(Lead, column="id", values=lead_ids, order_by="id", related="campaign")
     return {lead.pk: lead for lead in locked}
 
 
@@ -424,9 +420,9 @@ def _lock_or_start_calls(events, leads, *, received_at):
         first_event.setdefault(event.call_sid, event)
     calls = {
         call.call_sid: call
-        for call in CallSession.objects.select_for_update(of=("self",))
-        .filter(call_sid__in=first_event)
-        .order_by("call_sid")
+        for call in lock_instances(
+            CallSession, column="call_sid", values=first_event, order_by="call_sid"
+        )
     }
     mismatched = [
         {
@@ -608,23 +604,24 @@ def _project_leads(leads, batch_calls):
     projection = _Projection()
     if not leads:
         return projection
-    by_lead = defaultdict(list)
+    by_lead, follow_ups = defaultdict(list), {}
+    # Each stored call with its follow-up (if any) in one statement: source_call is one-to-one.
     stored = read_rows(
-        CallSession, _PROJECTED_FIELDS, column="lead_id", values=[lead.pk for lead in leads]
+        CallSession,
+        (*_PROJECTED_FIELDS, *_FOLLOW_UP_FIELDS),
+        column="lead_id",
+        values=[lead.pk for lead in leads],
     )
+    width = len(_PROJECTED_FIELDS)
     for row in stored:
+        if row[width] is not None:
+            follow_ups[row[0]] = _StoredFollowUp(*row[width:])
         if row[1] not in batch_calls:
-            by_lead[row[2]].append(dict(zip(_PROJECTED_FIELDS, row, strict=True)))
+            by_lead[row[2]].append(dict(zip(_PROJECTED_FIELDS, row[:width], strict=True)))
     lead_ids = {lead.pk for lead in leads}
     for call in batch_calls.values():
         if call.lead_id in lead_ids:
             by_lead[call.lead_id].append({f: getattr(call, f) for f in _PROJECTED_FIELDS})
-    follow_ups = {
-        source_call_id: _StoredFollowUp(pk, reason, scheduled_for, status)
-        for pk, source_call_id, reason, scheduled_for, status in ScheduledCall.objects.filter(
-            source_call__lead__in=leads
-        ).values_list("pk", "source_call_id", "reason", "scheduled_for", "status")
-    }
     plan = projection.follow_ups
     for lead in leads:
         calls = sorted(by_lead[lead.pk], key=lambda row: (row["initiated_at"], row["call_sid"]))
@@ -655,6 +652,9 @@ def _project_leads(leads, batch_calls):
 
 _PROJECTED_FIELDS = (
     "pk", "call_sid", "lead_id", "initiated_at", "status", "outcome", "ended_at", "attempt_number",
+)  # fmt: skip
+_FOLLOW_UP_FIELDS = (
+    "follow_up__pk", "follow_up__reason", "follow_up__scheduled_for", "follow_up__status",
 )  # fmt: skip
 
 
@@ -762,7 +762,8 @@ class _FollowUpPlan:
                 ["reason", "scheduled_for", "status"],
             )
         if self.create:
-            ScheduledCall.objects.bulk_create(
+            insert_rows(
+                ScheduledCall,
                 [
                     ScheduledCall(
                         lead=lead,
@@ -773,7 +774,7 @@ class _FollowUpPlan:
                         source_call_id=pk or batch_calls[sid].pk,
                     )
                     for sid, pk, lead, reason, scheduled_for, status in self.create
-                ]
+                ],
             )
 
 

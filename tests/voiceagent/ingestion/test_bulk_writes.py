@@ -3,10 +3,12 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_call, make_campaign, make_lead
 from voiceagent.ingestion.bulk import insert_rows, update_rows
-from voiceagent.models import CallSession
+from voiceagent.models import CallSession, Lead
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +74,23 @@ def test_update_rows_writes_the_fields_named_and_only_those(django_assert_num_qu
     assert (stored["U1"].duration_seconds, stored["U1"].qualification) == (61, {"purpose": "buy"})
     assert (stored["U2"].ended_at, stored["U2"].duration_seconds) == (None, None)
     assert (stored["U2"].qualification, stored["U2"].error) == ({}, "")
+
+
+def test_update_rows_reaches_its_rows_by_key_instead_of_reading_the_whole_table():
+    campaign = make_campaign()
+    leads = Lead.objects.bulk_create(
+        Lead(campaign=campaign, name=f"Lead {n}", phone=f"+9198{n:08d}") for n in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE voiceagent_lead")
+    for lead in leads[:3]:
+        lead.status = "contacted"
+
+    with CaptureQueriesContext(connection) as captured:
+        update_rows(Lead, leads[:3], ["status"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {captured[0]['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Seq Scan on voiceagent_lead" not in plan
+    assert Lead.objects.filter(status="contacted").count() == 3
