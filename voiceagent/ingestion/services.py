@@ -33,6 +33,7 @@ or projection reads.
 import gc
 import json
 import logging
+import threading
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -230,14 +231,24 @@ def cyclic_collection_paused():
     collections of the whole process's heap (bench/profile_ingestion.py: about 10 ms of a
     500-event batch's CPU in collections, a third of that with it off). Off is per process, not
     per thread: what another thread allocates meanwhile is collected once it is on again.
+
+    Batches of concurrent requests run in threads of one process: looking at the collector and
+    turning it off is one step under a lock, or a batch ending between another's look (off) and
+    its turning it off would leave it off for good. The batch that found it on turns it on again
+    when it ends, even while another still runs.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    with _collector_switch:
+        was_enabled = gc.isenabled()
+        gc.disable()
     try:
         yield
     finally:
         if was_enabled:
-            gc.enable()
+            with _collector_switch:
+                gc.enable()
+
+
+_collector_switch = threading.Lock()
 
 
 def _ingest(events, *, source, received_at):

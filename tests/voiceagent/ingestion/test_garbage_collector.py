@@ -1,6 +1,7 @@
 """A batch is applied with the cyclic garbage collector off, and it is on again afterwards."""
 
 import gc
+import threading
 
 import pytest
 
@@ -48,3 +49,33 @@ def test_the_collector_is_on_again_when_a_batch_fails():
         raise RuntimeError("the batch failed")
 
     assert gc.isenabled()
+
+
+def test_a_batch_ending_while_another_starts_leaves_the_collector_on(monkeypatch):
+    """Concurrent requests run batches in threads of one process, which share the collector: a
+    batch that ends (turning it on again) between another's look at it and that one turning it
+    off must not leave it off for good."""
+    first = cyclic_collection_paused()
+    first.__enter__()
+    look = gc.isenabled
+    enders = []
+
+    def look_while_the_first_batch_ends():
+        was_enabled = look()
+        ender = threading.Thread(target=first.__exit__, args=(None, None, None))
+        ender.start()
+        ender.join(timeout=0.5)  # the first batch ends now, unless it has to wait for this one
+        enders.append(ender)
+        return was_enabled
+
+    monkeypatch.setattr(gc, "isenabled", look_while_the_first_batch_ends)
+    try:
+        with cyclic_collection_paused():
+            pass
+        monkeypatch.undo()
+        enders[0].join()
+
+        assert gc.isenabled()
+    finally:
+        monkeypatch.undo()
+        gc.enable()
