@@ -11,6 +11,7 @@ those days; None means all time. Every document with call counts says which days
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, router
 from django.db.models import (
     Avg,
@@ -415,7 +416,10 @@ def _campaigns_subquery(campaigns, column):
     campaigns, or None for an unfiltered one (staff: every campaign, no condition needed)."""
     if not (campaigns.query.where or campaigns.query.is_sliced):
         return None
-    subquery, params = campaigns.values("pk").query.sql_with_params()
+    try:
+        subquery, params = campaigns.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # none() (an inactive user's): no campaign, as `campaign__in` reads it
+        return "1 = 0", []
     return f"{column} IN ({subquery})", params
 
 

@@ -97,3 +97,24 @@ def test_another_teams_campaign_is_404(team, get_json):
     body = get_json(f"/analytics/daily-stats?campaign_id={team.other_campaign.pk}", status=404)
 
     assert body == {"detail": "No campaign with that id."}
+
+
+def test_no_visible_campaigns_give_a_series_of_zeros_and_any_campaign_id_a_404(team):
+    """visible_campaigns of a user who may see nothing (inactive: Campaign.objects.none()) reads
+    no campaign's days, as the ORM's `campaign__in=none()` did, instead of failing to compile."""
+    from django.contrib.auth.models import User
+    from django.http import Http404
+
+    from analytics import selectors
+    from analytics.periods import Period
+    from voiceagent.access import visible_campaigns
+
+    on = ist(2025, 3, 10)
+    make_call(make_lead(team.campaign), initiated_at=on, duration=10)
+    User.objects.filter(pk=team.member.pk).update(is_active=False)
+    nothing = visible_campaigns(User.objects.get(pk=team.member.pk))
+    period = Period(first=on.date(), last=on.date())
+
+    assert selectors.daily_stats(campaigns=nothing, period=period) == [day(on.date())]
+    with pytest.raises(Http404):
+        selectors.daily_stats(campaigns=nothing, period=period, campaign_id=team.campaign.pk)

@@ -153,3 +153,33 @@ def test_a_datetime_is_given_in_the_current_time_zone_as_drf_gives_it(zone, sett
     assert plain == {
         "at": {"UTC": "2026-11-29T18:31:05Z", "Asia/Kolkata": "2026-11-30T00:01:05+05:30"}[zone]
     }
+
+
+class WithDisplay(serializers.Serializer):
+    """A nested serializer adding to DRF's representation: only DRF gives its output."""
+
+    amount = serializers.IntegerField()
+
+    def to_representation(self, instance):
+        return {**super().to_representation(instance), "display": f"₹{instance['amount']}"}
+
+
+class WithDisplayRows(WithDisplay):
+    class Meta:
+        list_serializer_class = FlatRowsSerializer
+
+
+class Costed(PlainRepresentationMixin, serializers.Serializer):
+    cost = WithDisplay()
+    costs = WithDisplay(many=True)
+
+
+def test_a_serializer_with_its_own_representation_is_left_to_drf():
+    document = {"cost": {"amount": 5}, "costs": [{"amount": 7}]}
+    assert Costed(document).data == {
+        "cost": {"amount": 5, "display": "₹5"},
+        "costs": [{"amount": 7, "display": "₹7"}],
+    }
+    assert WithDisplayRows(many=True).to_representation([{"amount": 7}]) == [
+        {"amount": 7, "display": "₹7"}
+    ]

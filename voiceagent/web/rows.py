@@ -8,8 +8,9 @@ giving exactly DRF's output for the fields whose representation depends on nothi
 own options (DRF's own integer, float, char, boolean, choice, date and datetime fields: their
 to_representation is the conversion, datetimes included; nested serializers and lists of them made of those; None
 stays None; a key missing from the data is left out, null or an error as DRF decides). A serializer with any
-other kind of field, or data that is not dicts, is serialised by DRF itself, so the schema and
-the output never disagree.
+other kind of field, one with its own to_representation or get_attribute (a subclass's or a
+mixin's), or data that is not dicts, is serialised by DRF itself, so the schema and the output
+never disagree.
 
 - `PlainRepresentationMixin` on a serializer of dicts;
 - `FlatRowsSerializer` as `Meta.list_serializer_class` of a serializer whose rows are dicts.
@@ -52,12 +53,28 @@ def _object_of(conversions):
     return lambda value: _convert(value, conversions)
 
 
+def _own_method(cls, name):
+    """Whether a class of `cls`'s MRO other than DRF's bases and this module's defines `name`
+    (a serializer's own to_representation or get_attribute: only DRF gives what it gives); a
+    class saying how it treats a missing key (`leaves_out_missing_keys`) may read it its way."""
+    return any(
+        name in vars(klass)
+        and klass not in _DRF_OWN
+        and not (name == "get_attribute" and "leaves_out_missing_keys" in vars(klass))
+        for klass in cls.__mro__
+    )
+
+
 def _plain(field):
     """One function turning a non-None value into the field's representation, or None when
     this field's representation is not a plain conversion."""
     if field.write_only or field.source != field.field_name:
         return None
+    if _own_method(type(field), "get_attribute"):
+        return None
     if isinstance(field, serializers.ListSerializer):
+        if _own_method(type(field), "to_representation"):
+            return None
         child = conversions_of(field.child)
         return None if child is None else _list_of(child)
     if isinstance(field, serializers.Serializer):
@@ -85,15 +102,22 @@ def conversions_of(serializer):
     needs DRF's representation."""
     serializer_class = type(serializer)
     if serializer_class not in _CONVERSIONS:
-        conversions = []
-        for name, field in serializer.fields.items():
-            convert, missing = _plain(field), _when_missing(field)
-            if convert is None or missing is None:
-                conversions = None
-                break
-            conversions.append((name, convert, missing))
-        _CONVERSIONS[serializer_class] = conversions
+        _CONVERSIONS[serializer_class] = (
+            None
+            if _own_method(serializer_class, "to_representation")
+            else _field_conversions(serializer)
+        )
     return _CONVERSIONS[serializer_class]
+
+
+def _field_conversions(serializer):
+    conversions = []
+    for name, field in serializer.fields.items():
+        convert, missing = _plain(field), _when_missing(field)
+        if convert is None or missing is None:
+            return None
+        conversions.append((name, convert, missing))
+    return conversions
 
 
 _CONVERSIONS = {}
@@ -138,3 +162,17 @@ class FlatRowsSerializer(serializers.ListSerializer):
             except _NotPlain:
                 pass
         return super().to_representation(data)
+
+
+# DRF's classes and this module's, whose to_representation and get_attribute give DRF's output.
+_DRF_OWN = frozenset(
+    {
+        object,
+        serializers.Field,
+        serializers.BaseSerializer,
+        serializers.Serializer,
+        serializers.ListSerializer,
+        PlainRepresentationMixin,
+        FlatRowsSerializer,
+    }
+)
