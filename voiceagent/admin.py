@@ -24,6 +24,7 @@ from voiceagent.models import (
     LeadImport,
     Objection,
     ScheduledCall,
+    ScheduledCallStatus,
 )
 from voiceagent.personal_data import admin as personal_data_admin
 
@@ -243,6 +244,14 @@ class LeadAdmin(PhoneDisplayMixin, admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         # After the inline follow-ups are saved, so that a lead closed by hand keeps none pending.
         super().save_related(request, form, formsets, change)
+        moved_from = form.initial.get("campaign") if "campaign" in form.changed_data else None
+        if moved_from is not None:
+            # A lead moved to another campaign is called for that one: its pending follow-ups go
+            # along (left behind, the dialer's call events would name a campaign the lead has left).
+            ScheduledCall.objects.filter(
+                lead=form.instance, status=ScheduledCallStatus.PENDING
+            ).update(campaign_id=form.instance.campaign_id)
+            events.publish_live_counts_change(campaign_ids={moved_from, form.instance.campaign_id})
         lead_services.cancel_follow_ups_if_closed(form.instance)
         scoring.recompute_lead_scores(lead_ids=[form.instance.pk])
         # Follow-ups edited in the inline move calls_queued of their campaigns (glossary).

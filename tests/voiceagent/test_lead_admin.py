@@ -67,3 +67,24 @@ def test_a_follow_up_added_inline_follows_the_campaign_the_lead_moves_to(staff_c
     )
 
     assert list(ScheduledCall.objects.values_list("campaign", flat=True)) == [second.pk]
+
+
+def test_a_lead_moved_to_another_campaign_takes_its_pending_follow_ups_along(staff_client):
+    from tests.factories import make_scheduled_call
+
+    first, second = make_campaign("Powai launch"), make_campaign("Thane towers")
+    lead = make_lead(first, "Asha Rao", phone="+919812345670")
+    pending = make_scheduled_call(lead)
+    done = make_scheduled_call(lead, status=ScheduledCallStatus.DONE)
+
+    response = staff_client.post(
+        f"/admin/voiceagent/lead/{lead.pk}/change/", lead_form(lead, campaign=second.pk)
+    )
+
+    assert response.status_code == 302
+    # The one done stays with the campaign it was called for; the pending one is called for
+    # the campaign the lead is in now.
+    assert dict(ScheduledCall.objects.values_list("pk", "campaign")) == {
+        pending.pk: second.pk,
+        done.pk: first.pk,
+    }
