@@ -2,9 +2,10 @@
 worker for exports, and headless Debian Chromium driven by Playwright."""
 
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 from scripts.harness import (
@@ -129,6 +130,12 @@ def page_for(browser, live_server_url, console_errors):
 
     yield open_page
     for context in contexts:
+        # A page's scripts may still be fetching (a live page reads /dashboard/realtime when it
+        # loads): let those requests finish first, or the server may be reading the tables
+        # while pytest-django truncates them and PostgreSQL ends one of the two as a deadlock.
+        for page in context.pages:
+            with suppress(PlaywrightError):  # still busy after 3 s: closed anyway
+                page.wait_for_load_state("networkidle", timeout=3_000)
         context.close()
 
 
