@@ -374,24 +374,16 @@ def _sums_by_day(campaigns, period, names, campaign_id=None):
     quote = connections[database].ops.quote_name
     rollup, campaign = quote(CallDayRollup._meta.db_table), quote(Campaign._meta.db_table)
     days, params = "r.day BETWEEN %s AND %s", [period.first, period.last]
-    one_of_many = campaign_id is not None and not isinstance(campaigns, Campaign)
+    checked = campaign_id is not None and not isinstance(campaigns, Campaign)
     if isinstance(campaigns, Campaign):
-        source, where, params = (
-            f"{rollup} r",
-            f"r.campaign_id = %s AND {days}",
-            [
-                campaigns.pk,
-                *params,
-            ],
-        )
-        visible = None
-    elif one_of_many:
+        campaign_id = campaigns.pk
+    if campaign_id is not None:
         source = f"{campaign} c LEFT JOIN {rollup} r ON r.campaign_id = c.id AND {days}"
-        where, params = "c.id = %s", [*params, campaign_id]
-        visible = _campaigns_subquery(campaigns, "c.id")
+        where, column = "c.id = %s", "c.id"
+        params.append(campaign_id)
     else:
-        source, where = f"{rollup} r", days
-        visible = _campaigns_subquery(campaigns, "r.campaign_id")
+        source, where, column = f"{rollup} r", days, "r.campaign_id"
+    visible = None if isinstance(campaigns, Campaign) else _campaigns_subquery(campaigns, column)
     if visible is not None:
         where, params = f"{where} AND {visible[0]}", [*params, *visible[1]]
     # As bigint: a sum of bigints is numeric, which the driver would parse into Decimals.
@@ -399,7 +391,7 @@ def _sums_by_day(campaigns, period, names, campaign_id=None):
     with connections[database].cursor() as cursor:
         cursor.execute(f"SELECT r.day, {sums} FROM {source} WHERE {where} GROUP BY r.day", params)
         rows = cursor.fetchall()
-    if one_of_many and not rows:
+    if checked and not rows:
         raise campaign_not_found()
     return [
         {"day": _day(day), **dict(zip(names, values, strict=True))}
