@@ -6,7 +6,10 @@ then applied in one transaction:
 
 1. idempotency: an event_id seen before with the same payload is a duplicate (counted, nothing
    changes); with a different payload it is a conflict (ConflictingEvents, nothing stored);
-2. every new event is logged in CallEvent (the audit log replay reads);
+2. every new event is logged in CallEvent (the audit log replay reads). A batch is first logged
+   without reading the log: the unique event_id refuses an event logged before (or by a
+   concurrent batch), and the transaction runs again, reading the logged events first to tell
+   duplicates from conflicts. Resent events are the exception, so most batches save that read;
 3. the batch's leads are locked (SELECT ... FOR UPDATE, in id order), then its calls; a call is
    created by the first of its events to arrive, whatever its type. Locking the lead first
    serialises every writer of one lead's calls, so concurrent web workers lose no update and
@@ -24,8 +27,8 @@ then applied in one transaction:
 7. after commit, one domain event per accepted non-duplicate event (voiceagent.events), all
    sent by one commit hook, and one `calls_changed` carrying them all.
 
-The number of queries per batch does not grow with its size (at most 17 per request for new
-calls, 18 when it ends calls of an earlier batch, its authentication included:
+The number of queries per batch does not grow with its size (at most 16 per request for new
+calls, 17 when it ends calls of an earlier batch, its authentication included:
 tests/voiceagent/ingestion/test_batch_queries.py); fewer when nothing changed what a lead's score
 or projection reads.
 """
@@ -132,6 +135,10 @@ class ConflictingEvents(IngestionError):
 
 class _Retry(Exception):
     """A concurrent transaction won a race; run the whole batch again (it now sees the winner)."""
+
+
+class _AlreadyLogged(_Retry):
+    """An event of the batch is in the log already: run it again, reading the log first."""
 
 
 def batch_problem(message, field="body"):
@@ -253,10 +260,17 @@ _collector_switch = threading.Lock()
 
 def _ingest(events, *, source, received_at):
     cleaned = validate_events(events=events, source=source)
+    read_log_first = False
     for attempt in range(1, MAX_TRANSACTION_ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _apply(cleaned, source=source, received_at=received_at)
+                return _apply(
+                    cleaned, source=source, received_at=received_at, read_log_first=read_log_first
+                )
+        except _AlreadyLogged:
+            if read_log_first:  # logged meanwhile by a concurrent batch: a race lost
+                logger.info("ingestion lost a race (attempt %s); retrying", attempt)
+            read_log_first = True
         except _Retry:
             logger.info("ingestion lost a race (attempt %s); retrying", attempt)
         except OperationalError as exc:
@@ -271,8 +285,10 @@ def _retryable(exc):
     return sqlstate in RETRYABLE_SQLSTATES or "database is locked" in str(exc)
 
 
-def _apply(events, *, source, received_at):
-    fresh, duplicates = _split_duplicates(events)
+def _apply(events, *, source, received_at, read_log_first):
+    fresh, duplicates = _split_duplicates(
+        events, _logged_payloads(events) if read_log_first else {}
+    )
     if not fresh:
         return IngestResult(accepted=0, duplicates=duplicates)
     # Before any row lock: a rollup rebuild of these campaigns waits for this batch or it for
@@ -360,9 +376,9 @@ def _rollup_changes(calls, counted_before, folded):
     return changes
 
 
-def _split_duplicates(events):
-    """(new events, duplicate count); ConflictingEvents when an event_id comes with new content."""
-    logged = {
+def _logged_payloads(events):
+    """{event_id: payload} of the batch's events already in the log."""
+    return {
         event_id: json.loads(payload) if isinstance(payload, str) else payload
         for event_id, payload in read_rows(
             CallEvent,
@@ -371,6 +387,11 @@ def _split_duplicates(events):
             values={e.event_id for e in events},
         )
     }
+
+
+def _split_duplicates(events, logged):
+    """(new events, duplicate count) given the `logged` payloads of the batch's event_ids;
+    ConflictingEvents when an event_id comes with new content."""
     fresh, duplicates, conflicts, seen = [], 0, [], {}
     for event in events:
         earlier = logged.get(event.event_id, seen.get(event.event_id))
@@ -411,8 +432,9 @@ def _log(events, *, source, received_at):
     try:
         copy_rows(CallEvent, LOG_FIELDS, rows)
     except IntegrityError as exc:
-        # Another transaction logged one of these event_ids first: rerun to see it as duplicate.
-        raise _Retry() from exc
+        # One of these event_ids is logged already (or was, by a concurrent batch, first): run
+        # again reading the log, to count it as a duplicate or refuse it as a conflict.
+        raise _AlreadyLogged() from exc
 
 
 def _lock_leads(lead_ids):

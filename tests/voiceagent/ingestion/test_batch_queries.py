@@ -29,7 +29,7 @@ def test_a_batch_of_new_calls_takes_the_same_queries_for_10_calls_as_for_100(
 ):
     batch = unanswered_calls(team.campaign, n_calls)
 
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(16):
         response = agent.post(URL, batch, format="json")
 
     assert response.json() == {"accepted": 4 * n_calls, "duplicates": 0}
@@ -44,7 +44,7 @@ def test_ending_calls_of_an_earlier_batch_takes_the_same_queries_for_10_calls_as
     events = unanswered_calls(team.campaign, n_calls)
     agent.post(URL, [e for e in events if e["type"] != "call.completed"], format="json")
 
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(17):
         response = agent.post(
             URL, [e for e in events if e["type"] == "call.completed"], format="json"
         )
