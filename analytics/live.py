@@ -118,6 +118,7 @@ class LivePusher:
         self.counters_due = set()
         self.pid = None
         self.thread = None
+        self.counters_timer = None
 
     def submit(self, payload, *, ended, counters_changed, as_of=None):
         as_of = as_of or timezone.now()
@@ -178,9 +179,11 @@ class LivePusher:
         of a burst is still announced."""
         with self.lock:
             self.counters_due |= counters_due
-        timer = threading.Timer(COUNTERS_THROTTLE_SECONDS, self.wake.set)
-        timer.daemon = True
-        timer.start()
+            if self.counters_timer is not None and self.counters_timer.is_alive():
+                return  # the pending wake-up flushes these too: one timer thread, not one a flush
+            self.counters_timer = threading.Timer(COUNTERS_THROTTLE_SECONDS, self.wake.set)
+            self.counters_timer.daemon = True
+            self.counters_timer.start()
 
     def messages(self, pending, counters_due, *, throttle=True):
         """[(group, message)] of pending call changes and of the due campaigns' counters (the

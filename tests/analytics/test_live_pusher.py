@@ -73,3 +73,20 @@ def test_counters_held_back_by_the_throttle_are_sent_after_it_not_dropped(team):
         (f"campaign.{team.campaign.pk}", "counters", team.campaign.pk),
         ("staff", "counters", team.campaign.pk),
     ]
+
+
+@pytest.mark.django_db
+def test_counters_held_back_by_the_throttle_wait_on_one_timer_however_many_flushes_hold_them(team):
+    from django.core.cache import cache
+
+    pusher = live.LivePusher()
+    before = {thread for thread in threading.enumerate() if isinstance(thread, threading.Timer)}
+    cache.set("live:counters-throttle", 1, 30)
+    try:
+        for _ in range(5):
+            assert pusher.messages({}, {team.campaign.pk}) == []
+    finally:
+        cache.delete("live:counters-throttle")
+    timers = {t for t in threading.enumerate() if isinstance(t, threading.Timer)} - before
+    assert timers == {pusher.counters_timer}
+    assert pusher.counters_due == {team.campaign.pk}
