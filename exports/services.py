@@ -42,7 +42,7 @@ from exports import writers
 from exports.models import ExportFormat, ExportInclude, ExportJob, ExportKind, ExportStatus
 from exports.queries import copy_sql, count_rows, export_rows, source_for
 from monitoring.redaction import scrub
-from voiceagent.db_routers import analytics_alias
+from voiceagent.db_routers import analytics_alias, replica_caught_up
 from voiceagent.events import publish_export_progress
 from voiceagent.models import AuditAction, Campaign, Lead
 from voiceagent.personal_data import audit
@@ -150,9 +150,23 @@ def _copy_chunks(raw_connection, sql, params) -> Iterator[tuple[bytes, int]]:
 
 
 def _export_alias():
-    """Exports read on the replica when there is one (voiceagent/db_routers.py); inside a
-    transaction (a test's) on its own connection, the only one that sees its rows."""
-    return DEFAULT_DB_ALIAS if connection.in_atomic_block else analytics_alias()
+    """Exports read on the replica when there is one (voiceagent/db_routers.py) and it has
+    replayed what the primary had committed when the export began (an erasure above all),
+    waiting up to EXPORT_REPLICA_WAIT_SECONDS for it, else on the primary; inside a transaction
+    (a test's) on its own connection, the only one that sees its rows."""
+    if connection.in_atomic_block:
+        return DEFAULT_DB_ALIAS
+    alias = analytics_alias()
+    if alias == DEFAULT_DB_ALIAS or connections[alias].vendor != "postgresql":
+        return alias
+    if replica_caught_up(timeout=settings.EXPORT_REPLICA_WAIT_SECONDS, replica=alias):
+        return alias
+    logger.warning(
+        "the replica had not replayed the primary's writes after %s s: the export reads on the "
+        "primary",
+        settings.EXPORT_REPLICA_WAIT_SECONDS,
+    )
+    return DEFAULT_DB_ALIAS
 
 
 def csv_chunks(*, progress=None, **scope) -> Iterator[bytes]:

@@ -5,7 +5,10 @@ asks for it explicitly.
 The analytics API, the analytics pages and the exports read much and write little, and a
 replica a few milliseconds behind shows them the same figures. They say so with
 `analytics_reads()` (a context, or `@analytics_reads_view` on a view) or, for rows read lazily
-after a view returns (an export streamed to the client), with `.using(analytics_alias())`.
+after a view returns (an export streamed to the client), with `.using(analytics_alias())`. An
+export is a file kept after the request: it reads there only once the replica has replayed what
+the primary had committed when it began (`replica_caught_up`), so that a lead erased before it
+starts is not in it.
 Everything else stays on the primary because it must read what it has just written: ingestion,
 campaign and lead CRUD, the admin, export jobs, the live counts of /dashboard/realtime (their
 timestamps must be comparable with the live pushes', read on the primary), and, even inside
@@ -17,6 +20,7 @@ its figures until the replica replays the removal (replication lag, milliseconds
 the `DATABASE_REPLICA_URL` row of README says how to watch it).
 """
 
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
@@ -38,6 +42,32 @@ def replica_configured():
 def analytics_alias():
     """The alias analytics reads use: the replica when there is one, else the primary."""
     return REPLICA if replica_configured() else DEFAULT_DB_ALIAS
+
+
+def replica_caught_up(*, timeout, primary=DEFAULT_DB_ALIAS, replica=REPLICA, poll=0.05):
+    """Whether `replica` has replayed everything `primary` had written when asked, waiting up
+    to `timeout` seconds for it: True at once when `replica` is not a standby (not in recovery:
+    the primary itself, or the test mirror).
+
+    What reads on a standby trails by its replay lag; an export is a file kept after the
+    request, so one that began after an erasure must not hold the erased lead because the
+    standby had not replayed it yet. The primary's WAL position when asked
+    (`pg_current_wal_lsn()`) covers every transaction committed before."""
+    with connections[primary].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        (target,) = cursor.fetchone()
+    deadline = time.monotonic() + timeout
+    with connections[replica].cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= %s::pg_lsn",
+                [target],
+            )
+            if cursor.fetchone()[0]:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(poll)
 
 
 @contextmanager

@@ -441,6 +441,9 @@ METRICS_COMPLETED_CAMPAIGN_DAYS = env_int("METRICS_COMPLETED_CAMPAIGN_DAYS", 7)
 EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 200_000)
 EXPORT_SYNC_MAX_XLSX_ROWS = env_int("EXPORT_SYNC_MAX_XLSX_ROWS", 100_000)
 EXPORT_TTL = timedelta(seconds=env_int("EXPORT_TTL_SECONDS", 24 * 3600))
+# An export waits this long for the replica to replay what the primary had committed when it
+# began (an erasure above all), then reads on the primary instead (exports/services.py).
+EXPORT_REPLICA_WAIT_SECONDS = env_int("EXPORT_REPLICA_WAIT_SECONDS", 5)
 # A worker that dies mid-export leaves its job running: after this long without a progress
 # heartbeat the reaper re-queues it, and after EXPORT_MAX_ATTEMPTS starts it fails it.
 EXPORT_STALE_AFTER = timedelta(seconds=env_int("EXPORT_STALE_AFTER_SECONDS", 15 * 60))
