@@ -206,3 +206,31 @@ def test_a_rate_of_none_per_minute_refuses_every_request_and_says_when_to_retry(
     rates(user="0/min", ingest="100/min")
     response = api_client(team.member).get("/api/campaigns")
     assert (response.status_code, response["Retry-After"]) == (429, "60")
+
+
+def test_the_rate_limit_counts_in_the_redis_the_cache_options_name(api_client, team, rates):
+    """The throttle talks to Redis through the cache's own client: a database given in OPTIONS
+    (not in the URL) is where the window is kept, as for every other cache key."""
+    import redis
+    from django.conf import settings
+
+    url = settings.CACHES["default"]["LOCATION"]
+    server, db = url.rsplit("/", 1)
+    db = (int(db) + 1) % 16 if db.isdigit() else 1
+    cache_in_options = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": server,
+            "OPTIONS": {"db": db, "socket_timeout": 2},
+        }
+    }
+    named = redis.Redis.from_url(server, db=db)
+    named.delete(f"throttle:throttle_user_{team.member.pk}")
+    rates(user="1/min", ingest="100/min")
+    with override_settings(CACHES=cache_in_options):
+        statuses = [api_client(team.member).get("/api/campaigns").status_code for _ in range(2)]
+    try:
+        assert statuses == [200, 429]
+        assert named.zcard(f"throttle:throttle_user_{team.member.pk}") == 1
+    finally:
+        named.delete(f"throttle:throttle_user_{team.member.pk}")

@@ -6,9 +6,9 @@ every other view by the user rate (API_USER_RATE). Anonymous requests are not co
 the API refuses them anyway, and the open probes (/health/*) must never be throttled. The
 window slides as DRF's does (requests within the last `duration` seconds), but with Redis the
 check is one atomic script on a sorted set: one round trip instead of DRF's read and write of
-a pickled list, and concurrent requests cannot both take the last place. It uses the default
-cache's Redis (its first server); with another cache (embedded mode's file cache) DRF's own
-check runs.
+a pickled list, and concurrent requests cannot both take the last place. It runs on the
+default cache's own Redis client (its writing server); with another cache (embedded mode's file
+cache) DRF's own check runs.
 
 Login: failures are counted per username and client address in the cache; after
 LOGIN_MAX_FAILURES within LOGIN_LOCKOUT_SECONDS that pair is locked out for the rest of the
@@ -25,7 +25,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from redis.exceptions import RedisError
@@ -52,27 +53,21 @@ return {1, count + 1, ARGV[1]}
 """
 
 
-REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
-
-
 @cache_function
-def _sliding_window(location, socket_timeout):
-    """The script bound to a client of the cache's Redis (one connection pool per process)."""
-    client = redis.Redis.from_url(
-        location, socket_connect_timeout=socket_timeout, socket_timeout=socket_timeout
-    )
-    return client.register_script(SLIDING_WINDOW_SCRIPT)
+def _sliding_window(pool):
+    """The script bound to a client of this connection pool (the cache's: one per process and
+    thread, as Django keeps them)."""
+    return redis.Redis(connection_pool=pool).register_script(SLIDING_WINDOW_SCRIPT)
 
 
 def _cache_redis():
     """The sliding-window script on the default cache's Redis, or None when the cache is not
-    Redis (the throttle then keeps DRF's history in the cache)."""
-    default = settings.CACHES["default"]
-    if default["BACKEND"] != REDIS_CACHE:
+    Redis (the throttle then keeps DRF's history in the cache). The client is the cache's own,
+    so the server, database, credentials and timeouts are what CACHES says, OPTIONS included."""
+    default = caches["default"]
+    if not isinstance(default, RedisCache):
         return None
-    location = default["LOCATION"]
-    location = location[0] if isinstance(location, list | tuple) else location.split(",")[0]
-    return _sliding_window(location, default.get("OPTIONS", {}).get("socket_timeout", 2))
+    return _sliding_window(default._cache.get_client(write=True).connection_pool)
 
 
 class UserOrScopeRateThrottle(SimpleRateThrottle):
