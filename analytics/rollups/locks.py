@@ -11,8 +11,9 @@ before it (uncommitted). None is lost or counted twice.
 Where a writer takes them matters. Ingestion takes its batch's campaigns first thing in its
 transaction, before any row lock: a batch waiting for a rebuild then holds nothing the rebuild
 may wait for (the rebuild's funnel insert checks its foreign key to the batch's leads, FOR KEY
-SHARE, which their FOR NO KEY UPDATE leaves alone). The ORM hooks lock no lead and take them
-just before their upsert (writer.apply_changes).
+SHARE, which their FOR NO KEY UPDATE leaves alone; the row locks' own order is
+voiceagent/campaigns/locks.py). The ORM hooks lock no lead and take them just before their
+upsert (writer.apply_changes).
 
 Both are transaction-level advisory locks (`pg_advisory_xact_lock`), released at commit or
 rollback, in the two-int form under ROLLUP_LOCK_NAMESPACE so that no other advisory lock of the

@@ -288,7 +288,8 @@ def lock_instances(model, *, column, values, order_by, related=None):
 
     FOR NO KEY UPDATE: ingestion writes its leads and calls but never their keys, and FOR UPDATE
     would also block every insert referencing them meanwhile (a foreign-key check takes FOR KEY
-    SHARE), a campaign's follow-up or import among them (voiceagent/campaigns/locks.py).
+    SHARE): a follow-up added in the admin, a rollup rebuild's rows
+    (voiceagent/campaigns/locks.py).
 
     PostgreSQL: one `= ANY(array)` parameter, and datetimes read as read_rows reads them: the
     ORM's timestamptz loader cost more than the rest of locking a batch's leads and calls.
