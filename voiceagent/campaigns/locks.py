@@ -9,8 +9,8 @@ PostgreSQL breaks by aborting one of them: ingestion retries, a manager's edit w
    a lead import into it;
 2. leads, FOR NO KEY UPDATE, in id order: an ingestion batch's (`ingestion.bulk.lock_instances`),
    and every statement updating many leads takes them first with `lock_leads` (rescoring a
-   campaign or every lead), since an UPDATE locks its rows in whatever order its plan reads
-   them;
+   campaign or every lead, an import's merge, DNC flags in bulk), since an UPDATE locks its
+   rows in whatever order its plan reads them;
 3. calls, FOR NO KEY UPDATE, in call_sid order (an ingestion batch);
 4. the rows hanging off those: follow-ups, turns, rollup and totals rows, each kind by its own
    rule (analytics/rollups/totals.py).
@@ -24,7 +24,7 @@ FOR UPDATE, a batch holding its leads blocked every follow-up or rollup row inse
 meanwhile; and a campaign edit holding its campaign FOR UPDATE while rescoring waited for a
 batch's lead while the batch, inserting a call of that campaign, waited for the campaign.
 Two writers still take FOR UPDATE: a draft campaign's deletion (its DELETE would anyway), and
-an erasure, its one lead first thing.
+an erasure, its one lead first thing (then the leads sharing its number, in id order).
 """
 
 from django.db import connection

@@ -1,4 +1,4 @@
-"""Campaign edits and rescoring never deadlock with ingestion
+"""Campaign edits, rescoring, lead imports and DNC changes never deadlock with ingestion
 (voiceagent/campaigns/locks.py): real PostgreSQL, each writer a thread on its own connection.
 
 Each test stops one writer at a chosen lock with a row held by a third connection
@@ -10,14 +10,18 @@ aborting one (ingestion then logs a retry; any other writer fails).
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from tests.db_locks import WAIT, in_thread, rows_held, wait_for_a_lock_wait
-from tests.factories import make_campaign, make_lead, make_user
+from tests.factories import make_campaign, make_lead, make_phone, make_user
 from tests.voiceagent.ingestion.call_scripts import CallScript
+from tests.voiceagent.lead_import.files import csv_bytes
 from tests.voiceagent.test_campaign_admin import change_url, form_data
+from voiceagent.campaigns.dnc import add_to_dnc
 from voiceagent.campaigns.services import update_campaign
 from voiceagent.ingestion.services import ingest_events
+from voiceagent.lead_import.services import import_leads
 from voiceagent.models import CallSession, Lead
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -151,3 +155,44 @@ def test_the_rescore_leads_command_takes_leads_in_id_order_as_ingestion_does(cap
     assert "retrying" not in caplog.text
     assert out.getvalue() == "Scored 2 leads.\n"
     assert list(Lead.objects.order_by("pk").values_list("score", flat=True)) == [15, 15]
+
+
+def test_a_lead_import_updating_stored_leads_takes_them_in_id_order_as_ingestion_does(caplog):
+    lower, higher = _two_leads_stored_out_of_id_order(make_campaign("Imported"), city="Pune")
+    # The file names the higher lead first: merged in file order, it is updated first.
+    rows = (
+        [["Name", "Phone", "City"]]
+        + [[lead.name, lead.phone, "Mumbai"] for lead in (higher, lower)]
+        + [["New", make_phone(), "Thane"]]
+    )
+    upload = SimpleUploadedFile("leads.csv", csv_bytes(rows), content_type="text/csv")
+    results = []
+
+    failures = _write_while_a_batch_locks_both(
+        lambda: results.append(
+            import_leads(campaign=lower.campaign, file=upload, filename="leads.csv")
+        ),
+        lower,
+        higher,
+        caplog,
+    )
+
+    assert failures == []
+    assert "retrying" not in caplog.text
+    assert [(result.updated, result.created) for result in results] == [(2, 1)]
+    assert sorted(Lead.objects.values_list("city", flat=True)) == ["Mumbai", "Mumbai", "Thane"]
+
+
+def test_numbers_added_to_the_dnc_list_flag_their_leads_in_id_order_as_ingestion_does(caplog):
+    lower, higher = _two_leads_stored_out_of_id_order(make_campaign("Listed"))
+
+    failures = _write_while_a_batch_locks_both(
+        lambda: add_to_dnc(phones=[higher.phone, lower.phone], reason="asked"),
+        lower,
+        higher,
+        caplog,
+    )
+
+    assert failures == []
+    assert "retrying" not in caplog.text
+    assert list(Lead.objects.order_by("pk").values_list("is_dnc", flat=True)) == [True, True]
