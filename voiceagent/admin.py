@@ -59,14 +59,16 @@ class CampaignAdminForm(forms.ModelForm):
 
     The stored status is read locked (the admin's change view runs in one transaction), so a
     change another user saved meanwhile is checked against here, and update_campaign's own
-    check under the same lock cannot fail after the form passed."""
+    check under the same lock cannot fail after the form passed: update_campaign's FOR NO KEY
+    UPDATE, which leaves ingestion's inserts of the campaign's calls alone while the edit
+    rescores its leads (voiceagent/campaigns/locks.py)."""
 
     def clean_status(self):
         status = self.cleaned_data["status"]
         stored = CampaignStatus.DRAFT
         if self.instance.pk:
             stored = (
-                Campaign.objects.select_for_update()
+                Campaign.objects.select_for_update(no_key=True)
                 .values_list("status", flat=True)
                 .get(pk=self.instance.pk)
             )

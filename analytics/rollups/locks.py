@@ -9,10 +9,11 @@ for the rebuild's commit, then adds its new − old to a recount that saw its ca
 before it (uncommitted). None is lost or counted twice.
 
 Where a writer takes them matters. Ingestion takes its batch's campaigns first thing in its
-transaction, before it locks its leads (SELECT ... FOR UPDATE): the rebuild's funnel insert
-checks its foreign key to those leads (FOR KEY SHARE), so a batch that locked them and then
-waited for the rebuild would deadlock with it. The ORM hooks lock no lead and take them just
-before their upsert (writer.apply_changes).
+transaction, before any row lock: a batch waiting for a rebuild then holds nothing the rebuild
+may wait for (the rebuild's funnel insert checks its foreign key to the batch's leads, FOR KEY
+SHARE, which their FOR NO KEY UPDATE leaves alone; the row locks' own order is
+voiceagent/campaigns/locks.py). The ORM hooks lock no lead and take them just before their
+upsert (writer.apply_changes).
 
 Both are transaction-level advisory locks (`pg_advisory_xact_lock`), released at commit or
 rollback, in the two-int form under ROLLUP_LOCK_NAMESPACE so that no other advisory lock of the

@@ -27,6 +27,7 @@ from django.db.models import Count, Q
 from analytics.aggregates import condition
 from analytics.models import FunnelTotals, LeadFunnelRollup, LeadTotals
 from analytics.rollups.writer import counter_fields
+from voiceagent.campaigns.locks import lock_leads
 from voiceagent.models import Lead
 
 LEAD_COUNTS = ("total_leads", "valid_leads", "dnc_filtered_leads")
@@ -241,11 +242,14 @@ def update_leads_by_campaign(leads, **values):
     """`leads.update(**values)` (a Lead queryset) one campaign at a time, in campaign order, for
     an update that may move the counts (DNC flags in bulk); returns how many leads it changed.
 
-    Each statement locks its leads, then (the row trigger fires at the statement's end) that one
-    campaign's LeadTotals row: the order every writer of leads takes (an import, an erasure).
-    Locking the totals rows first would deadlock with such a writer holding a lead row; one
-    statement over several campaigns would lock their totals rows in its scan order, and two
-    of them in different orders would deadlock on each other."""
+    The leads are locked first, all of them in id order (voiceagent/campaigns/locks.py), then
+    each statement (the row trigger fires at its end) that one campaign's LeadTotals row: the
+    order every writer of leads takes (ingestion, an import, an erasure). An UPDATE alone would
+    lock its leads in its scan order, and deadlock with a batch holding one of them; locking
+    the totals rows first would deadlock with such a writer holding a lead row; one statement
+    over several campaigns would lock their totals rows in its scan order, and two of them in
+    different orders would deadlock on each other."""
+    lock_leads(leads)
     changed = 0
     campaign_ids = sorted(set(leads.order_by().values_list("campaign_id", flat=True)))
     for campaign_id in campaign_ids:

@@ -16,14 +16,13 @@ from analytics.rollups.locks import ROLLUP_LOCK_NAMESPACE, campaign_lock_key
 from analytics.rollups.rebuild import rebuild_campaign, verify_campaign
 from tests.analytics.test_rebuild_rollups import AT, _campaign_with_calls
 from tests.analytics.test_rollups import _event
+from tests.db_locks import WAIT, in_thread
 from tests.factories import make_campaign, make_lead
 from voiceagent.ingestion import services
 from voiceagent.ingestion.services import ingest_events
 from voiceagent.models import CallOutcome, CallSession
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WAIT = 60  # seconds a thread waits for the test's signal before giving up (never reached)
 
 
 def _finished_call(lead, sid):
@@ -38,22 +37,6 @@ def _finished_call(lead, sid):
     ]
 
 
-def _in_thread(work, failures):
-    """A started thread running `work` on its own connection, its exception kept in failures."""
-
-    def run():
-        try:
-            work()
-        except Exception as exc:  # reported by the test
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
 def _open_rebuild(campaign_id, failures):
     """A thread that rebuilds the campaign and keeps its transaction (and lock) open until
     `release` is set; returns (thread, rebuilt, release)."""
@@ -65,7 +48,7 @@ def _open_rebuild(campaign_id, failures):
             rebuilt.set()
             release.wait(timeout=WAIT)
 
-    return _in_thread(rebuild, failures), rebuilt, release
+    return in_thread(rebuild, failures), rebuilt, release
 
 
 def _exclusive_lock_held(campaign_id):
@@ -118,7 +101,7 @@ def test_a_batch_of_another_campaign_commits_while_a_rebuild_holds_its_campaign(
     rebuilder, rebuilt, release = _open_rebuild(rebuilt_lead.campaign_id, failures)
     assert rebuilt.wait(timeout=WAIT)
 
-    writer = _in_thread(
+    writer = in_thread(
         lambda: ingest_events(events=_finished_call(other_lead, "CA-other"), source="api"),
         failures,
     )
@@ -143,7 +126,7 @@ def test_a_batch_of_the_same_campaign_waits_for_its_rebuild_and_is_counted_once(
     rebuilder, rebuilt, release = _open_rebuild(lead.campaign_id, failures)
     assert rebuilt.wait(timeout=WAIT)
 
-    writer = _in_thread(
+    writer = in_thread(
         lambda: ingest_events(events=_finished_call(lead, "CA-same"), source="api"), failures
     )
     waited = _waited_for_the_lock(lead.campaign_id, writer, release, rebuilder)
@@ -170,12 +153,12 @@ def test_a_batch_whose_calls_are_written_when_the_rebuild_starts_is_counted_once
 
     monkeypatch.setattr(services, "apply_calls", apply_calls_when_told)
     caplog.set_level("INFO", logger="voiceagent.ingestion.services")
-    writer = _in_thread(
+    writer = in_thread(
         lambda: ingest_events(events=_finished_call(lead, "CA-midway"), source="api"), failures
     )
     assert calls_written.wait(timeout=WAIT)
 
-    rebuilder = _in_thread(lambda: rebuild_campaign(lead.campaign_id), failures)
+    rebuilder = in_thread(lambda: rebuild_campaign(lead.campaign_id), failures)
     rebuild_waited = _waited_for_the_lock(lead.campaign_id, rebuilder, proceed, writer)
 
     assert (rebuild_waited, failures) == (True, [])
@@ -197,7 +180,7 @@ def test_an_orm_save_of_the_rebuilt_campaign_waits_for_the_rebuild_and_is_counte
         call.outcome = CallOutcome.QUALIFIED
         call.save()
 
-    saver = _in_thread(requalify, failures)
+    saver = in_thread(requalify, failures)
     waited = _waited_for_the_lock(lead.campaign_id, saver, release, rebuilder)
 
     assert (waited, failures) == (True, [])
@@ -218,7 +201,7 @@ def test_verify_reads_one_snapshot_so_a_lead_committed_meanwhile_is_no_drift(mon
 
     def count_then_commit_a_lead(campaign_id):
         counts = counted(campaign_id)
-        _in_thread(lambda: make_lead(campaign), failures).join(WAIT)
+        in_thread(lambda: make_lead(campaign), failures).join(WAIT)
         return counts
 
     monkeypatch.setattr(rebuild, "counted_leads", count_then_commit_a_lead)

@@ -4,6 +4,8 @@ engaged, with the top three contributions in words (docs/metrics.md, "Lead score
 One function, `recompute_lead_scores(*, lead_ids)`, rewrites the score of the given leads in ONE
 `UPDATE … FROM (aggregate)` statement that PostgreSQL and SQLite (3.33+) both run: nothing is
 computed per lead in Python, so scoring a batch of 500 leads costs what scoring one does.
+`rescore_campaigns` scores whole campaigns again, their leads locked first in the order ingestion
+takes them (voiceagent/campaigns/locks.py).
 
 Signals, each worth the points of the campaign's `score_weights` (else DEFAULT_SCORE_WEIGHTS):
 - interest level, timeline and purpose: the strongest value any of the lead's calls collected
@@ -17,9 +19,10 @@ order above), e.g. "high interest (+30); buying within a month (+20); budget in 
 (+15)".
 """
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.query import QuerySet
 
+from voiceagent.campaigns.locks import lock_leads
 from voiceagent.models import (
     DEFAULT_SCORE_WEIGHTS,
     CallOutcome,
@@ -324,6 +327,19 @@ def recompute_lead_scores(*, lead_ids=None, changed_only=False):
 SCORE_INPUTS = ("price_band_min", "price_band_max", "score_weights")
 
 
-def rescore_campaign(*, campaign):
-    """Score every lead of `campaign` again (its price band or weights changed)."""
-    return recompute_lead_scores(lead_ids=Lead.objects.filter(campaign=campaign).values("pk"))
+def rescore_campaigns(*, campaign_ids=None):
+    """Score every lead of these campaigns again (None: every lead), e.g. after a price band or
+    weights changed; returns how many leads it wrote.
+
+    In a transaction that first locks the leads in id order (voiceagent/campaigns/locks.py): the
+    one UPDATE would lock them in the order its plan reads them, and an ingestion batch holding
+    one of them while waiting for another (it takes its leads in id order) would deadlock with
+    it."""
+    if campaign_ids is None:
+        leads, lead_ids = Lead.objects.all(), None
+    else:
+        leads = Lead.objects.filter(campaign_id__in=campaign_ids)
+        lead_ids = leads.values("pk")
+    with transaction.atomic():
+        lock_leads(leads)
+        return recompute_lead_scores(lead_ids=lead_ids)

@@ -76,8 +76,11 @@ def create_campaign(*, created_by, members=(), status=CampaignStatus.DRAFT, **fi
 @transaction.atomic
 def update_campaign(*, campaign, members=None, **changes):
     """Apply changes; a status change must be a legal transition from the stored status."""
-    # Locked, so two concurrent transitions cannot both pass the check against the old status.
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    # Locked, so two concurrent transitions cannot both pass the check against the old status;
+    # FOR NO KEY UPDATE, so ingestion inserting calls of the campaign meanwhile (their foreign
+    # key takes FOR KEY SHARE on it) goes on, and the rescoring below, waiting for a batch's
+    # leads, never waits for a batch that waits for the campaign (voiceagent/campaigns/locks.py).
+    campaign = Campaign.objects.select_for_update(no_key=True).get(pk=campaign.pk)
     status_changed = "status" in changes and changes["status"] != campaign.status
     if status_changed:
         check_transition(current=campaign.status, new=changes["status"])
@@ -94,7 +97,7 @@ def update_campaign(*, campaign, members=None, **changes):
     if members is not None:
         campaign.members.set(members)
     if rescore:
-        scoring.rescore_campaign(campaign=campaign)
+        scoring.rescore_campaigns(campaign_ids=[campaign.pk])
     return campaign
 
 

@@ -5,7 +5,7 @@ Django's bulk_create quotes every value client-side and bulk_update builds one C
 and row; for 500-event batches those were most of the time spent. Array parameters (UNNEST)
 cost less in SQL but psycopg still adapts them value by value in Python; one JSON document
 (`jsonb_to_recordset`) is serialised by json.dumps in C. Reads (`read_rows`, and
-`lock_instances` for SELECT ... FOR UPDATE) take their timestamptz columns as UTC text for
+`lock_instances` for SELECT ... FOR NO KEY UPDATE) take their timestamptz columns as UTC text for
 datetime.fromisoformat, Django's loader for them being pure Python. On other databases (SQLite
 in embedded mode) all of them fall back to the ORM.
 """
@@ -282,9 +282,14 @@ def _column_of(model, name, joins):
 
 def lock_instances(model, *, column, values, order_by, related=None):
     """Model instances of the rows whose `column` is one of `values`, locked in `order_by` order
-    (SELECT ... FOR UPDATE OF the model's table alone), as the ORM's
-    `select_for_update(of=("self",))` builds them; `related` names a foreign key whose row comes
-    along, unlocked, as with select_related.
+    (SELECT ... FOR NO KEY UPDATE OF the model's table alone), as the ORM's
+    `select_for_update(of=("self",), no_key=True)` builds them; `related` names a foreign key
+    whose row comes along, unlocked, as with select_related.
+
+    FOR NO KEY UPDATE: ingestion writes its leads and calls but never their keys, and FOR UPDATE
+    would also block every insert referencing them meanwhile (a foreign-key check takes FOR KEY
+    SHARE): a follow-up added in the admin, a rollup rebuild's rows
+    (voiceagent/campaigns/locks.py).
 
     PostgreSQL: one `= ANY(array)` parameter, and datetimes read as read_rows reads them: the
     ORM's timestamptz loader cost more than the rest of locking a batch's leads and calls.
@@ -294,7 +299,9 @@ def lock_instances(model, *, column, values, order_by, related=None):
     if not values:
         return []
     if not _is_postgres():
-        locked = model.objects.select_for_update(of=("self",)).filter(**{f"{column}__in": values})
+        locked = model.objects.select_for_update(of=("self",), no_key=True).filter(
+            **{f"{column}__in": values}
+        )
         return list((locked.select_related(related) if related else locked).order_by(order_by))
     quote = connection.ops.quote_name
     parts = [_part(model, "t")]
@@ -312,7 +319,7 @@ def lock_instances(model, *, column, values, order_by, related=None):
             f"SELECT {', '.join(part.columns for part in parts)} "
             f"FROM {quote(model._meta.db_table)} t {join} "
             f"WHERE t.{quote(where.column)} = ANY(%s::{where.db_type(connection)}[]) "
-            f"ORDER BY t.{quote(model._meta.get_field(order_by).column)} FOR UPDATE OF t",
+            f"ORDER BY t.{quote(model._meta.get_field(order_by).column)} FOR NO KEY UPDATE OF t",
             [values],
         )
         rows = cursor.fetchall()

@@ -10,11 +10,12 @@ then applied in one transaction:
    without reading the log: the unique event_id refuses an event logged before (or by a
    concurrent batch), and the transaction runs again, reading the logged events first to tell
    duplicates from conflicts. Resent events are the exception, so most batches save that read;
-3. the batch's leads are locked (SELECT ... FOR UPDATE, in id order), then its calls; a call is
-   created by the first of its events to arrive, whatever its type. Locking the lead first
-   serialises every writer of one lead's calls, so concurrent web workers lose no update and
-   cannot deadlock on each other's inserts; a lost get-or-create race (unique call_sid) or a
-   deadlock retries the whole transaction;
+3. the batch's leads are locked (SELECT ... FOR NO KEY UPDATE, in id order), then its calls (in
+   call_sid order); a call is created by the first of its events to arrive, whatever its type.
+   Locking the lead first serialises every writer of one lead's calls, so concurrent web workers
+   lose no update and cannot deadlock on each other's inserts; campaign edits, rescoring,
+   imports and DNC changes take leads in the same order (voiceagent/campaigns/locks.py); a lost
+   get-or-create race (unique call_sid) or a deadlock retries the whole transaction;
 4. events are folded into their calls by voiceagent.ingestion.call_state (order-independent), new turns
    and objections are bulk-inserted, calls bulk-updated;
 5. each touched lead is re-projected from all of its calls (attempt numbers, call_attempts,

@@ -7,9 +7,10 @@ How, in one transaction (a file refused halfway leaves nothing behind):
    whatever the file's length;
 2. one statement merges rows sharing a phone into one (a later non-empty value wins; blanks
    never erase);
-3. one UPDATE refreshes the campaign's existing leads whose values differ, one INSERT creates
-   the others; both flag numbers on the do-not-call list. Unchanged leads are not written, so
-   importing the same file twice changes nothing.
+3. the campaign is locked, then its leads (in id order: voiceagent/campaigns/locks.py); one
+   UPDATE refreshes the existing leads whose values differ, one INSERT creates the others; both
+   flag numbers on the do-not-call list. Unchanged leads are not written, so importing the same
+   file twice changes nothing.
 Counts: rows = created + updated + skipped (unchanged) + duplicates (merged into an earlier row)
 + invalid_rows.
 """
@@ -26,6 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from voiceagent.campaigns import cleaning, lifecycle, scoring
+from voiceagent.campaigns.locks import lock_leads
 from voiceagent.campaigns.services import RuleViolation, check_accepts_leads
 from voiceagent.lead_import.files import FileRejected, check_upload, open_source
 from voiceagent.models import Campaign, DoNotCall, Lead, LeadStatus
@@ -260,6 +262,9 @@ def import_leads(*, campaign, file, filename, progress: Callable[[float], None] 
         # Serialises imports into one campaign without blocking call ingestion (FOR NO KEY
         # UPDATE does not conflict with the key-share locks of inserts referencing the row).
         Campaign.objects.select_for_update(no_key=True).filter(pk=campaign.pk).first()
+        # The merge and the rescoring update the campaign's leads in their plans' order: taken
+        # first in id order, as ingestion takes them, they never deadlock with a batch.
+        lock_leads(Lead.objects.filter(campaign=campaign))
         try:
             _merge_and_apply(cursor, campaign=campaign, result=result, report=report)
         except IntegrityError:

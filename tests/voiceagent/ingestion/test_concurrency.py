@@ -1,20 +1,29 @@
-"""Many workers posting the events of the same calls at once lose nothing (real PostgreSQL)."""
+"""Many workers posting the events of the same calls at once lose nothing, and a batch blocks\nno more than it must (real PostgreSQL)."""
 
 import random
 import threading
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 
+from tests.db_locks import WAIT, in_thread, rows_held, wait_for_a_lock_wait
 from tests.factories import make_campaign, make_lead
 from tests.voiceagent.ingestion.call_scripts import (
+    CallScript,
     answered_call,
+    at,
     call_state,
     lead_state,
     unanswered_call,
 )
 from voiceagent.ingestion.services import ingest_events
-from voiceagent.models import CallEvent, CallSession, ConversationTurn, ScheduledCall
+from voiceagent.models import (
+    CallError,
+    CallEvent,
+    CallSession,
+    ConversationTurn,
+    ScheduledCall,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -111,3 +120,55 @@ def test_one_call_hammered_by_single_event_batches_keeps_every_turn():
         50,
         1,
     )
+
+
+def _event(lead, call_sid, event_type, seconds):
+    return CallScript(lead, call_sid).add(event_type, seconds, event_id=f"{call_sid}-{event_type}")
+
+
+def _inserted_without_waiting(create):
+    """Whether `create()` commits in its own transaction without waiting a second for a lock."""
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '1s'")
+            create()
+    except OperationalError as exc:
+        assert "lock timeout" in str(exc)
+        return False
+    return True
+
+
+def test_a_batch_holding_its_lead_and_calls_lets_others_insert_rows_that_reference_them():
+    """A batch locks its leads and calls to update them, never their keys: a follow-up of its
+    lead or an error of its call, inserted meanwhile by another transaction (whose foreign-key
+    check takes FOR KEY SHARE), goes ahead instead of waiting for the batch's commit."""
+    lead = make_lead(make_campaign("Referenced"))
+    for sid in ("CA1", "CA2"):
+        ingest_events(events=_event(lead, sid, "call.queued", 0).events, source="api")
+    first = CallSession.objects.get(call_sid="CA1")
+    failures = []
+    batch = [*_event(lead, "CA1", "call.initiated", 2).events]
+    batch += _event(lead, "CA2", "call.initiated", 2).events
+
+    # The batch locks its lead, then CA1, and waits for CA2 (held here) with both locks held.
+    with rows_held(CallSession.objects.filter(call_sid="CA2")):
+        writer = in_thread(lambda: ingest_events(events=batch, source="api"), failures)
+        assert wait_for_a_lock_wait(waiters=[writer]), failures
+        follow_up_went_ahead = _inserted_without_waiting(
+            lambda: ScheduledCall.objects.create(
+                lead=lead, campaign=lead.campaign, scheduled_for=at(3600), reason="callback"
+            )
+        )
+        error_went_ahead = _inserted_without_waiting(
+            lambda: CallError.objects.create(
+                call=first, component="telephony", message="Jitter", occurred_at=at(3)
+            )
+        )
+    writer.join(WAIT)
+
+    assert (follow_up_went_ahead, error_went_ahead, failures) == (True, True, [])
+    assert sorted(CallSession.objects.values_list("call_sid", "status")) == [
+        ("CA1", "initiated"),
+        ("CA2", "initiated"),
+    ]
