@@ -234,3 +234,34 @@ def test_the_rate_limit_counts_in_the_redis_the_cache_options_name(api_client, t
         assert named.zcard(f"throttle:throttle_user_{team.member.pk}") == 1
     finally:
         named.delete(f"throttle:throttle_user_{team.member.pk}")
+
+
+def test_requests_in_contexts_of_their_own_share_one_redis_client_for_the_rate_limit(team, rates):
+    """Under ASGI every request runs in a context of its own, and Django makes its cache object
+    (and that object's connection pool) anew in each: the rate limit must neither keep each
+    request's pool (a leak) nor open a connection per request."""
+    import asyncio
+    import contextvars
+    from types import SimpleNamespace
+
+    from asgiref.sync import sync_to_async
+    from django.core.cache import caches
+
+    from voiceagent.web import throttling
+
+    rates(user="100/min", ingest="100/min")
+    request, view = SimpleNamespace(user=team.member), SimpleNamespace()
+    seen = []
+
+    def one_request():
+        assert UserOrScopeRateThrottle().allow_request(request, view)
+        seen.append((caches["default"], throttling._cache_redis()))
+
+    async def requests():
+        for _ in range(3):  # each in an empty context, as a server's new connection is
+            await asyncio.create_task(sync_to_async(one_request)(), context=contextvars.Context())
+
+    asyncio.run(requests())
+    cache_objects = {id(cache_object) for cache_object, _ in seen}
+    scripts = {id(script) for _, script in seen}
+    assert (len(cache_objects), len(scripts)) == (3, 1)

@@ -18,9 +18,7 @@ admin's) is covered, and the forms say so plainly instead of "wrong password".
 
 import logging
 import uuid
-from functools import cache as cache_function
 
-import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -53,21 +51,29 @@ return {1, count + 1, ARGV[1]}
 """
 
 
-@cache_function
-def _sliding_window(pool):
-    """The script bound to a client of this connection pool (the cache's: one per process and
-    thread, as Django keeps them)."""
-    return redis.Redis(connection_pool=pool).register_script(SLIDING_WINDOW_SCRIPT)
+# The script, bound to a client of each cache configuration (normally one), per process.
+_scripts = {}
 
 
 def _cache_redis():
     """The sliding-window script on the default cache's Redis, or None when the cache is not
-    Redis (the throttle then keeps DRF's history in the cache). The client is the cache's own,
-    so the server, database, credentials and timeouts are what CACHES says, OPTIONS included."""
+    Redis (the throttle then keeps DRF's history in the cache).
+
+    Its client is built as the cache builds its own (the same servers and OPTIONS: database,
+    credentials, timeouts), once per process: the cache object itself is made anew for every
+    request under ASGI (Django keeps caches per context), its connection pool with it, so a
+    script kept for each cache object held every request's pool and connection for good
+    (`make load` saw the web workers grow ~12 MiB a minute) and one bound anew each time opened
+    a connection per request."""
     default = caches["default"]
     if not isinstance(default, RedisCache):
         return None
-    return _sliding_window(default._cache.get_client(write=True).connection_pool)
+    key = repr((default._servers, sorted(default._options.items())))
+    script = _scripts.get(key)
+    if script is None:
+        client = default._class(default._servers, **default._options).get_client(write=True)
+        script = _scripts.setdefault(key, client.register_script(SLIDING_WINDOW_SCRIPT))
+    return script
 
 
 class UserOrScopeRateThrottle(SimpleRateThrottle):
