@@ -8,7 +8,7 @@ from analytics import attention, comparison, experiments, search, selectors
 from analytics import serializers as s
 from analytics.openapi_examples import EXAMPLES
 from analytics.periods import describe_period
-from voiceagent.access import get_call_for_user, get_campaign_for_user, visible_campaigns
+from voiceagent.access import get_campaign_for_user, visible_campaigns
 from voiceagent.db_routers import analytics_reads
 from voiceagent.models import AuditAction
 from voiceagent.personal_data import audit
@@ -117,9 +117,10 @@ class ConversationView(AnalyticsReadView):
         responses={**ok(s.ConversationSerializer, "conversation"), **errors(403, 404)},
     )
     def get(self, request, call_sid):
-        call = get_call_for_user(request.user, call_sid)
-        conversation = selectors.conversation(call=call)
-        audit.record_call_view(action=AuditAction.TRANSCRIPT_VIEWED, call=call)
+        conversation = selectors.conversation(
+            campaigns=visible_campaigns(request.user), call_sid=call_sid
+        )
+        audit.record_call_view(action=AuditAction.TRANSCRIPT_VIEWED, conversation=conversation)
         return Response(s.ConversationSerializer(conversation, context={"request": request}).data)
 
 

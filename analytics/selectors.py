@@ -10,11 +10,11 @@ those days; None means all time. Every document with call counts says which days
 
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections, router
+from django.db import connections, router
 from django.db.models import (
-    Avg,
     Case,
     Count,
     DateField,
@@ -32,7 +32,7 @@ from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 
 from analytics import costs
-from analytics.aggregates import PercentileCont, condition, percentile_cont, rate, rounded
+from analytics.aggregates import condition, percentile_cont, rate, rounded
 from analytics.models import (
     AllTimeLatencyRollup,
     AllTimeObjectionRollup,
@@ -54,9 +54,11 @@ from analytics.periods import (
 from analytics.rollups import histogram
 from analytics.rollups.contribution import ANY_CATEGORY, LATENCY_FIELDS, TOTAL_LATENCY
 from monitoring.components import component_statuses
-from voiceagent.access import campaign_not_found
+from voiceagent import fixed_statements
+from voiceagent.access import call_not_found, campaign_not_found
 from voiceagent.models import (
     IN_PROGRESS_STATUSES,
+    CallError,
     CallOutcome,
     CallSession,
     CallStatus,
@@ -64,6 +66,7 @@ from voiceagent.models import (
     ConversationTurn,
     Lead,
     LeadStatus,
+    Objection,
     ObjectionCategory,
     ScheduledCall,
     Stage,
@@ -572,71 +575,139 @@ def lead_activity(*, campaigns, status=None, limit=50):
 # --- one conversation ----------------------------------------------------------------------------
 
 
-def conversation(*, call):
-    """Everything about one call (fetched with its campaign and lead): fields, exchanges,
-    stages reached in order of first reach, objections, qualification data, AI latency and the
-    transcript. Three or four queries whatever its length."""
-    turns = list(
-        call.turns.order_by("sequence").values(
-            "id",
-            "sequence",
-            "speaker",
-            "text",
-            "stage",
-            "started_at",
-            *LATENCY_FIELDS,
-            *costs.USAGE_FIELDS,
-        )
-    )
+# The call's own fields in the document, as CallSession names them.
+CALL_FIELDS = (
+    "call_sid", "campaign_id", "attempt_number", "status", "outcome", "ended_by", "initiated_at",
+    "answered_at", "ended_at", "duration_seconds", "current_stage", "recording_url", "error",
+)  # fmt: skip
+TURN_FIELDS = (
+    "sequence",
+    "speaker",
+    "text",
+    "stage",
+    "started_at",
+    *LATENCY_FIELDS,
+    *costs.USAGE_FIELDS,
+)
+
+
+def conversation(*, campaigns, call_sid):
+    """Everything about the call `call_sid` of `campaigns` (a queryset: visible_campaigns(user)): fields,
+    its lead, exchanges, stages reached in order of first reach, objections, qualification
+    data, AI latency and the transcript; Http404 (call_not_found) unless it is one of theirs.
+
+    Four fixed statements whatever its length (the call with its campaign's name and its lead
+    and the visibility check; its turns; objections; errors): building them with the ORM cost
+    more than running them, and the latency is worked out from the turns the transcript reads.
+    """
+    call = _visible_call(campaigns, call_sid)
+    turns = [
+        dict(zip(("id", *TURN_FIELDS), row, strict=True))
+        for row in _rows_of_call(ConversationTurn, ("id", *TURN_FIELDS), ("sequence",), call["id"])
+    ]
     sequence_of_turn = {turn.pop("id"): turn["sequence"] for turn in turns}
     objections = [
         {
-            "category": objection["category"],
-            "text": objection["text"],
-            "occurred_at": objection["occurred_at"],
-            "turn_sequence": sequence_of_turn.get(objection["turn_id"]),
+            "category": category,
+            "text": text,
+            "occurred_at": occurred_at,
+            "turn_sequence": sequence_of_turn.get(turn_id),
         }
-        for objection in call.objections.order_by("occurred_at", "pk").values(
-            "category", "text", "occurred_at", "turn_id"
+        for category, text, occurred_at, turn_id in _rows_of_call(
+            Objection,
+            ("category", "text", "occurred_at", "turn_id"),
+            ("occurred_at", "id"),
+            call["id"],
         )
     ]
-    lead = call.lead
+    error_fields = ("component", "message", "code", "occurred_at")
+    errors = _rows_of_call(CallError, error_fields, ("occurred_at", "id"), call["id"])
     return {
-        "call_sid": call.call_sid,
-        "campaign_id": call.campaign_id,
-        "campaign_name": call.campaign.name,
-        "lead": {"id": lead.pk, "name": lead.name, "phone": lead.phone, "city": lead.city},
-        "attempt_number": call.attempt_number,
-        "status": call.status,
-        "outcome": call.outcome,
-        "ended_by": call.ended_by,
-        "initiated_at": call.initiated_at,
-        "answered_at": call.answered_at,
-        "ended_at": call.ended_at,
-        "duration_seconds": call.duration_seconds,
-        "current_stage": call.current_stage,
-        "recording_url": call.recording_url,
-        "error": call.error,
-        "errors": list(
-            call.errors.order_by("occurred_at", "pk").values(
-                "component", "message", "code", "occurred_at"
-            )
-        ),
-        "cost_inr": costs.call_cost_inr(duration_seconds=call.duration_seconds, turns=turns),
+        **{name: call[name] for name in CALL_FIELDS},
+        "campaign_name": call["campaign_name"],
+        "lead": call["lead"],
+        "errors": [dict(zip(error_fields, row, strict=True)) for row in errors],
+        "cost_inr": costs.call_cost_inr(duration_seconds=call["duration_seconds"], turns=turns),
         "exchanges": len(turns),
-        "stages_reached": stages_reached(call=call, turns=turns),
+        "stages_reached": stages_reached(
+            stage_first_reached=call["stage_first_reached"], turns=turns
+        ),
         "objections": objections,
-        "qualification": call.qualification or {},
-        "latency": latency_summary(turns=ConversationTurn.objects.filter(call=call)),
+        "qualification": call["qualification"] or {},
+        "latency": latency_summary(turns=turns),
         "transcript": turns,
     }
 
 
-def stages_reached(*, call, turns):
+def _visible_call(campaigns, call_sid):
+    """The call's CALL_FIELDS, id, stage_first_reached, qualification, campaign_name and lead
+    ({id, name, phone, city}), if it is one of `campaigns`; else Http404."""
+    # PostgreSQL refuses NUL in text (a DataError, a 500): no stored sid holds one.
+    if "\x00" in call_sid:
+        raise call_not_found()
+    database = router.db_for_read(CallSession)
+    sql, fields = _call_statement(database)
+    params = [call_sid]
+    visible = _campaigns_subquery(campaigns, "c.campaign_id")
+    if visible is not None:
+        sql, params = f"{sql} AND {visible[0]}", [*params, *visible[1]]
+    rows = fixed_statements.fetch(database, sql, params, fields)
+    if not rows:
+        raise call_not_found()
+    *values, lead_id, name, phone, city = rows[0]
+    names = ("id", *CALL_FIELDS, "stage_first_reached", "qualification", "campaign_name")
+    call = dict(zip(names, values, strict=True))
+    call["lead"] = {"id": lead_id, "name": name, "phone": phone, "city": city}
+    return call
+
+
+@cache
+def _call_statement(database):
+    """(sql, fields) of the call by its sid, with its campaign's name and its lead."""
+    quote = connections[database].ops.quote_name
+    call_fields = [
+        CallSession._meta.get_field(name)
+        for name in ("id", *CALL_FIELDS, "stage_first_reached", "qualification")
+    ]
+    columns = [
+        *(("c", field) for field in call_fields),
+        ("k", Campaign._meta.get_field("name")),
+        *(("l", Lead._meta.get_field(name)) for name in ("id", "name", "phone", "city")),
+    ]
+    sql = (
+        f"SELECT {fixed_statements.column_list(quote, columns)} "
+        f"FROM {quote(CallSession._meta.db_table)} c "
+        f"INNER JOIN {quote(Campaign._meta.db_table)} k ON k.id = c.campaign_id "
+        f"INNER JOIN {quote(Lead._meta.db_table)} l ON l.id = c.lead_id "
+        "WHERE c.call_sid = %s"
+    )
+    return sql, [field for _, field in columns]
+
+
+def _rows_of_call(model, names, order, call_id):
+    """`names` of the `model` rows of one call, in `order`, by one fixed statement."""
+    database = router.db_for_read(model)
+    sql, fields = _call_rows_statement(database, model, names, order)
+    return fixed_statements.fetch(database, sql, [call_id], fields)
+
+
+@cache
+def _call_rows_statement(database, model, names, order):
+    quote = connections[database].ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    ordering = ", ".join(quote(model._meta.get_field(name).column) for name in order)
+    sql = (
+        f"SELECT {fixed_statements.column_list(quote, [('t', field) for field in fields])} "
+        f"FROM {quote(model._meta.db_table)} t WHERE t.call_id = %s ORDER BY {ordering}"
+    )
+    return sql, fields
+
+
+def stages_reached(*, stage_first_reached, turns):
     """Distinct stages in order of first reach, from the call's stage changes
     (stage_first_reached) and from its turns' stages, whichever came first."""
     first_reached = {}
-    for stage, at in (call.stage_first_reached or {}).items():
+    for stage, at in (stage_first_reached or {}).items():
         first_reached[stage] = _as_datetime(at)
     for turn in turns:
         stage, at = turn["stage"], turn["started_at"]
@@ -653,39 +724,15 @@ def _as_datetime(value):
 
 
 def latency_summary(*, turns):
-    """Average and 95th percentile of each AI latency over `turns` (a ConversationTurn queryset),
-    with the number of turns that reported it; avg and p95 None without any. PostgreSQL computes the
-    percentile itself (percentile_cont); elsewhere the same interpolation runs in Python."""
-    if connection.vendor == "postgresql":
-        return _latency_in_database(turns)
-    return _latency_in_python(turns)
-
-
-def _latency_in_database(turns):
-    aggregates = {}
-    for field in LATENCY_FIELDS:
-        aggregates[f"{field}_avg"] = Avg(field)
-        aggregates[f"{field}_p95"] = PercentileCont(field, fraction=LATENCY_PERCENTILE)
-        aggregates[f"{field}_samples"] = Count(field)
-    totals = turns.aggregate(**aggregates)
-    return {
-        field: latency_figure(
-            average=totals[f"{field}_avg"],
-            p95=totals[f"{field}_p95"],
-            samples=totals[f"{field}_samples"],
-        )
-        for field in LATENCY_FIELDS
-    }
-
-
-def _latency_in_python(turns):
-    rows = turns.order_by().values_list(*LATENCY_FIELDS)
-    columns = list(zip(*rows, strict=True)) or [()] * len(LATENCY_FIELDS)
+    """Average and 95th percentile of each AI latency over `turns` (dicts), with the number of
+    turns that reported it; avg and p95 None without any. The average is exact and the
+    percentile interpolated between ranks as PostgreSQL's percentile_cont does, so the figures
+    are those an aggregate over the same turns gives."""
     summary = {}
-    for field, column in zip(LATENCY_FIELDS, columns, strict=True):
-        values = [value for value in column if value is not None]
+    for field in LATENCY_FIELDS:
+        values = [turn[field] for turn in turns if turn[field] is not None]
         summary[field] = latency_figure(
-            average=sum(values) / len(values) if values else None,
+            average=Decimal(sum(values)) / len(values) if values else None,
             p95=percentile_cont(values, LATENCY_PERCENTILE),
             samples=len(values),
         )

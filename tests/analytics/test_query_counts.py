@@ -27,7 +27,7 @@ ENDPOINTS = {
     "/analytics/campaigns/{campaign}/objections": 3,
     "/analytics/daily-stats": 2,
     "/analytics/daily-stats?campaign_id={campaign}&days=30": 2,
-    "/analytics/conversations/{call_sid}": 8,
+    "/analytics/conversations/{call_sid}": 7,
     "/analytics/system": 6,
     "/analytics/leads/activity": 4,
     "/analytics/leads/activity?campaign_id={campaign}&status=contacted": 5,

@@ -77,13 +77,14 @@ def record(
     return event
 
 
-def record_call_view(*, action, call, request=None):
+def record_call_view(*, action, conversation, request=None):
+    """A view of one call's conversation (analytics.selectors.conversation's document)."""
     return record(
         action=action,
         object_type="call",
-        object_id=call.call_sid,
-        campaign_id=call.campaign_id,
-        detail={"lead_id": call.lead_id},
+        object_id=conversation["call_sid"],
+        campaign_id=conversation["campaign_id"],
+        detail={"lead_id": conversation["lead"]["id"]},
         request=request,
     )
 
