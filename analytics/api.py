@@ -154,12 +154,14 @@ class LeadActivityView(AnalyticsReadView):
     )
     def get(self, request):
         query = query_params(request, s.LeadActivityQuerySerializer)
+        campaign_id = query.get("campaign_id")
+        # One statement reads the leads and checks the campaign is visible (404 unless).
         activity = selectors.lead_activity(
-            campaigns=campaigns_in_scope(request, query.get("campaign_id")),
+            campaigns=visible_campaigns(request.user),
+            campaign_id=campaign_id,
             status=query.get("status"),
             limit=query["limit"],
         )
-        campaign_id = query.get("campaign_id")
         audit.record(
             action=AuditAction.LEADS_LISTED,
             object_type="campaign" if campaign_id else "",

@@ -30,7 +30,7 @@ ENDPOINTS = {
     "/analytics/conversations/{call_sid}": 7,
     "/analytics/system": 6,
     "/analytics/leads/activity": 4,
-    "/analytics/leads/activity?campaign_id={campaign}&status=contacted": 5,
+    "/analytics/leads/activity?campaign_id={campaign}&status=contacted": 4,
     "/dashboard/overview": 9,
     "/dashboard/realtime": 4,
     "/dashboard/campaigns/{campaign}/summary": 12,
