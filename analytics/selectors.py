@@ -28,7 +28,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 
 from analytics import costs
@@ -57,12 +57,14 @@ from monitoring.components import component_statuses
 from voiceagent import fixed_statements
 from voiceagent.access import call_not_found, campaign_not_found
 from voiceagent.models import (
+    CLOSED_LEAD_STATUSES,
     IN_PROGRESS_STATUSES,
     CallError,
     CallOutcome,
     CallSession,
     CallStatus,
     Campaign,
+    CampaignStatus,
     ConversationTurn,
     Lead,
     LeadStatus,
@@ -225,39 +227,71 @@ def live_counts_by_campaign(*, campaigns, now=None):
     """{campaign_id: {calls_in_progress, calls_queued}} for the campaigns with a call in progress
     or queued (absent = zeros): calls_in_progress, and calls_queued = queued calls + pending
     ScheduledCalls due by now, of running campaigns only (CallSession/ScheduledCall `.queued()`).
-    The one rule of the live counts: live_counts, the pages and the live pushes read it."""
+    The one rule of the live counts: live_counts, the pages and the live pushes read it.
+
+    One fixed statement, every poll of /dashboard/realtime and every live push reading it:
+    building the two grouped queries with the ORM cost more than running them. It spells out
+    the glossary's QuerySet methods (CallSession.objects.in_progress() and .queued(),
+    ScheduledCall.objects.queued(now)) from the same constants;
+    tests/analytics/test_calls_queued.py holds it to their counts. Only live rows are read: the
+    (campaign, status), (status) and due follow-ups' indexes find them directly."""
     now = now or timezone.now()
-    # Only live rows are read: the (campaign, status) and (status) indexes find them directly.
-    live = CallSession.objects.filter(status__in=(CallStatus.QUEUED, *IN_PROGRESS_STATUSES))
-    calls = (
-        _of_campaigns(live, campaigns)
-        .order_by()
-        .values("campaign_id")
-        .annotate(
-            calls_in_progress=Count("pk", filter=condition(CallSession.objects.in_progress())),
-            calls_queued=Count("pk", filter=condition(CallSession.objects.queued())),
-        )
+    database = router.db_for_read(CallSession)
+    quote = connections[database].ops.quote_name
+    calls, scheduled = quote(CallSession._meta.db_table), quote(ScheduledCall._meta.db_table)
+    campaign, leads = quote(Campaign._meta.db_table), quote(Lead._meta.db_table)
+    calls_scope, calls_params = _campaign_condition(campaigns, "c.campaign_id")
+    due_scope, due_params = _campaign_condition(campaigns, "s.campaign_id")
+    running = f"(SELECT k.id FROM {campaign} k WHERE k.status = %s)"
+    open_leads = (
+        f"(SELECT l.id FROM {leads} l WHERE NOT l.is_dnc "
+        f"AND l.status NOT IN ({_placeholders(CLOSED_LEAD_STATUSES)}))"
     )
-    due = (
-        _of_campaigns(ScheduledCall.objects.queued(now), campaigns)
-        .order_by()
-        .values("campaign_id")
-        .annotate(calls_queued=Count("pk"))
+    sql = (
+        "SELECT c.campaign_id, "
+        f"SUM(CASE WHEN c.status IN ({_placeholders(IN_PROGRESS_STATUSES)}) THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN c.status = %s AND c.campaign_id IN {running} THEN 1 ELSE 0 END) "
+        f"FROM {calls} c WHERE c.status IN ({_placeholders(LIVE_CALL_STATUSES)}) "
+        f"AND {calls_scope} GROUP BY c.campaign_id "
+        "UNION ALL "
+        f"SELECT s.campaign_id, 0, COUNT(*) FROM {scheduled} s "
+        f"WHERE s.status = %s AND s.scheduled_for <= %s AND s.campaign_id IN {running} "
+        f"AND s.lead_id IN {open_leads} AND {due_scope} GROUP BY s.campaign_id"
     )
+    params = [
+        *IN_PROGRESS_STATUSES, CallStatus.QUEUED, CampaignStatus.RUNNING, *LIVE_CALL_STATUSES,
+        *calls_params, ScheduledCallStatus.PENDING, now, CampaignStatus.RUNNING,
+        *CLOSED_LEAD_STATUSES, *due_params,
+    ]  # fmt: skip
+    with connections[database].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     counts = {}
-    for row in calls:
-        counts[row["campaign_id"]] = {
-            "calls_in_progress": row["calls_in_progress"],
-            "calls_queued": row["calls_queued"],
-        }
-    for row in due:
-        entry = counts.setdefault(row["campaign_id"], {"calls_in_progress": 0, "calls_queued": 0})
-        entry["calls_queued"] += row["calls_queued"]
+    for campaign_id, in_progress, queued in rows:
+        entry = counts.setdefault(campaign_id, {"calls_in_progress": 0, "calls_queued": 0})
+        entry["calls_in_progress"] += in_progress
+        entry["calls_queued"] += queued
     return {
         campaign_id: entry
         for campaign_id, entry in counts.items()
         if entry["calls_in_progress"] or entry["calls_queued"]
     }
+
+
+# Calls in the live counts: in progress, or queued.
+LIVE_CALL_STATUSES = (CallStatus.QUEUED, *IN_PROGRESS_STATUSES)
+
+
+def _placeholders(values):
+    return ", ".join(["%s"] * len(values))
+
+
+def _campaign_condition(campaigns, column):
+    """(sql, params) of "`column` is one of `campaigns`" (a Campaign or a queryset of them);
+    always true for an unfiltered queryset (staff: every campaign)."""
+    if isinstance(campaigns, Campaign):
+        return f"{column} = %s", [campaigns.pk]
+    return _campaigns_subquery(campaigns, column) or ("1 = 1", [])
 
 
 def campaigns_with_follow_ups_fallen_due(*, since, now):
@@ -1059,33 +1093,45 @@ def active_calls(*, campaigns, now=None, limit=500):
     """Calls in progress, oldest first, shaped like the live updates' call objects
     (analytics.live.call_payload): started_at is when the call started (initiated, else queued,
     else answered), and duration_seconds counts from it to now, so the clock a manager watches
-    does not restart when the lead picks up."""
+    does not restart when the lead picks up. One fixed statement (see live_counts_by_campaign)."""
     now = now or timezone.now()
-    rows = (
-        _of_campaigns(CallSession.objects.in_progress(), campaigns)
-        .annotate(started_at=Coalesce("initiated_at", "queued_at", "answered_at"))
-        .order_by("initiated_at", "pk")
-        .values(
-            "call_sid",
-            "campaign_id",
-            "lead_id",
-            "status",
-            "outcome",
-            "started_at",
-            stage=F("current_stage"),
-            campaign_name=F("campaign__name"),
-            lead_name=F("lead__name"),
-        )[:limit]
+    database = router.db_for_read(CallSession)
+    quote = connections[database].ops.quote_name
+    scope, scope_params = _campaign_condition(campaigns, "c.campaign_id")
+    call = CallSession._meta.get_field
+    columns = [("c", call(name)) for name in ACTIVE_CALL_FIELDS]
+    started = ", ".join(f"c.{quote(call(name).column)}" for name in ACTIVE_CALL_START)
+    sql = (
+        f"SELECT {fixed_statements.column_list(quote, columns)}, COALESCE({started}), "
+        f"c.{quote(call('current_stage').column)}, k.{quote('name')}, l.{quote('name')} "
+        f"FROM {quote(CallSession._meta.db_table)} c "
+        f"INNER JOIN {quote(Campaign._meta.db_table)} k ON k.id = c.campaign_id "
+        f"INNER JOIN {quote(Lead._meta.db_table)} l ON l.id = c.lead_id "
+        f"WHERE c.status IN ({_placeholders(IN_PROGRESS_STATUSES)}) AND {scope} "
+        "ORDER BY c.initiated_at, c.id LIMIT %s"
     )
-    return [
-        {
-            **row,
-            "stage": row["stage"] or None,
-            "outcome": row["outcome"] or None,
-            "duration_seconds": _seconds_since(row["started_at"], now),
-        }
-        for row in rows
+    fields = [
+        *(field for _, field in columns),
+        call("initiated_at"),
+        call("current_stage"),
+        Campaign._meta.get_field("name"),
+        Lead._meta.get_field("name"),
     ]
+    params = [*IN_PROGRESS_STATUSES, *scope_params, limit]
+    names = (*ACTIVE_CALL_FIELDS, "started_at", "stage", "campaign_name", "lead_name")
+    calls = []
+    for row in fixed_statements.fetch(database, sql, params, fields):
+        active = dict(zip(names, row, strict=True))
+        active["stage"] = active["stage"] or None
+        active["outcome"] = active["outcome"] or None
+        active["duration_seconds"] = _seconds_since(active["started_at"], now)
+        calls.append(active)
+    return calls
+
+
+ACTIVE_CALL_FIELDS = ("call_sid", "campaign_id", "lead_id", "status", "outcome")
+# When a call started: initiated, else queued, else answered.
+ACTIVE_CALL_START = ("initiated_at", "queued_at", "answered_at")
 
 
 def _seconds_since(started_at, now):
