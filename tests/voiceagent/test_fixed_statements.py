@@ -1,14 +1,12 @@
 """Fixed statements' rows come back as the ORM reads the same fields, on PostgreSQL and SQLite."""
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import pytest
 
 from tests.factories import make_call, make_campaign, make_lead
-from tests.processes import process_environment
+from tests.processes import manage_py, process_environment
 from voiceagent import fixed_statements
 from voiceagent.models import CallSession, Lead
 
@@ -63,15 +61,8 @@ def test_json_datetimes_and_booleans_are_converted_on_sqlite(tmp_path):
     them into what PostgreSQL gives (embedded mode runs the same statements)."""
     env = process_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'embedded.sqlite3'}")
 
-    def manage(*args):
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args], env=env, capture_output=True, text=True
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-
-    manage("migrate", "-v", "0")
-    assert json.loads(manage("shell", "-c", ON_SQLITE)) == [
+    manage_py(env, "migrate", "-v", "0")
+    assert json.loads(manage_py(env, "shell", "-c", ON_SQLITE)) == [
         {"budget": "80 lakh", "rooms": [2, 3]},
         "2026-11-30T04:00:00+00:00",
         "2026-11-30T04:01:35+00:00",
