@@ -556,10 +556,10 @@ def _follow_up_columns(quote, lead_id):
         f"FROM {quote(ScheduledCall._meta.db_table)} s WHERE s.lead_id = {lead_id} "
         "AND s.status = %s ORDER BY s.scheduled_for, s.id LIMIT 1"
     )
-    in_progress = ", ".join(["%s"] * len(IN_PROGRESS_STATUSES))
     live_call = (
         f"FROM {quote(CallSession._meta.db_table)} c WHERE c.lead_id = {lead_id} "
-        f"AND c.status IN ({in_progress}) ORDER BY c.initiated_at DESC NULLS LAST, c.id DESC LIMIT 1"
+        f"AND c.status IN ({_placeholders(IN_PROGRESS_STATUSES)}) "
+        "ORDER BY c.initiated_at DESC NULLS LAST, c.id DESC LIMIT 1"
     )
     pending, live = [ScheduledCallStatus.PENDING], list(IN_PROGRESS_STATUSES)
     columns = []
@@ -692,9 +692,10 @@ TURN_FIELDS = (
 
 
 def conversation(*, campaigns, call_sid):
-    """Everything about the call `call_sid` of `campaigns` (a queryset: visible_campaigns(user)): fields,
-    its lead, exchanges, stages reached in order of first reach, objections, qualification
-    data, AI latency and the transcript; Http404 (call_not_found) unless it is one of theirs.
+    """Everything about the call `call_sid` of `campaigns` (a queryset: visible_campaigns(user)):
+    fields, its lead, exchanges, stages reached in order of first reach, objections,
+    qualification data, AI latency and the transcript; Http404 (call_not_found) unless it is one
+    of theirs.
 
     Four fixed statements whatever its length (the call with its campaign's name and its lead
     and the visibility check; its turns; objections; errors): building them with the ORM cost
