@@ -3,8 +3,6 @@
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Aggregate, FloatField
-
 
 def condition(queryset):
     """The WHERE clause of a QuerySet method (`CallSession.objects.answered()`, ...) as a boolean
@@ -22,25 +20,10 @@ def condition(queryset):
     return query.where
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's continuous percentile: `percentile_cont(f) WITHIN GROUP (ORDER BY expr)`."""
-
-    function = "percentile_cont"
-    name = "PercentileCont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-    allow_distinct = False
-
-    def __init__(self, expression, *, fraction, **extra):
-        if not 0 <= fraction <= 1:
-            raise ValueError("fraction must be between 0 and 1.")
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
-
-
 def percentile_cont(values, fraction):
-    """The same percentile in Python, for databases without percentile_cont (SQLite): linear
-    interpolation between the two nearest ranks, exactly as PostgreSQL computes it. None without
-    values (as PostgreSQL returns NULL)."""
+    """PostgreSQL's continuous percentile (`percentile_cont(fraction) WITHIN GROUP (ORDER BY
+    ...)`) in Python: linear interpolation between the two nearest ranks, the same float
+    operations in the same order. None without values (as PostgreSQL returns NULL)."""
     ordered = sorted(value for value in values if value is not None)
     if not ordered:
         return None

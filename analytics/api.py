@@ -8,7 +8,7 @@ from analytics import attention, comparison, experiments, search, selectors
 from analytics import serializers as s
 from analytics.openapi_examples import EXAMPLES
 from analytics.periods import describe_period
-from voiceagent.access import get_call_for_user, get_campaign_for_user, visible_campaigns
+from voiceagent.access import get_campaign_for_user, visible_campaigns
 from voiceagent.db_routers import analytics_reads
 from voiceagent.models import AuditAction
 from voiceagent.personal_data import audit
@@ -117,9 +117,10 @@ class ConversationView(AnalyticsReadView):
         responses={**ok(s.ConversationSerializer, "conversation"), **errors(403, 404)},
     )
     def get(self, request, call_sid):
-        call = get_call_for_user(request.user, call_sid)
-        conversation = selectors.conversation(call=call)
-        audit.record_call_view(action=AuditAction.TRANSCRIPT_VIEWED, call=call)
+        conversation = selectors.conversation(
+            campaigns=visible_campaigns(request.user), call_sid=call_sid
+        )
+        audit.record_call_view(action=AuditAction.TRANSCRIPT_VIEWED, conversation=conversation)
         return Response(s.ConversationSerializer(conversation, context={"request": request}).data)
 
 
@@ -153,12 +154,14 @@ class LeadActivityView(AnalyticsReadView):
     )
     def get(self, request):
         query = query_params(request, s.LeadActivityQuerySerializer)
+        campaign_id = query.get("campaign_id")
+        # One statement reads the leads and checks the campaign is visible (404 unless).
         activity = selectors.lead_activity(
-            campaigns=campaigns_in_scope(request, query.get("campaign_id")),
+            campaigns=visible_campaigns(request.user),
+            campaign_id=campaign_id,
             status=query.get("status"),
             limit=query["limit"],
         )
-        campaign_id = query.get("campaign_id")
         audit.record(
             action=AuditAction.LEADS_LISTED,
             object_type="campaign" if campaign_id else "",

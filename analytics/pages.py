@@ -40,7 +40,6 @@ from exports.queries import visible_jobs
 from exports.serializers import ExportPeriodSerializer
 from monitoring.checks import cache_and_broker_name
 from voiceagent.access import (
-    get_call_for_user,
     get_campaign_for_user,
     visible_campaigns,
 )
@@ -252,9 +251,10 @@ def campaign_detail(request, campaign_id):
 @login_required
 @analytics_reads_view
 def call_detail(request, call_sid):
-    call = get_call_for_user(request.user, call_sid)
-    conversation = selectors.conversation(call=call)
-    audit.record_call_view(action=AuditAction.CALL_VIEWED, call=call)
+    conversation = selectors.conversation(
+        campaigns=visible_campaigns(request.user), call_sid=call_sid
+    )
+    audit.record_call_view(action=AuditAction.CALL_VIEWED, conversation=conversation)
     context = {
         "call": conversation,
         "qualification_items": sorted(conversation["qualification"].items()),

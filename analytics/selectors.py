@@ -10,11 +10,11 @@ those days; None means all time. Every document with call counts says which days
 
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections, router
+from django.db import connections, router
 from django.db.models import (
-    Avg,
     Case,
     Count,
     DateField,
@@ -23,16 +23,16 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 
 from analytics import costs
-from analytics.aggregates import PercentileCont, condition, percentile_cont, rate, rounded
+from analytics.aggregates import condition, percentile_cont, rate, rounded
 from analytics.models import (
     AllTimeLatencyRollup,
     AllTimeObjectionRollup,
@@ -54,18 +54,24 @@ from analytics.periods import (
 from analytics.rollups import histogram
 from analytics.rollups.contribution import ANY_CATEGORY, LATENCY_FIELDS, TOTAL_LATENCY
 from monitoring.components import component_statuses
-from voiceagent.access import campaign_not_found
+from voiceagent import fixed_statements
+from voiceagent.access import call_not_found, campaign_not_found
 from voiceagent.models import (
+    CLOSED_LEAD_STATUSES,
     IN_PROGRESS_STATUSES,
+    CallError,
     CallOutcome,
     CallSession,
     CallStatus,
     Campaign,
+    CampaignStatus,
     ConversationTurn,
     Lead,
     LeadStatus,
+    Objection,
     ObjectionCategory,
     ScheduledCall,
+    ScheduledCallStatus,
     Stage,
 )
 
@@ -221,39 +227,71 @@ def live_counts_by_campaign(*, campaigns, now=None):
     """{campaign_id: {calls_in_progress, calls_queued}} for the campaigns with a call in progress
     or queued (absent = zeros): calls_in_progress, and calls_queued = queued calls + pending
     ScheduledCalls due by now, of running campaigns only (CallSession/ScheduledCall `.queued()`).
-    The one rule of the live counts: live_counts, the pages and the live pushes read it."""
+    The one rule of the live counts: live_counts, the pages and the live pushes read it.
+
+    One fixed statement, every poll of /dashboard/realtime and every live push reading it:
+    building the two grouped queries with the ORM cost more than running them. It spells out
+    the glossary's QuerySet methods (CallSession.objects.in_progress() and .queued(),
+    ScheduledCall.objects.queued(now)) from the same constants;
+    tests/analytics/test_calls_queued.py holds it to their counts. Only live rows are read: the
+    (campaign, status), (status) and due follow-ups' indexes find them directly."""
     now = now or timezone.now()
-    # Only live rows are read: the (campaign, status) and (status) indexes find them directly.
-    live = CallSession.objects.filter(status__in=(CallStatus.QUEUED, *IN_PROGRESS_STATUSES))
-    calls = (
-        _of_campaigns(live, campaigns)
-        .order_by()
-        .values("campaign_id")
-        .annotate(
-            calls_in_progress=Count("pk", filter=condition(CallSession.objects.in_progress())),
-            calls_queued=Count("pk", filter=condition(CallSession.objects.queued())),
-        )
+    database = router.db_for_read(CallSession)
+    quote = connections[database].ops.quote_name
+    calls, scheduled = quote(CallSession._meta.db_table), quote(ScheduledCall._meta.db_table)
+    campaign, leads = quote(Campaign._meta.db_table), quote(Lead._meta.db_table)
+    calls_scope, calls_params = _campaign_condition(campaigns, "c.campaign_id")
+    due_scope, due_params = _campaign_condition(campaigns, "s.campaign_id")
+    running = f"(SELECT k.id FROM {campaign} k WHERE k.status = %s)"
+    open_leads = (
+        f"(SELECT l.id FROM {leads} l WHERE NOT l.is_dnc "
+        f"AND l.status NOT IN ({_placeholders(CLOSED_LEAD_STATUSES)}))"
     )
-    due = (
-        _of_campaigns(ScheduledCall.objects.queued(now), campaigns)
-        .order_by()
-        .values("campaign_id")
-        .annotate(calls_queued=Count("pk"))
+    sql = (
+        "SELECT c.campaign_id, "
+        f"SUM(CASE WHEN c.status IN ({_placeholders(IN_PROGRESS_STATUSES)}) THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN c.status = %s AND c.campaign_id IN {running} THEN 1 ELSE 0 END) "
+        f"FROM {calls} c WHERE c.status IN ({_placeholders(LIVE_CALL_STATUSES)}) "
+        f"AND {calls_scope} GROUP BY c.campaign_id "
+        "UNION ALL "
+        f"SELECT s.campaign_id, 0, COUNT(*) FROM {scheduled} s "
+        f"WHERE s.status = %s AND s.scheduled_for <= %s AND s.campaign_id IN {running} "
+        f"AND s.lead_id IN {open_leads} AND {due_scope} GROUP BY s.campaign_id"
     )
+    params = [
+        *IN_PROGRESS_STATUSES, CallStatus.QUEUED, CampaignStatus.RUNNING, *LIVE_CALL_STATUSES,
+        *calls_params, ScheduledCallStatus.PENDING, now, CampaignStatus.RUNNING,
+        *CLOSED_LEAD_STATUSES, *due_params,
+    ]  # fmt: skip
+    with connections[database].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     counts = {}
-    for row in calls:
-        counts[row["campaign_id"]] = {
-            "calls_in_progress": row["calls_in_progress"],
-            "calls_queued": row["calls_queued"],
-        }
-    for row in due:
-        entry = counts.setdefault(row["campaign_id"], {"calls_in_progress": 0, "calls_queued": 0})
-        entry["calls_queued"] += row["calls_queued"]
+    for campaign_id, in_progress, queued in rows:
+        entry = counts.setdefault(campaign_id, {"calls_in_progress": 0, "calls_queued": 0})
+        entry["calls_in_progress"] += in_progress
+        entry["calls_queued"] += queued
     return {
         campaign_id: entry
         for campaign_id, entry in counts.items()
         if entry["calls_in_progress"] or entry["calls_queued"]
     }
+
+
+# Calls in the live counts: in progress, or queued.
+LIVE_CALL_STATUSES = (CallStatus.QUEUED, *IN_PROGRESS_STATUSES)
+
+
+def _placeholders(values):
+    return ", ".join(["%s"] * len(values))
+
+
+def _campaign_condition(campaigns, column):
+    """(sql, params) of "`column` is one of `campaigns`" (a Campaign or a queryset of them);
+    always true for an unfiltered queryset (staff: every campaign)."""
+    if isinstance(campaigns, Campaign):
+        return f"{column} = %s", [campaigns.pk]
+    return _campaigns_subquery(campaigns, column) or ("1 = 1", [])
 
 
 def campaigns_with_follow_ups_fallen_due(*, since, now):
@@ -508,135 +546,269 @@ def recent_campaigns(*, campaigns, period=None, limit=10, now=None):
 # --- leads ---------------------------------------------------------------------------------------
 
 
-def recent_leads_with_next_action(leads):
-    """`leads` most recently called first (never-called last), annotated in the same query with
-    next_reason and next_scheduled_for (their earliest pending ScheduledCall) and
-    in_progress_call_sid / in_progress_since (a call in progress, shown beside "Last call", which
-    is the last finished call)."""
+def _follow_up_columns(quote, lead_id):
+    """[(name, SQL, params, model field)] of the columns a lead's row carries beside it, for the
+    lead whose id is the SQL `lead_id`: next_reason and next_scheduled_for (its earliest pending
+    ScheduledCall), in_progress_call_sid and in_progress_since (its latest call in progress,
+    shown beside "Last call", which is the last finished call). The one definition of both, for
+    the pages' ORM queries and the API's fixed statement alike."""
     next_call = (
-        ScheduledCall.objects.pending().filter(lead=OuterRef("pk")).order_by("scheduled_for", "pk")
+        f"FROM {quote(ScheduledCall._meta.db_table)} s WHERE s.lead_id = {lead_id} "
+        "AND s.status = %s ORDER BY s.scheduled_for, s.id LIMIT 1"
     )
     live_call = (
-        CallSession.objects.in_progress()
-        .filter(lead=OuterRef("pk"))
-        .order_by(F("initiated_at").desc(nulls_last=True), "-pk")
+        f"FROM {quote(CallSession._meta.db_table)} c WHERE c.lead_id = {lead_id} "
+        f"AND c.status IN ({_placeholders(IN_PROGRESS_STATUSES)}) "
+        "ORDER BY c.initiated_at DESC NULLS LAST, c.id DESC LIMIT 1"
     )
+    pending, live = [ScheduledCallStatus.PENDING], list(IN_PROGRESS_STATUSES)
+    columns = []
+    for name, alias, model, field_name, source, params in (
+        ("next_reason", "s", ScheduledCall, "reason", next_call, pending),
+        ("next_scheduled_for", "s", ScheduledCall, "scheduled_for", next_call, pending),
+        ("in_progress_call_sid", "c", CallSession, "call_sid", live_call, live),
+        ("in_progress_since", "c", CallSession, "initiated_at", live_call, live),
+    ):
+        field = model._meta.get_field(field_name)
+        columns.append((name, f"(SELECT {alias}.{quote(field.column)} {source})", params, field))
+    return columns
+
+
+def recent_leads_with_next_action(leads):
+    """`leads` (a Lead queryset) most recently called first (never-called last), annotated in
+    the same query with the columns of `_follow_up_columns`."""
+    quote = connections[leads.db].ops.quote_name
+    lead_id = f"{quote(Lead._meta.db_table)}.{quote(Lead._meta.pk.column)}"
     return leads.annotate(
-        next_reason=Subquery(next_call.values("reason")[:1]),
-        next_scheduled_for=Subquery(next_call.values("scheduled_for")[:1]),
-        in_progress_call_sid=Subquery(live_call.values("call_sid")[:1]),
-        in_progress_since=Subquery(live_call.values("initiated_at")[:1]),
+        **{
+            name: RawSQL(sql, params, output_field=type(field)())
+            for name, sql, params, field in _follow_up_columns(quote, lead_id)
+        }
     ).order_by(F("last_call_at").desc(nulls_last=True), "-id")
 
 
-def lead_activity(*, campaigns, status=None, limit=50):
-    """Leads most recently called first (never-called last), with their next action: the earliest
-    pending ScheduledCall (reason and time) or None."""
-    leads = _of_campaigns(Lead.objects.all(), campaigns)
-    if status:
-        leads = leads.filter(status=status)
-    rows = recent_leads_with_next_action(leads).values(
-        "id",
-        "name",
-        "phone",
-        "city",
-        "campaign_id",
-        "status",
-        "is_dnc",
-        "call_attempts",
-        "last_call_at",
-        "last_outcome",
-        "score",
-        "score_reasons",
-        "next_reason",
-        "next_scheduled_for",
-        "in_progress_call_sid",
-        "in_progress_since",
-        campaign_name=F("campaign__name"),
-    )[:limit]
-    activity = []
-    for row in rows:
-        reason, scheduled_for = row.pop("next_reason"), row.pop("next_scheduled_for")
-        live_sid, live_since = row.pop("in_progress_call_sid"), row.pop("in_progress_since")
-        row["lead_id"] = row.pop("id")
-        row["next_action"] = (
-            {"reason": reason, "scheduled_for": scheduled_for} if reason is not None else None
+LEAD_ACTIVITY_FIELDS = (
+    "id", "name", "phone", "city", "campaign_id", "status", "is_dnc", "call_attempts",
+    "last_call_at", "last_outcome", "score", "score_reasons",
+)  # fmt: skip
+# As recent_leads_with_next_action orders them (the lead_campaign_recent_idx index's order).
+RECENT_FIRST = "l.last_call_at DESC NULLS LAST, l.id DESC"
+
+
+def lead_activity(*, campaigns, status=None, limit=50, campaign_id=None):
+    """Leads most recently called first (never-called last), with their next action (the
+    earliest pending ScheduledCall, reason and time, or None) and their call in progress (or
+    None), of one campaign (`campaigns` a Campaign, or `campaign_id` among the `campaigns`
+    queryset: Http404 unless it is) or of every campaign of the queryset.
+
+    One fixed statement: building it with the ORM cost twice what running it does. For one
+    campaign it reads the campaign's row joined to its page of leads, so that the same statement
+    says whether the campaign is among `campaigns` (no row: Http404) and names it.
+    """
+    database = router.db_for_read(Lead)
+    quote = connections[database].ops.quote_name
+    columns = [("l", Lead._meta.get_field(name)) for name in LEAD_ACTIVITY_FIELDS]
+    follow_ups = _follow_up_columns(quote, "l.id")
+    select = ", ".join(
+        [
+            fixed_statements.column_list(quote, columns),
+            *(f"{sql} AS {name}" for name, sql, _, _ in follow_ups),
+        ]
+    )
+    params = [value for _, _, values, _ in follow_ups for value in values]
+    filters, filter_params = (["l.status = %s"], [status]) if status else ([], [])
+    leads, campaign = quote(Lead._meta.db_table), quote(Campaign._meta.db_table)
+    if isinstance(campaigns, Campaign):
+        campaign_id, visible = campaigns.pk, None
+    else:
+        visible = _campaigns_subquery(campaigns, "l.campaign_id" if campaign_id is None else "k.id")
+    if campaign_id is None:
+        if visible is not None:
+            filters, filter_params = [*filters, visible[0]], [*filter_params, *visible[1]]
+        sql = (
+            f"SELECT {select}, k.{quote('name')} FROM {leads} l "
+            f"INNER JOIN {campaign} k ON k.id = l.campaign_id "
+            f"WHERE {' AND '.join(filters) or '1 = 1'} ORDER BY {RECENT_FIRST} LIMIT %s"
         )
-        row["call_in_progress"] = (
-            {"call_sid": live_sid, "started_at": live_since} if live_sid is not None else None
+        params += [*filter_params, limit]
+    else:
+        # The page of leads by the (campaign, recent) index, then its one campaign row.
+        page = (
+            f"SELECT {select} FROM {leads} l "
+            f"WHERE {' AND '.join(['l.campaign_id = %s', *filters])} "
+            f"ORDER BY {RECENT_FIRST} LIMIT %s"
         )
-        activity.append(row)
-    return activity
+        sql = (
+            f"SELECT l.*, k.{quote('name')} FROM {campaign} k "
+            f"LEFT JOIN ({page}) l ON l.campaign_id = k.id WHERE k.id = %s"
+        )
+        params += [campaign_id, *filter_params, limit, campaign_id]
+        if visible is not None:
+            sql, params = f"{sql} AND {visible[0]}", [*params, *visible[1]]
+        sql = f"{sql} ORDER BY {RECENT_FIRST}"
+    fields = [
+        *(field for _, field in columns),
+        *(field for _, _, _, field in follow_ups),
+        Campaign._meta.get_field("name"),
+    ]
+    rows = fixed_statements.fetch(database, sql, params, fields)
+    if campaign_id is not None and not rows:
+        raise campaign_not_found()
+    # A campaign without (matching) leads is its row alone, the leads' columns null.
+    return [_lead_activity_row(row) for row in rows if row[0] is not None]
+
+
+def _lead_activity_row(row):
+    *fields, reason, scheduled_for, live_sid, live_since, campaign_name = row
+    lead = dict(zip(LEAD_ACTIVITY_FIELDS, fields, strict=True))
+    lead["lead_id"] = lead.pop("id")
+    lead["campaign_name"] = campaign_name
+    lead["next_action"] = (
+        {"reason": reason, "scheduled_for": scheduled_for} if reason is not None else None
+    )
+    lead["call_in_progress"] = (
+        {"call_sid": live_sid, "started_at": live_since} if live_sid is not None else None
+    )
+    return lead
 
 
 # --- one conversation ----------------------------------------------------------------------------
 
 
-def conversation(*, call):
-    """Everything about one call (fetched with its campaign and lead): fields, exchanges,
-    stages reached in order of first reach, objections, qualification data, AI latency and the
-    transcript. Three or four queries whatever its length."""
-    turns = list(
-        call.turns.order_by("sequence").values(
-            "id",
-            "sequence",
-            "speaker",
-            "text",
-            "stage",
-            "started_at",
-            *LATENCY_FIELDS,
-            *costs.USAGE_FIELDS,
-        )
-    )
+# The call's own fields in the document, as CallSession names them.
+CALL_FIELDS = (
+    "call_sid", "campaign_id", "attempt_number", "status", "outcome", "ended_by", "initiated_at",
+    "answered_at", "ended_at", "duration_seconds", "current_stage", "recording_url", "error",
+)  # fmt: skip
+TURN_FIELDS = (
+    "sequence",
+    "speaker",
+    "text",
+    "stage",
+    "started_at",
+    *LATENCY_FIELDS,
+    *costs.USAGE_FIELDS,
+)
+
+
+def conversation(*, campaigns, call_sid):
+    """Everything about the call `call_sid` of `campaigns` (a queryset: visible_campaigns(user)):
+    fields, its lead, exchanges, stages reached in order of first reach, objections,
+    qualification data, AI latency and the transcript; Http404 (call_not_found) unless it is one
+    of theirs.
+
+    Four fixed statements whatever its length (the call with its campaign's name and its lead
+    and the visibility check; its turns; objections; errors): building them with the ORM cost
+    more than running them, and the latency is worked out from the turns the transcript reads.
+    """
+    call = _visible_call(campaigns, call_sid)
+    turns = [
+        dict(zip(("id", *TURN_FIELDS), row, strict=True))
+        for row in _rows_of_call(ConversationTurn, ("id", *TURN_FIELDS), ("sequence",), call["id"])
+    ]
     sequence_of_turn = {turn.pop("id"): turn["sequence"] for turn in turns}
     objections = [
         {
-            "category": objection["category"],
-            "text": objection["text"],
-            "occurred_at": objection["occurred_at"],
-            "turn_sequence": sequence_of_turn.get(objection["turn_id"]),
+            "category": category,
+            "text": text,
+            "occurred_at": occurred_at,
+            "turn_sequence": sequence_of_turn.get(turn_id),
         }
-        for objection in call.objections.order_by("occurred_at", "pk").values(
-            "category", "text", "occurred_at", "turn_id"
+        for category, text, occurred_at, turn_id in _rows_of_call(
+            Objection,
+            ("category", "text", "occurred_at", "turn_id"),
+            ("occurred_at", "id"),
+            call["id"],
         )
     ]
-    lead = call.lead
+    error_fields = ("component", "message", "code", "occurred_at")
+    errors = _rows_of_call(CallError, error_fields, ("occurred_at", "id"), call["id"])
     return {
-        "call_sid": call.call_sid,
-        "campaign_id": call.campaign_id,
-        "campaign_name": call.campaign.name,
-        "lead": {"id": lead.pk, "name": lead.name, "phone": lead.phone, "city": lead.city},
-        "attempt_number": call.attempt_number,
-        "status": call.status,
-        "outcome": call.outcome,
-        "ended_by": call.ended_by,
-        "initiated_at": call.initiated_at,
-        "answered_at": call.answered_at,
-        "ended_at": call.ended_at,
-        "duration_seconds": call.duration_seconds,
-        "current_stage": call.current_stage,
-        "recording_url": call.recording_url,
-        "error": call.error,
-        "errors": list(
-            call.errors.order_by("occurred_at", "pk").values(
-                "component", "message", "code", "occurred_at"
-            )
-        ),
-        "cost_inr": costs.call_cost_inr(duration_seconds=call.duration_seconds, turns=turns),
+        **{name: call[name] for name in CALL_FIELDS},
+        "campaign_name": call["campaign_name"],
+        "lead": call["lead"],
+        "errors": [dict(zip(error_fields, row, strict=True)) for row in errors],
+        "cost_inr": costs.call_cost_inr(duration_seconds=call["duration_seconds"], turns=turns),
         "exchanges": len(turns),
-        "stages_reached": stages_reached(call=call, turns=turns),
+        "stages_reached": stages_reached(
+            stage_first_reached=call["stage_first_reached"], turns=turns
+        ),
         "objections": objections,
-        "qualification": call.qualification or {},
-        "latency": latency_summary(turns=ConversationTurn.objects.filter(call=call)),
+        "qualification": call["qualification"] or {},
+        "latency": latency_summary(turns=turns),
         "transcript": turns,
     }
 
 
-def stages_reached(*, call, turns):
+def _visible_call(campaigns, call_sid):
+    """The call's CALL_FIELDS, id, stage_first_reached, qualification, campaign_name and lead
+    ({id, name, phone, city}), if it is one of `campaigns`; else Http404."""
+    # PostgreSQL refuses NUL in text (a DataError, a 500): no stored sid holds one.
+    if "\x00" in call_sid:
+        raise call_not_found()
+    database = router.db_for_read(CallSession)
+    sql, fields = _call_statement(database)
+    params = [call_sid]
+    visible = _campaigns_subquery(campaigns, "c.campaign_id")
+    if visible is not None:
+        sql, params = f"{sql} AND {visible[0]}", [*params, *visible[1]]
+    rows = fixed_statements.fetch(database, sql, params, fields)
+    if not rows:
+        raise call_not_found()
+    *values, lead_id, name, phone, city = rows[0]
+    names = ("id", *CALL_FIELDS, "stage_first_reached", "qualification", "campaign_name")
+    call = dict(zip(names, values, strict=True))
+    call["lead"] = {"id": lead_id, "name": name, "phone": phone, "city": city}
+    return call
+
+
+@cache
+def _call_statement(database):
+    """(sql, fields) of the call by its sid, with its campaign's name and its lead."""
+    quote = connections[database].ops.quote_name
+    call_fields = [
+        CallSession._meta.get_field(name)
+        for name in ("id", *CALL_FIELDS, "stage_first_reached", "qualification")
+    ]
+    columns = [
+        *(("c", field) for field in call_fields),
+        ("k", Campaign._meta.get_field("name")),
+        *(("l", Lead._meta.get_field(name)) for name in ("id", "name", "phone", "city")),
+    ]
+    sql = (
+        f"SELECT {fixed_statements.column_list(quote, columns)} "
+        f"FROM {quote(CallSession._meta.db_table)} c "
+        f"INNER JOIN {quote(Campaign._meta.db_table)} k ON k.id = c.campaign_id "
+        f"INNER JOIN {quote(Lead._meta.db_table)} l ON l.id = c.lead_id "
+        "WHERE c.call_sid = %s"
+    )
+    return sql, [field for _, field in columns]
+
+
+def _rows_of_call(model, names, order, call_id):
+    """`names` of the `model` rows of one call, in `order`, by one fixed statement."""
+    database = router.db_for_read(model)
+    sql, fields = _call_rows_statement(database, model, names, order)
+    return fixed_statements.fetch(database, sql, [call_id], fields)
+
+
+@cache
+def _call_rows_statement(database, model, names, order):
+    quote = connections[database].ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    ordering = ", ".join(quote(model._meta.get_field(name).column) for name in order)
+    sql = (
+        f"SELECT {fixed_statements.column_list(quote, [('t', field) for field in fields])} "
+        f"FROM {quote(model._meta.db_table)} t WHERE t.call_id = %s ORDER BY {ordering}"
+    )
+    return sql, fields
+
+
+def stages_reached(*, stage_first_reached, turns):
     """Distinct stages in order of first reach, from the call's stage changes
     (stage_first_reached) and from its turns' stages, whichever came first."""
     first_reached = {}
-    for stage, at in (call.stage_first_reached or {}).items():
+    for stage, at in (stage_first_reached or {}).items():
         first_reached[stage] = _as_datetime(at)
     for turn in turns:
         stage, at = turn["stage"], turn["started_at"]
@@ -653,39 +825,15 @@ def _as_datetime(value):
 
 
 def latency_summary(*, turns):
-    """Average and 95th percentile of each AI latency over `turns` (a ConversationTurn queryset),
-    with the number of turns that reported it; avg and p95 None without any. PostgreSQL computes the
-    percentile itself (percentile_cont); elsewhere the same interpolation runs in Python."""
-    if connection.vendor == "postgresql":
-        return _latency_in_database(turns)
-    return _latency_in_python(turns)
-
-
-def _latency_in_database(turns):
-    aggregates = {}
-    for field in LATENCY_FIELDS:
-        aggregates[f"{field}_avg"] = Avg(field)
-        aggregates[f"{field}_p95"] = PercentileCont(field, fraction=LATENCY_PERCENTILE)
-        aggregates[f"{field}_samples"] = Count(field)
-    totals = turns.aggregate(**aggregates)
-    return {
-        field: latency_figure(
-            average=totals[f"{field}_avg"],
-            p95=totals[f"{field}_p95"],
-            samples=totals[f"{field}_samples"],
-        )
-        for field in LATENCY_FIELDS
-    }
-
-
-def _latency_in_python(turns):
-    rows = turns.order_by().values_list(*LATENCY_FIELDS)
-    columns = list(zip(*rows, strict=True)) or [()] * len(LATENCY_FIELDS)
+    """Average and 95th percentile of each AI latency over `turns` (dicts), with the number of
+    turns that reported it; avg and p95 None without any. The average is exact and the
+    percentile interpolated between ranks as PostgreSQL's percentile_cont does, so the figures
+    are those an aggregate over the same turns gives."""
     summary = {}
-    for field, column in zip(LATENCY_FIELDS, columns, strict=True):
-        values = [value for value in column if value is not None]
+    for field in LATENCY_FIELDS:
+        values = [turn[field] for turn in turns if turn[field] is not None]
         summary[field] = latency_figure(
-            average=sum(values) / len(values) if values else None,
+            average=Decimal(sum(values)) / len(values) if values else None,
             p95=percentile_cont(values, LATENCY_PERCENTILE),
             samples=len(values),
         )
@@ -946,33 +1094,45 @@ def active_calls(*, campaigns, now=None, limit=500):
     """Calls in progress, oldest first, shaped like the live updates' call objects
     (analytics.live.call_payload): started_at is when the call started (initiated, else queued,
     else answered), and duration_seconds counts from it to now, so the clock a manager watches
-    does not restart when the lead picks up."""
+    does not restart when the lead picks up. One fixed statement (see live_counts_by_campaign)."""
     now = now or timezone.now()
-    rows = (
-        _of_campaigns(CallSession.objects.in_progress(), campaigns)
-        .annotate(started_at=Coalesce("initiated_at", "queued_at", "answered_at"))
-        .order_by("initiated_at", "pk")
-        .values(
-            "call_sid",
-            "campaign_id",
-            "lead_id",
-            "status",
-            "outcome",
-            "started_at",
-            stage=F("current_stage"),
-            campaign_name=F("campaign__name"),
-            lead_name=F("lead__name"),
-        )[:limit]
+    database = router.db_for_read(CallSession)
+    quote = connections[database].ops.quote_name
+    scope, scope_params = _campaign_condition(campaigns, "c.campaign_id")
+    call = CallSession._meta.get_field
+    columns = [("c", call(name)) for name in ACTIVE_CALL_FIELDS]
+    started = ", ".join(f"c.{quote(call(name).column)}" for name in ACTIVE_CALL_START)
+    sql = (
+        f"SELECT {fixed_statements.column_list(quote, columns)}, COALESCE({started}), "
+        f"c.{quote(call('current_stage').column)}, k.{quote('name')}, l.{quote('name')} "
+        f"FROM {quote(CallSession._meta.db_table)} c "
+        f"INNER JOIN {quote(Campaign._meta.db_table)} k ON k.id = c.campaign_id "
+        f"INNER JOIN {quote(Lead._meta.db_table)} l ON l.id = c.lead_id "
+        f"WHERE c.status IN ({_placeholders(IN_PROGRESS_STATUSES)}) AND {scope} "
+        "ORDER BY c.initiated_at, c.id LIMIT %s"
     )
-    return [
-        {
-            **row,
-            "stage": row["stage"] or None,
-            "outcome": row["outcome"] or None,
-            "duration_seconds": _seconds_since(row["started_at"], now),
-        }
-        for row in rows
+    fields = [
+        *(field for _, field in columns),
+        call("initiated_at"),
+        call("current_stage"),
+        Campaign._meta.get_field("name"),
+        Lead._meta.get_field("name"),
     ]
+    params = [*IN_PROGRESS_STATUSES, *scope_params, limit]
+    names = (*ACTIVE_CALL_FIELDS, "started_at", "stage", "campaign_name", "lead_name")
+    calls = []
+    for row in fixed_statements.fetch(database, sql, params, fields):
+        active = dict(zip(names, row, strict=True))
+        active["stage"] = active["stage"] or None
+        active["outcome"] = active["outcome"] or None
+        active["duration_seconds"] = _seconds_since(active["started_at"], now)
+        calls.append(active)
+    return calls
+
+
+ACTIVE_CALL_FIELDS = ("call_sid", "campaign_id", "lead_id", "status", "outcome")
+# When a call started: initiated, else queued, else answered.
+ACTIVE_CALL_START = ("initiated_at", "queued_at", "answered_at")
 
 
 def _seconds_since(started_at, now):

@@ -570,7 +570,7 @@ class CallErrorSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
 
 
-class ConversationSerializer(serializers.Serializer):
+class ConversationSerializer(PlainRepresentationMixin, serializers.Serializer):
     call_sid = serializers.CharField()
     campaign_id = serializers.IntegerField()
     campaign_name = serializers.CharField()
@@ -675,6 +675,9 @@ class LeadActivitySerializer(serializers.Serializer):
     )
     score = serializers.IntegerField(help_text="Lead score 0–100 (docs/metrics.md).")
     score_reasons = serializers.CharField(help_text="Its top three contributions, in words.")
+
+    class Meta:
+        list_serializer_class = FlatRowsSerializer
 
 
 class FunnelStepSerializer(serializers.Serializer):

@@ -3,7 +3,7 @@
 from django.db.models import Q
 from django.http import Http404
 
-from voiceagent.models import CallSession, Campaign
+from voiceagent.models import Campaign
 
 INGEST_PERMISSION = "voiceagent.ingest_callevent"
 MANAGERS_GROUP = "managers"
@@ -34,19 +34,9 @@ def get_campaign_for_user(user, campaign_id):
         raise campaign_not_found() from None
 
 
-def get_call_for_user(user, call_sid):
-    """The call (with its campaign and lead) if the user may see it, else 404."""
-    try:
-        # PostgreSQL refuses NUL in text (a DataError, a 500): no stored sid holds one.
-        if "\x00" in call_sid:
-            raise CallSession.DoesNotExist
-        return (
-            CallSession.objects.visible_to(user)
-            .select_related("campaign", "lead")
-            .get(call_sid=call_sid)
-        )
-    except CallSession.DoesNotExist:
-        raise Http404("No call with that call_sid.") from None
+def call_not_found():
+    """The 404 of a call the user may not see or that does not exist."""
+    return Http404("No call with that call_sid.")
 
 
 def can_ingest(user):

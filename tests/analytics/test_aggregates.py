@@ -3,10 +3,12 @@
 import random
 
 import pytest
+from django.db import connection
 from django.db.models import Count
 
-from analytics.aggregates import PercentileCont, condition, percentile_cont, rate, rounded
-from analytics.selectors import _latency_in_database, _latency_in_python
+from analytics.aggregates import condition, percentile_cont, rate, rounded
+from analytics.rollups.contribution import LATENCY_FIELDS
+from analytics.selectors import latency_figure, latency_summary
 from tests.factories import make_call, make_lead, make_turn
 from voiceagent.models import CallSession, ConversationTurn, Lead
 
@@ -34,22 +36,27 @@ def test_python_percentile_interpolates_between_ranks():
 
 
 @pytest.mark.django_db
-def test_python_fallback_matches_postgresql_percentile_cont(team):
+def test_a_conversations_latency_is_what_postgresql_aggregates_over_its_turns(team):
     call = make_call(make_lead(team.campaign))
     rng = random.Random(5)
     for sequence in range(1, 58):
         make_turn(call, sequence, stt_ms=rng.randint(50, 900),
                   llm_ms=rng.choice([None, rng.randint(200, 3000)]), tts_ms=None)  # fmt: skip
-    turns = ConversationTurn.objects.filter(call=call)
+    turns = list(ConversationTurn.objects.filter(call=call).values(*LATENCY_FIELDS))
 
-    in_database = _latency_in_database(turns)
+    summary = latency_summary(turns=turns)
 
-    assert in_database == _latency_in_python(turns)
-    assert in_database["tts_ms"] == {"avg": None, "p95": None, "samples": 0}
-    values = sorted(turns.values_list("stt_ms", flat=True))
-    assert turns.aggregate(p=PercentileCont("stt_ms", fraction=0.95))["p"] == pytest.approx(
-        percentile_cont(values, 0.95)
-    )
+    with connection.cursor() as cursor:
+        for field in LATENCY_FIELDS:
+            cursor.execute(
+                f"SELECT avg({field}), percentile_cont(0.95) WITHIN GROUP (ORDER BY {field}), "
+                f"count({field}) FROM voiceagent_conversationturn WHERE call_id = %s",
+                [call.pk],
+            )
+            average, p95, samples = cursor.fetchone()
+            assert summary[field] == latency_figure(average=average, p95=p95, samples=samples)
+    assert summary["tts_ms"] == {"avg": None, "p95": None, "samples": 0}
+    assert summary["stt_ms"]["samples"] == 57
 
 
 @pytest.mark.django_db

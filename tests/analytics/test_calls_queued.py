@@ -9,7 +9,15 @@ from django.utils import timezone
 from analytics import live
 from analytics.selectors import live_counts, live_counts_by_campaign
 from tests.factories import make_call, make_campaign, make_lead, make_scheduled_call
-from voiceagent.models import CallStatus, Campaign, CampaignStatus, LeadStatus, ScheduledCallStatus
+from voiceagent.models import (
+    CallSession,
+    CallStatus,
+    Campaign,
+    CampaignStatus,
+    LeadStatus,
+    ScheduledCall,
+    ScheduledCallStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +106,38 @@ def test_live_counts_of_several_campaigns_are_the_sum_of_each_campaigns_counts(
         paused.pk: {"calls_in_progress": 1, "calls_queued": 0},
     }
     assert together == {"calls_in_progress": 3, "calls_queued": 6}
+
+
+def test_one_statement_counts_what_the_glossarys_queryset_methods_select(
+    team, django_assert_num_queries
+):
+    """Every campaign status, every call status, follow-ups pending, done or canceled, due or
+    not, of open, closed and do-not-call leads: the live counts' one statement counts exactly
+    CallSession.objects.in_progress() and .queued() and ScheduledCall.objects.queued(now)."""
+    now = timezone.now()
+    for campaign_status in CampaignStatus.values:
+        campaign = make_campaign(status=campaign_status, members=[team.member])
+        for lead_fields in ({}, {"status": LeadStatus.QUALIFIED}, {"is_dnc": True}):
+            lead = make_lead(campaign, **lead_fields)
+            for call_status in CallStatus.values:
+                make_call(lead, status=call_status, answered=False)
+            for follow_up_status in ScheduledCallStatus.values:
+                for minutes in (-5, 5):
+                    make_scheduled_call(lead, status=follow_up_status,
+                                        scheduled_for=now + timedelta(minutes=minutes))  # fmt: skip
+    campaigns = Campaign.objects.filter(members=team.member)
+
+    with django_assert_num_queries(1):
+        counted = live_counts_by_campaign(campaigns=campaigns, now=now)
+
+    expected = {}
+    for campaign in campaigns:
+        in_progress = CallSession.objects.in_progress().filter(campaign=campaign).count()
+        queued = (
+            CallSession.objects.queued().filter(campaign=campaign).count()
+            + ScheduledCall.objects.queued(now).filter(campaign=campaign).count()
+        )
+        if in_progress or queued:
+            expected[campaign.pk] = {"calls_in_progress": in_progress, "calls_queued": queued}
+    assert counted == expected
+    assert sorted(row["calls_queued"] for row in counted.values()) == [0, 0, 0, 4]

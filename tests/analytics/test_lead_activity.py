@@ -82,6 +82,23 @@ def test_another_teams_campaign_is_404(team, get_json):
     ) == {"detail": "No campaign with that id."}
 
 
+def test_one_statement_reads_a_campaigns_leads_and_checks_it_is_visible(
+    team, member_client, django_assert_num_queries
+):
+    """The member's session, their permissions (phones are masked for them) and the leads:
+    an empty page and another team's campaign cost the same."""
+    make_lead(team.campaign, "Asha", status="contacted")
+    url = f"/analytics/leads/activity?campaign_id={team.campaign.pk}"
+    with django_assert_num_queries(4):
+        assert [lead["name"] for lead in member_client.get(url).json()] == ["Asha"]
+    with django_assert_num_queries(4):
+        assert member_client.get(f"{url}&status=qualified").json() == []
+    with django_assert_num_queries(2):
+        assert member_client.get(
+            f"/analytics/leads/activity?campaign_id={team.other_campaign.pk}"
+        ).json() == {"detail": "No campaign with that id."}
+
+
 def test_last_call_is_the_last_finished_one_and_a_live_call_shows_beside_it(team, get_json, client):
     from tests.voiceagent.ingestion.call_scripts import CallScript, at, unanswered_call
     from voiceagent.ingestion.services import ingest_events

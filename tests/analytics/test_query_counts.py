@@ -20,20 +20,20 @@ pytestmark = pytest.mark.django_db
 
 # Endpoints showing phones read the manager's permissions once (2 queries) to mask them.
 ENDPOINTS = {
-    "/analytics/campaigns/{campaign}/metrics": 8,
-    "/analytics/campaigns/{campaign}/metrics?days=30": 8,
+    "/analytics/campaigns/{campaign}/metrics": 7,
+    "/analytics/campaigns/{campaign}/metrics?days=30": 7,
     "/analytics/campaigns/{campaign}/funnel": 3,
     "/analytics/campaigns/{campaign}/best-hours": 3,
     "/analytics/campaigns/{campaign}/objections": 3,
     "/analytics/daily-stats": 2,
     "/analytics/daily-stats?campaign_id={campaign}&days=30": 2,
-    "/analytics/conversations/{call_sid}": 8,
-    "/analytics/system": 6,
+    "/analytics/conversations/{call_sid}": 7,
+    "/analytics/system": 5,
     "/analytics/leads/activity": 4,
-    "/analytics/leads/activity?campaign_id={campaign}&status=contacted": 5,
-    "/dashboard/overview": 9,
-    "/dashboard/realtime": 4,
-    "/dashboard/campaigns/{campaign}/summary": 12,
+    "/analytics/leads/activity?campaign_id={campaign}&status=contacted": 4,
+    "/dashboard/overview": 8,
+    "/dashboard/realtime": 3,
+    "/dashboard/campaigns/{campaign}/summary": 11,
 }
 
 

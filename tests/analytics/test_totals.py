@@ -294,21 +294,11 @@ with connection.cursor() as cursor:
 def test_on_sqlite_migrate_puts_dropped_totals_triggers_back_and_recounts(tmp_path):
     """A migration rebuilding the leads' table on SQLite drops its triggers: the next migrate's
     end installs them again and counts the leads written meanwhile."""
-    import subprocess
-    import sys
-
-    from tests.processes import process_environment
+    from tests.processes import manage_py, process_environment
 
     env = process_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'embedded.sqlite3'}")
 
-    def manage(*args):
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args], env=env, capture_output=True, text=True
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-
-    manage("migrate", "-v", "0")
-    assert manage("shell", "-c", SQLITE_STEP.format(drop=True)) == "6 [0]"
-    manage("migrate", "-v", "0")
-    assert manage("shell", "-c", SQLITE_STEP.format(drop=False)) == "7 [1]"
+    manage_py(env, "migrate", "-v", "0")
+    assert manage_py(env, "shell", "-c", SQLITE_STEP.format(drop=True)) == "6 [0]"
+    manage_py(env, "migrate", "-v", "0")
+    assert manage_py(env, "shell", "-c", SQLITE_STEP.format(drop=False)) == "7 [1]"

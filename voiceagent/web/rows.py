@@ -5,18 +5,22 @@ asking each for its attribute and representation, for every object and every row
 for an analytics answer (a period, a 30-day series, 168 hour slots) that costs more than the
 query behind it. Here a serializer class is read once into one plain conversion per field,
 giving exactly DRF's output for the fields whose representation depends on nothing but their
-own options (DRF's own integer, float, char, boolean, choice, date and datetime fields: their
-to_representation is the conversion, datetimes included; nested serializers and lists of them made of those; None
-stays None; a key missing from the data is left out, null or an error as DRF decides). A serializer with any
-other kind of field, one with its own to_representation or get_attribute (a subclass's or a
-mixin's), or data that is not dicts, is serialised by DRF itself, so the schema and the output
-never disagree.
+own options (DRF's own integer, float, decimal, char, boolean, choice, date, datetime and JSON
+fields, and its list and dict fields of those: their to_representation is the conversion,
+datetimes included; nested serializers and lists of them made of those; None stays None; a key
+missing from the data is left out, null or an error as DRF decides). A field may read another
+key of the data (`source="phone"`), and a field whose representation depends on the
+serializer's context (a phone masked for the request's user) takes part by saying how it
+converts a value in a context (`conversion_for(context)`, asked once per document). A
+serializer with any other kind of field, one with its own to_representation or get_attribute
+(a subclass's or a mixin's), or data that is not dicts, is serialised by DRF itself, so the
+schema and the output never disagree.
 
 - `PlainRepresentationMixin` on a serializer of dicts;
 - `FlatRowsSerializer` as `Meta.list_serializer_class` of a serializer whose rows are dicts.
 
 Conversions are worked out once per serializer class: use them only on serializers whose fields
-do not vary by instance or context.
+do not vary by instance, nor by context but through `conversion_for`.
 """
 
 from rest_framework import serializers
@@ -35,11 +39,32 @@ SELF_CONTAINED_FIELDS = (
     serializers.BooleanField,
     serializers.IntegerField,
     serializers.FloatField,
+    serializers.DecimalField,
     serializers.CharField,
     serializers.ChoiceField,
     serializers.DateField,
     serializers.DateTimeField,  # in the current time zone, read when it runs
+    serializers.JSONField,
 )
+# DRF fields representing each item of a value by their child: self-contained with a child that is.
+CONTAINER_FIELDS = (serializers.ListField, serializers.DictField)
+
+
+class _InContext:
+    """A conversion that depends on the serializer's context: `bind(context)` gives it."""
+
+    def __init__(self, bind):
+        self.bind = bind
+
+
+def _bound(conversions, context):
+    """`conversions` with those depending on the context given for `context`."""
+    if not any(isinstance(convert, _InContext) for _, _, convert, _ in conversions):
+        return conversions
+    return [
+        (name, key, convert.bind(context) if isinstance(convert, _InContext) else convert, missing)
+        for name, key, convert, missing in conversions
+    ]
 
 
 def _list_of(conversions):
@@ -51,6 +76,20 @@ def _list_of(conversions):
 
 def _object_of(conversions):
     return lambda value: _convert(value, conversions)
+
+
+def _nested(conversions, make):
+    """`make(conversions)` (a list's or an object's conversion), bound to the context first
+    when any of them depends on it."""
+    if any(isinstance(convert, _InContext) for _, _, convert, _ in conversions):
+        return _InContext(lambda context: make(_bound(conversions, context)))
+    return make(conversions)
+
+
+def _self_contained(field):
+    if type(field) in CONTAINER_FIELDS:
+        return _self_contained(field.child)
+    return type(field) in SELF_CONTAINED_FIELDS
 
 
 def _own_method(cls, name):
@@ -66,9 +105,10 @@ def _own_method(cls, name):
 
 
 def _plain(field):
-    """One function turning a non-None value into the field's representation, or None when
-    this field's representation is not a plain conversion."""
-    if field.write_only or field.source != field.field_name:
+    """One function turning a non-None value into the field's representation (an `_InContext`
+    when it depends on the serializer's context), or None when this field's representation is
+    not a plain conversion."""
+    if field.write_only or len(field.source_attrs) != 1:
         return None
     if _own_method(type(field), "get_attribute"):
         return None
@@ -76,12 +116,14 @@ def _plain(field):
         if _own_method(type(field), "to_representation"):
             return None
         child = conversions_of(field.child)
-        return None if child is None else _list_of(child)
+        return None if child is None else _nested(child, _list_of)
     if isinstance(field, serializers.Serializer):
         nested = conversions_of(field)
-        return None if nested is None else _object_of(nested)
-    if type(field) in SELF_CONTAINED_FIELDS:
+        return None if nested is None else _nested(nested, _object_of)
+    if _self_contained(field):
         return field.to_representation
+    if hasattr(field, "conversion_for"):
+        return _InContext(field.conversion_for)
     return None
 
 
@@ -98,8 +140,8 @@ def _when_missing(field):
 
 
 def conversions_of(serializer):
-    """[(name, conversion, when missing)] of the serializer's class, or None when any field
-    needs DRF's representation."""
+    """[(name, key read, conversion, when missing)] of the serializer's class, or None when any
+    field needs DRF's representation."""
     serializer_class = type(serializer)
     if serializer_class not in _CONVERSIONS:
         _CONVERSIONS[serializer_class] = (
@@ -116,7 +158,7 @@ def _field_conversions(serializer):
         convert, missing = _plain(field), _when_missing(field)
         if convert is None or missing is None:
             return None
-        conversions.append((name, convert, missing))
+        conversions.append((name, field.source_attrs[0], convert, missing))
     return conversions
 
 
@@ -127,9 +169,9 @@ def _convert(data, conversions):
     if not isinstance(data, dict):
         raise _NotPlain
     document = {}
-    for name, convert, missing in conversions:
-        if name in data:
-            value = data[name]
+    for name, key, convert, missing in conversions:
+        if key in data:
+            value = data[key]
             document[name] = None if value is None else convert(value)
         elif missing == NULL:
             document[name] = None
@@ -145,7 +187,7 @@ class PlainRepresentationMixin:
         conversions = conversions_of(self)
         if conversions is not None:
             try:
-                return _convert(instance, conversions)
+                return _convert(instance, _bound(conversions, self.context))
             except _NotPlain:
                 pass
         return super().to_representation(instance)
@@ -157,6 +199,7 @@ class FlatRowsSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         conversions = conversions_of(self.child)
         if conversions is not None and isinstance(data, list | tuple):
+            conversions = _bound(conversions, self.context)
             try:
                 return [_convert(row, conversions) for row in data]
             except _NotPlain:

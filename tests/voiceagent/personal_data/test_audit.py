@@ -1,7 +1,9 @@
 """The audit log: rows for logins, exports, views and admin changes with the right actor and
 object; the staff-only API with its filters and CSV; no way to change or delete an event."""
 
+import psycopg
 import pytest
+from django.db import connection
 from django.test import Client
 
 from tests import factories
@@ -82,6 +84,38 @@ def test_transcript_and_lead_api_views_are_audited(team, call, api_client, commi
     assert events(action=AuditAction.LEAD_VIEWED) == [
         ("lead_viewed", "member", "lead", str(call.lead_id), team.campaign.pk)
     ]
+
+
+def durability_of_audit_rows():
+    """[(action, synchronous_commit in force when its row is inserted)], filled as rows go in."""
+    seen = []
+
+    def note(execute, sql, params, many, context):
+        if sql.startswith(f'INSERT INTO "{AuditEvent._meta.db_table}"'):
+            with context["connection"].cursor() as cursor:
+                cursor.execute("SELECT current_setting('synchronous_commit')")
+                setting = cursor.fetchone()[0]
+            seen.append((next(p for p in params if p in AuditAction.values), setting))
+        return execute(sql, params, many, context)
+
+    return seen, note
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_is_recorded_without_waiting_for_the_wal_flush_and_a_change_still_waits(
+    team, call, api_client
+):
+    seen, note = durability_of_audit_rows()
+    with connection.execute_wrapper(note):
+        api_client(team.member).get("/analytics/conversations/CA-AUDIT-1")
+        with psycopg.connect(**connection.get_connection_params()) as other:
+            committed_rows = other.execute(
+                f'SELECT action, object_id FROM "{AuditEvent._meta.db_table}"'
+            ).fetchall()
+        Client().post("/accounts/login/", {"username": "member", "password": "wrong-guess"})
+    assert committed_rows == [("transcript_viewed", "CA-AUDIT-1")]
+    # The same connection's next write waits for the flush again (the setting was the read's).
+    assert seen == [("transcript_viewed", "off"), ("login_failed", "on")]
 
 
 def test_export_is_audited_as_requested_and_downloaded(team, call, api_client, committed):
