@@ -179,11 +179,18 @@ class LivePusher:
         of a burst is still announced."""
         with self.lock:
             self.counters_due |= counters_due
-            if self.counters_timer is not None and self.counters_timer.is_alive():
+            if self.counters_timer is not None:
                 return  # the pending wake-up flushes these too: one timer thread, not one a flush
-            self.counters_timer = threading.Timer(COUNTERS_THROTTLE_SECONDS, self.wake.set)
+            self.counters_timer = threading.Timer(COUNTERS_THROTTLE_SECONDS, self._counters_due_now)
             self.counters_timer.daemon = True
             self.counters_timer.start()
+
+    def _counters_due_now(self):
+        # Forgotten before the wake-up: counters held back again by the flush it sets off get a
+        # timer of their own (a thread still ending would otherwise pass for a pending one).
+        with self.lock:
+            self.counters_timer = None
+        self.wake.set()
 
     def messages(self, pending, counters_due, *, throttle=True):
         """[(group, message)] of pending call changes and of the due campaigns' counters (the

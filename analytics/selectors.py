@@ -237,6 +237,8 @@ def live_counts_by_campaign(*, campaigns, now=None):
     (campaign, status), (status) and due follow-ups' indexes find them directly."""
     now = now or timezone.now()
     database = router.db_for_read(CallSession)
+    # As the ORM writes a datetime for this database (SQLite compares text: naive UTC).
+    adapt_datetime = connections[database].ops.adapt_datetimefield_value
     quote = connections[database].ops.quote_name
     calls, scheduled = quote(CallSession._meta.db_table), quote(ScheduledCall._meta.db_table)
     campaign, leads = quote(Campaign._meta.db_table), quote(Lead._meta.db_table)
@@ -260,7 +262,7 @@ def live_counts_by_campaign(*, campaigns, now=None):
     )
     params = [
         *IN_PROGRESS_STATUSES, CallStatus.QUEUED, CampaignStatus.RUNNING, *LIVE_CALL_STATUSES,
-        *calls_params, ScheduledCallStatus.PENDING, now, CampaignStatus.RUNNING,
+        *calls_params, ScheduledCallStatus.PENDING, adapt_datetime(now), CampaignStatus.RUNNING,
         *CLOSED_LEAD_STATUSES, *due_params,
     ]  # fmt: skip
     with connections[database].cursor() as cursor:
@@ -447,7 +449,8 @@ def _campaigns_subquery(campaigns, column):
     if not (campaigns.query.where or campaigns.query.is_sliced):
         return None
     try:
-        subquery, params = campaigns.values("pk").query.sql_with_params()
+        # Unordered: an ORDER BY (Campaign's default) keeps the planner from flattening it.
+        subquery, params = campaigns.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # none() (an inactive user's): no campaign, as `campaign__in` reads it
         return "1 = 0", []
     return f"{column} IN ({subquery})", params

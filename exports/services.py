@@ -149,9 +149,9 @@ def _copy_chunks(raw_connection, sql, params) -> Iterator[tuple[bytes, int]]:
         yield bytes(buffer), rows
 
 
-def _export_alias():
-    """Exports read on the replica when there is one (voiceagent/db_routers.py) and it has
-    replayed what the primary had committed when the export began (an erasure above all),
+def export_alias():
+    """Where an export reads, decided once per export: on the replica when there is one and it
+    has replayed what the primary had committed when the export began (an erasure above all),
     waiting up to EXPORT_REPLICA_WAIT_SECONDS for it, else on the primary; inside a transaction
     (a test's) on its own connection, the only one that sees its rows."""
     if connection.in_atomic_block:
@@ -159,28 +159,35 @@ def _export_alias():
     alias = analytics_alias()
     if alias == DEFAULT_DB_ALIAS or connections[alias].vendor != "postgresql":
         return alias
-    if replica_caught_up(timeout=settings.EXPORT_REPLICA_WAIT_SECONDS, replica=alias):
-        return alias
+    return alias if _replica_current(alias) else DEFAULT_DB_ALIAS
+
+
+def _replica_current(replica):
+    """replica_caught_up for an export (an alias or a connection), saying so when it is not."""
+    if replica_caught_up(timeout=settings.EXPORT_REPLICA_WAIT_SECONDS, replica=replica):
+        return True
     logger.warning(
-        "the replica had not replayed the primary's writes after %s s: the export reads on the "
-        "primary",
+        "the replica had not replayed the primary's writes after %s s (or could not be "
+        "reached): the export reads on the primary",
         settings.EXPORT_REPLICA_WAIT_SECONDS,
     )
-    return DEFAULT_DB_ALIAS
+    return False
 
 
-def csv_chunks(*, progress=None, **scope) -> Iterator[bytes]:
+def csv_chunks(*, progress=None, using=None, **scope) -> Iterator[bytes]:
     """The CSV file of an export (`scope`: export_scope's arguments), in chunks: from COPY on
-    PostgreSQL, the Python writer elsewhere.
+    PostgreSQL, the Python writer elsewhere; read on `using` (default: export_alias()).
 
     `progress(rows)` is called as rows are written. On PostgreSQL outside a transaction (the
     worker), COPY runs on a connection of its own so that progress can be written meanwhile on
-    the default one; inside a transaction (a request, a test) it runs on the default connection
-    to see that transaction's rows, and progress is reported when it is done.
+    the default one (on the replica, that connection is asked again whether it has replayed:
+    behind a pooler it may reach another standby); inside a transaction (a request, a test) it
+    runs on the default connection to see that transaction's rows, and progress is reported
+    when it is done.
     """
     scope = export_scope(**scope)
     source = source_for(scope["kind"])
-    alias = _export_alias()
+    alias = using or export_alias()
     if connection.vendor != "postgresql":
         rows = export_rows(**scope, chunk_size=settings.EXPORT_CHUNK_SIZE, using=alias)
         yield from writers.iter_csv(source.columns, _counted(rows, progress))
@@ -189,6 +196,9 @@ def csv_chunks(*, progress=None, **scope) -> Iterator[bytes]:
     sql, params = copy_sql(**scope)
     own = progress is not None and not connection.in_atomic_block
     database = connections.create_connection(alias) if own else connections[alias]
+    if own and alias != DEFAULT_DB_ALIAS and not _replica_current(database):
+        database.close()
+        database = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
         database.ensure_connection()
         written = 0
@@ -204,11 +214,12 @@ def csv_chunks(*, progress=None, **scope) -> Iterator[bytes]:
             database.close()
 
 
-def write_xlsx_file(*, out, progress=None, **scope) -> int:
-    """Write the XLSX of an export (`scope`: export_scope's arguments) to `out`; its row count."""
+def write_xlsx_file(*, out, progress=None, using=None, **scope) -> int:
+    """Write the XLSX of an export (`scope`: export_scope's arguments) to `out`, read on `using`
+    (default: export_alias()); its row count."""
     scope = export_scope(**scope)
     source = source_for(scope["kind"])
-    alias = _export_alias()
+    alias = using or export_alias()
     rows = export_rows(**scope, chunk_size=settings.EXPORT_CHUNK_SIZE, using=alias)
     session = nullcontext()
     if connections[alias].vendor == "postgresql":
@@ -246,7 +257,8 @@ def start_export(
 
     `period` (None: all time) and `include` pick the calls of results and transcripts."""
     scope = export_scope(kind=kind, campaign=campaign, user=user, period=period, include=include)
-    total = None if respond_async else count_rows(**scope, using=_export_alias())
+    alias = None if respond_async else export_alias()
+    total = None if respond_async else count_rows(**scope, using=alias)
     if total is None or total > sync_max_rows(fmt):
         return create_export_job(
             user=user, campaign=campaign, kind=kind, fmt=fmt, period=period, include=include
@@ -258,11 +270,11 @@ def start_export(
     _audit(AuditAction.EXPORT_REQUESTED, user=user, campaign_id=campaign.pk, detail=what)
     _audit(AuditAction.EXPORT_DOWNLOADED, user=user, campaign_id=campaign.pk, detail=what)
     if fmt == ExportFormat.CSV:
-        return FileExport(filename, writers.CONTENT_TYPES["csv"], csv_chunks(**scope))
+        return FileExport(filename, writers.CONTENT_TYPES["csv"], csv_chunks(**scope, using=alias))
     # An XLSX is a zip written at close: build it in a temporary file, then send that.
     # file_chunks closes it once read; unread, it is closed when garbage-collected.
     out = tempfile.TemporaryFile()  # noqa: SIM115
-    write_xlsx_file(**scope, out=out)
+    write_xlsx_file(**scope, out=out, using=alias)
     size = out.tell()
     out.seek(0)
     return FileExport(filename, writers.CONTENT_TYPES["xlsx"], file_chunks(out), size)
@@ -549,16 +561,17 @@ def run_export_job(*, job_id, task_id) -> ExportJob | None:
             period=job.period,
             include=job.include,
         )
-        total = count_rows(**scope, using=_export_alias())
+        alias = export_alias()
+        total = count_rows(**scope, using=alias)
         _update_running(job, task_id, total_rows=total)
         progress = _Progress(job, task_id, total)
         with tempfile.TemporaryFile() as out:
             if job.format == ExportFormat.CSV:
-                for chunk in csv_chunks(**scope, progress=progress):
+                for chunk in csv_chunks(**scope, progress=progress, using=alias):
                     out.write(chunk)
                 rows = progress.rows
             else:
-                rows = write_xlsx_file(**scope, out=out, progress=progress)
+                rows = write_xlsx_file(**scope, out=out, progress=progress, using=alias)
             return _store(job, task_id, out, rows)
     except JobSuperseded:
         logger.info("export job %s was taken over; this run stops", job.pk)

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 REPLICA = "replica"
 # Logins, tokens and permissions are read on the primary even inside analytics_reads(): a
@@ -45,29 +45,36 @@ def analytics_alias():
 
 
 def replica_caught_up(*, timeout, primary=DEFAULT_DB_ALIAS, replica=REPLICA, poll=0.05):
-    """Whether `replica` has replayed everything `primary` had written when asked, waiting up
-    to `timeout` seconds for it: True at once when `replica` is not a standby (not in recovery:
-    the primary itself, or the test mirror).
+    """Whether `replica` (an alias, or a connection of its own) has replayed everything
+    `primary` had written when asked, waiting up to `timeout` seconds for it: True at once when
+    `replica` is not a standby (not in recovery: the primary itself, or the test mirror), False
+    when it cannot be reached.
 
     What reads on a standby trails by its replay lag; an export is a file kept after the
     request, so one that began after an erasure must not hold the erased lead because the
     standby had not replayed it yet. The primary's WAL position when asked
-    (`pg_current_wal_lsn()`) covers every transaction committed before."""
+    (`pg_current_wal_lsn()`) covers every transaction committed before. Ask on the connection
+    that will read: behind a pooler spreading connections over several standbys, another
+    connection may reach another standby."""
+    database = connections[replica] if isinstance(replica, str) else replica
     with connections[primary].cursor() as cursor:
         cursor.execute("SELECT pg_current_wal_lsn()::text")
         (target,) = cursor.fetchone()
     deadline = time.monotonic() + timeout
-    with connections[replica].cursor() as cursor:
-        while True:
-            cursor.execute(
-                "SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= %s::pg_lsn",
-                [target],
-            )
-            if cursor.fetchone()[0]:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(poll)
+    try:
+        with database.cursor() as cursor:
+            while True:
+                cursor.execute(
+                    "SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= %s::pg_lsn",
+                    [target],
+                )
+                if cursor.fetchone()[0]:
+                    return True
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(poll)
+    except DatabaseError:
+        return False
 
 
 @contextmanager

@@ -85,8 +85,9 @@ def test_another_teams_campaign_is_404(team, get_json):
 def test_one_statement_reads_a_campaigns_leads_and_checks_it_is_visible(
     team, member_client, django_assert_num_queries
 ):
-    """The member's session, their permissions (phones are masked for them) and the leads:
-    an empty page and another team's campaign cost the same."""
+    """The member's session, their permissions (phones are masked for them) and the leads, an
+    empty page included; another team's campaign answers 404 after the session and the one
+    statement."""
     make_lead(team.campaign, "Asha", status="contacted")
     url = f"/analytics/leads/activity?campaign_id={team.campaign.pk}"
     with django_assert_num_queries(4):

@@ -90,3 +90,23 @@ def test_counters_held_back_by_the_throttle_wait_on_one_timer_however_many_flush
     timers = {t for t in threading.enumerate() if isinstance(t, threading.Timer)} - before
     assert timers == {pusher.counters_timer}
     assert pusher.counters_due == {team.campaign.pk}
+
+
+@pytest.mark.django_db
+def test_counters_held_back_again_by_the_flush_a_timer_set_off_get_a_timer_of_their_own(team):
+    from django.core.cache import cache
+
+    pusher = live.LivePusher()
+    cache.set("live:counters-throttle", 1, 30)
+    try:
+        assert pusher.messages({}, {team.campaign.pk}) == []
+        first = pusher.counters_timer
+        first.cancel()
+        pusher._counters_due_now()  # what the timer calls: the pusher is woken to flush
+        _, due = pusher._take()
+        assert pusher.messages({}, due) == []  # still throttled (another process sent counts)
+    finally:
+        cache.delete("live:counters-throttle")
+    assert pusher.counters_timer is not None and pusher.counters_timer is not first
+    assert pusher.counters_due == {team.campaign.pk}
+    pusher.counters_timer.cancel()

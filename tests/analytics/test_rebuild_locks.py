@@ -208,3 +208,26 @@ def test_verify_reads_one_snapshot_so_a_lead_committed_meanwhile_is_no_drift(mon
     assert (verify_campaign(campaign.pk), failures) == ([], [])
     monkeypatch.setattr(rebuild, "counted_leads", counted)
     assert (verify_campaign(campaign.pk), campaign.leads.count()) == ([], 2)
+
+
+def test_a_resent_batch_answers_without_waiting_for_a_rebuild_of_its_campaign():
+    """Every event of the batch was logged before: the log refuses it before the batch takes
+    its campaign's rollup lock, so the answer does not wait for the rebuild holding it."""
+    campaign = make_campaign("Resent")
+    events = _finished_call(make_lead(campaign), "CA1")
+    ingest_events(events=events, source="api")
+    failures, results = [], []
+    rebuild, rebuilt, release = _open_rebuild(campaign.pk, failures)
+    try:
+        assert rebuilt.wait(WAIT), failures
+        resend = in_thread(
+            lambda: results.append(ingest_events(events=events, source="api")),
+            failures,
+            lock_timeout="2s",
+        )
+        resend.join(WAIT)
+    finally:
+        release.set()
+        rebuild.join(WAIT)
+    assert failures == []
+    assert results == [services.IngestResult(accepted=0, duplicates=len(events))]

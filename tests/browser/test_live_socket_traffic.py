@@ -73,9 +73,10 @@ def test_the_overview_fetches_realtime_at_most_twice_while_ten_calls_start_and_e
     assert (api["calls_in_progress"], api["calls_queued"], api["active_calls"]) == (0, 0, [])
     expect(in_progress).to_have_text("0")
     expect(page.locator('[data-field="calls_queued"]')).to_have_text("0")
-    # Read once as the page starts and once as its socket connects; nothing since (no message
-    # was lost, so no resync), where re-reading after each message made it twenty-odd reads.
-    assert len(realtime_reads) == 2, realtime_reads
+    # Read when the socket says hello, and at most once more (runs have seen a second read
+    # when the first messages raced the hello); nothing per message, where re-reading after
+    # each one made it twenty-odd reads.
+    assert 1 <= len(realtime_reads) <= 2, realtime_reads
     assert console_errors == []
 
 

@@ -214,9 +214,10 @@ def test_the_rate_limit_counts_in_the_redis_the_cache_options_name(api_client, t
     import redis
     from django.conf import settings
 
-    url = settings.CACHES["default"]["LOCATION"]
-    server, db = url.rsplit("/", 1)
-    db = (int(db) + 1) % 16 if db.isdigit() else 1
+    # This run's own Redis database, named in OPTIONS instead of the URL.
+    location = redis.connection.parse_url(settings.CACHES["default"]["LOCATION"])
+    server = f"redis://{location.get('host', '127.0.0.1')}:{location.get('port', 6379)}"
+    db = location.get("db", 0)
     cache_in_options = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

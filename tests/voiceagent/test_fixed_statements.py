@@ -67,3 +67,35 @@ def test_json_datetimes_and_booleans_are_converted_on_sqlite(tmp_path):
         True,
         90,
     ]
+
+
+LIVE_COUNTS_ON_SQLITE = """
+import json
+from datetime import timedelta
+from django.utils import timezone
+from analytics.selectors import live_counts_by_campaign
+from tests.factories import make_campaign, make_lead, make_scheduled_call
+from voiceagent.models import Campaign
+campaign = make_campaign("Powai launch", status="running")
+now = timezone.now()
+make_scheduled_call(make_lead(campaign, "Due"), scheduled_for=now - timedelta(hours=1))
+make_scheduled_call(make_lead(campaign, "Later"), scheduled_for=now + timedelta(hours=2))
+counts = [
+    live_counts_by_campaign(campaigns=Campaign.objects.all(), now=moment)[campaign.pk]
+    for moment in (now, timezone.localtime(now))  # one instant, in UTC and in Asia/Kolkata
+]
+print(json.dumps(counts))
+"""
+
+
+@pytest.mark.slow
+def test_the_live_counts_statement_compares_a_moment_as_the_orm_does_on_sqlite(tmp_path):
+    """SQLite compares stored datetimes as text (naive UTC): the moment the statement is given is
+    written as the ORM writes one, whatever its time zone."""
+    env = process_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'embedded.sqlite3'}")
+
+    manage_py(env, "migrate", "-v", "0")
+    assert json.loads(manage_py(env, "shell", "-c", LIVE_COUNTS_ON_SQLITE)) == [
+        {"calls_in_progress": 0, "calls_queued": 1},
+        {"calls_in_progress": 0, "calls_queued": 1},
+    ]

@@ -74,6 +74,32 @@ def test_a_standby_that_has_not_replayed_a_write_is_not_caught_up_until_it_has(c
     assert replica.query("SELECT count(*) FROM erasures")[0] == 1
 
 
+def test_the_connection_that_will_read_is_the_one_asked(clusters):
+    primary, replica = clusters
+    own = connections.create_connection(REPLICA)
+    replica.query("SELECT pg_wal_replay_pause()")
+    try:
+        primary.query("INSERT INTO erasures VALUES (43)")
+        assert not replica_caught_up(timeout=0.2, primary=PRIMARY, replica=own, poll=0.01)
+    finally:
+        replica.query("SELECT pg_wal_replay_resume()")
+        own.close()
+    assert caught_up(timeout=10)
+
+
+def test_a_replica_that_cannot_be_reached_is_not_caught_up(clusters):
+    connections.settings["lag_nowhere"] = {
+        **connections.settings[REPLICA],
+        "PORT": free_port(),  # nobody listens there
+    }
+    try:
+        assert not caught_up(timeout=5, replica="lag_nowhere")
+    finally:
+        connections["lag_nowhere"].close()
+        connections.settings.pop("lag_nowhere")
+        del connections["lag_nowhere"]
+
+
 def test_a_server_that_is_no_standby_is_caught_up_at_once(clusters):
     # The primary itself (or the test suite's mirror alias) as the "replica": nothing to replay.
     assert caught_up(timeout=0, replica=PRIMARY)

@@ -23,8 +23,8 @@ FOR KEY SHARE lock that the foreign-key check of an insert takes on the row it r
 FOR UPDATE, a batch holding its leads blocked every follow-up or rollup row inserted for them
 meanwhile; and a campaign edit holding its campaign FOR UPDATE while rescoring waited for a
 batch's lead while the batch, inserting a call of that campaign, waited for the campaign.
-Two writers still take FOR UPDATE: a draft campaign's deletion (its DELETE would anyway), and
-an erasure, its one lead first thing (then the leads sharing its number, in id order).
+A draft campaign's deletion still takes FOR UPDATE (its DELETE would anyway). An erasure takes
+its lead and every lead sharing its number in one id-ordered statement first, as ingestion does.
 """
 
 from django.db import connection

@@ -261,23 +261,27 @@ _collector_switch = threading.Lock()
 
 def _ingest(events, *, source, received_at):
     cleaned = validate_events(events=events, source=source)
-    read_log_first = False
-    for attempt in range(1, MAX_TRANSACTION_ATTEMPTS + 1):
+    read_log_first, attempt = False, 1
+    while attempt <= MAX_TRANSACTION_ATTEMPTS:
         try:
             with transaction.atomic():
                 return _apply(
                     cleaned, source=source, received_at=received_at, read_log_first=read_log_first
                 )
         except _AlreadyLogged:
-            if read_log_first:  # logged meanwhile by a concurrent batch: a race lost
-                logger.info("ingestion lost a race (attempt %s); retrying", attempt)
-            read_log_first = True
+            if not read_log_first:
+                # A resent event, the usual reason: run again reading the log, an attempt not
+                # spent on a race.
+                read_log_first = True
+                continue
+            logger.info("ingestion lost a race (attempt %s); retrying", attempt)
         except _Retry:
             logger.info("ingestion lost a race (attempt %s); retrying", attempt)
         except OperationalError as exc:
             if attempt == MAX_TRANSACTION_ATTEMPTS or not _retryable(exc):
                 raise
             logger.info("ingestion hit %s (attempt %s); retrying", exc, attempt)
+        attempt += 1
     raise OperationalError("ingestion could not complete after repeated concurrent conflicts")
 
 
@@ -292,10 +296,13 @@ def _apply(events, *, source, received_at, read_log_first):
     )
     if not fresh:
         return IngestResult(accepted=0, duplicates=duplicates)
-    # Before any row lock: a rollup rebuild of these campaigns waits for this batch or it for
-    # the rebuild, never both (analytics/rollups/locks.py).
-    lock_campaigns_for_writing({event.campaign_id for event in fresh})
+    # Logged before the campaigns' rollup locks: a resent event is refused by the log's unique
+    # event_id without waiting for a rebuild of its campaign. The rebuild neither reads nor
+    # references the log, so the log's rows hold up nothing it waits for.
     _log(fresh, source=source, received_at=received_at)
+    # Before any lock of a lead or call: a rollup rebuild of these campaigns waits for this batch
+    # or it for the rebuild, never both (analytics/rollups/locks.py).
+    lock_campaigns_for_writing({event.campaign_id for event in fresh})
     leads = _lock_leads({event.lead_id for event in fresh})
     calls, new_sids = _lock_or_start_calls(fresh, leads, received_at=received_at)
     before = {sid: _lead_relevant(call) for sid, call in calls.items() if sid not in new_sids}

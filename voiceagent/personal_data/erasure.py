@@ -13,10 +13,12 @@ same number is flagged DNC and never called. The erasure is audited (who, when, 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from exports.services import withdraw_campaign_files
 from voiceagent.campaigns import dnc, lifecycle
+from voiceagent.campaigns.locks import lock_leads
 from voiceagent.campaigns.services import RuleViolation
 from voiceagent.models import (
     AuditAction,
@@ -46,7 +48,12 @@ def erase_lead(*, lead, reason, erased_by):
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation("Say why the lead is erased: `reason` is required.")
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    # The lead and every lead sharing its number (the DNC flags below update those) are locked
+    # first, in id order, as ingestion takes leads (voiceagent/campaigns/locks.py): locked one
+    # by one, the erased lead first, a batch holding a lower one while waiting for it deadlocked.
+    phone = Lead.objects.filter(pk=lead.pk).values_list("phone", flat=True).first()
+    lock_leads(Lead.objects.filter(Q(pk=lead.pk) | Q(phone=phone) if phone else Q(pk=lead.pk)))
+    lead = Lead.objects.select_for_update(no_key=True).get(pk=lead.pk)
     if lead.erased_at is not None:
         raise RuleViolation(f"Lead {lead.pk} was already erased on {lead.erased_at:%Y-%m-%d}.")
     phone = lead.phone

@@ -6,9 +6,9 @@ every other view by the user rate (API_USER_RATE). Anonymous requests are not co
 the API refuses them anyway, and the open probes (/health/*) must never be throttled. The
 window slides as DRF's does (requests within the last `duration` seconds), but with Redis the
 check is one atomic script on a sorted set: one round trip instead of DRF's read and write of
-a pickled list, and concurrent requests cannot both take the last place. It runs on the
-default cache's own Redis client (its writing server); with another cache (embedded mode's file
-cache) DRF's own check runs.
+a pickled list, and concurrent requests cannot both take the last place. It runs on a Redis
+client built once per process from the default cache's settings (its writing server, OPTIONS
+included); with another cache (embedded mode's file cache) DRF's own check runs.
 
 Login: failures are counted per username and client address in the cache; after
 LOGIN_MAX_FAILURES within LOGIN_LOCKOUT_SECONDS that pair is locked out for the rest of the

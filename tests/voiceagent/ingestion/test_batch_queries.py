@@ -2,6 +2,8 @@
 batch that moves the rollups adds one more, the shared lock of its campaigns
 (analytics/rollups/locks.py)."""
 
+import re
+
 import pytest
 
 from tests.factories import make_ingest_user
@@ -52,3 +54,26 @@ def test_ending_calls_of_an_earlier_batch_takes_the_same_queries_for_10_calls_as
     assert response.json() == {"accepted": n_calls, "duplicates": 0}
     assert CallSession.objects.filter(attempt_number=1, status="no_answer").count() == n_calls
     assert ScheduledCall.objects.filter(reason="retry", status="pending").count() == n_calls
+
+
+def test_a_resent_batch_is_refused_by_the_log_once_then_read_and_answered(
+    agent, team, django_assert_num_queries
+):
+    """A batch of new calls is logged without reading the log; resent, its COPY is refused by
+    the unique event_id (the first transaction rolled back: a savepoint in a test) and the
+    transaction runs again, reading the log first and stopping there."""
+    batch = unanswered_calls(team.campaign, 10)
+    agent.post(URL, batch, format="json")
+
+    with django_assert_num_queries(9) as captured:
+        response = agent.post(URL, batch, format="json")
+
+    assert response.json() == {"accepted": 0, "duplicates": 40}
+    tables = [
+        re.search(r'FROM "(\w+)"', query["sql"]).group(1)
+        for query in captured.captured_queries
+        if query["sql"].startswith("SELECT")
+    ]
+    assert tables == ["auth_user", "auth_permission", "voiceagent_lead", "voiceagent_callevent"]
+    rolled_back = [q for q in captured.captured_queries if q["sql"].startswith("ROLLBACK TO")]
+    assert len(rolled_back) == 1

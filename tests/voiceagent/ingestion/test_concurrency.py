@@ -1,4 +1,5 @@
-"""Many workers posting the events of the same calls at once lose nothing, and a batch blocks\nno more than it must (real PostgreSQL)."""
+"""Many workers posting the events of the same calls at once lose nothing, and a batch blocks
+no more than it must (real PostgreSQL)."""
 
 import random
 import threading
