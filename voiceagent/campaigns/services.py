@@ -137,10 +137,10 @@ def _flag_if_dnc(lead):
         lead.dnc_reason = entry.reason
 
 
-def _save_lead(lead):
+def _save_lead(lead, update_fields=None):
     try:
         with transaction.atomic():
-            lead.save()
+            lead.save(update_fields=update_fields)
     except IntegrityError:
         # Only reachable in a race with another writer; validation checks it first.
         raise RuleViolation(
@@ -173,13 +173,19 @@ def update_lead(*, lead, **changes):
 
     A lead closed by the change (a status set by hand, a DNC phone) loses its pending follow-ups.
     """
-    phone_changed = "phone" in changes and changes["phone"] != lead.phone
-    for name, value in changes.items():
-        setattr(lead, name, value)
-    if phone_changed:
-        _flag_if_dnc(lead)
     with transaction.atomic():
-        lead = _save_lead(lead)
+        # Read again under its lock, and only the changed fields written: the caller's copy may
+        # predate what ingestion wrote since (a call ended: status, attempts, last outcome),
+        # which saving every field of it would undo.
+        lead = Lead.objects.select_for_update(no_key=True).get(pk=lead.pk)
+        phone_changed = "phone" in changes and changes["phone"] != lead.phone
+        for name, value in changes.items():
+            setattr(lead, name, value)
+        written = {*changes, "updated_at"}
+        if phone_changed:
+            _flag_if_dnc(lead)
+            written |= {"is_dnc", "dnc_reason"}
+        lead = _save_lead(lead, update_fields=sorted(written))
         cancel_follow_ups_if_closed(lead)
         if "budget" in changes:
             _rescore(lead)
