@@ -257,9 +257,10 @@ def start_export(
 
     `period` (None: all time) and `include` pick the calls of results and transcripts."""
     scope = export_scope(kind=kind, campaign=campaign, user=user, period=period, include=include)
-    alias = None if respond_async else export_alias()
-    total = None if respond_async else count_rows(**scope, using=alias)
-    if total is None or total > sync_max_rows(fmt):
+    if not respond_async:
+        alias = export_alias()
+        total = count_rows(**scope, using=alias)
+    if respond_async or total > sync_max_rows(fmt):
         return create_export_job(
             user=user, campaign=campaign, kind=kind, fmt=fmt, period=period, include=include
         )

@@ -52,7 +52,8 @@ def erase_lead(*, lead, reason, erased_by):
     # first, in id order, as ingestion takes leads (voiceagent/campaigns/locks.py): locked one
     # by one, the erased lead first, a batch holding a lower one while waiting for it deadlocked.
     phone = Lead.objects.filter(pk=lead.pk).values_list("phone", flat=True).first()
-    lock_leads(Lead.objects.filter(Q(pk=lead.pk) | Q(phone=phone) if phone else Q(pk=lead.pk)))
+    sharing = (Q(pk=lead.pk) | Q(phone=phone)) if phone else Q(pk=lead.pk)
+    lock_leads(Lead.objects.filter(sharing))
     lead = Lead.objects.select_for_update(no_key=True).get(pk=lead.pk)
     if lead.erased_at is not None:
         raise RuleViolation(f"Lead {lead.pk} was already erased on {lead.erased_at:%Y-%m-%d}.")
