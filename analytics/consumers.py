@@ -53,6 +53,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
 
+    async def live_messages(self, envelope):
+        """Several messages of one group sent at once (analytics.live.envelopes), in order."""
+        for message in envelope["messages"]:
+            await self.live_message(message)
+
     async def live_message(self, message):
         payload = {key: value for key, value in message.items() if key != "type"}
         payload["type"] = payload.pop("event")

@@ -184,3 +184,55 @@ def test_a_call_whose_row_cannot_be_built_costs_the_batch_no_other_row(team, mon
     changes = [(call, {"type": "call.initiated", "status": "initiated"}, False) for call in calls]
     live.on_calls_changed(type(calls[0]), changes=changes)
     assert [payload["call_sid"] for payload in submitted] == [c.call_sid for c in calls[1:]]
+
+
+def test_the_calls_of_one_flush_reach_a_socket_in_one_send_a_group_and_arrive_one_by_one(
+    team, monkeypatch
+):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from analytics import live
+    from tests.analytics.test_live_updates import connect
+
+    leads = [make_lead(team.campaign, f"Lead {n}") for n in range(3)]
+    calls = [
+        make_call(lead, status=CallStatus.IN_PROGRESS, answered=True, call_sid=f"CA-ENV-{n}")
+        for n, lead in enumerate(leads)
+    ]
+    now = timezone.now()
+    pending = {call.call_sid: (live.call_payload(call, now), False, now) for call in calls}
+    sent_to = []
+    layer = get_channel_layer()
+    group_send = layer.group_send
+
+    async def counted_group_send(group, message):
+        sent_to.append(group)
+        await group_send(group, message)
+
+    monkeypatch.setattr(layer, "group_send", counted_group_send)
+    sends = live.pusher.messages(pending, set())
+    headers = session_headers(team.member)
+
+    async def scenario():
+        communicator, connected, _ = await connect("/ws/dashboard/", headers)
+        assert connected
+        assert (await communicator.receive_json_from(timeout=2))["type"] == "hello"
+        await live._send_all(sends)
+        received = [await communicator.receive_json_from(timeout=2) for _ in calls]
+        assert await communicator.receive_nothing(timeout=0.3)
+        await communicator.disconnect()
+        return received
+
+    received = async_to_sync(scenario)()
+
+    # Three calls, two groups (the campaign's and staff): one send each, not six.
+    assert sorted(sent_to) == [f"campaign.{team.campaign.pk}", "staff"]
+    assert [(m["type"], m["call"]["call_sid"]) for m in received] == [
+        ("call.updated", "CA-ENV-0"),
+        ("call.updated", "CA-ENV-1"),
+        ("call.updated", "CA-ENV-2"),
+    ]
+    first = received[0]["seq"]
+    assert [m["seq"] for m in received] == [first, first + 1, first + 2]
+    assert {m["group"] for m in received} == {f"campaign.{team.campaign.pk}"}
