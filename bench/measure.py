@@ -161,77 +161,72 @@ def ingestion_client():
     return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
 
 
-def cpu_seconds():
-    """CPU seconds used so far by this process and by the database backend serving its
+def backend_pid():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def cpu_seconds(pid):
+    """CPU seconds used so far by this process and by the database backend `pid` serving its
     connection (read from /proc: PostgreSQL on this machine), or None where that cannot be
     read. The CPU a batch costs moves far less with the machine's load than events/s do."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = cursor.fetchone()[0]
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        backend = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-    except Exception:
+    except OSError:
         return None
+    backend = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
     return time.process_time() + backend
 
 
-def _cpu_ms_per_batch(run, batches):
-    """(events/s of `run(batches)`, CPU ms per batch of this process and its backend)."""
-    before = cpu_seconds()
-    rate = run(batches)
-    after = cpu_seconds()
-    if before is None or after is None:
-        return rate, None
-    return rate, round((after - before) * 1000 / len(batches), 1)
+class Stopwatch:
+    """Wall seconds and CPU seconds (this process and its backend) summed over timed runs."""
 
+    def __init__(self, pid):
+        self.pid, self.seconds, self.cpu = pid, 0.0, 0.0
 
-def post_batches(client, batches):
-    """Events/s posting each batch to POST /api/call-events."""
-    started = time.perf_counter()
-    for chunk in batches:
-        response = client.post(
-            "/api/call-events", json.dumps(chunk), content_type="application/json"
+    def time(self, run):
+        cpu = cpu_seconds(self.pid)
+        started = time.perf_counter()
+        run()
+        self.seconds += time.perf_counter() - started
+        after = cpu_seconds(self.pid)
+        self.cpu = (
+            None if cpu is None or after is None or self.cpu is None else self.cpu + after - cpu
         )
-        assert response.status_code == 202, response.content[:300]
-    return sum(map(len, batches)) / (time.perf_counter() - started)
 
 
-def insert_batches(batches, *, temporary):
-    """Events/s of one multi-row INSERT per batch, each committed on its own (autocommit), into
-    a copy of the event log's table: an ordinary (WAL-logged) table, as ours are, or a TEMP one
-    (not WAL-logged, so its commits cost no WAL flush). The table is dropped afterwards."""
-    kind = "TEMP TABLE" if temporary else "TABLE"
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_events")
-        cursor.execute(f"CREATE {kind} bench_events (LIKE voiceagent_callevent INCLUDING ALL)")
-        try:
-            started = time.perf_counter()
-            for chunk in batches:
-                values = ", ".join(["(%s, %s, %s, %s, %s::jsonb, 'api', now())"] * len(chunk))
-                params = []
-                for event in chunk:
-                    params += [
-                        event["event_id"],
-                        event["type"],
-                        event["call_sid"],
-                        event["occurred_at"],
-                        json.dumps(event),
-                    ]
-                cursor.execute(
-                    "INSERT INTO bench_events (event_id, type, call_sid, occurred_at, payload, "
-                    f"source, received_at) VALUES {values}",
-                    params,
-                )
-            return sum(map(len, batches)) / (time.perf_counter() - started)
-        finally:
-            cursor.execute("DROP TABLE bench_events")
+def post_batch(client, chunk):
+    response = client.post("/api/call-events", json.dumps(chunk), content_type="application/json")
+    assert response.status_code == 202, response.content[:300]
+
+
+def insert_batch(cursor, table, chunk):
+    """One multi-row INSERT of the batch's events, committed on its own (autocommit)."""
+    values = ", ".join(["(%s, %s, %s, %s, %s::jsonb, 'api', now())"] * len(chunk))
+    params = []
+    for event in chunk:
+        params += [
+            event["event_id"],
+            event["type"],
+            event["call_sid"],
+            event["occurred_at"],
+            json.dumps(event),
+        ]
+    cursor.execute(
+        f"INSERT INTO {table} (event_id, type, call_sid, occurred_at, payload, source, "
+        f"received_at) VALUES {values}",
+        params,
+    )
 
 
 def measure_ingestion(scale, count=20_000, batch=500, profiler=None):
     """Events/s through POST /api/call-events in batches of 500, beside a plain multi-row INSERT
-    into an ordinary table (`baseline`) and into a TEMP table (`baseline_temp`, for reference).
-    With a cProfile `profiler`, only the posting is profiled."""
+    of each batch into a copy of the event log's table: an ordinary (WAL-logged) table, as ours
+    are (`baseline`), and a TEMP one (not WAL-logged: its commits cost no WAL flush;
+    `baseline_temp`, for reference). The three run side by side, batch by batch, so that the
+    machine's speed, which drifts by a fifth within a minute on a shared host, moves them
+    alike. With a cProfile `profiler`, only the posting is profiled."""
     assert connection.get_autocommit(), "each baseline batch must commit as ours does"
     client = ingestion_client()
     events = ingestion_events(count, subjects()["campaign"])
@@ -244,31 +239,49 @@ def measure_ingestion(scale, count=20_000, batch=500, profiler=None):
         for event in events
         if event["call_sid"] == first
     ]
-    post_batches(client, [warm_up])
-    if profiler:
-        profiler.enable()
-    ours, ours_cpu = _cpu_ms_per_batch(lambda chunks: post_batches(client, chunks), batches)
-    if profiler:
-        profiler.disable()
-    baseline, baseline_cpu = _cpu_ms_per_batch(
-        lambda chunks: insert_batches(chunks, temporary=False), batches
-    )
-    baseline_temp = insert_batches(batches, temporary=True)
+    post_batch(client, warm_up)
+    pid = backend_pid()
+    ours, baseline, baseline_temp = Stopwatch(pid), Stopwatch(pid), Stopwatch(pid)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_events")
+        cursor.execute("CREATE TABLE bench_events (LIKE voiceagent_callevent INCLUDING ALL)")
+        cursor.execute(
+            "CREATE TEMP TABLE bench_events_temp (LIKE voiceagent_callevent INCLUDING ALL)"
+        )
+        try:
+            for chunk in batches:
+                if profiler:
+                    profiler.enable()
+                ours.time(lambda chunk=chunk: post_batch(client, chunk))
+                if profiler:
+                    profiler.disable()
+                baseline.time(lambda chunk=chunk: insert_batch(cursor, "bench_events", chunk))
+                baseline_temp.time(
+                    lambda chunk=chunk: insert_batch(cursor, "bench_events_temp", chunk)
+                )
+        finally:
+            cursor.execute("DROP TABLE bench_events")
+            cursor.execute("DROP TABLE bench_events_temp")
+
+    def per_batch_ms(stopwatch):
+        return None if stopwatch.cpu is None else round(stopwatch.cpu * 1000 / len(batches), 1)
+
+    rates = [len(events) / stopwatch.seconds for stopwatch in (ours, baseline, baseline_temp)]
     return [
         {
             "figure": f"ingestion ({count:,} events, batches of {batch})",
             "scale": scale,
             "unit": "ev/s",
-            "ours": round(ours),
-            "baseline": round(baseline),
-            "baseline_temp": round(baseline_temp),
-            "ratio": round(ours / baseline, 2),
-            "ratio_temp": round(ours / baseline_temp, 2),
+            "ours": round(rates[0]),
+            "baseline": round(rates[1]),
+            "baseline_temp": round(rates[2]),
+            "ratio": round(rates[0] / rates[1], 2),
+            "ratio_temp": round(rates[0] / rates[2], 2),
             # CPU ms per batch, this process and its database backend: ours and the INSERT's.
-            "ours_cpu_ms": ours_cpu,
-            "baseline_cpu_ms": baseline_cpu,
+            "ours_cpu_ms": per_batch_ms(ours),
+            "baseline_cpu_ms": per_batch_ms(baseline),
             "target": "≥ 0.4× bare INSERT",
-            "met": ours / baseline >= 0.4,
+            "met": rates[0] / rates[1] >= 0.4,
         }
     ]
 
