@@ -300,22 +300,36 @@ def _statement(lead_ids, *, changed_only):
 
 # What of a call its lead's score reads (besides the call's objections): a batch that leaves
 # these as they were, and adds no objection, leaves the lead's score as it was.
-SCORED_CALL_FIELDS = ("status", "outcome", "answered_at", "duration_seconds", "qualification")
-# The same of a call just created, before any event (a queued call counts for nothing).
-UNSCORED_CALL = (CallStatus.QUEUED, "", None, None, {})
+# The qualification keys a score reads (`_features`), and the facts of a canceled call.
+QUALIFICATION_READ = ("interest_level", "timeline", "purpose")
+CANCELED_CALL = ("canceled",)
+# The facts of a call just created, before any event: it counts for nothing yet.
+UNSCORED_CALL = (False, 0, False, None, None, None)
 
 
 def call_score_facts(call):
-    """The values of SCORED_CALL_FIELDS of a call (a copy: ingestion changes them in place)."""
-    return (call.status, call.outcome, call.answered_at, call.duration_seconds,
-            dict(call.qualification or {}))  # fmt: skip
+    """What a lead's score reads of one of its calls (`_features`), as a value to compare: a
+    canceled call counts for nothing (nor do its objections); another counts whether it was
+    answered (an answer, not a voicemail) and then its talk seconds, whether it asked for a
+    callback, and the qualification's interest level, timeline and purpose. A call ringing,
+    talking or moving between stages keeps its facts: its lead needs no scoring then."""
+    if call.status == CallStatus.CANCELED:
+        return CANCELED_CALL
+    answered = call.answered_at is not None and call.outcome != CallOutcome.VOICEMAIL
+    qualification = call.qualification or {}
+    return (
+        answered,
+        (call.duration_seconds or 0) if answered else 0,
+        call.outcome == CallOutcome.CALLBACK_REQUESTED,
+        *(qualification.get(key) for key in QUALIFICATION_READ),
+    )
 
 
 def recompute_lead_scores(*, lead_ids=None, changed_only=False):
     """Rewrite score and score_reasons of these leads (ids, or a queryset of ids; None: every
     lead) from their calls, in one statement; returns how many leads it wrote. With
     `changed_only`, rows whose score and reasons stay the same are not written (nor counted):
-    ingestion re-scores the leads whose calls changed what a score reads (SCORED_CALL_FIELDS)
+    ingestion re-scores the leads whose calls changed what a score reads (call_score_facts)
     or got an objection, and a call's new facts often leave its lead's score as it was."""
     sql, params = _statement(lead_ids, changed_only=changed_only)
     with connection.cursor() as cursor:

@@ -69,3 +69,100 @@ def test_a_new_call_only_queued_does_not_rescore(agent, team, django_assert_num_
     assert response.json() == {"accepted": 1, "duplicates": 0}
     assert score_statements(captured) == []
     assert Lead.objects.get(pk=lead.pk).score == 0
+
+
+def test_a_call_dialled_ringing_and_changing_stage_does_not_rescore(agent, team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lead = make_lead(team.campaign, "Priya Sharma")
+    post(agent, CallScript(lead, "CA4").add("call.queued", 0).events)
+    dialling = (
+        CallScript(lead, "CA4")
+        .add("call.initiated", 2, event_id="CA4-initiated")
+        .add("call.ringing", 4, event_id="CA4-ringing")
+        .add("call.stage_changed", 5, {"stage": "greeting"}, event_id="CA4-stage")
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        response = post(agent, dialling.events)
+
+    assert response.json() == {"accepted": 3, "duplicates": 0}
+    assert score_statements(captured) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "rescored"),
+    [
+        ({"status": "initiated"}, False),
+        ({"status": "ringing", "ended_by": "lead"}, False),
+        ({"current_stage": "discovery"}, False),
+        ({"status": "in_progress", "answered_at": "answer"}, True),
+        ({"answered_at": "answer", "outcome": "voicemail"}, False),
+        ({"outcome": "callback_requested"}, True),
+        ({"qualification": {"timeline": "3 months"}}, True),
+        ({"qualification": {"budget": "80 lakh"}}, False),  # a key no score reads
+        ({"status": "canceled"}, True),
+    ],
+)
+def test_what_changes_a_calls_score_facts(change, rescored):
+    from django.utils import timezone
+
+    from voiceagent.campaigns import scoring
+    from voiceagent.models import CallSession
+
+    fresh = CallSession(status="queued", outcome="", qualification={})
+    assert scoring.call_score_facts(fresh) == scoring.UNSCORED_CALL
+    changed = CallSession(status="queued", outcome="", qualification={})
+    for field, value in change.items():
+        setattr(changed, field, timezone.now() if value == "answer" else value)
+
+    assert (scoring.call_score_facts(changed) != scoring.UNSCORED_CALL) is rescored
+
+
+def test_an_answered_call_talking_longer_is_rescored_a_voicemail_is_not():
+    from django.utils import timezone
+
+    from voiceagent.campaigns import scoring
+    from voiceagent.models import CallSession
+
+    answered = CallSession(status="completed", outcome="qualified", answered_at=timezone.now())
+    longer = CallSession(
+        status="completed", outcome="qualified", answered_at=answered.answered_at,
+        duration_seconds=200,
+    )  # fmt: skip
+    voicemail = CallSession(status="completed", outcome="voicemail", answered_at=timezone.now())
+    longer_voicemail = CallSession(
+        status="completed", outcome="voicemail", answered_at=voicemail.answered_at,
+        duration_seconds=200,
+    )  # fmt: skip
+
+    assert scoring.call_score_facts(answered) != scoring.call_score_facts(longer)
+    assert scoring.call_score_facts(voicemail) == scoring.call_score_facts(longer_voicemail)
+
+
+def test_scores_after_batches_in_any_order_are_those_a_full_recompute_gives(agent, team):
+    import random
+
+    from tests.voiceagent.ingestion.call_scripts import unanswered_call, voicemail_call
+    from voiceagent.campaigns.scoring import recompute_lead_scores
+
+    leads = [make_lead(team.campaign, f"Lead {n}") for n in range(4)]
+    events = [
+        *answered_call(leads[0], "CA-S1"),
+        *answered_call(leads[0], "CA-S2", outcome="callback_requested", start=600),
+        *answered_call(leads[1], "CA-S3", outcome="not_interested"),
+        *voicemail_call(leads[2], "CA-S4"),
+        *unanswered_call(leads[3], "CA-S5"),
+        *answered_call(leads[3], "CA-S6", start=900),
+    ]
+    random.Random(5).shuffle(events)
+    for start in range(0, len(events), 7):
+        assert post(agent, events[start : start + 7]).status_code == 202
+    scored = dict(
+        Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("pk", "score")
+    )
+
+    # Nothing left for a full recompute to write: every lead's score is already its own.
+    assert recompute_lead_scores(lead_ids=[lead.pk for lead in leads], changed_only=True) == 0
+    assert scored == {leads[0].pk: 62, leads[1].pk: 53, leads[2].pk: 0, leads[3].pk: 53}
