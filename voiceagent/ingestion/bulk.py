@@ -12,6 +12,7 @@ in embedded mode) all of them fall back to the ORM.
 
 import json
 import time
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -26,6 +27,21 @@ class JsonText(str):
 
 def _is_postgres():
     return connection.vendor == "postgresql"
+
+
+@contextmanager
+def pipelined():
+    """Statements run inside are sent without waiting for each one's result (PostgreSQL's
+    pipeline mode): the server runs one while Python builds the next. They still run in order,
+    in the surrounding transaction; a statement whose rows are read waits for those before it,
+    `rowcount` is unknown until the block ends, and a failure is raised, as Django raises it, at
+    the latest when the block ends. Elsewhere: statements as usual."""
+    if not _is_postgres():
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
 
 
 def copy_rows(model, fields, rows):
@@ -172,9 +188,10 @@ def update_rows(model, objs, fields):
         cursor.execute(sql, [records, [obj.pk for obj in objs]])
 
 
-def insert_rows(model, objs):
-    """INSERT new model instances as bulk_create does (defaults, auto_now) and set their ids,
-    in one statement on PostgreSQL (the rows sent as one JSON document). Elsewhere: bulk_create.
+def insert_rows(model, objs, *, set_ids=True):
+    """INSERT new model instances as bulk_create does (defaults, auto_now) and set their ids
+    (unless `set_ids` is false: then nothing is read back, and in a pipeline nothing waits), in
+    one statement on PostgreSQL (the rows sent as one JSON document). Elsewhere: bulk_create.
 
     A unique violation raises IntegrityError, as bulk_create's does."""
     if not objs:
@@ -189,11 +206,16 @@ def insert_rows(model, objs):
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
         f"SELECT {', '.join(f'v.{quote(field.column)}' for field in fields)} "
-        f"FROM {_recordset(fields)} RETURNING {quote(pk.column)}"
-    )  # ids come back in the rows' order, as bulk_create's INSERT ... RETURNING relies on
+        f"FROM {_recordset(fields)}"
+    )
     records = _records(objs, fields, _saved_values(fields))
+    if not set_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [records])
+        return
+    # Ids come back in the rows' order, as bulk_create's INSERT ... RETURNING relies on.
     with connection.cursor() as cursor:
-        cursor.execute(sql, [records])
+        cursor.execute(f"{sql} RETURNING {quote(pk.column)}", [records])
         ids = [row[0] for row in cursor.fetchall()]
     for obj, pk_value in zip(objs, ids, strict=True):
         obj.pk = pk_value

@@ -94,3 +94,64 @@ def test_update_rows_reaches_its_rows_by_key_instead_of_reading_the_whole_table(
 
     assert "Seq Scan on voiceagent_lead" not in plan
     assert Lead.objects.filter(status="contacted").count() == 3
+
+
+def test_insert_rows_without_ids_writes_the_rows_and_reads_nothing_back():
+    lead = make_lead(make_campaign())
+    calls = [
+        CallSession(
+            call_sid=f"N{n}", campaign_id=lead.campaign_id, lead_id=lead.pk, status="queued"
+        )
+        for n in range(3)
+    ]
+
+    with CaptureQueriesContext(connection) as captured:
+        insert_rows(CallSession, calls, set_ids=False)
+
+    assert [call.pk for call in calls] == [None, None, None]
+    assert "RETURNING" not in captured.captured_queries[0]["sql"]
+    assert sorted(CallSession.objects.values_list("call_sid", flat=True)) == ["N0", "N1", "N2"]
+
+
+def test_pipelined_statements_run_in_order_in_the_transaction():
+    from django.db import transaction
+
+    from voiceagent.ingestion.bulk import pipelined
+
+    lead = make_lead(make_campaign(), "Asha Rao")
+    with transaction.atomic(), pipelined():
+        Lead.objects.filter(pk=lead.pk).update(call_attempts=1)
+        Lead.objects.filter(pk=lead.pk, call_attempts=1).update(call_attempts=2)
+        # A read waits for the statements before it.
+        seen = Lead.objects.get(pk=lead.pk).call_attempts
+
+    assert seen == 2
+    assert Lead.objects.get(pk=lead.pk).call_attempts == 2
+
+
+def test_a_pipelined_statement_failing_raises_djangos_error_and_stores_nothing():
+    from django.db import IntegrityError, transaction
+
+    from voiceagent.ingestion.bulk import pipelined
+
+    lead = make_lead(make_campaign(), "Asha Rao")
+    with pytest.raises(IntegrityError), transaction.atomic(), pipelined():
+        Lead.objects.filter(pk=lead.pk).update(name="Changed")
+        Lead.objects.filter(pk=lead.pk).update(call_attempts=-1)  # a CHECK constraint
+        Lead.objects.filter(pk=lead.pk).update(city="Pune")
+
+    lead.refresh_from_db()
+    assert (lead.name, lead.call_attempts, lead.city) == ("Asha Rao", 0, "")
+
+
+def test_an_exception_inside_a_pipeline_is_the_one_raised():
+    from django.db import transaction
+
+    from voiceagent.ingestion.bulk import pipelined
+
+    lead = make_lead(make_campaign(), "Asha Rao")
+    with pytest.raises(ZeroDivisionError), transaction.atomic(), pipelined():
+        Lead.objects.filter(pk=lead.pk).update(name="Changed")
+        1 / 0  # noqa: B018
+
+    assert Lead.objects.get(pk=lead.pk).name == "Asha Rao"
