@@ -675,8 +675,10 @@ class ScheduledCall(models.Model):
                 name="scheduled_status_valid",
             ),
         ]
+        # No index of status alone: the due one leads with it. Beside it, the planner took the
+        # smaller one for "pending and due", then read every pending follow-up (future retries
+        # included) to keep the due ones, on every live count.
         indexes = [
-            models.Index(fields=["status"], name="scheduled_status_idx"),
             models.Index(fields=["status", "scheduled_for"], name="scheduled_due_idx"),
             models.Index(fields=["campaign", "status"], name="scheduled_campaign_status_idx"),
         ]

@@ -141,3 +141,30 @@ def test_one_statement_counts_what_the_glossarys_queryset_methods_select(
             expected[campaign.pk] = {"calls_in_progress": in_progress, "calls_queued": queued}
     assert counted == expected
     assert sorted(row["calls_queued"] for row in counted.values()) == [0, 0, 0, 4]
+
+
+def test_due_follow_ups_are_found_by_the_due_index_not_by_reading_every_pending_one(team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lead = make_lead(team.campaign)
+    for _ in range(200):  # most follow-ups are done, as the statistics last saw them
+        make_scheduled_call(lead, status=ScheduledCallStatus.DONE)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE voiceagent_scheduledcall")
+    for hours in range(1, 41):  # retries planned for later since: pending, not due
+        make_scheduled_call(lead, scheduled_for=timezone.now() + timedelta(hours=hours))
+    make_scheduled_call(lead)  # due five minutes ago
+    with CaptureQueriesContext(connection) as captured:
+        counts = live_counts_by_campaign(campaigns=Campaign.objects.all())
+    (statement,) = [q["sql"] for q in captured.captured_queries]
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # as on a table too big to scan
+        cursor.execute(f"EXPLAIN {statement}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+
+    assert counts[team.campaign.pk]["calls_queued"] == 1
+    # Pending and due in one index range: the follow-ups planned for later are never read.
+    assert "scheduled_due_idx" in plan
+    assert "scheduled_for <=" in plan.split("scheduled_due_idx", 1)[1].split("->", 1)[0]
