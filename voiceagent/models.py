@@ -675,12 +675,15 @@ class ScheduledCall(models.Model):
                 name="scheduled_status_valid",
             ),
         ]
-        # No index of status alone: the due one leads with it. Beside it, the planner took the
-        # smaller one for "pending and due", then read every pending follow-up (future retries
-        # included) to keep the due ones, on every live count.
+        # The due follow-ups (pending, scheduled_for <= now) in one index range, of every
+        # campaign or of some: with an index of status alone, or of (campaign, status), the
+        # planner read every pending follow-up, future retries included, to keep the due ones,
+        # on every live count (the realtime poll, each live push of counters).
         indexes = [
             models.Index(fields=["status", "scheduled_for"], name="scheduled_due_idx"),
-            models.Index(fields=["campaign", "status"], name="scheduled_campaign_status_idx"),
+            models.Index(
+                fields=["campaign", "status", "scheduled_for"], name="scheduled_campaign_due_idx"
+            ),
         ]
 
     def __str__(self):

@@ -143,7 +143,13 @@ def test_one_statement_counts_what_the_glossarys_queryset_methods_select(
     assert sorted(row["calls_queued"] for row in counted.values()) == [0, 0, 0, 4]
 
 
-def test_due_follow_ups_are_found_by_the_due_index_not_by_reading_every_pending_one(team):
+@pytest.mark.parametrize(
+    ("scope", "index"),
+    [("every campaign", "scheduled_due_idx"), ("one campaign", "scheduled_campaign_due_idx")],
+)
+def test_due_follow_ups_are_found_by_the_due_index_not_by_reading_every_pending_one(
+    team, scope, index
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -155,8 +161,13 @@ def test_due_follow_ups_are_found_by_the_due_index_not_by_reading_every_pending_
     for hours in range(1, 41):  # retries planned for later since: pending, not due
         make_scheduled_call(lead, scheduled_for=timezone.now() + timedelta(hours=hours))
     make_scheduled_call(lead)  # due five minutes ago
+    campaigns = (
+        Campaign.objects.all()
+        if scope == "every campaign"
+        else Campaign.objects.filter(pk__in=[team.campaign.pk])  # as a live push reads them
+    )
     with CaptureQueriesContext(connection) as captured:
-        counts = live_counts_by_campaign(campaigns=Campaign.objects.all())
+        counts = live_counts_by_campaign(campaigns=campaigns)
     (statement,) = [q["sql"] for q in captured.captured_queries]
 
     with connection.cursor() as cursor:
@@ -166,5 +177,5 @@ def test_due_follow_ups_are_found_by_the_due_index_not_by_reading_every_pending_
 
     assert counts[team.campaign.pk]["calls_queued"] == 1
     # Pending and due in one index range: the follow-ups planned for later are never read.
-    assert "scheduled_due_idx" in plan
-    assert "scheduled_for <=" in plan.split("scheduled_due_idx", 1)[1].split("->", 1)[0]
+    assert f"{index} on voiceagent_scheduledcall" in plan
+    assert "scheduled_for <=" in plan.split(index, 1)[1].split("->", 1)[0]

@@ -110,3 +110,30 @@ def test_counters_held_back_again_by_the_flush_a_timer_set_off_get_a_timer_of_th
     assert pusher.counters_timer is not None and pusher.counters_timer is not first
     assert pusher.counters_due == {team.campaign.pk}
     pusher.counters_timer.cancel()
+
+
+def test_sequence_numbers_of_a_group_follow_on_from_one_reservation_to_the_next():
+    from django.core.cache import cache
+
+    cache.delete("live:seq:campaign.424242")
+    assert live.reserve_sequences("campaign.424242", 3) == [1, 2, 3]
+    assert live.reserve_sequences("campaign.424242", 2) == [4, 5]
+    cache.delete("live:seq:campaign.424242")
+
+
+def test_sequence_numbers_go_on_from_a_counter_the_cache_itself_wrote():
+    from django.core.cache import cache
+
+    cache.set("live:seq:campaign.434343", 41, None)  # as cache.add and incr left it before
+    assert live.reserve_sequences("campaign.434343", 2) == [42, 43]
+    assert cache.get("live:seq:campaign.434343") == 43
+    cache.delete("live:seq:campaign.434343")
+
+
+def test_sequence_numbers_on_a_cache_that_is_not_redis(settings):
+    from django.core.cache import caches
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    caches["default"].clear()
+    assert live.reserve_sequences("staff", 2) == [1, 2]
+    assert live.reserve_sequences("staff", 1) == [3]

@@ -327,7 +327,8 @@ def call_score_facts(call):
 
 def recompute_lead_scores(*, lead_ids=None, changed_only=False):
     """Rewrite score and score_reasons of these leads (ids, or a queryset of ids; None: every
-    lead) from their calls, in one statement; returns how many leads it wrote. With
+    lead) from their calls, in one statement; returns how many leads it wrote (-1, unknown,
+    inside a pipeline: voiceagent.ingestion.bulk.pipelined). With
     `changed_only`, rows whose score and reasons stay the same are not written (nor counted):
     ingestion re-scores the leads whose calls changed what a score reads (call_score_facts)
     or got an objection, and a call's new facts often leave its lead's score as it was."""

@@ -33,9 +33,10 @@ def _is_postgres():
 def pipelined():
     """Statements run inside are sent without waiting for each one's result (PostgreSQL's
     pipeline mode): the server runs one while Python builds the next. They still run in order,
-    in the surrounding transaction; a statement whose rows are read waits for those before it,
-    `rowcount` is unknown until the block ends, and a failure is raised, as Django raises it, at
-    the latest when the block ends. Elsewhere: statements as usual."""
+    in the surrounding transaction; a statement whose rows are read (read_rows, lock_instances,
+    a fetch) waits for those before it, `rowcount` is -1 (unknown), COPY (copy_rows) is refused
+    (NotSupportedError), and a failure is raised, as Django raises it, at the latest when the
+    block ends, on whichever statement is then running. Elsewhere: statements as usual."""
     if not _is_postgres():
         yield
         return

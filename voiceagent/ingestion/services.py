@@ -28,9 +28,12 @@ then applied in one transaction:
 7. after commit, one domain event per accepted non-duplicate event (voiceagent.events), all
    sent by one commit hook, and one `calls_changed` carrying them all.
 
-The writes whose results nothing reads (the calls' updates, the leads' projection and scores,
-the rollups) go last, in one pipeline (voiceagent.ingestion.bulk.pipelined): PostgreSQL runs
-each while Python builds the next, instead of the two taking turns (about a tenth of a batch).
+The order of the writes differs from the steps' order: the new calls are inserted (their ids
+are needed), then the new turns, objections and errors copied and the outbox rows written (6);
+then the writes whose results nothing reads (the existing calls' updates, the leads'
+projection and follow-ups (5), the scores, the rollups) go last, in one pipeline
+(voiceagent.ingestion.bulk.pipelined): PostgreSQL runs each while Python builds the next,
+instead of the two taking turns (about a tenth of a batch).
 
 The number of queries per batch does not grow with its size (at most 16 per request for new
 calls, 17 when it ends calls of an earlier batch, its authentication included:

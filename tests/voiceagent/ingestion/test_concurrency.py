@@ -173,3 +173,32 @@ def test_a_batch_holding_its_lead_and_calls_lets_others_insert_rows_that_referen
         ("CA1", "initiated"),
         ("CA2", "initiated"),
     ]
+
+
+@pytest.mark.parametrize("where", ["_update_calls", "apply_calls"])
+def test_a_deadlock_inside_the_pipeline_is_retried_and_the_batch_lands(team, monkeypatch, where):
+    from tests.voiceagent.ingestion.call_scripts import answered_call
+    from voiceagent.ingestion import services
+    from voiceagent.models import CallSession
+
+    lead = make_lead(team.campaign)
+    events = answered_call(lead, "CA-DEADLOCK")
+    services.ingest_events(events=events[:3])
+    write, deadlocked = getattr(services, where), []
+
+    def deadlocking_once(argument):
+        write(argument)
+        if not deadlocked:
+            deadlocked.append(where)
+            with connection.cursor() as cursor:  # as PostgreSQL reports a deadlock
+                cursor.execute(
+                    "DO $$BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END$$"
+                )
+
+    monkeypatch.setattr(services, where, deadlocking_once)
+
+    result = services.ingest_events(events=events[3:])
+
+    assert deadlocked == [where]
+    assert result.accepted == len(events) - 3
+    assert CallSession.objects.get(call_sid="CA-DEADLOCK").status == "completed"
