@@ -129,7 +129,9 @@ class LivePusher:
         self.pid = None
         self.thread = None
         self.counters_timer = None
-        # Set while nothing is pending, due, held back or being sent (the bench waits on it).
+        # Set while nothing is pending, due or being sent, counts held back by the throttle
+        # aside (they go out at most once a second, whatever the traffic): the bench waits on
+        # it after each batch.
         self.idle = threading.Event()
         self.idle.set()
         # Seconds spent building and sending flushes, not waiting: the bench charges them to
@@ -200,7 +202,8 @@ class LivePusher:
 
     def _idle_unless_more(self):
         with self.lock:
-            more = self.pending or self.counters_due or self.counters_timer is not None
+            held_back = self.counters_timer is not None
+            more = self.pending or (self.counters_due and not held_back)
             if not more and not self.wake.is_set():
                 self.idle.set()
 
@@ -220,6 +223,7 @@ class LivePusher:
         # timer of their own (a thread still ending would otherwise pass for a pending one).
         with self.lock:
             self.counters_timer = None
+            self.idle.clear()
         self.wake.set()
 
     def messages(self, pending, counters_due, *, throttle=True):

@@ -137,3 +137,32 @@ def test_sequence_numbers_on_a_cache_that_is_not_redis(settings):
     caches["default"].clear()
     assert live.reserve_sequences("staff", 2) == [1, 2]
     assert live.reserve_sequences("staff", 1) == [3]
+
+
+def test_the_pusher_is_idle_once_it_has_sent_what_was_submitted_and_counts_its_work():
+    pusher = live.LivePusher()
+    assert pusher.idle.is_set() and pusher.busy_seconds == 0
+
+    pusher.submit(payload("CA-P4"), ended=False, counters_changed=False)
+    assert not pusher.idle.is_set()  # until its flush has gone out
+
+    assert pusher.idle.wait(timeout=5)
+    assert pusher.pending == {}
+    assert 0 < pusher.busy_seconds < live.FLUSH_DELAY_SECONDS  # its work, not its wait
+
+
+@pytest.mark.django_db
+def test_counts_held_back_by_the_throttle_leave_the_pusher_idle_until_their_timer_fires(team):
+    from django.core.cache import cache
+
+    pusher = live.LivePusher()
+    cache.set("live:counters-throttle", 1, 30)  # a counters message went out a moment ago
+    try:
+        pusher.submit_counters([team.campaign.pk])
+        assert pusher.idle.wait(timeout=5)  # held back: once a second, whatever the traffic
+        assert pusher.counters_due == {team.campaign.pk}
+        pusher.counters_timer.cancel()
+        pusher._counters_due_now()  # the timer fires: the counts are due again
+        assert not pusher.idle.is_set()
+    finally:
+        cache.delete("live:counters-throttle")
