@@ -32,14 +32,14 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
 
 from analytics.selectors import campaigns_with_follow_ups_fallen_due, live_counts_by_campaign
 from voiceagent.events import for_each_change
 from voiceagent.models import IN_PROGRESS_STATUSES, Campaign
+from voiceagent.redis_client import cache_redis_client
 
 logger = logging.getLogger(__name__)
 STAFF_GROUP = "staff"
@@ -68,12 +68,11 @@ def reserve_sequences(group, count):
 def _increment(key, amount):
     """The cache's counter `key` raised by `amount`, from 0 when missing: one INCRBY on Redis
     (the cache's add and incr took three round trips), add and incr on another cache."""
-    default = caches["default"]
-    if isinstance(default, RedisCache):
-        key = default.make_and_validate_key(key)
-        return default._cache.get_client(key, write=True).incrby(key, amount)
-    default.add(key, 0, None)
-    return default.incr(key, amount)
+    client = cache_redis_client()
+    if client is not None:
+        return client.incrby(cache.make_and_validate_key(key), amount)
+    cache.add(key, 0, None)
+    return cache.incr(key, amount)
 
 
 def call_payload(call, now=None):

@@ -166,3 +166,29 @@ def test_counts_held_back_by_the_throttle_leave_the_pusher_idle_until_their_time
         assert not pusher.idle.is_set()
     finally:
         cache.delete("live:counters-throttle")
+
+
+def test_sequence_numbers_in_contexts_of_their_own_share_the_processs_redis_client():
+    """Under ASGI each request has a cache object (and pool) of its own: the numbers must come
+    through the one client of the process, not a pool per context kept for good."""
+    import asyncio
+    import contextvars
+
+    from asgiref.sync import sync_to_async
+
+    from voiceagent.redis_client import cache_redis_client
+
+    clients = []
+
+    def reserve():
+        live.reserve_sequences("campaign.454545", 1)
+        clients.append(cache_redis_client())
+
+    async def in_fresh_contexts():
+        for _ in range(3):
+            await asyncio.create_task(sync_to_async(reserve)(), context=contextvars.Context())
+
+    asyncio.run(in_fresh_contexts())
+    assert len({id(client) for client in clients}) == 1
+    assert clients[0].get(live.cache.make_and_validate_key("live:seq:campaign.454545")) is not None
+    clients[0].delete(live.cache.make_and_validate_key("live:seq:campaign.454545"))

@@ -344,7 +344,9 @@ def _apply(events, *, source, received_at, read_log_first):
     # The writes nothing reads back, in a pipeline: PostgreSQL runs each while Python builds
     # the next (the calls' JSON, the leads', the rollups' differences).
     with pipelined():
-        _update_calls([call for sid, call in calls.items() if sid not in new_sids])
+        update_rows(
+            CallSession, [c for sid, c in calls.items() if sid not in new_sids], CALL_FIELDS
+        )
         projection.write(calls)
         if rescored:  # after the calls and objections it reads
             scoring.recompute_lead_scores(lead_ids=sorted(rescored), changed_only=True)
@@ -636,11 +638,6 @@ def _insert_new_calls(calls, new_sids, *, received_at):
     except IntegrityError as exc:
         # The same call_sid was created by a concurrent batch for another lead: rerun to see it.
         raise _Retry() from exc
-
-
-def _update_calls(existing):
-    if existing:
-        update_rows(CallSession, existing, CALL_FIELDS)
 
 
 def reproject_leads(*, lead_ids):

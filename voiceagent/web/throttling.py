@@ -23,12 +23,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
+
+from voiceagent.redis_client import cache_redis_client
 
 logger = logging.getLogger(__name__)
 # What the cache raises when its server is away (Redis; the file cache of embedded mode: OSError).
@@ -51,28 +52,20 @@ return {1, count + 1, ARGV[1]}
 """
 
 
-# The script, bound to a client of each cache configuration (normally one), per process.
+# The script, bound to the process's client of each cache configuration (normally one).
 _scripts = {}
 
 
 def _cache_redis():
-    """The sliding-window script on the default cache's Redis, or None when the cache is not
-    Redis (the throttle then keeps DRF's history in the cache).
-
-    Its client is built as the cache builds its own (the same servers and OPTIONS: database,
-    credentials, timeouts), once per process: the cache object itself is made anew for every
-    request under ASGI (Django keeps caches per context), its connection pool with it, so a
-    script kept for each cache object held every request's pool and connection for good
-    (`make load` saw the web workers grow ~12 MiB a minute) and one bound anew each time opened
-    a connection per request."""
-    default = caches["default"]
-    if not isinstance(default, RedisCache):
+    """The sliding-window script on the default cache's Redis (voiceagent.redis_client: one
+    client per process), or None when the cache is not Redis (the throttle then keeps DRF's
+    history in the cache)."""
+    client = cache_redis_client()
+    if client is None:
         return None
-    key = repr((default._servers, sorted(default._options.items())))
-    script = _scripts.get(key)
+    script = _scripts.get(id(client))
     if script is None:
-        client = default._class(default._servers, **default._options).get_client(write=True)
-        script = _scripts.setdefault(key, client.register_script(SLIDING_WINDOW_SCRIPT))
+        script = _scripts.setdefault(id(client), client.register_script(SLIDING_WINDOW_SCRIPT))
     return script
 
 

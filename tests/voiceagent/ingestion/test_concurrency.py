@@ -175,7 +175,7 @@ def test_a_batch_holding_its_lead_and_calls_lets_others_insert_rows_that_referen
     ]
 
 
-@pytest.mark.parametrize("where", ["_update_calls", "apply_calls"])
+@pytest.mark.parametrize("where", ["update_rows", "apply_calls"])
 def test_a_deadlock_inside_the_pipeline_is_retried_and_the_batch_lands(team, monkeypatch, where):
     from tests.voiceagent.ingestion.call_scripts import answered_call
     from voiceagent.ingestion import services
@@ -186,8 +186,8 @@ def test_a_deadlock_inside_the_pipeline_is_retried_and_the_batch_lands(team, mon
     services.ingest_events(events=events[:3])
     write, deadlocked = getattr(services, where), []
 
-    def deadlocking_once(argument):
-        write(argument)
+    def deadlocking_once(*arguments):
+        write(*arguments)
         if not deadlocked:
             deadlocked.append(where)
             with connection.cursor() as cursor:  # as PostgreSQL reports a deadlock
