@@ -4,7 +4,7 @@ document, and reads and row locks by one array parameter.
 Django's bulk_create quotes every value client-side and bulk_update builds one CASE per field
 and row; for 500-event batches those were most of the time spent. Array parameters (UNNEST)
 cost less in SQL but psycopg still adapts them value by value in Python; one JSON document
-(`jsonb_to_recordset`) is serialised by json.dumps in C. Reads (`read_rows`, and
+(`jsonb_to_recordset`) is serialised in C (voiceagent.json_codec). Reads (`read_rows`, and
 `lock_instances` for SELECT ... FOR NO KEY UPDATE) take their timestamptz columns as UTC text for
 datetime.fromisoformat, Django's loader for them being pure Python. On other databases (SQLite
 in embedded mode) all of them fall back to the ORM.
@@ -19,6 +19,8 @@ from functools import lru_cache
 from operator import attrgetter
 
 from django.db import connection, models
+
+from voiceagent.json_codec import dumps_strict
 
 
 class JsonText(str):
@@ -110,7 +112,7 @@ def _recordset_sql(fields):
 
 def _records(objs, fields, values_of):
     """One JSON array of objects keyed by column, from `values_of(obj)` (the values in `fields`
-    order): psycopg builds arrays parameters value by value in Python, json.dumps in C (a
+    order): psycopg builds arrays parameters value by value in Python, orjson in C (a
     500-event batch's call updates: ~15 ms against ~2). Only the values JSON does not carry as
     they are (datetimes, decimals) go through _json_value."""
     columns = [field.column for field in fields]
@@ -121,7 +123,7 @@ def _records(objs, fields, values_of):
         for index, field in converted:
             values[index] = _json_value(field, values[index])
         records.append(dict(zip(columns, values, strict=True)))
-    return json.dumps(records, ensure_ascii=False, allow_nan=False)
+    return dumps_strict(records)
 
 
 def _as_is(field):

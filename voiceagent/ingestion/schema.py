@@ -5,7 +5,6 @@ milliseconds. Every problem is reported as `{"index", "field", "message"}` so th
 can fix the exact event and resend (idempotency makes resending safe).
 """
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
+from voiceagent.json_codec import dumps_strict
 from voiceagent.models import (
     DEFAULT_SCRIPT_VARIANT,
     CallOutcome,
@@ -164,20 +164,15 @@ def unstorable_value(value, path="payload", depth=0):
     return None
 
 
-# One encoder for every event: json.dumps with options builds a new one per call. No circular
-# check: a payload that refers to itself recurses until RecursionError instead of ValueError,
-# and either way storable_json returns None and unstorable_value says it is nested too deeply.
-_payload_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False)
-
-
 def storable_json(payload):
     """The payload as JSON text PostgreSQL accepts, else None (then unstorable_value says why).
 
-    One json.dumps instead of a walk over every value: it refuses NaN, its encode refuses lone
-    surrogates, and a NUL shows up as an escape (rarely a false alarm, which the walk clears).
+    One encoding instead of a walk over every value: it refuses NaN and Infinity, the UTF-8
+    check refuses lone surrogates, and a NUL shows up as an escape (rarely a false alarm, which
+    the walk clears).
     """
     try:
-        text = _payload_encoder.encode(payload)
+        text = dumps_strict(payload)
         if not text.isascii():  # ASCII text holds no lone surrogate: skip the copy
             text.encode("utf-8")
     except (ValueError, TypeError, RecursionError, UnicodeEncodeError):

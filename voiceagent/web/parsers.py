@@ -5,13 +5,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE applies to request.body and forms only) and lets a d
 document raise RecursionError (a 500). Ingestion has its own reader (voiceagent.ingestion.api).
 """
 
-import json
+import codecs
 
 from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
+from voiceagent.json_codec import loads_strict
 from voiceagent.web.text_safety import control_character_in
 
 
@@ -41,19 +42,12 @@ class SafeJSONParser(JSONParser):
 def parse_json(raw, *, encoding="utf-8"):
     """The decoded document, or ParseError naming what is wrong with the bytes."""
     try:
-        return strict_json_loads(raw.decode(encoding))
+        if codecs.lookup(encoding).name != "utf-8":
+            raw = raw.decode(encoding).encode("utf-8")
+        return loads_strict(raw)
     except UnicodeDecodeError:
         raise ParseError(f"The body is not {encoding.upper()} text.") from None
     except RecursionError:
         raise ParseError("Malformed JSON: nested too deeply.") from None
     except ValueError as exc:
         raise ParseError(f"Malformed JSON: {exc}.") from None
-
-
-def _reject_constant(name):
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def strict_json_loads(text):
-    """json.loads that refuses NaN and Infinity (not JSON; PostgreSQL's jsonb refuses them)."""
-    return json.loads(text, parse_constant=_reject_constant)
