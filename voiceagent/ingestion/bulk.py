@@ -50,9 +50,11 @@ def pipelined():
 def copy_rows(model, fields, rows):
     """INSERT rows (tuples of database values, in `fields` order) without returning ids.
 
-    PostgreSQL: one COPY (a unique violation still raises IntegrityError). Elsewhere: bulk_create.
+    PostgreSQL: one COPY (a unique violation still raises IntegrityError), sent as `rows` (a
+    list, or an iterator producing them) yields them: the server stores the first while the
+    iterator makes the next. Elsewhere: bulk_create. Nothing is sent for an empty list.
     """
-    if not rows:
+    if isinstance(rows, list) and not rows:
         return
     concrete = [model._meta.get_field(name) for name in fields]
     if not _is_postgres():
@@ -71,7 +73,7 @@ def copy_rows(model, fields, rows):
         return
     columns = ", ".join(connection.ops.quote_name(field.column) for field in concrete)
     sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-    started = time.monotonic()
+    started, count = time.monotonic(), 0
     # The raw psycopg cursor bypasses Django's error translation: restore it (IntegrityError).
     with (
         connection.wrap_database_errors,
@@ -80,10 +82,11 @@ def copy_rows(model, fields, rows):
     ):
         for row in rows:
             copy.write_row(row)
+            count += 1
     if connection.queries_logged:
         # Bypassing the cursor wrapper also hides COPY from query counts; it is one statement.
         connection.queries_log.append(
-            {"sql": f"{sql} ({len(rows)} rows)", "time": f"{time.monotonic() - started:.3f}"}
+            {"sql": f"{sql} ({count} rows)", "time": f"{time.monotonic() - started:.3f}"}
         )
 
 

@@ -49,7 +49,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.dispatch import Signal
@@ -147,15 +147,20 @@ class _Retry(Exception):
 
 
 class _AlreadyLogged(_Retry):
-    """An event of the batch is in the log already: run it again, reading the log first."""
+    """An event of the batch is in the log already: run it again, reading the log first.
+    `validation` is the batch's _Validation when this run checked the events."""
+
+    def __init__(self, validation=None):
+        super().__init__()
+        self.validation = validation
 
 
 def batch_problem(message, field="body"):
     return {"index": None, "field": field, "message": message}
 
 
-def validate_events(*, events, source):
-    """The batch as Events, or InvalidEvents naming every bad event (structure and references)."""
+def _event_list(events):
+    """The batch as a list of raw events, or InvalidEvents naming what is wrong with its shape."""
     if isinstance(events, dict):
         events = [events]
     if not isinstance(events, list):
@@ -166,17 +171,67 @@ def validate_events(*, events, source):
         raise InvalidEvents(
             [batch_problem(f"{len(events)} events; a batch holds at most {MAX_BATCH_EVENTS}.")]
         )
-    cleaned, errors = [], []
-    for index, raw in enumerate(events):
-        event, problems = clean_event(raw, index, source=source)
-        errors.extend(problems)
-        if event is not None:
-            cleaned.append(event)
-    errors.extend(_reference_problems(cleaned))
-    if errors:
-        errors.sort(key=lambda problem: problem["index"])
-        raise InvalidEvents(errors)
-    return cleaned
+    return events
+
+
+class _Validation:
+    """One pass over a batch's raw events: each is checked (voiceagent.ingestion.schema) and,
+    while the batch has no problem, the log row of each new one is given to the caller, so that
+    PostgreSQL stores the rows already given while the rest are checked.
+
+    The events are taken in event_id order (the log's rows too: two batches sharing event_ids
+    then wait on each other instead of deadlocking). Afterwards `cleaned` holds the valid events
+    in batch order, `problems` what is wrong, and `fresh`, `duplicates` and `conflicts` what
+    _split_duplicates gives without a log to read.
+    """
+
+    def __init__(self, events, *, source, received_at):
+        self.events, self.source, self.received_at = events, source, received_at
+        self.cleaned, self.problems, self.fresh, self.duplicates, self.conflicts = [], [], [], 0, []
+
+    def log_rows(self):
+        seen = {}
+        for index in sorted(range(len(self.events)), key=lambda i: _event_id_key(self.events[i])):
+            event, problems = clean_event(self.events[index], index, source=self.source)
+            if problems:
+                self.problems.extend(problems)
+                continue
+            self.cleaned.append(event)
+            earlier = seen.get(event.event_id)
+            if earlier is not None:
+                if earlier == event.payload:
+                    self.duplicates += 1
+                else:
+                    self.conflicts.append(_conflict(event, "earlier in this batch"))
+                continue
+            seen[event.event_id] = event.payload
+            self.fresh.append(event)
+            if not self.problems and not self.conflicts:
+                yield _log_row(event, source=self.source, received_at=self.received_at)
+        self.cleaned.sort(key=attrgetter("index"))
+        self.fresh.sort(key=attrgetter("index"))
+
+    def raise_structure_problems(self):
+        """InvalidEvents naming every event whose structure is wrong (no database read)."""
+        if self.problems:
+            self.problems.sort(key=lambda problem: problem["index"])
+            raise InvalidEvents(self.problems)
+
+    def raise_conflicts(self):
+        """ConflictingEvents for the event_ids sent twice in the batch with different content."""
+        if self.conflicts:
+            raise ConflictingEvents(sorted(self.conflicts, key=itemgetter("index")))
+
+
+def _event_id_key(raw):
+    event_id = raw.get("event_id") if isinstance(raw, dict) else None
+    return event_id if isinstance(event_id, str) else ""
+
+
+def _check_references(events):
+    problems = _reference_problems(events)
+    if problems:
+        raise InvalidEvents(problems)
 
 
 def _reference_problems(events):
@@ -268,15 +323,24 @@ _collector_switch = threading.Lock()
 
 
 def _ingest(events, *, source, received_at):
-    cleaned = validate_events(events=events, source=source)
-    read_log_first, attempt = False, 1
+    events = _event_list(events)
+    validation, read_log_first, attempt = None, False, 1
     while attempt <= MAX_TRANSACTION_ATTEMPTS:
         try:
             with transaction.atomic():
-                return _apply(
-                    cleaned, source=source, received_at=received_at, read_log_first=read_log_first
-                )
-        except _AlreadyLogged:
+                if validation is None:
+                    validation = _validate_and_log(events, source=source, received_at=received_at)
+                    fresh, duplicates = validation.fresh, validation.duplicates
+                else:
+                    fresh, duplicates = _log_again(
+                        validation.cleaned,
+                        source=source,
+                        received_at=received_at,
+                        read_log_first=read_log_first,
+                    )
+                return _apply(fresh, duplicates=duplicates, received_at=received_at)
+        except _AlreadyLogged as exc:
+            validation = validation or exc.validation
             if not read_log_first:
                 # A resent event, the usual reason: run again reading the log, an attempt not
                 # spent on a race.
@@ -293,21 +357,54 @@ def _ingest(events, *, source, received_at):
     raise OperationalError("ingestion could not complete after repeated concurrent conflicts")
 
 
+def _validate_and_log(events, *, source, received_at):
+    """Check the batch and log its new events in one pass (the _Validation): PostgreSQL stores
+    the log's rows while Python checks the events after them. Raises InvalidEvents,
+    ConflictingEvents (within the batch) or _AlreadyLogged, all before anything else is
+    written; the log's rows go with the rolled-back transaction."""
+    validation = _Validation(events, source=source, received_at=received_at)
+    rows = validation.log_rows()
+    try:
+        copy_rows(CallEvent, LOG_FIELDS, rows)
+    except IntegrityError as exc:
+        # One of these event_ids is logged already (or was, by a concurrent batch, first).
+        refused = exc
+    else:
+        refused = None
+    for _ in rows:  # the events after the one the log refused: checked all the same
+        pass
+    validation.raise_structure_problems()
+    if refused is not None:
+        # The transaction is aborted: the references are checked on the run that reads the log.
+        raise _AlreadyLogged(validation) from refused
+    _check_references(validation.cleaned)
+    validation.raise_conflicts()
+    return validation
+
+
+def _log_again(events, *, source, received_at, read_log_first):
+    """A run after the first: (new events, duplicate count), the new ones logged."""
+    _check_references(events)
+    fresh, duplicates = _split_duplicates(
+        events, _logged_payloads(events) if read_log_first else {}
+    )
+    if fresh:
+        _log(fresh, source=source, received_at=received_at)
+    return fresh, duplicates
+
+
 def _retryable(exc):
     sqlstate = getattr(exc.__cause__, "sqlstate", None)
     return sqlstate in RETRYABLE_SQLSTATES or "database is locked" in str(exc)
 
 
-def _apply(events, *, source, received_at, read_log_first):
-    fresh, duplicates = _split_duplicates(
-        events, _logged_payloads(events) if read_log_first else {}
-    )
+def _apply(fresh, *, duplicates, received_at):
+    """Fold the batch's new events, already logged, into calls, leads, follow-ups, scores and
+    rollups. The log is written before the campaigns' rollup locks: a resent event is refused
+    by the log's unique event_id without waiting for a rebuild of its campaign. The rebuild
+    neither reads nor references the log, so the log's rows hold up nothing it waits for."""
     if not fresh:
         return IngestResult(accepted=0, duplicates=duplicates)
-    # Logged before the campaigns' rollup locks: a resent event is refused by the log's unique
-    # event_id without waiting for a rebuild of its campaign. The rebuild neither reads nor
-    # references the log, so the log's rows hold up nothing it waits for.
-    _log(fresh, source=source, received_at=received_at)
     # Before any lock of a lead or call: a rollup rebuild of these campaigns waits for this batch
     # or it for the rebuild, never both (analytics/rollups/locks.py).
     lock_campaigns_for_writing({event.campaign_id for event in fresh})
@@ -424,32 +521,38 @@ def _split_duplicates(events, logged):
             duplicates += 1
         else:
             where = "earlier" if event.event_id in logged else "earlier in this batch"
-            conflicts.append(
-                {
-                    "index": event.index,
-                    "event_id": event.event_id,
-                    "message": f"Event {event.event_id!r} was received {where} with a different "
-                    "payload; an event_id names one event, send a new event_id for a new event.",
-                }
-            )
+            conflicts.append(_conflict(event, where))
     if conflicts:
         raise ConflictingEvents(conflicts)
     return fresh, duplicates
 
 
+def _conflict(event, where):
+    return {
+        "index": event.index,
+        "event_id": event.event_id,
+        "message": f"Event {event.event_id!r} was received {where} with a different "
+        "payload; an event_id names one event, send a new event_id for a new event.",
+    }
+
+
+def _log_row(event, *, source, received_at):
+    return (
+        event.event_id,
+        event.type,
+        event.call_sid,
+        event.occurred_at,
+        JsonText(event.payload_json),
+        source,
+        received_at,
+    )
+
+
 def _log(events, *, source, received_at):
     # Sorted, so that two batches sharing event_ids wait on each other instead of deadlocking.
     rows = [
-        (
-            e.event_id,
-            e.type,
-            e.call_sid,
-            e.occurred_at,
-            JsonText(e.payload_json),
-            source,
-            received_at,
-        )
-        for e in sorted(events, key=lambda e: e.event_id)
+        _log_row(event, source=source, received_at=received_at)
+        for event in sorted(events, key=attrgetter("event_id"))
     ]
     try:
         copy_rows(CallEvent, LOG_FIELDS, rows)

@@ -394,3 +394,46 @@ def test_rejected_body_is_signalled_for_the_error_counters(agent):
         events_rejected.disconnect(on_rejected)
 
     assert seen == [("api", "invalid")]
+
+
+def test_resent_events_with_an_unknown_lead_beside_them_are_refused_naming_the_lead(agent, lead):
+    """The log refuses the resent events before the leads are checked: the run that reads the
+    log checks them, and the batch is refused whole."""
+    events = unanswered_call(lead, "CA1")
+    post(agent, events)
+    stranger = {**events[0], "event_id": "CA2-0", "call_sid": "CA2", "lead_id": lead.pk + 1000}
+
+    response = post(agent, [*events, stranger])
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"index": 4, "field": "lead_id", "message": f"Unknown lead {lead.pk + 1000}."}
+    ]
+    assert nothing_stored() == (4, 1, 0)
+
+
+def test_resent_events_beside_a_malformed_one_are_refused_naming_it(agent, lead):
+    events = unanswered_call(lead, "CA1")
+    post(agent, events)
+    broken = {**events[0], "event_id": "CA1-9", "occurred_at": "yesterday"}
+
+    response = post(agent, [broken, *events])
+
+    assert response.status_code == 400
+    assert [(e["index"], e["field"]) for e in response.json()["errors"]] == [(0, "occurred_at")]
+    assert nothing_stored() == (4, 1, 0)
+
+
+def test_a_batch_is_logged_in_event_id_order_and_applied_whole(agent, lead):
+    """The log takes a batch's events in event_id order (two batches sharing event_ids wait for
+    each other instead of deadlocking), whatever order they were sent in."""
+    events = unanswered_call(lead, "CA1")
+    renamed = [{**event, "event_id": f"z-{9 - n}"} for n, event in enumerate(events)]
+
+    response = post(agent, renamed)
+
+    assert (response.status_code, response.json()) == (202, {"accepted": 4, "duplicates": 0})
+    assert list(CallEvent.objects.order_by("id").values_list("event_id", flat=True)) == [
+        "z-6", "z-7", "z-8", "z-9",
+    ]  # fmt: skip
+    assert CallSession.objects.get(call_sid="CA1").status == "no_answer"

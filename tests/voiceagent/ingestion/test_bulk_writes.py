@@ -155,3 +155,45 @@ def test_an_exception_inside_a_pipeline_is_the_one_raised():
         1 / 0  # noqa: B018
 
     assert Lead.objects.get(pk=lead.pk).name == "Asha Rao"
+
+
+def test_copy_rows_stores_rows_while_the_iterator_still_makes_them():
+    """The log's COPY takes its rows from the validation as it goes: the server has stored most
+    of those made so far before the last is made (pg_stat_progress_copy, read by another
+    connection)."""
+    import psycopg
+
+    from voiceagent.ingestion.bulk import JsonText, copy_rows
+    from voiceagent.ingestion.services import LOG_FIELDS
+    from voiceagent.models import CallEvent
+
+    at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    settings = connection.settings_dict
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    processed = []
+
+    def rows():
+        for number in range(3000):
+            if number == 2500:
+                with psycopg.connect(
+                    host=settings["HOST"],
+                    port=settings["PORT"],
+                    user=settings["USER"],
+                    password=settings["PASSWORD"],
+                    dbname=settings["NAME"],
+                    autocommit=True,
+                ) as other:
+                    processed.append(
+                        other.execute(
+                            "SELECT tuples_processed FROM pg_stat_progress_copy WHERE pid = %s",
+                            [pid],
+                        ).fetchone()[0]
+                    )
+            yield (f"S-{number}", "call.queued", "S", at, JsonText("{}"), "api", at)
+
+    copy_rows(CallEvent, LOG_FIELDS, rows())
+
+    assert 1000 <= processed[0] <= 2500
+    assert CallEvent.objects.filter(event_id__startswith="S-").count() == 3000
