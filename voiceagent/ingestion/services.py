@@ -1,15 +1,18 @@
 """The one ingestion service: call events in, CallSession/turns/objections/leads/follow-ups out.
 
 `ingest_events(*, events, source)` is what the API, the Exotel webhook, the simulator, replay and
-the tests call. A batch is validated whole first (any bad event rejects it, nothing stored),
-then applied in one transaction:
+the tests call. A batch is applied in one transaction, and any bad event rejects it whole
+(nothing stored: the transaction rolls back):
 
 1. idempotency: an event_id seen before with the same payload is a duplicate (counted, nothing
    changes); with a different payload it is a conflict (ConflictingEvents, nothing stored);
-2. every new event is logged in CallEvent (the audit log replay reads). A batch is first logged
-   without reading the log: the unique event_id refuses an event logged before (or by a
-   concurrent batch), and the transaction runs again, reading the logged events first to tell
-   duplicates from conflicts. Resent events are the exception, so most batches save that read;
+2. every new event is logged in CallEvent (the audit log replay reads), in the same pass that
+   checks the events (voiceagent.ingestion.schema), so that PostgreSQL stores the first rows
+   while Python checks the rest; the leads and campaigns they name are checked after that. A
+   batch is first logged without reading the log: the unique event_id refuses an event logged
+   before (or by a concurrent batch), and the transaction runs again, reading the logged events
+   first to tell duplicates from conflicts. Resent events are the exception, so most batches
+   save that read;
 3. the batch's leads are locked (SELECT ... FOR NO KEY UPDATE, in id order), then its calls (in
    call_sid order); a call is created by the first of its events to arrive, whatever its type.
    Locking the lead first serialises every writer of one lead's calls, so concurrent web workers
