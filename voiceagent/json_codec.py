@@ -18,12 +18,14 @@ value, the standard library decides.
 """
 
 import json
-import re
 
 import orjson
 
-# An integer literal orjson could read as a float (past 64 bits: 20 digits; 19 to be safe).
-_LONG_DIGIT_RUN = re.compile(rb"\d{19,}")
+# An integer literal orjson could read as a float (past 64 bits: 20 digits; 19 to be safe) shows
+# as this run once every digit is made a zero (bytes.translate and `in`: a tenth of what a regular
+# expression takes to scan a batch).
+_DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGIT_RUN = b"0" * 19
 _standard_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False)
 
 
@@ -34,7 +36,7 @@ def _reject_constant(name):
 def loads_strict(raw):
     """The document in UTF-8 `raw` bytes, as json.loads reads it except that NaN and Infinity
     are refused (ValueError; RecursionError past the standard library's depth)."""
-    if not _LONG_DIGIT_RUN.search(raw):
+    if _LONG_DIGIT_RUN not in raw.translate(_DIGITS_AS_ZEROS):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
