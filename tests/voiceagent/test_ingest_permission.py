@@ -50,3 +50,29 @@ def test_an_inactive_member_may_not_and_a_superuser_may_without_a_query(
     with django_assert_num_queries(0):
         assert can_ingest(inactive) is False
         assert can_ingest(superuser) is True
+
+
+def test_leaving_the_ingest_group_or_losing_the_permission_takes_effect_at_once():
+    agent = make_ingest_user("leaver")
+    direct = make_user("direct-loser")
+    direct.user_permissions.add(ingest_permission())
+    assert (can_ingest(agent), can_ingest(direct)) == (True, True)
+
+    agent.groups.clear()
+    direct.user_permissions.clear()
+
+    assert (can_ingest(agent), can_ingest(direct)) == (False, False)
+
+
+def test_the_permission_of_another_app_with_the_same_codename_is_not_enough():
+    from django.contrib.contenttypes.models import ContentType
+
+    lookalike = Permission.objects.create(
+        codename="ingest_callevent",
+        name="Look-alike",
+        content_type=ContentType.objects.get_for_model(Permission),
+    )
+    user = make_user("lookalike")
+    user.user_permissions.add(lookalike)
+
+    assert can_ingest(user) is False
