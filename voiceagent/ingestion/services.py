@@ -8,11 +8,11 @@ the tests call. A batch is applied in one transaction, and any bad event rejects
    changes); with a different payload it is a conflict (ConflictingEvents, nothing stored);
 2. every new event is logged in CallEvent (the audit log replay reads), in the same pass that
    checks the events (voiceagent.ingestion.schema), so that PostgreSQL stores the first rows
-   while Python checks the rest; the leads and campaigns they name are checked after that. A
-   batch is first logged without reading the log: the unique event_id refuses an event logged
-   before (or by a concurrent batch), and the transaction runs again, reading the logged events
-   first to tell duplicates from conflicts. Resent events are the exception, so most batches
-   save that read;
+   while Python checks the rest; the leads and campaigns they name are checked from the leads
+   step 3 locks (no read of its own). A batch is first logged without reading the log: the
+   unique event_id refuses an event logged before (or by a concurrent batch), and the
+   transaction runs again, reading the logged events first to tell duplicates from conflicts.
+   Resent events are the exception, so most batches save that read;
 3. the batch's leads are locked (SELECT ... FOR NO KEY UPDATE, in id order), then its calls (in
    call_sid order); a call is created by the first of its events to arrive, whatever its type.
    Locking the lead first serialises every writer of one lead's calls, so concurrent web workers
@@ -38,8 +38,8 @@ projection and follow-ups (5), the scores, the rollups) go last, in one pipeline
 (voiceagent.ingestion.bulk.pipelined): PostgreSQL runs each while Python builds the next,
 instead of the two taking turns (about a tenth of a batch).
 
-The number of queries per batch does not grow with its size (at most 16 per request for new
-calls, 17 when it ends calls of an earlier batch, its authentication included:
+The number of queries per batch does not grow with its size (at most 15 per request for new
+calls, 16 when it ends calls of an earlier batch, its authentication included:
 tests/voiceagent/ingestion/test_batch_queries.py); fewer when nothing changed what a lead's score
 or projection reads.
 """
@@ -231,19 +231,21 @@ def _event_id_key(raw):
     return event_id if isinstance(event_id, str) else ""
 
 
-def _check_references(events):
-    problems = _reference_problems(events)
+def _check_references(events, lead_campaign=None):
+    problems = _reference_problems(events, lead_campaign)
     if problems:
         raise InvalidEvents(problems)
 
 
-def _reference_problems(events):
-    """Unknown campaigns or leads, leads of another campaign, one call given two owners."""
+def _reference_problems(events, lead_campaign=None):
+    """Unknown campaigns or leads, leads of another campaign, one call given two owners;
+    `lead_campaign` ({lead id: campaign id} of the events' leads that exist) when already read."""
     if not events:
         return []
-    lead_campaign = dict(
-        read_rows(Lead, ("id", "campaign_id"), column="id", values={e.lead_id for e in events})
-    )
+    if lead_campaign is None:
+        lead_campaign = dict(
+            read_rows(Lead, ("id", "campaign_id"), column="id", values={e.lead_id for e in events})
+        )
     # A lead's campaign exists (a foreign key): only campaigns none of those leads belong to
     # are read (none, usually).
     campaigns = set(lead_campaign.values())
@@ -333,7 +335,9 @@ def _ingest(events, *, source, received_at):
             with transaction.atomic():
                 if validation is None:
                     validation = _validate_and_log(events, source=source, received_at=received_at)
+                    # Their leads and campaigns are checked once the leads are locked.
                     fresh, duplicates = validation.fresh, validation.duplicates
+                    unchecked = validation.cleaned
                 else:
                     fresh, duplicates = _log_again(
                         validation.cleaned,
@@ -341,7 +345,10 @@ def _ingest(events, *, source, received_at):
                         received_at=received_at,
                         read_log_first=read_log_first,
                     )
-                return _apply(fresh, duplicates=duplicates, received_at=received_at)
+                    unchecked = []
+                return _apply(
+                    fresh, duplicates=duplicates, received_at=received_at, unchecked=unchecked
+                )
         except _AlreadyLogged as exc:
             validation = validation or exc.validation
             if not read_log_first:
@@ -380,7 +387,6 @@ def _validate_and_log(events, *, source, received_at):
     if refused is not None:
         # The transaction is aborted: the references are checked on the run that reads the log.
         raise _AlreadyLogged(validation) from refused
-    _check_references(validation.cleaned)
     validation.raise_conflicts()
     return validation
 
@@ -401,17 +407,23 @@ def _retryable(exc):
     return sqlstate in RETRYABLE_SQLSTATES or "database is locked" in str(exc)
 
 
-def _apply(fresh, *, duplicates, received_at):
+def _apply(fresh, *, duplicates, received_at, unchecked):
     """Fold the batch's new events, already logged, into calls, leads, follow-ups, scores and
-    rollups. The log is written before the campaigns' rollup locks: a resent event is refused
-    by the log's unique event_id without waiting for a rebuild of its campaign. The rebuild
-    neither reads nor references the log, so the log's rows hold up nothing it waits for."""
+    rollups; the `unchecked` events' leads and campaigns are checked from the locked leads
+    (InvalidEvents), instead of being read once to check and again to lock.
+
+    The log is written before the campaigns' rollup locks: a resent event is refused by the
+    log's unique event_id without waiting for a rebuild of its campaign. The rebuild neither
+    reads nor references the log, so the log's rows hold up nothing it waits for."""
     if not fresh:
+        _check_references(unchecked)
         return IngestResult(accepted=0, duplicates=duplicates)
     # Before any lock of a lead or call: a rollup rebuild of these campaigns waits for this batch
     # or it for the rebuild, never both (analytics/rollups/locks.py).
     lock_campaigns_for_writing({event.campaign_id for event in fresh})
-    leads = _lock_leads({event.lead_id for event in fresh})
+    leads = _lock_leads({event.lead_id for event in unchecked or fresh})
+    if unchecked:
+        _check_references(unchecked, {pk: lead.campaign_id for pk, lead in leads.items()})
     calls, new_sids = _lock_or_start_calls(fresh, leads, received_at=received_at)
     before = {sid: _lead_relevant(call) for sid, call in calls.items() if sid not in new_sids}
     counted_before = {sid: _counted(call) for sid, call in calls.items() if sid not in new_sids}

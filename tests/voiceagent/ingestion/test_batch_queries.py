@@ -32,7 +32,7 @@ def test_a_batch_of_new_calls_takes_the_same_queries_for_10_calls_as_for_100(
     batch = unanswered_calls(team.campaign, n_calls)
 
     # No scoring statement: an unanswered call changes nothing a lead's score reads.
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = agent.post(URL, batch, format="json")
 
     assert response.json() == {"accepted": 4 * n_calls, "duplicates": 0}
@@ -47,7 +47,7 @@ def test_ending_calls_of_an_earlier_batch_takes_the_same_queries_for_10_calls_as
     events = unanswered_calls(team.campaign, n_calls)
     agent.post(URL, [e for e in events if e["type"] != "call.completed"], format="json")
 
-    with django_assert_num_queries(16):  # no scoring statement either
+    with django_assert_num_queries(15):  # no scoring statement either
         response = agent.post(
             URL, [e for e in events if e["type"] == "call.completed"], format="json"
         )
