@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels (session auth, origin check)."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -23,3 +24,8 @@ application = ProtocolTypeRouter(
         "lifespan": process_lifespan,
     }
 )
+
+# What start-up made lives as long as the process: frozen out of the cyclic collector's reach,
+# so that its full passes walk what requests make instead of the whole application as well (in
+# `make bench` they cost a 500-event batch about 3.5 ms on average before).
+gc.freeze()
