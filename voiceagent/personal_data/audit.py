@@ -18,7 +18,7 @@ write does.
 """
 
 import contextvars
-from functools import partial
+from functools import cache, partial
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
 from django.db import connections, router, transaction
@@ -99,7 +99,8 @@ def record(
 
 def _write(event):
     """Saves `event`; a record of a read in a transaction of its own committed asynchronously
-    on PostgreSQL (SET LOCAL: the connection's later writes wait for the flush again). Inside a
+    on PostgreSQL (the setting is local to that transaction: the connection's later writes wait
+    for the flush again). Inside a
     caller's transaction (only a test's: on_commit runs callbacks after the commit) it is saved
     as any row, so as not to change the durability of a transaction it does not own."""
     database = router.db_for_write(AuditEvent)
@@ -111,10 +112,35 @@ def _write(event):
     ):
         event.save(using=database)
         return
-    with transaction.atomic(using=database):
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        event.save(using=database)
+    # One statement, its own transaction: the setting is made by the INSERT itself (RETURNING
+    # runs before the commit), instead of BEGIN, SET LOCAL, the INSERT built by the ORM and
+    # COMMIT, a round trip each (a read of a conversation or of a list of leads spent about
+    # 3 ms on them where a round trip takes 0.75 ms).
+    fields = _stored_fields()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _read_record_sql(),
+            [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields],
+        )
+
+
+@cache
+def _stored_fields():
+    return [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
+
+
+@cache
+def _read_record_sql():
+    """The INSERT of a read's record that commits without waiting for the WAL flush: run
+    outside a transaction block, it is a transaction of its own, and `set_config(..., true)`
+    holds until that commits (RETURNING is evaluated before the commit)."""
+    quote = connections[router.db_for_write(AuditEvent)].ops.quote_name
+    columns = ", ".join(quote(field.column) for field in _stored_fields())
+    values = ", ".join(["%s"] * len(_stored_fields()))
+    return (
+        f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) VALUES ({values}) "
+        "RETURNING set_config('synchronous_commit', 'off', true)"
+    )
 
 
 def record_call_view(*, action, conversation, request=None):

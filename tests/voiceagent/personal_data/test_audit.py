@@ -86,36 +86,102 @@ def test_transcript_and_lead_api_views_are_audited(team, call, api_client, commi
     ]
 
 
-def durability_of_audit_rows():
-    """[(action, synchronous_commit in force when its row is inserted)], filled as rows go in."""
-    seen = []
+@pytest.fixture
+def commit_settings():
+    """[(action, synchronous_commit in force when its row's transaction commits)], read from a
+    deferred constraint trigger on the audit table (it fires at commit, whatever wrote the
+    row)."""
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE audit_commit_setting (action text, setting text)")
+        cursor.execute(
+            "CREATE FUNCTION note_audit_commit_setting() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN INSERT INTO audit_commit_setting "
+            "VALUES (NEW.action, current_setting('synchronous_commit')); RETURN NULL; END $$"
+        )
+        cursor.execute(
+            f"CREATE CONSTRAINT TRIGGER note_audit_commit_setting AFTER INSERT ON {table} "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            "EXECUTE FUNCTION note_audit_commit_setting()"
+        )
 
-    def note(execute, sql, params, many, context):
-        if sql.startswith(f'INSERT INTO "{AuditEvent._meta.db_table}"'):
-            with context["connection"].cursor() as cursor:
-                cursor.execute("SELECT current_setting('synchronous_commit')")
-                setting = cursor.fetchone()[0]
-            seen.append((next(p for p in params if p in AuditAction.values), setting))
-        return execute(sql, params, many, context)
+    def seen():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT action, setting FROM audit_commit_setting")
+            return cursor.fetchall()
 
-    return seen, note
+    yield seen
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER note_audit_commit_setting ON {table}")
+        cursor.execute("DROP FUNCTION note_audit_commit_setting()")
+        cursor.execute("DROP TABLE audit_commit_setting")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_read_is_recorded_without_waiting_for_the_wal_flush_and_a_change_still_waits(
-    team, call, api_client
+    team, call, api_client, commit_settings
 ):
-    seen, note = durability_of_audit_rows()
-    with connection.execute_wrapper(note):
-        api_client(team.member).get("/analytics/conversations/CA-AUDIT-1")
-        with psycopg.connect(**connection.get_connection_params()) as other:
-            committed_rows = other.execute(
-                f'SELECT action, object_id FROM "{AuditEvent._meta.db_table}"'
-            ).fetchall()
-        Client().post("/accounts/login/", {"username": "member", "password": "wrong-guess"})
+    api_client(team.member).get("/analytics/conversations/CA-AUDIT-1")
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        committed_rows = other.execute(
+            f'SELECT action, object_id FROM "{AuditEvent._meta.db_table}"'
+        ).fetchall()
+    Client().post("/accounts/login/", {"username": "member", "password": "wrong-guess"})
+
     assert committed_rows == [("transcript_viewed", "CA-AUDIT-1")]
     # The same connection's next write waits for the flush again (the setting was the read's).
-    assert seen == [("transcript_viewed", "off"), ("login_failed", "on")]
+    assert commit_settings() == [("transcript_viewed", "off"), ("login_failed", "on")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_record_that_cannot_be_stored_fails_as_djangos_error_and_leaves_the_connection_usable():
+    """A failure is still Django's error, nothing is stored, and the connection's next
+    statements run."""
+    from django.db import DataError
+
+    from voiceagent.personal_data.audit import _write
+
+    with pytest.raises(DataError):
+        _write(AuditEvent(action=AuditAction.LEAD_VIEWED, object_type="lead", object_id="9" * 65))
+
+    _write(AuditEvent(action=AuditAction.LEAD_VIEWED, object_type="lead", object_id="7"))
+    assert list(AuditEvent.objects.values_list("action", "object_id")) == [("lead_viewed", "7")]
+    assert connection.get_autocommit() is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_record_stores_every_field_as_the_orm_would(team, call):
+    """Out of any transaction block, as after a request's reads: the one-statement path."""
+    from voiceagent.personal_data.audit import _write
+
+    assert not connection.in_atomic_block
+    event = AuditEvent(
+        action=AuditAction.LEADS_LISTED,
+        actor=team.member,
+        actor_username="member",
+        object_type="campaign",
+        object_id=str(team.campaign.pk),
+        campaign_id=team.campaign.pk,
+        ip="2001:db8::7",
+        user_agent="Firefox",
+        detail={"lead_ids": [call.lead_id], "note": "₹"},
+    )
+    _write(event)
+
+    stored = AuditEvent.objects.values().get()
+    stored.pop("id")
+    assert stored == {
+        "occurred_at": event.occurred_at,
+        "actor_id": team.member.pk,
+        "actor_username": "member",
+        "action": "leads_listed",
+        "object_type": "campaign",
+        "object_id": str(team.campaign.pk),
+        "campaign_id": team.campaign.pk,
+        "ip": "2001:db8::7",
+        "user_agent": "Firefox",
+        "detail": {"lead_ids": [call.lead_id], "note": "₹"},
+    }
 
 
 def test_export_is_audited_as_requested_and_downloaded(team, call, api_client, committed):
