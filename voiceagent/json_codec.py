@@ -14,7 +14,11 @@ value, the standard library decides.
   back and compared with the value: unequal (a non-finite number, a tuple, ...) means the
   standard encoder, which refuses non-finite numbers, decides. What orjson refuses (integers
   past 64 bits, lone surrogates, keys that are not strings, nesting past 254 levels) goes to
-  the standard encoder too.
+  the standard encoder too, and so do datetimes, dates, times and dataclasses, which orjson
+  would write and is told to pass on. Two types orjson writes with no way to make it pass them
+  on: a UUID (as its text) and a member of a plain Enum (as its value), which the standard
+  encoder refuses. Only Python callers can hand them over (a parsed body holds JSON's types),
+  and none does.
 """
 
 import json
@@ -26,6 +30,7 @@ import orjson
 # expression takes to scan a batch).
 _DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
 _LONG_DIGIT_RUN = b"0" * 19
+_REFUSE_WHAT_JSON_HAS_NOT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 _standard_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False)
 
 
@@ -34,8 +39,10 @@ def _reject_constant(name):
 
 
 def loads_strict(raw):
-    """The document in UTF-8 `raw` bytes, as json.loads reads it except that NaN and Infinity
-    are refused (ValueError; RecursionError past the standard library's depth)."""
+    """The document in `raw` (UTF-8 bytes, or text), as json.loads reads it except that NaN and
+    Infinity are refused (ValueError; RecursionError past the standard library's depth)."""
+    if isinstance(raw, str):
+        return json.loads(raw, parse_constant=_reject_constant)
     if _LONG_DIGIT_RUN not in raw.translate(_DIGITS_AS_ZEROS):
         try:
             return orjson.loads(raw)
@@ -49,7 +56,8 @@ def dumps_strict(value):
     allow_nan=False writes it up to spacing: ValueError for NaN or Infinity, TypeError for a
     value that is not JSON, RecursionError for a cycle."""
     try:
-        encoded = orjson.dumps(value)
+        # What the standard encoder refuses (datetimes, dataclasses) orjson must refuse too.
+        encoded = orjson.dumps(value, option=_REFUSE_WHAT_JSON_HAS_NOT)
     except TypeError:  # orjson.JSONEncodeError included
         encoded = None
     if encoded is not None and (b"null" not in encoded or orjson.loads(encoded) == value):

@@ -2,10 +2,18 @@
 
 import json
 import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 
 import pytest
 
 from voiceagent.json_codec import dumps_strict, loads_strict
+
+
+@dataclass
+class Point:
+    x: int
+    y: int
 
 
 @pytest.mark.parametrize(
@@ -76,3 +84,29 @@ def _leaves(value):
     if isinstance(value, list):
         return [leaf for item in value for leaf in _leaves(item)]
     return [value]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2025, 1, 15, 11, 0, tzinfo=UTC),
+        date(2025, 1, 15),
+        time(11, 0),
+        Point(1, 2),
+    ],
+    ids=["datetime", "date", "time", "dataclass"],
+)
+def test_refuses_values_json_has_no_type_for_as_the_standard_encoder_does(value):
+    with pytest.raises(TypeError):
+        dumps_strict({"note": value})
+
+
+def test_reads_text_with_the_standard_library():
+    """A body in another charset, decoded to text: lone surrogates are read, for validation to
+    name their field, as from bytes."""
+    assert loads_strict('{"a": "\\ud800", "b": 12345678901234567890123}') == {
+        "a": "\ud800",
+        "b": 12345678901234567890123,
+    }
+    with pytest.raises(ValueError):
+        loads_strict("[NaN]")

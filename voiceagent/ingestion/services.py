@@ -2,7 +2,10 @@
 
 `ingest_events(*, events, source)` is what the API, the Exotel webhook, the simulator, replay and
 the tests call. A batch is applied in one transaction, and any bad event rejects it whole
-(nothing stored: the transaction rolls back):
+(nothing stored: the transaction rolls back). A batch bad only by its references (an unknown
+lead, a lead of another campaign) is refused after its log rows were copied and its leads and
+campaigns locked, for the time of that rollback: the price of checking them without a read of
+their own:
 
 1. idempotency: an event_id seen before with the same payload is a duplicate (counted, nothing
    changes); with a different payload it is a conflict (ConflictingEvents, nothing stored);
@@ -215,15 +218,23 @@ class _Validation:
         self.fresh.sort(key=attrgetter("index"))
 
     def raise_structure_problems(self):
-        """InvalidEvents naming every event whose structure is wrong (no database read)."""
+        """_Malformed when an event's structure is wrong (no database read): _ingest names
+        them, and the others' bad references, once the transaction is rolled back."""
         if self.problems:
-            self.problems.sort(key=lambda problem: problem["index"])
-            raise InvalidEvents(self.problems)
+            raise _Malformed(self)
 
     def raise_conflicts(self):
         """ConflictingEvents for the event_ids sent twice in the batch with different content."""
         if self.conflicts:
             raise ConflictingEvents(sorted(self.conflicts, key=itemgetter("index")))
+
+
+class _Malformed(Exception):
+    """Events of the batch are malformed (`validation.problems`)."""
+
+    def __init__(self, validation):
+        super().__init__()
+        self.validation = validation
 
 
 def _event_id_key(raw):
@@ -349,6 +360,11 @@ def _ingest(events, *, source, received_at):
                 return _apply(
                     fresh, duplicates=duplicates, received_at=received_at, unchecked=unchecked
                 )
+        except _Malformed as exc:
+            # Out of the rolled-back transaction (a refused COPY aborts it): the well-formed
+            # events' references are read too, so that every bad event is named at once.
+            problems = exc.validation.problems + _reference_problems(exc.validation.cleaned)
+            raise InvalidEvents(sorted(problems, key=itemgetter("index"))) from None
         except _AlreadyLogged as exc:
             validation = validation or exc.validation
             if not read_log_first:
@@ -387,6 +403,10 @@ def _validate_and_log(events, *, source, received_at):
     if refused is not None:
         # The transaction is aborted: the references are checked on the run that reads the log.
         raise _AlreadyLogged(validation) from refused
+    if validation.conflicts:
+        # A bad reference is refused (400) before a conflict (409), as on the run that reads
+        # the log.
+        _check_references(validation.cleaned)
     validation.raise_conflicts()
     return validation
 

@@ -43,7 +43,7 @@ def parse_json(raw, *, encoding="utf-8"):
     """The decoded document, or ParseError naming what is wrong with the bytes."""
     try:
         if codecs.lookup(encoding).name != "utf-8":
-            raw = raw.decode(encoding).encode("utf-8")
+            raw = raw.decode(encoding)  # text: read by the standard library, as before
         return loads_strict(raw)
     except UnicodeDecodeError:
         raise ParseError(f"The body is not {encoding.upper()} text.") from None
