@@ -158,9 +158,11 @@ def test_an_exception_inside_a_pipeline_is_the_one_raised():
 
 
 def test_copy_rows_stores_rows_while_the_iterator_still_makes_them():
-    """The log's COPY takes its rows from the validation as it goes: the server has stored most
-    of those made so far before the last is made (pg_stat_progress_copy, read by another
-    connection)."""
+    """The log's COPY takes its rows from the validation as it goes: the server stores rows
+    given so far before the last is made (pg_stat_progress_copy, read by another connection,
+    polled: a loaded server may not have caught up yet, but without streaming it never does)."""
+    import time
+
     import psycopg
 
     from voiceagent.ingestion.bulk import JsonText, copy_rows
@@ -174,6 +176,12 @@ def test_copy_rows_stores_rows_while_the_iterator_still_makes_them():
         pid = cursor.fetchone()[0]
     processed = []
 
+    def stored_so_far(other):
+        row = other.execute(
+            "SELECT tuples_processed FROM pg_stat_progress_copy WHERE pid = %s", [pid]
+        ).fetchone()
+        return 0 if row is None else row[0]
+
     def rows():
         for number in range(3000):
             if number == 2500:
@@ -185,12 +193,10 @@ def test_copy_rows_stores_rows_while_the_iterator_still_makes_them():
                     dbname=settings["NAME"],
                     autocommit=True,
                 ) as other:
-                    processed.append(
-                        other.execute(
-                            "SELECT tuples_processed FROM pg_stat_progress_copy WHERE pid = %s",
-                            [pid],
-                        ).fetchone()[0]
-                    )
+                    deadline = time.monotonic() + 10
+                    while (seen := stored_so_far(other)) < 1000 and time.monotonic() < deadline:
+                        time.sleep(0.01)
+                    processed.append(seen)
             yield (f"S-{number}", "call.queued", "S", at, JsonText("{}"), "api", at)
 
     copy_rows(CallEvent, LOG_FIELDS, rows())
