@@ -1,5 +1,6 @@
 """POST /api/call-events: who may post, what it answers, every bad input named, query count bounded."""
 
+import datetime as dt
 import json
 
 import pytest
@@ -13,7 +14,7 @@ from tests.voiceagent.ingestion.call_scripts import (
     calls_of_new_leads,
     unanswered_call,
 )
-from voiceagent.ingestion.services import events_rejected
+from voiceagent.ingestion.services import InvalidEvents, events_rejected, ingest_events
 from voiceagent.models import CallEvent, CallSession, ConversationTurn
 
 pytestmark = pytest.mark.django_db
@@ -437,3 +438,61 @@ def test_a_batch_is_logged_in_event_id_order_and_applied_whole(agent, lead):
         "z-6", "z-7", "z-8", "z-9",
     ]  # fmt: skip
     assert CallSession.objects.get(call_sid="CA1").status == "no_answer"
+
+
+def test_a_malformed_event_and_an_unknown_lead_in_one_batch_are_both_named(agent, lead):
+    """Every bad event of a batch is named, structure and references alike (as before)."""
+    events = unanswered_call(lead, "CA1")
+    malformed = {**events[0], "occurred_at": "yesterday"}
+    stranger = {**events[1], "lead_id": lead.pk + 1000}
+
+    response = post(agent, [malformed, stranger, *events[2:]])
+
+    assert response.status_code == 400
+    assert [(e["index"], e["field"]) for e in response.json()["errors"]] == [
+        (0, "occurred_at"),
+        (1, "lead_id"),
+    ]
+
+
+def test_an_unknown_lead_beside_an_event_id_sent_twice_differently_is_400(agent, lead):
+    """A batch that names an unknown lead is invalid (400) before its event_ids are compared
+    (409), as before: the client must fix the reference first, whatever else it resends."""
+    events = unanswered_call(lead, "CA1")
+    changed = {**events[1], "event_id": events[0]["event_id"]}
+    stranger = {**events[2], "lead_id": lead.pk + 1000}
+
+    response = post(agent, [events[0], changed, stranger, events[3]])
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"index": 2, "field": "lead_id", "message": f"Unknown lead {lead.pk + 1000}."}
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [dt.datetime(2025, 1, 15, 11, 0), dt.date(2025, 1, 15), dt.time(11, 0)],
+    ids=["datetime", "date", "time"],
+)
+def test_a_payload_value_that_is_not_json_is_refused_not_stored_as_text(lead, value):
+    """A Python caller's payload holding a datetime/date/UUID was refused (400, naming the
+    path); orjson writes them as strings, so the log would hold text the payload does not, and
+    resending the very same dict would then be a conflict."""
+    event = {**unanswered_call(lead, "CA1")[0], "data": {"note": value}}
+
+    with pytest.raises(InvalidEvents) as raised:
+        ingest_events(events=[event], source="api")
+
+    assert raised.value.errors == [
+        {"index": 0, "field": "data.note", "message": "is not a JSON value"}
+    ]
+    assert (CallEvent.objects.count(), CallSession.objects.count()) == (0, 0)
+
+
+def test_the_same_dict_sent_twice_in_a_batch_is_one_event_and_one_duplicate(lead):
+    event = unanswered_call(lead, "CA1")[0]
+
+    result = ingest_events(events=[event, event], source="api")
+
+    assert (result.accepted, result.duplicates) == (1, 1)
