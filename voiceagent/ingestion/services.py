@@ -385,7 +385,8 @@ def _ingest(events, *, source, received_at):
 
 def _validate_and_log(events, *, source, received_at):
     """Check the batch and log its new events in one pass (the _Validation): PostgreSQL stores
-    the log's rows while Python checks the events after them. Raises InvalidEvents,
+    the log's rows while Python checks the events after them. Raises _Malformed (which _ingest
+    turns into InvalidEvents), InvalidEvents for a bad reference beside a conflict,
     ConflictingEvents (within the batch) or _AlreadyLogged, all before anything else is
     written; the log's rows go with the rolled-back transaction."""
     validation = _Validation(events, source=source, received_at=received_at)
