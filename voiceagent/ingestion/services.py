@@ -203,16 +203,14 @@ class _Validation:
                 self.problems.extend(problems)
                 continue
             self.cleaned.append(event)
-            earlier = seen.get(event.event_id)
-            if earlier is not None:
-                if earlier == event.payload:
-                    self.duplicates += 1
-                else:
-                    self.conflicts.append(_conflict(event, "earlier in this batch"))
-                continue
-            seen[event.event_id] = event.payload
-            self.fresh.append(event)
-            if not self.problems and not self.conflicts:
+            repeated = _repeated(event, {}, seen)
+            if repeated is _DUPLICATE:
+                self.duplicates += 1
+            elif repeated is not None:
+                self.conflicts.append(repeated)
+            else:
+                self.fresh.append(event)
+            if repeated is None and not self.problems and not self.conflicts:
                 yield _log_row(event, source=self.source, received_at=self.received_at)
         self.cleaned.sort(key=attrgetter("index"))
         self.fresh.sort(key=attrgetter("index"))
@@ -436,8 +434,7 @@ def _apply(fresh, *, duplicates, received_at, unchecked):
     The log is written before the campaigns' rollup locks: a resent event is refused by the
     log's unique event_id without waiting for a rebuild of its campaign. The rebuild neither
     reads nor references the log, so the log's rows hold up nothing it waits for."""
-    if not fresh:
-        _check_references(unchecked)
+    if not fresh:  # every event a duplicate: only a run that read the log finds none new
         return IngestResult(accepted=0, duplicates=duplicates)
     # Before any lock of a lead or call: a rollup rebuild of these campaigns waits for this batch
     # or it for the rebuild, never both (analytics/rollups/locks.py).
@@ -549,21 +546,31 @@ def _split_duplicates(events, logged):
     ConflictingEvents when an event_id comes with new content."""
     fresh, duplicates, conflicts, seen = [], 0, [], {}
     for event in events:
-        earlier = logged.get(event.event_id, seen.get(event.event_id))
-        if earlier is None:
-            seen[event.event_id] = event.payload
+        repeated = _repeated(event, logged, seen)
+        if repeated is None:
             fresh.append(event)
-        elif earlier == event.payload:
+        elif repeated is _DUPLICATE:
             duplicates += 1
         else:
-            where = "earlier" if event.event_id in logged else "earlier in this batch"
-            conflicts.append(_conflict(event, where))
+            conflicts.append(repeated)
     if conflicts:
         raise ConflictingEvents(conflicts)
     return fresh, duplicates
 
 
-def _conflict(event, where):
+_DUPLICATE = object()  # what _repeated returns for a resent event
+
+
+def _repeated(event, logged, seen):
+    """None for an event_id neither in `logged` nor `seen` before in the batch (then noted in
+    `seen`), _DUPLICATE for one with the same payload, else the conflict to report."""
+    earlier = logged.get(event.event_id, seen.get(event.event_id))
+    if earlier is None:
+        seen[event.event_id] = event.payload
+        return None
+    if earlier == event.payload:
+        return _DUPLICATE
+    where = "earlier" if event.event_id in logged else "earlier in this batch"
     return {
         "index": event.index,
         "event_id": event.event_id,
