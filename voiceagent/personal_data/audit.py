@@ -115,7 +115,7 @@ def _write(event):
     # One statement, its own transaction: the setting is made by the INSERT itself (RETURNING
     # runs before the commit), instead of BEGIN, SET LOCAL, the INSERT built by the ORM and
     # COMMIT, a round trip each (a read of a conversation or of a list of leads spent about
-    # 3 ms on them where a round trip takes 0.75 ms).
+    # 3 ms on them when a round trip took 0.75 ms; 4.2 -> 2.0 ms measured in paired runs).
     fields = _stored_fields()
     with connection.cursor() as cursor:
         cursor.execute(
