@@ -195,6 +195,10 @@ def _database(url):
     return database
 
 
+# Ingestion's statements run as server-side prepared statements (voiceagent/prepared.py); off
+# behind a pooler in transaction mode that cannot pass them through.
+DATABASE_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+
 # A PostgreSQL streaming replica of DATABASE_URL: analytics reads go there (voiceagent/db_routers.py);
 # a test run treats it as a mirror of the test database.
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")

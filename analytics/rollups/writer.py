@@ -16,6 +16,7 @@ from django.db import connection
 
 from analytics.rollups.contribution import contribution
 from analytics.rollups.locks import lock_campaigns_for_writing
+from voiceagent.prepared import prepared_cursor
 
 
 def difference(changes):
@@ -90,7 +91,7 @@ def upsert_tables(moved):
         for model in sorted(moved, key=lambda model: model._meta.db_table)
         for statement in _upserts(model, moved[model])
     ]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         if connection.vendor == "postgresql":
             _execute_together(cursor, statements)
         else:

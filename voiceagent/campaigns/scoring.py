@@ -32,6 +32,7 @@ from voiceagent.models import (
     Lead,
     Objection,
 )
+from voiceagent.prepared import prepared_cursor
 
 MAX_COUNTED_OBJECTIONS = 3
 # Talk time thresholds, seconds over the lead's answered calls.
@@ -333,7 +334,7 @@ def recompute_lead_scores(*, lead_ids=None, changed_only=False):
     ingestion re-scores the leads whose calls changed what a score reads (call_score_facts)
     or got an objection, and a call's new facts often leave its lead's score as it was."""
     sql, params = _statement(lead_ids, changed_only=changed_only)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 

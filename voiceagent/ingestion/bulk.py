@@ -21,6 +21,7 @@ from operator import attrgetter
 from django.db import connection, models
 
 from voiceagent.json_codec import dumps_strict
+from voiceagent.prepared import prepared_cursor
 
 
 class JsonText(str):
@@ -190,7 +191,7 @@ def update_rows(model, objs, fields):
         f"AND {table}.{key} = ANY(%s::{pk.db_type(connection)}[])"
     )
     records = _records(objs, [pk, *concrete], _getter([pk, *concrete]))
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [records, [obj.pk for obj in objs]])
 
 
@@ -216,11 +217,11 @@ def insert_rows(model, objs, *, set_ids=True):
     )
     records = _records(objs, fields, _saved_values(fields))
     if not set_ids:
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, [records])
         return
     # Ids come back in the rows' order, as bulk_create's INSERT ... RETURNING relies on.
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(f"{sql} RETURNING {quote(pk.column)}", [records])
         ids = [row[0] for row in cursor.fetchall()]
     for obj, pk_value in zip(objs, ids, strict=True):
@@ -257,7 +258,7 @@ def read_rows(model, fields, *, column, values):
         times.append(is_time)
     where = model._meta.get_field(column)
     array_type = f"{where.db_type(connection)}[]"
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join(columns)} FROM {quote(model._meta.db_table)} t "
             f"{' '.join(joins.values())} WHERE t.{quote(where.column)} = ANY(%s::{array_type})",
@@ -342,7 +343,7 @@ def lock_instances(model, *, column, values, order_by, related=None):
             f"ON r.{quote(key.target_field.column)} = t.{quote(key.column)}"
         )
     where = model._meta.get_field(column)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join(part.columns for part in parts)} "
             f"FROM {quote(model._meta.db_table)} t {join} "
@@ -438,7 +439,7 @@ def read_rows_by_pairs(model, fields, *, columns, pairs):
             model._meta.pk if name == "pk" else model._meta.get_field(name)
             for name in (*columns, *fields)
         ]
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(
                 f"SELECT {', '.join(f'{table}.{quote(field.column)}' for field in selected)} "
                 f"FROM {table} JOIN unnest(%s::{key.db_type(connection)}[], "

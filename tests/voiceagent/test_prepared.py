@@ -1,0 +1,91 @@
+"""voiceagent.prepared: ingestion's statements prepared once per connection, on PostgreSQL."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import make_campaign, make_lead
+from voiceagent.ingestion.bulk import pipelined, update_rows
+from voiceagent.models import Lead
+from voiceagent.prepared import prepared_cursor
+
+pytestmark = pytest.mark.django_db
+
+STATEMENT = "SELECT name FROM voiceagent_lead WHERE id = ANY(%s::bigint[]) ORDER BY id"
+
+
+def prepared_statements():
+    """The statements prepared on this connection, as PostgreSQL lists them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_statement_is_prepared_once_and_runs_by_name_after():
+    campaign = make_campaign()
+    leads = [make_lead(campaign, name) for name in ("Asha Rao", "Vikram Shah")]
+
+    rows = []
+    for lead in leads:
+        with prepared_cursor() as cursor:
+            cursor.execute(STATEMENT, [[lead.pk]])
+            rows.append(cursor.fetchall())
+
+    assert rows == [[("Asha Rao",)], [("Vikram Shah",)]]
+    # Server-side binding: the one text with $1, prepared once for both runs.
+    assert [s for s in prepared_statements() if "voiceagent_lead" in s] == [
+        "SELECT name FROM voiceagent_lead WHERE id = ANY($1::bigint[]) ORDER BY id"
+    ]
+
+
+def test_the_query_log_shows_the_statement_with_its_values_as_djangos_does():
+    lead = make_lead(make_campaign(), "Asha Rao")
+
+    with CaptureQueriesContext(connection) as captured, prepared_cursor() as cursor:
+        cursor.execute("SELECT id FROM voiceagent_lead WHERE name = %s", ["Asha Rao"])
+        assert cursor.fetchall() == [(lead.pk,)]
+
+    assert [q["sql"] for q in captured.captured_queries] == [
+        "SELECT id FROM voiceagent_lead WHERE name = 'Asha Rao'"
+    ]
+
+
+def test_turned_off_statements_go_through_djangos_cursor_unprepared(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    lead = make_lead(make_campaign(), "Asha Rao")
+
+    with prepared_cursor() as cursor:
+        cursor.execute(STATEMENT, [[lead.pk]])
+        assert cursor.fetchall() == [("Asha Rao",)]
+
+    assert not [s for s in prepared_statements() if "voiceagent_lead" in s]
+
+
+def test_a_failing_prepared_statement_raises_djangos_error():
+    lead = make_lead(make_campaign(), "Asha Rao")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        update_rows(Lead, [Lead(pk=lead.pk, call_attempts=-1)], ["call_attempts"])  # a CHECK
+
+    lead.refresh_from_db()
+    assert lead.call_attempts == 0
+
+
+def test_prepared_statements_run_in_a_pipeline_in_order():
+    lead = make_lead(make_campaign(), "Asha Rao")
+
+    with transaction.atomic(), pipelined():
+        update_rows(Lead, [Lead(pk=lead.pk, call_attempts=1)], ["call_attempts"])
+        update_rows(Lead, [Lead(pk=lead.pk, city="Pune")], ["city"])
+        with prepared_cursor() as cursor:
+            cursor.execute(
+                "SELECT call_attempts, city FROM voiceagent_lead WHERE id = %s", [lead.pk]
+            )
+            seen = cursor.fetchone()
+
+    assert seen == (1, "Pune")
+    updates = {s for s in prepared_statements() if s.startswith('UPDATE "voiceagent_lead"')}
+    assert {s.split(" FROM ")[0] for s in updates} == {
+        'UPDATE "voiceagent_lead" SET "call_attempts" = v."call_attempts"',
+        'UPDATE "voiceagent_lead" SET "city" = v."city"',
+    }
