@@ -5,11 +5,14 @@ by an index (one call and its turns, a page of leads, the calls in progress), an
 on every click or every few seconds. A statement written once skips that cost; its rows still
 come back as the ORM gives them: JSON parsed (Django has psycopg hand jsonb over as text), and
 on SQLite datetimes made aware, booleans and decimals converted, by the converters the ORM and
-`raw()` apply (`SQLCompiler.get_converters`).
+`raw()` apply (`SQLCompiler.get_converters`). On PostgreSQL each is prepared on its connection
+(voiceagent.prepared): parsed and planned once, not on every request.
 """
 
 from django.db import connections
 from django.db.models.sql import Query
+
+from voiceagent.prepared import prepared_cursor
 
 
 def column_list(quote, columns):
@@ -25,7 +28,7 @@ def fetch(database, sql, params, fields):
     converters = compiler.get_converters(
         [None if field is None else field.get_col(field.model._meta.db_table) for field in fields]
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor(database) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return list(compiler.apply_converters(rows, converters))

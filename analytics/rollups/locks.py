@@ -23,6 +23,8 @@ database can collide with them. Elsewhere (SQLite, one writer at a time) they do
 
 from django.db import connection
 
+from voiceagent.prepared import prepared_cursor
+
 # The first key of the two-int advisory lock form: b"roll" read as a big-endian int4.
 ROLLUP_LOCK_NAMESPACE = 0x726F6C6C
 _INT4 = 2**32
@@ -40,7 +42,7 @@ def lock_campaigns_for_writing(campaign_ids):
     if connection.vendor != "postgresql" or not campaign_ids:
         return
     keys = sorted({campaign_lock_key(campaign_id) for campaign_id in campaign_ids})
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock_shared(%s, k) FROM unnest(%s::integer[]) AS k ORDER BY k",
             [ROLLUP_LOCK_NAMESPACE, keys],

@@ -89,3 +89,15 @@ def test_prepared_statements_run_in_a_pipeline_in_order():
         'UPDATE "voiceagent_lead" SET "call_attempts" = v."call_attempts"',
         'UPDATE "voiceagent_lead" SET "city" = v."city"',
     }
+
+
+def test_fixed_statements_run_prepared_on_the_connection_they_are_given():
+    from voiceagent import fixed_statements
+
+    lead = make_lead(make_campaign(), "Asha Rao")
+    sql = "SELECT id, name FROM voiceagent_lead WHERE id = %s"
+
+    rows = fixed_statements.fetch("default", sql, [lead.pk], [None, Lead._meta.get_field("name")])
+
+    assert rows == [[lead.pk, "Asha Rao"]]
+    assert "SELECT id, name FROM voiceagent_lead WHERE id = $1" in prepared_statements()
