@@ -12,8 +12,10 @@ conversation, say) run through it too. Measured in paired runs: a 500-event batc
 went from 0.31-0.32 to 0.34 of the bare INSERT; a conversation's request from 6.7-7.5 ms to
 5.7-6.6. Aggregate reads of the rollups showed no change, and stay as they were.
 
-psycopg keeps a connection's last 100 statements prepared (`prepared_max`). A connection pooler
-in transaction mode must pass prepared statements through (PgBouncer 1.21+ with
+psycopg keeps a connection's last 100 statements prepared (`prepared_max`). Statements are
+prepared only on persistent connections (DB_CONN_MAX_AGE above 0: reused across requests). A
+connection pooler in transaction mode must pass prepared statements through, and the
+`DEALLOCATE ALL` psycopg sends after a rollback (PgBouncer 1.22+ with
 `max_prepared_statements`); `DB_PREPARED_STATEMENTS=0` turns them off (Django's cursor then).
 """
 
@@ -23,17 +25,21 @@ from contextlib import contextmanager
 import psycopg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django_prometheus.db import metrics as db_metrics
+from django_prometheus.db.common import ExceptionCounterByType
 
 NEVER_BY_COUNT = 2**31 - 1
 
 
 @contextmanager
 def prepared_cursor(using=DEFAULT_DB_ALIAS):
-    """A cursor of the `using` connection: on PostgreSQL its `execute(sql, params)` prepares
-    `sql` (see the module docstring) and the statement shows in Django's query log; elsewhere,
-    or with prepared statements turned off, Django's own cursor."""
+    """A cursor of the `using` connection: on PostgreSQL, with persistent connections
+    (DB_CONN_MAX_AGE above 0), its `execute(sql, params)` prepares `sql` (see the module
+    docstring), and the statement shows in Django's query log and its metrics as Django's
+    cursor shows it; otherwise Django's own cursor. A connection closed after each request
+    would prepare each statement to run it once: one more round trip, nothing saved."""
     connection = connections[using]
-    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+    if not _prepares(connection):
         with connection.cursor() as cursor:
             yield cursor
         return
@@ -41,29 +47,48 @@ def prepared_cursor(using=DEFAULT_DB_ALIAS):
     # As Django's cursor: no statement in a transaction an error has broken.
     connection.validate_no_broken_transaction()
     raw = connection.connection
-    if raw.prepare_threshold is None:
-        # Django's connections prepare nothing (None); psycopg then ignores prepare=True. A
-        # threshold no statement reaches prepares only those run here (Django's own cursors
-        # bind on the client and never prepare).
-        raw.prepare_threshold = NEVER_BY_COUNT
-    with connection.wrap_database_errors:
-        cursor = psycopg.Cursor(raw)  # server-side binding: $1, $2, ...
-        try:
-            yield _PreparingCursor(cursor, connection)
-        finally:
-            cursor.close()
+    threshold = raw.prepare_threshold
+    # Django's connections prepare nothing (None), and psycopg then ignores prepare=True. Inside,
+    # a threshold no statement reaches: what runs here is prepared because it asks to be. Only
+    # inside: with a threshold, psycopg would keep the text of every statement Django's own
+    # cursors run (they bind on the client, values in the text) to count its runs.
+    raw.prepare_threshold = NEVER_BY_COUNT
+    try:
+        with connection.wrap_database_errors:
+            cursor = psycopg.Cursor(raw)  # server-side binding: $1, $2, ...
+            try:
+                yield _PreparingCursor(cursor, connection)
+            finally:
+                cursor.close()
+    finally:
+        raw.prepare_threshold = threshold
+
+
+def _prepares(connection):
+    return (
+        connection.vendor == "postgresql"
+        and settings.DATABASE_PREPARED_STATEMENTS
+        and connection.settings_dict["CONN_MAX_AGE"] != 0
+    )
 
 
 class _PreparingCursor:
-    """psycopg's cursor, every statement prepared, each logged as Django's cursor logs it."""
+    """psycopg's cursor, every statement prepared, each logged and counted as Django's cursor
+    (django-prometheus's instrumented one) logs and counts it."""
 
     def __init__(self, cursor, connection):
         self.cursor, self.connection = cursor, connection
+        self.labels = {"alias": connection.alias, "vendor": connection.vendor}
 
     def execute(self, sql, params=None):
         started = time.monotonic()
+        db_metrics.execute_total.labels(**self.labels).inc()
         try:
-            self.cursor.execute(sql, params, prepare=True)
+            with (
+                db_metrics.query_duration_seconds.labels(**self.labels).time(),
+                ExceptionCounterByType(db_metrics.errors_total, extra_labels=self.labels),
+            ):
+                self.cursor.execute(sql, params, prepare=True)
         finally:
             if self.connection.queries_logged:
                 # With its parameters in it, as Django logs a statement (only while logging).

@@ -195,8 +195,9 @@ def _database(url):
     return database
 
 
-# Ingestion's statements run as server-side prepared statements (voiceagent/prepared.py); off
-# behind a pooler in transaction mode that cannot pass them through.
+# Ingestion's and the pages' fixed statements run as server-side prepared statements on
+# persistent connections (voiceagent/prepared.py); off behind a pooler in transaction mode that
+# cannot pass them through.
 DATABASE_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 
 # A PostgreSQL streaming replica of DATABASE_URL: analytics reads go there (voiceagent/db_routers.py);

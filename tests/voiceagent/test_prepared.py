@@ -11,6 +11,14 @@ from voiceagent.prepared import prepared_cursor
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def persistent_connection(monkeypatch):
+    """Statements are prepared on persistent connections only (the test run's close after
+    each request)."""
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 600)
+
+
 STATEMENT = "SELECT name FROM voiceagent_lead WHERE id = ANY(%s::bigint[]) ORDER BY id"
 
 
@@ -101,3 +109,39 @@ def test_fixed_statements_run_prepared_on_the_connection_they_are_given():
 
     assert rows == [[lead.pk, "Asha Rao"]]
     assert "SELECT id, name FROM voiceagent_lead WHERE id = $1" in prepared_statements()
+
+
+def test_a_connection_closed_after_each_request_prepares_nothing(monkeypatch):
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    lead = make_lead(make_campaign(), "Asha Rao")
+
+    with prepared_cursor() as cursor:
+        cursor.execute(STATEMENT, [[lead.pk]])
+        assert cursor.fetchall() == [("Asha Rao",)]
+
+    assert not [s for s in prepared_statements() if "voiceagent_lead" in s]
+
+
+def test_djangos_own_statements_are_not_kept_for_counting_between_prepared_ones():
+    lead = make_lead(make_campaign(), "Asha Rao")
+    with prepared_cursor() as cursor:
+        cursor.execute(STATEMENT, [[lead.pk]])
+
+    Lead.objects.filter(pk=lead.pk).update(city="Pune")  # Django's cursor, values in its text
+
+    assert connection.connection.prepare_threshold is None  # as Django left it
+    assert not [key for key in connection.connection._prepared._counts if b"Pune" in key[0]]
+
+
+def test_prepared_statements_are_counted_in_the_database_metrics():
+    from django_prometheus.db.metrics import execute_total
+
+    lead = make_lead(make_campaign(), "Asha Rao")
+    counter = execute_total.labels(alias="default", vendor="postgresql")
+    before = counter._value.get()
+
+    with prepared_cursor() as cursor:
+        cursor.execute(STATEMENT, [[lead.pk]])
+        cursor.execute(STATEMENT, [[lead.pk]])
+
+    assert counter._value.get() - before == 2
