@@ -74,6 +74,7 @@ from voiceagent.models import (
     ScheduledCallStatus,
     Stage,
 )
+from voiceagent.prepared import prepared_cursor
 
 SYSTEM_RATE_DAYS = 30
 LATENCY_PERCENTILE = 0.95
@@ -428,7 +429,7 @@ def _sums_by_day(campaigns, period, names, campaign_id=None):
         where, params = f"{where} AND {visible[0]}", [*params, *visible[1]]
     # As bigint: a sum of bigints is numeric, which the driver would parse into Decimals.
     sums = ", ".join(f"CAST(COALESCE(SUM(r.{quote(name)}), 0) AS BIGINT)" for name in names)
-    with connections[database].cursor() as cursor:
+    with prepared_cursor(database) as cursor:
         cursor.execute(f"SELECT r.day, {sums} FROM {source} WHERE {where} GROUP BY r.day", params)
         rows = cursor.fetchall()
     if checked and not rows:
