@@ -2,7 +2,9 @@
 
 `record_call_notifications(calls=...)` runs inside `ingest_events`' transaction with the calls
 whose status or outcome that batch changed. A handful of queries per batch, whatever its size:
-whether any active rule or endpoint may cover its campaigns (one; nothing more when none does),
+whether any active rule or endpoint may cover its campaigns (one; nothing more when none does;
+ingestion asks it with `subscriptions(calls)` before it writes the batch's turns and
+objections, and passes the answer on, so that nothing waits for those writes),
 matching rules and endpoints (one each, when there are such), owners' campaigns for rules on
 "all my campaigns" (one, when there are such), objections (one, when a webhook wants them), one
 insert, one read-back. Rows are keyed per (rule, call) and (endpoint, event type, call),
@@ -31,6 +33,7 @@ from notifications.models import (
 )
 from voiceagent.models import FINISHED_STATUSES, CallOutcome, Campaign, Objection
 from voiceagent.personal_data.phones import can_view_full_phone
+from voiceagent.prepared import prepared_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +49,8 @@ def _matching(model, campaign_ids):
 
 def _subscribed(campaign_ids):
     """(any alert rule, any webhook endpoint) active and possibly covering these campaigns, in
-    one plain statement: a batch of campaigns nobody subscribed to (most) stops there, without
-    building the two querysets that load them."""
+    one plain statement (prepared: voiceagent.prepared): a batch of campaigns nobody subscribed
+    to (most) stops there, without building the two querysets that load them."""
     ids = sorted(campaign_ids)
     quote = connection.ops.quote_name
 
@@ -58,17 +61,24 @@ def _subscribed(campaign_ids):
             f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} s "
             f"JOIN {quote(owner.related_model._meta.db_table)} o "
             f"ON o.{quote(owner.target_field.column)} = s.{quote(owner.column)} "
-            f"WHERE s.active = %s AND o.is_active = %s{extra} AND "
+            f"WHERE s.active AND o.is_active{extra} AND "
             f"(s.{campaign} IS NULL OR s.{campaign} IN ({', '.join(['%s'] * len(ids))})))"
         )
 
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT {exists(AlertRule)}, {exists(WebhookEndpoint, ' AND s.disabled_at IS NULL')}",
-            [True, True, *ids, True, True, *ids],
+            [*ids, *ids],
         )
         rules, endpoints = cursor.fetchone()
     return bool(rules), bool(endpoints)
+
+
+def subscriptions(calls):
+    """What record_call_notifications first reads for these calls: whether any active rule or
+    endpoint may cover the campaigns of those finished, as (rules, endpoints)."""
+    campaign_ids = {call.campaign_id for call in calls if call.status in FINISHED_STATUSES}
+    return _subscribed(campaign_ids) if campaign_ids else (False, False)
 
 
 def _owners_campaigns(subscriptions, campaign_ids):
@@ -106,14 +116,17 @@ def _objections(calls):
     return found
 
 
-def record_call_notifications(*, calls):
-    """Write the outbox rows the given calls call for; deliver them after commit."""
+def record_call_notifications(*, calls, subscribed=None):
+    """Write the outbox rows the given calls call for; deliver them after commit. `subscribed`:
+    what `subscriptions(calls)` answered for them, when already asked."""
     finished = [call for call in calls if call.status in FINISHED_STATUSES]
     if not finished:
         return []
     qualified = [call for call in finished if call.outcome == CallOutcome.QUALIFIED]
     campaign_ids = {call.campaign_id for call in finished}
-    any_rules, any_endpoints = _subscribed(campaign_ids)
+    any_rules, any_endpoints = subscribed or _subscribed(campaign_ids)
+    if not (any_rules or any_endpoints):
+        return []
     rules = list(_matching(AlertRule, campaign_ids)) if qualified and any_rules else []
     endpoints = (
         [

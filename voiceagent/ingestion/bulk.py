@@ -91,6 +91,47 @@ def copy_rows(model, fields, rows):
         )
 
 
+def insert_values(model, fields, rows):
+    """INSERT rows (tuples of database values, in `fields` order, as copy_rows takes them)
+    without returning ids, in one statement that a pipeline sends without waiting (COPY cannot
+    run in one): the rows as one JSON document on PostgreSQL. Elsewhere: copy_rows. Nothing is
+    sent for no rows."""
+    if not rows:
+        return
+    if not _is_postgres():
+        copy_rows(model, fields, rows)
+        return
+    concrete = [model._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in concrete)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+        f"SELECT {', '.join(f'v.{quote(field.column)}' for field in concrete)} "
+        f"FROM {_recordset(concrete)}"
+    )
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [_records(rows, concrete, tuple)])
+
+
+def reserve_ids(model, count):
+    """`count` new primary keys of `model` drawn from its sequence (PostgreSQL), for rows
+    inserted later in the transaction with insert_rows(..., with_ids=True): rows referencing
+    them (deferred foreign keys) can be written first. None elsewhere (SQLite: ids come from
+    the insert itself)."""
+    if not _is_postgres():
+        return None
+    if not count:
+        return []
+    quote = connection.ops.quote_name
+    table, column = model._meta.db_table, model._meta.pk.column
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [quote(table), column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _json_value(field, value):
     """A model value as the JSON that jsonb_to_recordset reads back as the column's type."""
     if value is None or isinstance(field, models.JSONField):
@@ -195,10 +236,11 @@ def update_rows(model, objs, fields):
         cursor.execute(sql, [records, [obj.pk for obj in objs]])
 
 
-def insert_rows(model, objs, *, set_ids=True):
+def insert_rows(model, objs, *, set_ids=True, with_ids=False):
     """INSERT new model instances as bulk_create does (defaults, auto_now) and set their ids
     (unless `set_ids` is false: then nothing is read back, and in a pipeline nothing waits), in
     one statement on PostgreSQL (the rows sent as one JSON document). Elsewhere: bulk_create.
+    `with_ids`: the instances have their ids already (reserve_ids), and are inserted with them.
 
     A unique violation raises IntegrityError, as bulk_create's does."""
     if not objs:
@@ -207,7 +249,9 @@ def insert_rows(model, objs, *, set_ids=True):
         model.objects.bulk_create(objs)
         return
     pk = model._meta.pk
-    fields = [field for field in model._meta.concrete_fields if field is not pk]
+    if with_ids:
+        set_ids = False
+    fields = [field for field in model._meta.concrete_fields if with_ids or field is not pk]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     sql = (
@@ -219,6 +263,9 @@ def insert_rows(model, objs, *, set_ids=True):
     if not set_ids:
         with prepared_cursor() as cursor:
             cursor.execute(sql, [records])
+        if with_ids:
+            for obj in objs:
+                obj._state.adding, obj._state.db = False, connection.alias
         return
     # Ids come back in the rows' order, as bulk_create's INSERT ... RETURNING relies on.
     with prepared_cursor() as cursor:

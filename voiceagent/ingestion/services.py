@@ -34,14 +34,17 @@ their own:
 7. after commit, one domain event per accepted non-duplicate event (voiceagent.events), all
    sent by one commit hook, and one `calls_changed` carrying them all.
 
-The order of the writes differs from the steps' order: the new calls are inserted (their ids
-are needed), then the new turns, objections and errors copied and the outbox rows written (6);
-then the writes whose results nothing reads (the existing calls' updates, the leads'
-projection and follow-ups (5), the scores, the rollups) go last, in one pipeline
-(voiceagent.ingestion.bulk.pipelined): PostgreSQL runs each while Python builds the next,
-instead of the two taking turns (about a tenth of a batch).
+The order of the writes differs from the steps' order. Everything the writes depend on is read
+first: the rollups' stored details of the calls that count, the projected leads' stored calls,
+whether anyone subscribed to notifications, and the new calls' ids (drawn from their sequence).
+Then every write goes out in one pipeline (voiceagent.ingestion.bulk.pipelined), none waited
+for: the new turns, objections and errors first, which PostgreSQL stores while Python works
+out the rollups' differences and the leads' projection (5); then the outbox rows (6), the new
+calls (inserted last with their final values: what references them are deferred foreign
+keys) and the existing calls' updates, the leads' projection and follow-ups, the scores and
+the rollups, each run while Python builds the next, instead of the two taking turns.
 
-The number of queries per batch does not grow with its size (at most 15 per request for new
+The number of queries per batch does not grow with its size (at most 16 per request for new
 calls, 16 when it ends calls of an earlier batch, its authentication included:
 tests/voiceagent/ingestion/test_batch_queries.py); fewer when nothing changed what a lead's score
 or projection reads.
@@ -64,7 +67,7 @@ from django.utils import timezone
 from analytics.rollups import contribution as rollup
 from analytics.rollups.locks import lock_campaigns_for_writing
 from analytics.rollups.writer import apply_calls
-from notifications.outbox import record_call_notifications
+from notifications import outbox
 from voiceagent.campaigns import lifecycle, scoring
 from voiceagent.events import announcing, publish_call_changes
 from voiceagent.ingestion import call_state
@@ -72,10 +75,12 @@ from voiceagent.ingestion.bulk import (
     JsonText,
     copy_rows,
     insert_rows,
+    insert_values,
     lock_instances,
     pipelined,
     read_rows,
     read_rows_by_pairs,
+    reserve_ids,
     update_rows,
 )
 from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType, clean_event
@@ -103,6 +108,7 @@ events_rejected = Signal()
 
 MAX_TRANSACTION_ATTEMPTS = 4
 RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+UNIQUE_VIOLATION = "23505"
 
 CALL_FIELDS = [
     "script_variant", "status", "outcome", "ended_by", "queued_at", "initiated_at", "ringing_at",
@@ -449,39 +455,56 @@ def _apply(fresh, *, duplicates, received_at, unchecked):
         sid: scoring.call_score_facts(call) for sid, call in calls.items() if sid not in new_sids
     }
     folded = _fold(fresh, calls, new_sids)
-    rollup_changes = _rollup_changes(calls, counted_before, folded)
+    counted = _counted_calls(calls, counted_before)
+    # What the rollups' differences and the projection read, read before the batch's turns
+    # and objections are written (the rollups' "before" is the calls' stored details).
+    stored_details = rollup.stored_details(
+        [calls[sid].pk for sid, (was, _) in counted.items() if was]
+    )
     changed = [
         call
         for sid, call in calls.items()
         if sid in new_sids or before[sid] != _lead_relevant(call)
     ]
-    touched_leads = {call.lead_id for call in changed}
-    # Projected before the calls are written, so that new calls are inserted with their
-    # attempt numbers (and existing ones updated with theirs) in the calls' own statements.
-    projection = _project_leads([leads[lead_id] for lead_id in sorted(touched_leads)], calls)
-    _insert_new_calls(calls, new_sids, received_at=received_at)
-    copy_rows(ConversationTurn, TURN_FIELDS, [(call.pk, *rest) for call, *rest in folded.turns])
-    copy_rows(Objection, OBJECTION_FIELDS, [(call.pk, *rest) for call, *rest in folded.objections])
-    copy_rows(CallError, ERROR_FIELDS, [(call.pk, *rest) for call, *rest in folded.errors])
-    if announcing():
-        # Alert and webhook outbox rows, in this transaction (notifications/outbox.py).
-        record_call_notifications(calls=changed)
-    rescored = {call.lead_id for call, *_ in folded.objections} | {
-        call.lead_id
-        for sid, call in calls.items()
-        if scoring.call_score_facts(call) != scored_before.get(sid, scoring.UNSCORED_CALL)
-    }
-    # The writes nothing reads back, in a pipeline: PostgreSQL runs each while Python builds
-    # the next (the calls' JSON, the leads', the rollups' differences).
-    with pipelined():
-        update_rows(
-            CallSession, [c for sid, c in calls.items() if sid not in new_sids], CALL_FIELDS
-        )
-        projection.write(calls)
-        if rescored:  # after the calls and objections it reads
-            scoring.recompute_lead_scores(lead_ids=sorted(rescored), changed_only=True)
-        # Last, so that the campaign's rollup rows stay locked for the shortest time.
-        apply_calls(rollup_changes)
+    touched = [leads[lead_id] for lead_id in sorted({call.lead_id for call in changed})]
+    stored_calls = _stored_calls(touched)
+    subscribed = outbox.subscriptions(changed) if announcing() else None
+    for call in calls.values():
+        call.updated_at = received_at
+    unsaved = _give_new_calls_ids(calls, new_sids)
+    try:
+        # From here on nothing is read but in the rare cases named below: PostgreSQL writes
+        # the turns, objections and errors while Python works out the rollups' differences
+        # and the projection, then each write while Python builds the next.
+        with pipelined():
+            _write_details(folded)
+            rollup_changes = _rollup_changes(calls, counted, stored_details, folded)
+            # Before the calls are written: new calls are inserted with their attempt numbers
+            # (and existing ones updated with theirs) in the calls' own statements.
+            projection = _project_leads(touched, calls, stored=stored_calls)
+            if announcing():
+                # Alert and webhook outbox rows, in this transaction (notifications/outbox.py);
+                # it reads (after the writes above) only where someone subscribed.
+                outbox.record_call_notifications(calls=changed, subscribed=subscribed)
+            rescored = {call.lead_id for call, *_ in folded.objections} | {
+                call.lead_id
+                for sid, call in calls.items()
+                if scoring.call_score_facts(call) != scored_before.get(sid, scoring.UNSCORED_CALL)
+            }
+            insert_rows(CallSession, [calls[sid] for sid in unsaved], with_ids=True)
+            update_rows(
+                CallSession,
+                [call for sid, call in calls.items() if sid not in unsaved],
+                CALL_FIELDS,
+            )
+            projection.write(calls)
+            if rescored:  # after the calls and objections it reads
+                scoring.recompute_lead_scores(lead_ids=sorted(rescored), changed_only=True)
+            # Last, so that the campaign's rollup rows stay locked for the shortest time.
+            apply_calls(rollup_changes)
+    except IntegrityError as exc:
+        _retry_if_a_call_was_started_concurrently(exc)
+        raise
     publish_call_changes(
         [(call, changes, changes.get("ended", False)) for call, changes in folded.publications]
     )
@@ -499,9 +522,9 @@ def _counted(call):
 _rolled_up_turn_values = itemgetter(*(TURN_FIELDS.index(field) - 1 for field in rollup.TURN_FIELDS))
 
 
-def _rollup_changes(calls, counted_before, folded):
-    """(before, after) contribution arguments of every call of the batch whose share of the
-    rollups may move: its stored turns and objections plus the batch's new ones."""
+def _counted_calls(calls, counted_before):
+    """{call_sid: (counted before or None, counted now)} of the batch's calls whose share of the
+    rollups may move: those finished before or now."""
     finished = set(FINISHED_STATUSES)
     counted = {}
     for sid, call in calls.items():
@@ -509,6 +532,13 @@ def _rollup_changes(calls, counted_before, folded):
         was = counted_before.get(sid)
         if after["status"] in finished or (was and was["status"] in finished):
             counted[sid] = (was, after)
+    return counted
+
+
+def _rollup_changes(calls, counted, stored_details, folded):
+    """(before, after) contribution arguments of the `counted` calls (_counted_calls): their
+    `stored_details` (rollup.stored_details, read before the batch's were written) plus the
+    batch's new turns and objections."""
     new_turns, new_objections = defaultdict(list), defaultdict(list)
     for call, *values in folded.turns:
         if call.call_sid in counted:  # the turns of other calls count nowhere
@@ -517,9 +547,7 @@ def _rollup_changes(calls, counted_before, folded):
             )
     for call, category, *_ in folded.objections:
         new_objections[call.call_sid].append(category)
-    stored_turns, stored_objections = rollup.stored_details(
-        [calls[sid].pk for sid, (was, _) in counted.items() if was]
-    )
+    stored_turns, stored_objections = stored_details
     changes = []
     for sid, (was, after) in counted.items():
         turns, objections = stored_turns[calls[sid].pk], stored_objections[calls[sid].pk]
@@ -774,16 +802,47 @@ def _is_new_turn(event, content, turns_by_key, conflicts):
     return True
 
 
-def _insert_new_calls(calls, new_sids, *, received_at):
-    """Insert the batch's new calls (their ids are then set); every call gets `updated_at`."""
-    for call in calls.values():
-        call.updated_at = received_at
+def _give_new_calls_ids(calls, new_sids):
+    """Give the batch's new calls their ids before anything referencing them is written; the
+    call_sids of those still to insert (insert_rows with_ids). PostgreSQL: ids drawn from the
+    calls' sequence, the calls inserted last with their final values (their turns and
+    follow-ups reference them by deferred foreign keys). Elsewhere: inserted now, updated with
+    the others."""
     created = [calls[sid] for sid in sorted(new_sids)]
+    ids = reserve_ids(CallSession, len(created))
+    if ids is not None:
+        for call, pk in zip(created, ids, strict=True):
+            call.pk = pk
+        return set(new_sids)
     try:
         insert_rows(CallSession, created)
     except IntegrityError as exc:
         # The same call_sid was created by a concurrent batch for another lead: rerun to see it.
         raise _Retry() from exc
+    return set()
+
+
+def _retry_if_a_call_was_started_concurrently(exc):
+    """_Retry when `exc` is the calls' unique call_sid refusing a new call: a concurrent batch
+    created it (for another lead) first, and the batch runs again to see it."""
+    cause = exc.__cause__
+    diag = getattr(cause, "diag", None)
+    if (
+        getattr(cause, "sqlstate", None) == UNIQUE_VIOLATION
+        and diag is not None
+        and diag.table_name == CallSession._meta.db_table
+    ):
+        raise _Retry() from exc
+
+
+def _write_details(folded):
+    """The batch's new turns, objections and errors (their calls have ids), by statements a
+    pipeline sends without waiting."""
+    insert_values(ConversationTurn, TURN_FIELDS, [(call.pk, *rest) for call, *rest in folded.turns])
+    insert_values(
+        Objection, OBJECTION_FIELDS, [(call.pk, *rest) for call, *rest in folded.objections]
+    )
+    insert_values(CallError, ERROR_FIELDS, [(call.pk, *rest) for call, *rest in folded.errors])
 
 
 def reproject_leads(*, lead_ids):
@@ -796,21 +855,28 @@ def reproject_leads(*, lead_ids):
     _project_leads([leads[pk] for pk in sorted(called)], batch_calls={}).write({})
 
 
-def _project_leads(leads, batch_calls):
-    """Recompute each lead's attempts, last call, status and follow-ups from all of its calls;
-    `batch_calls` (by call_sid, new ones unsaved) are read as they are in memory, and get their
-    attempt numbers there. Returns the _Projection to write once those calls are saved."""
-    projection = _Projection()
-    if not leads:
-        return projection
-    by_lead, follow_ups = defaultdict(list), {}
-    # Each stored call with its follow-up (if any) in one statement: source_call is one-to-one.
-    stored = read_rows(
+def _stored_calls(leads):
+    """What _project_leads reads of these leads: each stored call with its follow-up (if any),
+    in one statement (source_call is one-to-one)."""
+    return read_rows(
         CallSession,
         (*_PROJECTED_FIELDS, *_FOLLOW_UP_FIELDS),
         column="lead_id",
         values=[lead.pk for lead in leads],
     )
+
+
+def _project_leads(leads, batch_calls, *, stored=None):
+    """Recompute each lead's attempts, last call, status and follow-ups from all of its calls;
+    `batch_calls` (by call_sid, new ones unsaved) are read as they are in memory, and get their
+    attempt numbers there; `stored`: what _stored_calls(leads) read, when read already. Returns
+    the _Projection to write once those calls are saved."""
+    projection = _Projection()
+    if not leads:
+        return projection
+    by_lead, follow_ups = defaultdict(list), {}
+    if stored is None:
+        stored = _stored_calls(leads)
     width = len(_PROJECTED_FIELDS)
     for row in stored:
         if row[width] is not None:

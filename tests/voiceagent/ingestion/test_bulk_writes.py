@@ -113,6 +113,57 @@ def test_insert_rows_without_ids_writes_the_rows_and_reads_nothing_back():
     assert sorted(CallSession.objects.values_list("call_sid", flat=True)) == ["N0", "N1", "N2"]
 
 
+def test_rows_referencing_calls_go_first_and_the_calls_follow_with_their_drawn_ids():
+    """reserve_ids draws ids from the calls' sequence; turns naming them are inserted first (a
+    deferred foreign key), the calls after them with those ids, all in one pipeline that waits
+    for nothing; the sequence goes on after the drawn ids."""
+    from django.db import transaction
+
+    from voiceagent.ingestion.bulk import insert_values, pipelined, reserve_ids
+    from voiceagent.models import ConversationTurn
+
+    lead = make_lead(make_campaign())
+    calls = [
+        CallSession(call_sid=f"R{n}", campaign_id=lead.campaign_id, lead_id=lead.pk)
+        for n in range(2)
+    ]
+    started = datetime(2025, 1, 15, 23, 59, 59, 5, IST)
+
+    with transaction.atomic():
+        ids = reserve_ids(CallSession, 2)
+        for call, pk in zip(calls, ids, strict=True):
+            call.pk = pk
+        with CaptureQueriesContext(connection) as captured, pipelined():
+            insert_values(
+                ConversationTurn,
+                ["call", "sequence", "speaker", "text", "stage", "started_at", "stt_ms"],
+                [
+                    (calls[1].pk, 1, "agent", 'नमस्ते, "Asha"?', "greeting", started, None),
+                    (calls[0].pk, 1, "lead", "Hello", "greeting", started, 210),
+                ],
+            )
+            insert_rows(CallSession, calls, with_ids=True)
+
+    assert [q["sql"].split(" (")[0] for q in captured.captured_queries] == [
+        'INSERT INTO "voiceagent_conversationturn"',
+        'INSERT INTO "voiceagent_callsession"',
+    ]
+    assert ids[1] == ids[0] + 1
+    assert all(not call._state.adding for call in calls)
+    assert sorted(CallSession.objects.values_list("pk", "call_sid")) == [
+        (ids[0], "R0"),
+        (ids[1], "R1"),
+    ]
+    assert sorted(
+        ConversationTurn.objects.values_list("call__call_sid", "text", "started_at", "stt_ms")
+    ) == [
+        ("R0", "Hello", datetime(2025, 1, 15, 18, 29, 59, 5, UTC), 210),
+        ("R1", 'नमस्ते, "Asha"?', datetime(2025, 1, 15, 18, 29, 59, 5, UTC), None),
+    ]
+    later = CallSession.objects.create(call_sid="R2", campaign_id=lead.campaign_id, lead=lead)
+    assert later.pk > ids[1]
+
+
 def test_pipelined_statements_run_in_order_in_the_transaction():
     from django.db import transaction
 

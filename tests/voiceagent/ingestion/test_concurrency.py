@@ -202,3 +202,49 @@ def test_a_deadlock_inside_the_pipeline_is_retried_and_the_batch_lands(team, mon
     assert deadlocked == [where]
     assert result.accepted == len(events) - 3
     assert CallSession.objects.get(call_sid="CA-DEADLOCK").status == "completed"
+
+
+def test_a_call_started_meanwhile_for_another_lead_reruns_the_batch_which_then_names_it():
+    """The batch's new calls are inserted last, with ids drawn earlier: when another
+    transaction has meanwhile inserted the same call_sid for another lead, the batch's insert
+    waits for it, is refused by the unique call_sid once it commits, and the batch runs again,
+    finding the call and refusing the event that gives it to a second lead (nothing stored)."""
+    from voiceagent.ingestion.services import InvalidEvents
+
+    campaign = make_campaign("Raced")
+    ours, theirs = make_lead(campaign, "Asha Rao"), make_lead(campaign, "Vikram Shah")
+    inserted, release, failures = threading.Event(), threading.Event(), []
+
+    def start_the_call_for_the_other_lead():
+        try:
+            with transaction.atomic():
+                CallSession.objects.create(
+                    call_sid="CA-RACE", campaign=campaign, lead=theirs, status="queued"
+                )
+                inserted.set()
+                release.wait(WAIT)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=start_the_call_for_the_other_lead)
+    holder.start()
+    assert inserted.wait(WAIT)
+    script = CallScript(ours, "CA-RACE").add("call.queued", 0).add("call.initiated", 2)
+    writer = in_thread(lambda: ingest_events(events=script.events, source="api"), failures)
+    try:
+        assert wait_for_a_lock_wait(waiters=[writer]), failures
+    finally:
+        release.set()
+        holder.join(WAIT)
+    writer.join(WAIT)
+
+    assert [type(failure) for failure in failures] == [InvalidEvents]
+    assert failures[0].errors == [
+        {
+            "index": 0,
+            "field": "call_sid",
+            "message": f"Call 'CA-RACE' belongs to lead {theirs.pk} of campaign {campaign.pk}.",
+        }
+    ]
+    assert list(CallSession.objects.values_list("call_sid", "lead_id")) == [("CA-RACE", theirs.pk)]
+    assert not CallEvent.objects.exists()

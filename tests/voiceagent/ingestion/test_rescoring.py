@@ -63,7 +63,7 @@ def test_an_objection_alone_rescores_its_lead(agent, team, django_capture_on_com
 def test_a_new_call_only_queued_does_not_rescore(agent, team, django_assert_num_queries):
     lead = make_lead(team.campaign, "Priya Sharma")
 
-    with django_assert_num_queries(11) as captured:
+    with django_assert_num_queries(12) as captured:
         response = post(agent, CallScript(lead, "CA3").add("call.queued", 0).events)
 
     assert response.json() == {"accepted": 1, "duplicates": 0}
