@@ -3,7 +3,7 @@
 `record_call_notifications(calls=...)` runs inside `ingest_events`' transaction with the calls
 whose status or outcome that batch changed. A handful of queries per batch, whatever its size:
 whether any active rule or endpoint may cover its campaigns (one; nothing more when none does;
-ingestion asks it with `subscriptions(calls)` before it writes the batch's turns and
+ingestion sends it with `subscriptions_later` before it writes the batch's turns and
 objections, and passes the answer on, so that nothing waits for those writes),
 matching rules and endpoints (one each, when there are such), owners' campaigns for rules on
 "all my campaigns" (one, when there are such), objections (one, when a webhook wants them), one
@@ -33,7 +33,7 @@ from notifications.models import (
 )
 from voiceagent.models import FINISHED_STATUSES, CallOutcome, Campaign, Objection
 from voiceagent.personal_data.phones import can_view_full_phone
-from voiceagent.prepared import prepared_cursor
+from voiceagent.prepared import started
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,17 @@ def _subscribed(campaign_ids):
     """(any alert rule, any webhook endpoint) active and possibly covering these campaigns, in
     one plain statement (prepared: voiceagent.prepared): a batch of campaigns nobody subscribed
     to (most) stops there, without building the two querysets that load them."""
+    return subscriptions_later(campaign_ids)()
+
+
+def subscriptions_later(campaign_ids):
+    """_subscribed(campaign_ids), the statement sent now and its answer read when the function
+    it returns is called (inside a pipeline, PostgreSQL runs it meanwhile). Ingestion asks it
+    for every campaign of its batch before writing the batch's rows, and passes the answer to
+    record_call_notifications."""
     ids = sorted(campaign_ids)
+    if not ids:
+        return lambda: (False, False)
     quote = connection.ops.quote_name
 
     def exists(model, extra=""):
@@ -65,20 +75,16 @@ def _subscribed(campaign_ids):
             f"(s.{campaign} IS NULL OR s.{campaign} IN ({', '.join(['%s'] * len(ids))})))"
         )
 
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            f"SELECT {exists(AlertRule)}, {exists(WebhookEndpoint, ' AND s.disabled_at IS NULL')}",
-            [*ids, *ids],
-        )
-        rules, endpoints = cursor.fetchone()
-    return bool(rules), bool(endpoints)
+    pending = started(
+        f"SELECT {exists(AlertRule)}, {exists(WebhookEndpoint, ' AND s.disabled_at IS NULL')}",
+        [*ids, *ids],
+    )
 
+    def answer():
+        ((rules, endpoints),) = pending.fetchall()
+        return bool(rules), bool(endpoints)
 
-def subscriptions(calls):
-    """What record_call_notifications first reads for these calls: whether any active rule or
-    endpoint may cover the campaigns of those finished, as (rules, endpoints)."""
-    campaign_ids = {call.campaign_id for call in calls if call.status in FINISHED_STATUSES}
-    return _subscribed(campaign_ids) if campaign_ids else (False, False)
+    return answer
 
 
 def _owners_campaigns(subscriptions, campaign_ids):
@@ -118,7 +124,7 @@ def _objections(calls):
 
 def record_call_notifications(*, calls, subscribed=None):
     """Write the outbox rows the given calls call for; deliver them after commit. `subscribed`:
-    what `subscriptions(calls)` answered for them, when already asked."""
+    what `subscriptions_later` answered for their campaigns (or for more), when already asked."""
     finished = [call for call in calls if call.status in FINISHED_STATUSES]
     if not finished:
         return []

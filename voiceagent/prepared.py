@@ -46,6 +46,45 @@ def prepared_cursor(using=DEFAULT_DB_ALIAS):
         with connection.cursor() as cursor:
             yield cursor
         return
+    with connection.wrap_database_errors, _preparing(connection) as raw:
+        cursor = psycopg.Cursor(raw)  # server-side binding: $1, $2, ...
+        try:
+            yield _PreparingCursor(cursor, connection)
+        finally:
+            cursor.close()
+
+
+def started(sql, params, using=DEFAULT_DB_ALIAS):
+    """`sql` run as prepared_cursor runs it, its cursor left open: `fetchall()` reads its rows
+    (inside a pipeline, only then waited for: PostgreSQL runs it while Python goes on) and
+    closes it."""
+    connection = connections[using]
+    if not _prepares(connection):
+        cursor = connection.cursor()
+        cursor.execute(sql, params)
+        return _Started(cursor, connection)
+    with connection.wrap_database_errors, _preparing(connection) as raw:
+        cursor = psycopg.Cursor(raw)
+        _PreparingCursor(cursor, connection).execute(sql, params)
+    return _Started(cursor, connection)
+
+
+class _Started:
+    def __init__(self, cursor, connection):
+        self.cursor, self.connection = cursor, connection
+
+    def fetchall(self):
+        with self.connection.wrap_database_errors:
+            try:
+                return self.cursor.fetchall()
+            finally:
+                self.cursor.close()
+
+
+@contextmanager
+def _preparing(connection):
+    """The raw psycopg connection, on which statements run inside are prepared because they
+    ask to be (`prepare=True`)."""
     connection.ensure_connection()
     # As Django's cursor: no statement in a transaction an error has broken.
     connection.validate_no_broken_transaction()
@@ -57,12 +96,7 @@ def prepared_cursor(using=DEFAULT_DB_ALIAS):
     # cursors run (they bind on the client, values in the text) to count its runs.
     raw.prepare_threshold = NEVER_BY_COUNT
     try:
-        with connection.wrap_database_errors:
-            cursor = psycopg.Cursor(raw)  # server-side binding: $1, $2, ...
-            try:
-                yield _PreparingCursor(cursor, connection)
-            finally:
-                cursor.close()
+        yield raw
     finally:
         raw.prepare_threshold = threshold
 

@@ -21,7 +21,7 @@ from operator import attrgetter
 from django.db import connection, models
 
 from voiceagent.json_codec import dumps_strict
-from voiceagent.prepared import prepared_cursor
+from voiceagent.prepared import prepared_cursor, started
 
 
 class JsonText(str):
@@ -288,31 +288,52 @@ def read_rows(model, fields, *, column, values):
     ten microseconds a value, which made reading a thousand calls cost more than the query.
     Elsewhere: values_list.
     """
+    return read_rows_later(model, fields, column=column, values=values)()
+
+
+def read_rows_later(model, fields, *, column, values):
+    """read_rows, the statement sent now and its rows read when the function it returns is
+    called: inside pipelined(), PostgreSQL runs it while Python goes on (elsewhere, or outside
+    a pipeline, it is read before this returns)."""
     values = list(values)
     if not values:
-        return []
+        return lambda: []
     if not _is_postgres():
-        return list(
+        rows = list(
             model.objects.filter(**{f"{column}__in": values}).order_by().values_list(*fields)
         )
+        return lambda: rows
+    sql, time_indexes = _read_statement(model, tuple(fields), column)
+    pending = started(sql, [values])
+
+    def rows():
+        return _with_datetimes(pending.fetchall(), time_indexes)
+
+    return rows
+
+
+@lru_cache(maxsize=64)
+def _read_statement(model, fields, column):
+    """(SQL, indexes of its timestamptz columns) of read_rows."""
     quote = connection.ops.quote_name
-    joins, columns, times = {}, [], []
-    for name in fields:
+    joins, columns, time_indexes = {}, [], []
+    for index, name in enumerate(fields):
         alias, field = _column_of(model, name, joins)
-        is_time = isinstance(field, models.DateTimeField)
         column_sql = f"{alias}.{quote(field.column)}"
-        columns.append(_utc_text(column_sql) if is_time else column_sql)
-        times.append(is_time)
+        if isinstance(field, models.DateTimeField):
+            column_sql = _utc_text(column_sql)
+            time_indexes.append(index)
+        columns.append(column_sql)
     where = model._meta.get_field(column)
-    array_type = f"{where.db_type(connection)}[]"
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(columns)} FROM {quote(model._meta.db_table)} t "
-            f"{' '.join(joins.values())} WHERE t.{quote(where.column)} = ANY(%s::{array_type})",
-            [values],
-        )
-        rows = cursor.fetchall()
-    time_indexes = [index for index, is_time in enumerate(times) if is_time]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(model._meta.db_table)} t "
+        f"{' '.join(joins.values())} "
+        f"WHERE t.{quote(where.column)} = ANY(%s::{where.db_type(connection)}[])"
+    )
+    return sql, time_indexes
+
+
+def _with_datetimes(rows, time_indexes):
     if not time_indexes:
         return rows
     parsed = []

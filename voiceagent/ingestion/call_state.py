@@ -202,6 +202,10 @@ def _absorb_exotel_status(call, event, state, at_key):
     _add_end_report(state, event, _exotel_report(event))
 
 
+# The event types whose handlers add an end report (_add_end_report): a call none of whose
+# events in a batch is one of them has ended after the batch only if it had before.
+ENDING_TYPES = frozenset({EventType.COMPLETED, EventType.FAILED, EventType.EXOTEL_STATUS})
+
 ABSORB = {
     EventType.QUEUED: _absorb_queued,
     EventType.INITIATED: _absorb_initiated,

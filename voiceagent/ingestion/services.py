@@ -58,9 +58,10 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from operator import attrgetter, itemgetter
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -80,6 +81,7 @@ from voiceagent.ingestion.bulk import (
     pipelined,
     read_rows,
     read_rows_by_pairs,
+    read_rows_later,
     reserve_ids,
     update_rows,
 )
@@ -98,6 +100,7 @@ from voiceagent.models import (
     ScheduledCall,
     ScheduledCallStatus,
 )
+from voiceagent.prepared import started
 
 logger = logging.getLogger(__name__)
 
@@ -454,43 +457,57 @@ def _apply(fresh, *, duplicates, received_at, unchecked):
     scored_before = {
         sid: scoring.call_score_facts(call) for sid, call in calls.items() if sid not in new_sids
     }
-    folded = _fold(fresh, calls, new_sids)
-    counted = _counted_calls(calls, counted_before)
-    # What the rollups' differences and the projection read, read before the batch's turns
-    # and objections are written (the rollups' "before" is the calls' stored details).
-    stored_details = rollup.stored_details(
-        [calls[sid].pk for sid, (was, _) in counted.items() if was]
-    )
-    changed = [
-        call
-        for sid, call in calls.items()
-        if sid in new_sids or before[sid] != _lead_relevant(call)
-    ]
-    touched = [leads[lead_id] for lead_id in sorted({call.lead_id for call in changed})]
-    stored_calls = _stored_calls(touched)
-    subscribed = outbox.subscriptions(changed) if announcing() else None
     for call in calls.values():
         call.updated_at = received_at
     unsaved = _give_new_calls_ids(calls, new_sids)
+    details = _details(fresh, calls, new_sids)
+    may_end = {event.call_sid for event in fresh if event.type in call_state.ENDING_TYPES}
     try:
-        # From here on nothing is read but in the rare cases named below: PostgreSQL writes
-        # the turns, objections and errors while Python works out the rollups' differences
-        # and the projection, then each write while Python builds the next.
+        # Nothing is waited for from here on but what the fold's results need (and, in the
+        # rare cases named below, more). What the writes depend on is sent first and read
+        # after the fold, as it stood before the batch's rows are written: the stored calls
+        # of the batch's leads (the projection), the stored turns and objections of its calls
+        # that may count in the rollups (those ended or ending now), whether anyone subscribed
+        # to notifications of its campaigns. Then the new turns, objections and errors, which
+        # PostgreSQL stores while Python folds the events.
         with pipelined():
-            _write_details(folded)
-            rollup_changes = _rollup_changes(calls, counted, stored_details, folded)
+            stored_calls = _stored_calls_later(leads.values())
+            may_finish = [
+                call
+                for sid, call in calls.items()
+                if call.status in ENDED_STATUSES or sid in may_end
+            ]
+            stored_details = _stored_details_later(
+                [call.pk for call in may_finish if call.call_sid not in new_sids]
+            )
+            subscribed = (
+                outbox.subscriptions_later({call.campaign_id for call in may_finish})
+                if announcing()
+                else None
+            )
+            _write_details(details)
+            publications = _fold(fresh, calls, new_sids, details.new_turns)
+            counted = _counted_calls(calls, counted_before)
+            rollup_changes = _rollup_changes(calls, counted, stored_details(), details)
+            changed = [
+                call
+                for sid, call in calls.items()
+                if sid in new_sids or before[sid] != _lead_relevant(call)
+            ]
+            touched = [leads[lead_id] for lead_id in sorted({call.lead_id for call in changed})]
             # Before the calls are written: new calls are inserted with their attempt numbers
             # (and existing ones updated with theirs) in the calls' own statements.
-            projection = _project_leads(touched, calls, stored=stored_calls)
+            projection = _project_leads(touched, calls, stored=stored_calls())
             if announcing():
                 # Alert and webhook outbox rows, in this transaction (notifications/outbox.py);
-                # it reads (after the writes above) only where someone subscribed.
-                outbox.record_call_notifications(calls=changed, subscribed=subscribed)
-            rescored = {call.lead_id for call, *_ in folded.objections} | {
+                # it reads more (after the writes above) only where someone subscribed.
+                outbox.record_call_notifications(calls=changed, subscribed=subscribed())
+            rescored = {call.lead_id for call, *_ in details.objections} | {
                 call.lead_id
                 for sid, call in calls.items()
                 if scoring.call_score_facts(call) != scored_before.get(sid, scoring.UNSCORED_CALL)
             }
+            # Then every write, each run while Python builds the next.
             insert_rows(CallSession, [calls[sid] for sid in unsaved], with_ids=True)
             update_rows(
                 CallSession,
@@ -506,7 +523,7 @@ def _apply(fresh, *, duplicates, received_at, unchecked):
         _retry_if_a_call_was_started_concurrently(exc)
         raise
     publish_call_changes(
-        [(call, changes, changes.get("ended", False)) for call, changes in folded.publications]
+        [(call, changes, changes.get("ended", False)) for call, changes in publications]
     )
     return IngestResult(accepted=len(fresh), duplicates=duplicates)
 
@@ -535,17 +552,17 @@ def _counted_calls(calls, counted_before):
     return counted
 
 
-def _rollup_changes(calls, counted, stored_details, folded):
+def _rollup_changes(calls, counted, stored_details, details):
     """(before, after) contribution arguments of the `counted` calls (_counted_calls): their
-    `stored_details` (rollup.stored_details, read before the batch's were written) plus the
-    batch's new turns and objections."""
+    `stored_details` (as rollup.stored_details gives them, read before the batch's were written)
+    plus the batch's new turns and objections (`details`)."""
     new_turns, new_objections = defaultdict(list), defaultdict(list)
-    for call, *values in folded.turns:
+    for call, *values in details.turns:
         if call.call_sid in counted:  # the turns of other calls count nowhere
             new_turns[call.call_sid].append(
                 dict(zip(rollup.TURN_FIELDS, _rolled_up_turn_values(values), strict=True))
             )
-    for call, category, *_ in folded.objections:
+    for call, category, *_ in details.objections:
         new_objections[call.call_sid].append(category)
     stored_turns, stored_objections = stored_details
     changes = []
@@ -691,11 +708,14 @@ def _lead_relevant(call):
 
 
 @dataclass
-class _Folded:
+class _Details:
+    """The batch's new turns, objections and errors, as rows naming their calls, and the
+    indexes of its turn events stored anew (not resent)."""
+
     turns: list
     objections: list
-    publications: list
     errors: list
+    new_turns: set
 
 
 def _turn_content(event):
@@ -728,11 +748,39 @@ def _stored_turns(events, calls, new_sids):
     return {(wanted[row[:2]], row[1]): tuple(row[2:]) for row in rows}
 
 
-def _fold(events, calls, new_sids):
-    """Absorb every event into its call in memory; collect new turns, objections, domain events."""
+def _details(events, calls, new_sids):
+    """The batch's _Details; ConflictingEvents for a turn stored before, or earlier in the batch,
+    with other content. The calls have their ids."""
     turns_by_key = _stored_turns(events, calls, new_sids)
-    folded = _Folded(turns=[], objections=[], publications=[], errors=[])
-    conflicts, started = [], set()
+    details = _Details(turns=[], objections=[], errors=[], new_turns=set())
+    conflicts = []
+    for event in events:
+        if event.type == EventType.TURN:
+            content = _turn_content(event)
+            if _is_new_turn(event, content, turns_by_key, conflicts):
+                details.turns.append((calls[event.call_sid], event.data["sequence"], *content))
+                details.new_turns.add(event.index)
+        elif event.type == EventType.OBJECTION:
+            data = event.data
+            details.objections.append(
+                (calls[event.call_sid], data["category"], data["text"], event.occurred_at,
+                 event.event_id)
+            )  # fmt: skip
+        elif event.type == EventType.ERROR:
+            data = event.data
+            details.errors.append(
+                (calls[event.call_sid], data["component"], data["message"], data["code"],
+                 event.occurred_at, event.event_id)
+            )  # fmt: skip
+    if conflicts:
+        raise ConflictingEvents(conflicts)
+    return details
+
+
+def _fold(events, calls, new_sids, new_turns):
+    """Absorb every event into its call in memory; the domain events' (call, changes), in batch
+    order. `new_turns`: the indexes of the turn events stored anew (_Details)."""
+    publications, started = [], set()
     for event in events:
         call = calls[event.call_sid]
         was_status = (
@@ -756,29 +804,15 @@ def _fold(events, calls, new_sids):
         if not was_ended and call.status in ENDED_STATUSES:
             changes["ended"] = True
         if event.type == EventType.TURN:
-            content = _turn_content(event)
-            if _is_new_turn(event, content, turns_by_key, conflicts):
+            if event.index in new_turns:
                 data = event.data
-                folded.turns.append((call, data["sequence"], *content))
                 changes["turn"] = {
                     key: data[key] for key in ("sequence", "speaker", "stt_ms", "llm_ms", "tts_ms")
                 }
-        elif event.type == EventType.OBJECTION:
-            folded.objections.append(
-                (call, event.data["category"], event.data["text"], event.occurred_at,
-                 event.event_id)
-            )  # fmt: skip
         elif event.type == EventType.ERROR:
-            data = event.data
-            folded.errors.append(
-                (call, data["component"], data["message"], data["code"], event.occurred_at,
-                 event.event_id)
-            )  # fmt: skip
-            changes["error"] = {"component": data["component"]}
-        folded.publications.append((call, changes))
-    if conflicts:
-        raise ConflictingEvents(conflicts)
-    return folded
+            changes["error"] = {"component": event.data["component"]}
+        publications.append((call, changes))
+    return publications
 
 
 def _is_new_turn(event, content, turns_by_key, conflicts):
@@ -835,14 +869,57 @@ def _retry_if_a_call_was_started_concurrently(exc):
         raise _Retry() from exc
 
 
-def _write_details(folded):
+def _write_details(details):
     """The batch's new turns, objections and errors (their calls have ids), by statements a
     pipeline sends without waiting."""
-    insert_values(ConversationTurn, TURN_FIELDS, [(call.pk, *rest) for call, *rest in folded.turns])
     insert_values(
-        Objection, OBJECTION_FIELDS, [(call.pk, *rest) for call, *rest in folded.objections]
+        ConversationTurn, TURN_FIELDS, [(call.pk, *rest) for call, *rest in details.turns]
     )
-    insert_values(CallError, ERROR_FIELDS, [(call.pk, *rest) for call, *rest in folded.errors])
+    insert_values(
+        Objection, OBJECTION_FIELDS, [(call.pk, *rest) for call, *rest in details.objections]
+    )
+    insert_values(CallError, ERROR_FIELDS, [(call.pk, *rest) for call, *rest in details.errors])
+
+
+def _stored_details_later(call_ids):
+    """rollup.stored_details(call_ids), in one statement sent now and read when the function it
+    returns is called (inside a pipeline, PostgreSQL runs it meanwhile)."""
+    if not call_ids:
+        return lambda: rollup.details_by_call([], [])
+    if connection.vendor != "postgresql":
+        details = rollup.stored_details(call_ids)
+        return lambda: details
+    pending = started(_stored_details_sql(), [call_ids, call_ids])
+
+    def details():
+        turns, objections = [], []
+        for call_id, *values, category in pending.fetchall():
+            if category is None:
+                turns.append((call_id, *values))
+            else:
+                objections.append((call_id, category))
+        return rollup.details_by_call(turns, objections)
+
+    return details
+
+
+@cache
+def _stored_details_sql():
+    """The stored turns' rollup.TURN_FIELDS and the objections' categories of calls %s (given
+    twice, an array of ids), side by side."""
+    quote = connection.ops.quote_name
+    turns, objections = ConversationTurn._meta, Objection._meta
+    values = ", ".join(f"t.{quote(turns.get_field(name).column)}" for name in rollup.TURN_FIELDS)
+    nothing = ", ".join(["NULL"] * len(rollup.TURN_FIELDS))
+    return (
+        f"SELECT t.{quote(turns.get_field('call').column)}, {values}, NULL "
+        f"FROM {quote(turns.db_table)} t WHERE t.{quote(turns.get_field('call').column)} "
+        f"= ANY(%s::bigint[]) UNION ALL "
+        f"SELECT o.{quote(objections.get_field('call').column)}, {nothing}, "
+        f"o.{quote(objections.get_field('category').column)} "
+        f"FROM {quote(objections.db_table)} o "
+        f"WHERE o.{quote(objections.get_field('call').column)} = ANY(%s::bigint[])"
+    )
 
 
 def reproject_leads(*, lead_ids):
@@ -855,10 +932,11 @@ def reproject_leads(*, lead_ids):
     _project_leads([leads[pk] for pk in sorted(called)], batch_calls={}).write({})
 
 
-def _stored_calls(leads):
-    """What _project_leads reads of these leads: each stored call with its follow-up (if any),
-    in one statement (source_call is one-to-one)."""
-    return read_rows(
+def _stored_calls_later(leads):
+    """What _project_leads reads of these leads, sent now (bulk.read_rows_later) and read when
+    the function it returns is called: each stored call with its follow-up (if any), in one
+    statement (source_call is one-to-one)."""
+    return read_rows_later(
         CallSession,
         (*_PROJECTED_FIELDS, *_FOLLOW_UP_FIELDS),
         column="lead_id",
@@ -869,14 +947,15 @@ def _stored_calls(leads):
 def _project_leads(leads, batch_calls, *, stored=None):
     """Recompute each lead's attempts, last call, status and follow-ups from all of its calls;
     `batch_calls` (by call_sid, new ones unsaved) are read as they are in memory, and get their
-    attempt numbers there; `stored`: what _stored_calls(leads) read, when read already. Returns
+    attempt numbers there; `stored`: what _stored_calls_later read of these leads (or of more),
+    when read already. Returns
     the _Projection to write once those calls are saved."""
     projection = _Projection()
     if not leads:
         return projection
     by_lead, follow_ups = defaultdict(list), {}
     if stored is None:
-        stored = _stored_calls(leads)
+        stored = _stored_calls_later(leads)()
     width = len(_PROJECTED_FIELDS)
     for row in stored:
         if row[width] is not None:

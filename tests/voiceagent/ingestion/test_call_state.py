@@ -63,3 +63,42 @@ def test_a_type_given_as_its_wire_string_is_absorbed_like_the_member():
             "rank": 3,
         }
     )
+
+
+# Data of each type, valid for schema.clean_event (exotel.status: an ending status).
+DATA_OF_EACH_TYPE = {
+    EventType.QUEUED: {},
+    EventType.INITIATED: {"script_variant": "b"},
+    EventType.RINGING: {},
+    EventType.ANSWERED: {},
+    EventType.STAGE_CHANGED: {"stage": "discovery"},
+    EventType.TURN: {"sequence": 1, "speaker": "agent", "text": "Namaste", "stage": "greeting"},
+    EventType.OBJECTION: {"category": "price", "text": "Too costly"},
+    EventType.QUALIFICATION: {"purpose": "buy"},
+    EventType.COMPLETED: {"outcome": "qualified", "duration_seconds": 60},
+    EventType.FAILED: {"error": "SIP 503"},
+    EventType.ERROR: {"component": "llm", "message": "Timeout"},
+    EventType.EXOTEL_STATUS: {"status": "no_answer"},
+}
+
+
+@pytest.mark.parametrize("event_type", list(EventType))
+def test_only_the_ending_types_end_a_call(event_type):
+    """Ingestion reads the stored rollup details only of calls that had ended or get an event
+    of ENDING_TYPES in the batch: no other type may add an end report."""
+    from voiceagent.ingestion.schema import clean_event
+
+    raw = {
+        "event_id": "E1", "type": str(event_type), "occurred_at": AT.isoformat(),
+        "call_sid": "CA1", "campaign_id": 1, "lead_id": 1, "data": DATA_OF_EACH_TYPE[event_type],
+    }  # fmt: skip
+    cleaned, problems = clean_event(raw, 0, source="exotel")
+    assert problems == []
+    call = fresh_call()
+
+    call_state.absorb(call, cleaned)
+    call_state.resolve(call)
+
+    ended = bool(call.ingest_state.get("ends"))
+    assert ended == (event_type in call_state.ENDING_TYPES)
+    assert (call.ended_at is not None) == ended
