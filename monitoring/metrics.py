@@ -9,9 +9,11 @@ Labels are bounded: a campaign's id (its name only in campaign_info), an outcome
 type and component. Never a call or a lead.
 """
 
+import collections
 import hmac
 import logging
 import time
+from bisect import bisect_left
 
 from django.conf import settings
 from django.core.cache import cache
@@ -111,11 +113,26 @@ def _bounded(value):
     return str(value)[:LABEL_VALUE_MAX_LENGTH]
 
 
-def record_error(type, component):
-    """Count one error (parameters named as the labels, so positional and keyword calls both
-    read naturally). `type` and `component` must come from a small fixed vocabulary
+def record_error(type, component, *, count=1):
+    """Count `count` errors (parameters named as the labels, so positional and keyword calls
+    both read naturally). `type` and `component` must come from a small fixed vocabulary
     (e.g. "rejected_event"/"ingestion", "export_failed"/"exports"), never from user input."""
-    errors_total.labels(type=_bounded(type), component=_bounded(component)).inc()
+    errors_total.labels(type=_bounded(type), component=_bounded(component)).inc(count)
+
+
+def observe_all(histogram, amounts):
+    """`histogram.observe(amount)` for each of `amounts` (a histogram without labels, or one
+    child of a labelled one), with each bucket and the sum incremented once: observing is a
+    walk over the buckets per value, and each increment in multiprocess mode a write to the
+    process's file. Exemplars are not kept (observe keeps none without being given one)."""
+    if not amounts:
+        return
+    histogram._raise_if_not_observable()
+    bounds = histogram._upper_bounds  # ascending, the last +Inf
+    counts = collections.Counter(bisect_left(bounds, amount) for amount in amounts)
+    histogram._sum.inc(sum(amounts))
+    for index, count in counts.items():
+        histogram._buckets[index].inc(count)
 
 
 def scrape_authorized(authorization):

@@ -287,10 +287,10 @@ def test_a_call_the_metrics_cannot_count_costs_the_batch_no_other_count(
     ]
     counted = receivers.count_call_change
 
-    def failing_on_the_first(sender, *, call, changes):
+    def failing_on_the_first(sender, *, call, changes, **kwargs):
         if call.pk == calls[0].pk:
             raise ValueError("a call the metrics cannot count")
-        counted(sender, call=call, changes=changes)
+        counted(sender, call=call, changes=changes, **kwargs)
 
     monkeypatch.setattr(receivers, "count_call_change", failing_on_the_first)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
@@ -298,3 +298,39 @@ def test_a_call_the_metrics_cannot_count_costs_the_batch_no_other_count(
             [(call, {"type": "call.initiated", "initiated": True}, False) for call in calls]
         )
     assert sample(scrape(), "calls_initiated_total", campaign=str(campaign.id)) == 2
+
+
+@pytest.mark.parametrize("labelled", [False, True])
+def test_observe_all_counts_as_observing_each_value(labelled):
+    """Each bucket and the sum incremented once give the series observe() gives value by value,
+    bounds included (a value equal to a bound falls in that bucket), +Inf too."""
+    from prometheus_client import CollectorRegistry, Histogram
+
+    def histogram():
+        registry = CollectorRegistry()
+        made = Histogram(
+            "h", "test", ["campaign"] if labelled else [], buckets=(0.25, 0.5, 1.0), registry=registry
+        )
+        return registry, made.labels(campaign="7") if labelled else made
+
+    values = [0.125, 0.25, 0.25, 0.5, 0.75, 1.0, 2.0, 0.0]
+    each_registry, each = histogram()
+    for value in values:
+        each.observe(value)
+    all_registry, at_once = histogram()
+
+    metrics.observe_all(at_once, values)
+    metrics.observe_all(at_once, [])
+
+    def series(registry):
+        return sorted(
+            (s.name, tuple(sorted(s.labels.items())), s.value)
+            for family in registry.collect()
+            for s in family.samples
+            if not s.name.endswith("_created")
+        )
+
+    assert series(all_registry) == series(each_registry)
+    assert ("h_bucket", (*((("campaign", "7"),) if labelled else ()), ("le", "0.25")), 4.0) in (
+        series(all_registry)
+    )

@@ -381,7 +381,8 @@ def lock_instances(model, *, column, values, order_by, related=None):
     """Model instances of the rows whose `column` is one of `values`, locked in `order_by` order
     (SELECT ... FOR NO KEY UPDATE OF the model's table alone), as the ORM's
     `select_for_update(of=("self",), no_key=True)` builds them; `related` names a foreign key
-    whose row comes along, unlocked, as with select_related.
+    whose row comes along, unlocked, as with select_related (one instance of each related row,
+    shared by the rows naming it).
 
     FOR NO KEY UPDATE: ingestion writes its leads and calls but never their keys, and FOR UPDATE
     would also block every insert referencing them meanwhile (a foreign-key check takes FOR KEY
@@ -420,12 +421,16 @@ def lock_instances(model, *, column, values, order_by, related=None):
             [values],
         )
         rows = cursor.fetchall()
-    objs = []
+    objs, related_built = [], {}
     for row in rows:
         obj = parts[0].build(row, 0)
         start = parts[0].width
         for part in parts[1:]:
-            part.key.set_cached_value(obj, part.build(row, start))
+            # One instance per related row: a batch's leads share a few campaigns.
+            key = (part.key, row[start + part.pk_index])
+            if key not in related_built:
+                related_built[key] = part.build(row, start)
+            part.key.set_cached_value(obj, related_built[key])
             start += part.width
         objs.append(obj)
     return objs

@@ -99,6 +99,25 @@ def test_lock_instances_builds_the_instances_the_orm_builds_with_the_related_row
     assert (leads[0]._state.adding, leads[0]._state.db) == (False, "default")
 
 
+def test_lock_instances_builds_each_related_row_once_for_the_rows_naming_it():
+    """A batch's leads share a few campaigns: one Campaign instance each, not one per lead."""
+    north, south = make_campaign("North"), make_campaign("South")
+    leads = [make_lead(north, "A"), make_lead(south, "B"), make_lead(north, "C")]
+
+    with transaction.atomic():
+        locked = lock_instances(
+            Lead, column="id", values={lead.pk for lead in leads}, order_by="id", related="campaign"
+        )
+
+    assert [(lead.name, lead.campaign.name) for lead in locked] == [
+        ("A", "North"),
+        ("B", "South"),
+        ("C", "North"),
+    ]
+    assert locked[0].campaign is locked[2].campaign
+    assert locked[1].campaign is not locked[0].campaign
+
+
 def test_lock_instances_reads_json_and_null_datetimes_of_calls_as_the_orm_does():
     lead = make_lead(make_campaign())
     make_call(lead, call_sid="L2", qualification={"budget": "80 lakh", "rooms": 2})
