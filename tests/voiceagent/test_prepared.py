@@ -138,3 +138,15 @@ def test_prepared_statements_are_counted_in_the_database_metrics():
         cursor.execute(STATEMENT, [[lead.pk]])
 
     assert counter._value.get() - before == 2
+
+
+def test_the_ingest_permission_is_checked_by_a_prepared_statement():
+    """The calling agent's every batch asks it (voiceagent.access.can_ingest)."""
+    from tests.factories import make_ingest_user
+    from voiceagent.access import can_ingest
+
+    agent, other = make_ingest_user("agent"), make_ingest_user("other")
+    other.groups.clear()
+
+    assert (can_ingest(agent), can_ingest(other)) == (True, False)
+    assert len([s for s in prepared_statements() if '"auth_permission"' in s]) == 1
