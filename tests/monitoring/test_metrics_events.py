@@ -309,7 +309,11 @@ def test_observe_all_counts_as_observing_each_value(labelled):
     def histogram():
         registry = CollectorRegistry()
         made = Histogram(
-            "h", "test", ["campaign"] if labelled else [], buckets=(0.25, 0.5, 1.0), registry=registry
+            "h",
+            "test",
+            ["campaign"] if labelled else [],
+            buckets=(0.25, 0.5, 1.0),
+            registry=registry,
         )
         return registry, made.labels(campaign="7") if labelled else made
 

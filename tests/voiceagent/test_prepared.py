@@ -150,3 +150,24 @@ def test_the_ingest_permission_is_checked_by_a_prepared_statement():
 
     assert (can_ingest(agent), can_ingest(other)) == (True, False)
     assert len([s for s in prepared_statements() if '"auth_permission"' in s]) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("conn_max_age", "inside"), [(600, "force_generic_plan"), (0, "auto")])
+def test_generic_plans_are_asked_for_until_the_transaction_ends(conn_max_age, inside, monkeypatch):
+    """plan_generically: prepared statements' generic plans from their first run, for the
+    transaction only (a page's statements keep theirs), where the connection prepares."""
+    from voiceagent.prepared import plan_generically
+
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", conn_max_age)
+
+    def mode():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW plan_cache_mode")
+            return cursor.fetchone()[0]
+
+    with transaction.atomic():
+        plan_generically()
+        during = mode()
+
+    assert (during, mode()) == (inside, "auto")

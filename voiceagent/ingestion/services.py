@@ -100,7 +100,7 @@ from voiceagent.models import (
     ScheduledCall,
     ScheduledCallStatus,
 )
-from voiceagent.prepared import started
+from voiceagent.prepared import plan_generically, started
 
 logger = logging.getLogger(__name__)
 
@@ -471,6 +471,7 @@ def _apply(fresh, *, duplicates, received_at, unchecked):
         # to notifications of its campaigns. Then the new turns, objections and errors, which
         # PostgreSQL stores while Python folds the events.
         with pipelined():
+            plan_generically()
             stored_calls = _stored_calls_later(leads.values())
             may_finish = [
                 call
