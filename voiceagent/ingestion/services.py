@@ -34,20 +34,23 @@ their own:
 7. after commit, one domain event per accepted non-duplicate event (voiceagent.events), all
    sent by one commit hook, and one `calls_changed` carrying them all.
 
-The order of the writes differs from the steps' order. Everything the writes depend on is read
-first: the rollups' stored details of the calls that count, the projected leads' stored calls,
-whether anyone subscribed to notifications, and the new calls' ids (drawn from their sequence).
-Then every write goes out in one pipeline (voiceagent.ingestion.bulk.pipelined), none waited
-for: the new turns, objections and errors first, which PostgreSQL stores while Python works
-out the rollups' differences and the leads' projection (5); then the outbox rows (6), the new
-calls (inserted last with their final values: what references them are deferred foreign
-keys) and the existing calls' updates, the leads' projection and follow-ups, the scores and
-the rollups, each run while Python builds the next, instead of the two taking turns.
+The order of the writes differs from the steps' order. Once the leads and calls are locked,
+the new calls get their ids (drawn from their sequence) and the new turns, objections and
+errors are told from resent ones (one read); everything else goes out in one pipeline
+(voiceagent.ingestion.bulk.pipelined), PostgreSQL working while Python does: first the reads
+the writes depend on (the stored calls of the batch's leads for the projection, the stored
+turns and objections of the calls that may count in the rollups, whether anyone subscribed to
+notifications), read only after the fold; then the new turns, objections and errors, stored
+while Python folds the events and works out the rollups' differences and the projection (5);
+then the outbox rows (6), the new calls (inserted last with their final values: what
+references them are deferred foreign keys), the existing calls' updates, the leads'
+projection and follow-ups, the scores and the rollups, each run while Python builds the next.
 
-The number of queries per batch does not grow with its size (at most 16 per request for new
-calls, 16 when it ends calls of an earlier batch, its authentication included:
-tests/voiceagent/ingestion/test_batch_queries.py); fewer when nothing changed what a lead's score
-or projection reads.
+The number of queries per batch does not grow with its size (15 per request for new calls,
+and for a batch ending calls of an earlier one, its authentication included:
+tests/voiceagent/ingestion/test_batch_queries.py; one more on connections that prepare
+statements, which ask for generic plans: voiceagent.prepared.plan_generically); fewer when
+nothing changed what a lead's score reads.
 """
 
 import gc
