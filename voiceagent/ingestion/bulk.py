@@ -291,16 +291,10 @@ def read_rows(model, fields, *, column, values):
     return read_rows_later(model, fields, column=column, values=values)()
 
 
-def read_rows_later(model, fields, *, column, values, related_by=None):
+def read_rows_later(model, fields, *, column, values):
     """read_rows, the statement sent now and its rows read when the function it returns is
     called: inside pipelined(), PostgreSQL runs it while Python goes on (elsewhere, or outside
-    a pipeline, it is read before this returns).
-
-    `related_by`: the related rows read across a relation (a reverse one-to-one) are those
-    whose own `related_by` column is one of `values` too (a call's follow-up is of the call's
-    lead): PostgreSQL then reads them in one range and joins by hash, instead of looking one up
-    for each row (a batch's leads' follow-ups: 1.1 ms against 2.0). The caller vouches that
-    every related row has it."""
+    a pipeline, it is read before this returns)."""
     values = list(values)
     if not values:
         return lambda: []
@@ -309,8 +303,8 @@ def read_rows_later(model, fields, *, column, values, related_by=None):
             model.objects.filter(**{f"{column}__in": values}).order_by().values_list(*fields)
         )
         return lambda: rows
-    sql, time_indexes, joined = _read_statement(model, tuple(fields), column, related_by)
-    pending = started(sql, [*[values] * joined, values])
+    sql, time_indexes = _read_statement(model, tuple(fields), column)
+    pending = started(sql, [values])
 
     def rows():
         return _with_datetimes(pending.fetchall(), time_indexes)
@@ -319,13 +313,12 @@ def read_rows_later(model, fields, *, column, values, related_by=None):
 
 
 @lru_cache(maxsize=64)
-def _read_statement(model, fields, column, related_by=None):
-    """(SQL, indexes of its timestamptz columns, how many joins take the values too) of
-    read_rows_later."""
+def _read_statement(model, fields, column):
+    """(SQL, indexes of its timestamptz columns) of read_rows."""
     quote = connection.ops.quote_name
     joins, columns, time_indexes = {}, [], []
     for index, name in enumerate(fields):
-        alias, field = _column_of(model, name, joins, related_by=related_by)
+        alias, field = _column_of(model, name, joins)
         column_sql = f"{alias}.{quote(field.column)}"
         if isinstance(field, models.DateTimeField):
             column_sql = _utc_text(column_sql)
@@ -337,7 +330,7 @@ def _read_statement(model, fields, column, related_by=None):
         f"{' '.join(joins.values())} "
         f"WHERE t.{quote(where.column)} = ANY(%s::{where.db_type(connection)}[])"
     )
-    return sql, time_indexes, sum(join.count("%s") for join in joins.values())
+    return sql, time_indexes
 
 
 def _with_datetimes(rows, time_indexes):
@@ -360,9 +353,8 @@ def _utc_text(column_sql):
     return f"(({column_sql} AT TIME ZONE 'UTC')::text || '+00:00')"
 
 
-def _column_of(model, name, joins, *, related_by=None):
-    """(table alias, field) of a read_rows field name; adds the LEFT JOIN it needs to `joins`
-    (of the related rows whose `related_by` is one of the values, with one: read_rows_later)."""
+def _column_of(model, name, joins):
+    """(table alias, field) of a read_rows field name; adds the LEFT JOIN it needs to `joins`."""
     if "__" not in name:
         return "t", model._meta.pk if name == "pk" else model._meta.get_field(name)
     relation_name, name = name.split("__", 1)
@@ -377,15 +369,10 @@ def _column_of(model, name, joins, *, related_by=None):
     if "__" in name:
         raise ValueError(f"read_rows follows one relation, not {relation_name}__{name}")
     quote, alias = connection.ops.quote_name, f"j_{relation_name}"
-    table = quote(related._meta.db_table)
-    if related_by is not None:
-        key = related._meta.get_field(related_by)
-        table = (
-            f"(SELECT * FROM {table} "
-            f"WHERE {quote(key.column)} = ANY(%s::{key.db_type(connection)}[]))"
-        )
     joins.setdefault(
-        alias, f"LEFT JOIN {table} {alias} ON {alias}.{quote(on[0])} = t.{quote(on[1])}"
+        alias,
+        f"LEFT JOIN {quote(related._meta.db_table)} {alias} "
+        f"ON {alias}.{quote(on[0])} = t.{quote(on[1])}",
     )
     return alias, related._meta.pk if name == "pk" else related._meta.get_field(name)
 

@@ -939,14 +939,12 @@ def reproject_leads(*, lead_ids):
 def _stored_calls_later(leads):
     """What _project_leads reads of these leads, sent now (bulk.read_rows_later) and read when
     the function it returns is called: each stored call with its follow-up (if any), in one
-    statement (source_call is one-to-one). A follow-up is of its source call's lead: only
-    ingestion names a source call (_FollowUpPlan), the admin shows it read-only."""
+    statement (source_call is one-to-one)."""
     return read_rows_later(
         CallSession,
         (*_PROJECTED_FIELDS, *_FOLLOW_UP_FIELDS),
         column="lead_id",
         values=[lead.pk for lead in leads],
-        related_by="lead",
     )
 
 

@@ -5,8 +5,7 @@ only the rows of the pairs asked for."""
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 
 from tests.factories import make_call, make_campaign, make_lead, make_scheduled_call, make_turn
 from voiceagent.ingestion.bulk import lock_instances, read_rows, read_rows_by_pairs
@@ -66,35 +65,6 @@ def test_read_rows_reads_a_follow_up_across_the_one_to_one_as_the_orm_does_and_n
         ("F2", None, None, None),
     ]
     assert sorted(rows) == sorted(CallSession.objects.values_list(*fields))
-
-
-def test_read_rows_later_reads_the_follow_ups_of_the_same_leads_by_one_range():
-    """related_by="lead": the follow-ups are read by their lead (one index range, joined by
-    hash), with the same rows as read_rows gives, for several leads, in a pipeline."""
-    from voiceagent.ingestion.bulk import pipelined, read_rows_later
-
-    campaign = make_campaign()
-    leads = [make_lead(campaign), make_lead(campaign), make_lead(campaign)]
-    calls = [make_call(lead, call_sid=f"G{n}") for n, lead in enumerate(leads)]
-    make_call(leads[0], call_sid="G3")
-    for call in calls[:2]:
-        make_scheduled_call(call.lead, source_call=call, status=ScheduledCallStatus.PENDING)
-    fields = ("call_sid", "lead_id", "follow_up__pk", "follow_up__status")
-    asked = [lead.pk for lead in leads[:2]]
-
-    with transaction.atomic(), pipelined(), CaptureQueriesContext(connection) as captured:
-        later = read_rows_later(
-            CallSession, fields, column="lead_id", values=asked, related_by="lead"
-        )
-        rows = later()
-
-    assert sorted(rows) == sorted(read_rows(CallSession, fields, column="lead_id", values=asked))
-    assert sorted((sid, status) for sid, _, _, status in rows) == [
-        ("G0", "pending"),
-        ("G1", "pending"),
-        ("G3", None),
-    ]
-    assert 'WHERE "lead_id" = ANY(' in captured.captured_queries[0]["sql"]
 
 
 def field_values(obj):

@@ -211,6 +211,26 @@ def test_a_new_call_of_the_lead_completes_its_pending_retry(lead):
     assert lead_state(lead) == (2, at(2), "no_answer", "contacted")
 
 
+@pytest.mark.parametrize("conn_max_age", [0, 600])
+def test_a_retry_moved_to_another_lead_is_still_its_calls_follow_up(
+    lead, team, monkeypatch, conn_max_age
+):
+    """Staff may give a follow-up to another lead in the admin (its source call stays): the
+    call's lead, projected again, still finds it by its call (source_call is one-to-one) and
+    completes it, instead of planning a second one; with and without prepared statements."""
+    from django.db import connection
+
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", conn_max_age)
+    ingest_events(events=unanswered_call(lead, "CA1"), source="api")
+    retry = ScheduledCall.objects.get(source_call__call_sid="CA1")
+    retry.lead = make_lead(team.campaign, "Vikram Shah")
+    retry.save()
+
+    ingest_events(events=answered_call(lead, "CA2", start=7200)[:1], source="api")
+
+    assert list(ScheduledCall.objects.values_list("pk", "status")) == [(retry.pk, "done")]
+
+
 def test_do_not_call_lead_gets_its_follow_up_canceled_and_keeps_its_status(team):
     lead = make_lead(team.campaign, is_dnc=True, status="dnc")
 
