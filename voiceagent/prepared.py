@@ -61,11 +61,19 @@ def started(sql, params, using=DEFAULT_DB_ALIAS):
     connection = connections[using]
     if not _prepares(connection):
         cursor = connection.cursor()
-        cursor.execute(sql, params)
+        try:
+            cursor.execute(sql, params)
+        except BaseException:
+            cursor.close()
+            raise
         return _Started(cursor, connection)
     with connection.wrap_database_errors, _preparing(connection) as raw:
         cursor = psycopg.Cursor(raw)
-        _PreparingCursor(cursor, connection).execute(sql, params)
+        try:
+            _PreparingCursor(cursor, connection).execute(sql, params)
+        except BaseException:
+            cursor.close()
+            raise
     return _Started(cursor, connection)
 
 
@@ -112,7 +120,8 @@ def plan_generically(using=DEFAULT_DB_ALIAS):
     for plans that do not depend on the values. Not for every statement: a page's read of the
     calls in progress (a few rows of a million by their status) is planned for its values, and
     its generic plan read every call (1.3 s instead of 3 ms). In a pipeline (bulk.pipelined),
-    nothing waits for it."""
+    nothing waits for it. Inside an outer transaction (a savepoint: the demo data's build, a
+    test) it lasts until that one ends."""
     connection = connections[using]
     if _prepares(connection):
         with connection.cursor() as cursor:

@@ -248,3 +248,25 @@ def test_a_call_started_meanwhile_for_another_lead_reruns_the_batch_which_then_n
     ]
     assert list(CallSession.objects.values_list("call_sid", "lead_id")) == [("CA-RACE", theirs.pk)]
     assert not CallEvent.objects.exists()
+
+
+def test_only_a_refused_call_sid_reruns_the_batch():
+    """A unique violation of another key of the calls (an id, say) is an error, not a race."""
+    from django.db import IntegrityError
+
+    from voiceagent.ingestion.services import _Retry, _retry_if_a_call_was_started_concurrently
+
+    lead = make_lead(make_campaign("Keys"))
+    first = CallSession.objects.create(call_sid="CA-KEY", campaign=lead.campaign, lead=lead)
+    refused = {}
+    for what, values in (("call_sid", {"call_sid": "CA-KEY"}), ("id", {"pk": first.pk})):
+        values = {"call_sid": "CA-OTHER", **values}
+        try:
+            with transaction.atomic():
+                CallSession.objects.create(campaign=lead.campaign, lead=lead, **values)
+        except IntegrityError as exc:
+            refused[what] = exc
+
+    with pytest.raises(_Retry):
+        _retry_if_a_call_was_started_concurrently(refused["call_sid"])
+    assert _retry_if_a_call_was_started_concurrently(refused["id"]) is None
