@@ -32,7 +32,6 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 
 from bench.endpoints import ENDPOINTS, ROLLUP_ENDPOINTS  # noqa: E402
 
-
 # Runs before the timed ones, ours and the baseline's alike: the figure is the steady state of a
 # persistent connection (caches, and prepared statements past PostgreSQL's five runs planned for
 # their values, after which it keeps their generic plan: voiceagent/prepared.py). With one,
