@@ -102,15 +102,19 @@ def insert_values(model, fields, rows):
         copy_rows(model, fields, rows)
         return
     concrete = [model._meta.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in concrete)
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
-        f"SELECT {', '.join(f'v.{quote(field.column)}' for field in concrete)} "
-        f"FROM {_recordset(concrete)}"
-    )
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [_records(rows, concrete, tuple)])
+        cursor.execute(_insert_sql(model, concrete), [_records(rows, concrete, tuple)])
+
+
+def _insert_sql(model, fields):
+    """INSERT of `fields` from the JSON document of _records (one parameter)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+        f"SELECT {', '.join(f'v.{quote(field.column)}' for field in fields)} "
+        f"FROM {_recordset(fields)}"
+    )
 
 
 def reserve_ids(model, count):
@@ -252,13 +256,7 @@ def insert_rows(model, objs, *, set_ids=True, with_ids=False):
     if with_ids:
         set_ids = False
     fields = [field for field in model._meta.concrete_fields if with_ids or field is not pk]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
-        f"SELECT {', '.join(f'v.{quote(field.column)}' for field in fields)} "
-        f"FROM {_recordset(fields)}"
-    )
+    sql = _insert_sql(model, fields)
     records = _records(objs, fields, _saved_values(fields))
     if not set_ids:
         with prepared_cursor() as cursor:
@@ -269,7 +267,7 @@ def insert_rows(model, objs, *, set_ids=True, with_ids=False):
         return
     # Ids come back in the rows' order, as bulk_create's INSERT ... RETURNING relies on.
     with prepared_cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {quote(pk.column)}", [records])
+        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(pk.column)}", [records])
         ids = [row[0] for row in cursor.fetchall()]
     for obj, pk_value in zip(objs, ids, strict=True):
         obj.pk = pk_value
