@@ -124,7 +124,9 @@ def observe_all(histogram, amounts):
     """`histogram.observe(amount)` for each of `amounts` (a histogram without labels, or one
     child of a labelled one), with each bucket and the sum incremented once: observing is a
     walk over the buckets per value, and each increment in multiprocess mode a write to the
-    process's file. Exemplars are not kept (observe keeps none without being given one)."""
+    process's file. Exemplars are not kept (observe keeps none without being given one). For
+    numbers (a NaN would land in the first bucket, which observe leaves it out of): latencies
+    and durations, never NaN."""
     if not amounts:
         return
     histogram._raise_if_not_observable()
