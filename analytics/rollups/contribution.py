@@ -297,7 +297,7 @@ def stored_details(call_ids):
     from voiceagent.models import ConversationTurn, Objection
 
     if not call_ids:
-        return details_by_call([], [])
+        return details_from_rows([])
     no_number = Value(None, output_field=IntegerField())
     turn_rows = (
         ConversationTurn.objects.filter(call_id__in=call_ids)
@@ -309,21 +309,16 @@ def stored_details(call_ids):
         .order_by()
         .values_list("call_id", *[no_number] * len(TURN_FIELDS), "category")
     )
-    turns, objections = [], []
-    for call_id, *values, category in turn_rows.union(objection_rows, all=True):
-        if category is None:
-            turns.append((call_id, *values))
-        else:
-            objections.append((call_id, category))
-    return details_by_call(turns, objections)
+    return details_from_rows(turn_rows.union(objection_rows, all=True))
 
 
-def details_by_call(turn_rows, objection_rows):
-    """stored_details' answer from rows (call pk, *TURN_FIELDS) of turns and (call pk, category)
-    of objections."""
+def details_from_rows(rows):
+    """stored_details' answer from rows (call pk, *TURN_FIELDS, category): a turn's with no
+    category, an objection's with its category (and no turn fields)."""
     turns, objections = defaultdict(list), defaultdict(list)
-    for call_id, *values in turn_rows:
-        turns[call_id].append(dict(zip(TURN_FIELDS, values, strict=True)))
-    for call_id, category in objection_rows:
-        objections[call_id].append(category)
+    for call_id, *values, category in rows:
+        if category is None:
+            turns[call_id].append(dict(zip(TURN_FIELDS, values, strict=True)))
+        else:
+            objections[call_id].append(category)
     return turns, objections

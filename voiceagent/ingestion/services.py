@@ -893,23 +893,11 @@ def _write_details(details):
 def _stored_details_later(call_ids):
     """rollup.stored_details(call_ids), in one statement sent now and read when the function it
     returns is called (inside a pipeline, PostgreSQL runs it meanwhile)."""
-    if not call_ids:
-        return lambda: rollup.details_by_call([], [])
-    if connection.vendor != "postgresql":
+    if not call_ids or connection.vendor != "postgresql":
         details = rollup.stored_details(call_ids)
         return lambda: details
     pending = started(_stored_details_sql(), [call_ids, call_ids])
-
-    def details():
-        turns, objections = [], []
-        for call_id, *values, category in pending.fetchall():
-            if category is None:
-                turns.append((call_id, *values))
-            else:
-                objections.append((call_id, category))
-        return rollup.details_by_call(turns, objections)
-
-    return details
+    return lambda: rollup.details_from_rows(pending.fetchall())
 
 
 @cache
@@ -957,8 +945,7 @@ def _project_leads(leads, batch_calls, *, stored=None):
     """Recompute each lead's attempts, last call, status and follow-ups from all of its calls;
     `batch_calls` (by call_sid, new ones unsaved) are read as they are in memory, and get their
     attempt numbers there; `stored`: what _stored_calls_later read of these leads (or of more),
-    when read already. Returns
-    the _Projection to write once those calls are saved."""
+    when read already. Returns the _Projection to write once those calls are saved."""
     projection = _Projection()
     if not leads:
         return projection
