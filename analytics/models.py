@@ -21,7 +21,10 @@ from voiceagent.models import Campaign, Lead
 class CallCounters(models.Model):
     """Call counts and sums of a campaign's finished calls (CallRollup, CallDayRollup)."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the primary key leads with the campaign.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     calls_made = models.BigIntegerField(default=0)
     calls_answered = models.BigIntegerField(default=0)
     calls_voicemail = models.BigIntegerField(default=0)
@@ -87,7 +90,10 @@ class ObjectionRollup(models.Model):
     counts them whatever their category, each call once."""
 
     pk = models.CompositePrimaryKey("campaign", "bucket", "category")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the primary key leads with the campaign.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     bucket = models.DateTimeField()
     category = models.CharField(max_length=20)
     objections = models.BigIntegerField(default=0)
@@ -109,7 +115,10 @@ class LatencyRollup(models.Model):
     TIME_ZONE needs `manage.py rebuild_rollups` for this table (verify_rollups reports it)."""
 
     pk = models.CompositePrimaryKey("campaign", "day", "component", "bin")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the primary key leads with the campaign.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     day = models.DateField()
     component = models.CharField(max_length=8)  # stt_ms, llm_ms, tts_ms, total
     bin = models.SmallIntegerField()
@@ -140,7 +149,10 @@ class LeadFunnelRollup(FunnelSteps):
     funnel's distinct-lead counts are counts of rows with a step above zero."""
 
     pk = models.CompositePrimaryKey("campaign", "lead")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the primary key leads with the campaign.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
 
     def __str__(self):
@@ -186,7 +198,10 @@ class AllTimeLatencyRollup(models.Model):
     a row per bin instead of one per bin and day."""
 
     pk = models.CompositePrimaryKey("campaign", "component", "bin")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the primary key leads with the campaign.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     component = models.CharField(max_length=8)  # stt_ms, llm_ms, tts_ms, total (LatencyRollup's)
     bin = models.SmallIntegerField()
     turns = models.BigIntegerField(default=0)
@@ -199,7 +214,10 @@ class AllTimeObjectionRollup(models.Model):
     """ObjectionRollup's counters summed over all buckets, by category ("" = ANY_CATEGORY)."""
 
     pk = models.CompositePrimaryKey("campaign", "category")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the primary key leads with the campaign.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     category = models.CharField(max_length=20)
     objections = models.BigIntegerField(default=0)
     calls = models.BigIntegerField(default=0)
@@ -215,7 +233,10 @@ class WeekHourRollup(models.Model):
     time" in at most 168 rows. A change of TIME_ZONE needs `manage.py rebuild_rollups`."""
 
     pk = models.CompositePrimaryKey("campaign", "weekday", "hour")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the primary key leads with the campaign.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     weekday = models.SmallIntegerField()
     hour = models.SmallIntegerField()
     calls_made = models.BigIntegerField(default=0)

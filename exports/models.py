@@ -44,8 +44,12 @@ def export_file_path(job, filename):
 
 
 class ExportJob(models.Model):
+    # No index of its own: exportjob_user_recent_idx leads with the user.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="export_jobs",
+        db_index=False,
     )
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="export_jobs")
     kind = models.CharField(max_length=16, choices=ExportKind.choices)

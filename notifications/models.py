@@ -134,11 +134,18 @@ class Delivery(models.Model):
     """One message to send (an alert or a webhook call): the outbox row and its delivery log."""
 
     key = models.CharField(max_length=120, unique=True, editable=False)
+    # No index of their own: delivery_rule_log_idx and delivery_endpoint_log_idx lead with them.
     rule = models.ForeignKey(
-        AlertRule, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+        AlertRule,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     endpoint = models.ForeignKey(
         WebhookEndpoint,
+        db_index=False,
         null=True,
         blank=True,
         on_delete=models.CASCADE,

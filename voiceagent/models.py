@@ -242,7 +242,11 @@ class LeadQuerySet(models.QuerySet):
 
 
 class Lead(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="leads")
+    # No index of its own: the indexes below lead with the campaign (each index is written on
+    # every insert and on most updates: tests/voiceagent/test_indexes.py).
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="leads", db_index=False
+    )
     name = models.CharField(max_length=200)
     phone = models.CharField(
         max_length=16,
@@ -432,9 +436,14 @@ class CallSessionQuerySet(models.QuerySet):
 
 
 class CallSession(models.Model):
-    call_sid = models.CharField(max_length=64, unique=True)
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="calls")
-    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="calls")
+    # Unique by a constraint (Meta), not unique=True: that adds a second index of the column
+    # for LIKE 'prefix%', which nothing asks of a call_sid.
+    call_sid = models.CharField(max_length=64)
+    # No index of their own: call_campaign_day_idx and call_lead_recent_idx lead with them.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="calls", db_index=False
+    )
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="calls", db_index=False)
     attempt_number = models.PositiveIntegerField(default=1)
     # The script the agent used (call.initiated's script_variant), for A/B tests of scripts.
     script_variant = models.CharField(
@@ -488,6 +497,7 @@ class CallSession(models.Model):
                 name="call_ended_after_initiated",
             ),
             models.CheckConstraint(condition=Q(attempt_number__gte=1), name="call_attempt_gte_1"),
+            models.UniqueConstraint(fields=["call_sid"], name="call_sid_unique"),
         ]
         indexes = [
             models.Index(fields=["initiated_at"], name="call_initiated_at_idx"),
@@ -522,7 +532,10 @@ class Speaker(models.TextChoices):
 
 
 class ConversationTurn(models.Model):
-    call = models.ForeignKey(CallSession, on_delete=models.CASCADE, related_name="turns")
+    # No index of its own: turn_sequence_unique_in_call leads with the call.
+    call = models.ForeignKey(
+        CallSession, on_delete=models.CASCADE, related_name="turns", db_index=False
+    )
     sequence = models.PositiveIntegerField()
     speaker = models.CharField(max_length=8, choices=Speaker.choices)
     text = models.TextField()
@@ -599,7 +612,10 @@ class ErrorComponent(models.TextChoices):
 class CallError(models.Model):
     """An AI or telephony error the agent reported during a call (event `call.error`)."""
 
-    call = models.ForeignKey(CallSession, on_delete=models.CASCADE, related_name="errors")
+    # No index of its own: call_error_call_idx leads with the call.
+    call = models.ForeignKey(
+        CallSession, on_delete=models.CASCADE, related_name="errors", db_index=False
+    )
     component = models.CharField(max_length=12, choices=ErrorComponent.choices)
     message = models.CharField(max_length=500)
     code = models.CharField(max_length=64, blank=True)
@@ -650,7 +666,10 @@ class ScheduledCallQuerySet(models.QuerySet):
 
 class ScheduledCall(models.Model):
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="scheduled_calls")
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="scheduled_calls")
+    # No index of its own: scheduled_campaign_due_idx leads with the campaign.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="scheduled_calls", db_index=False
+    )
     scheduled_for = models.DateTimeField()
     reason = models.CharField(max_length=12, choices=ScheduledCallReason.choices)
     status = models.CharField(
@@ -719,7 +738,10 @@ class LeadImportStatus(models.TextChoices):
 class LeadImport(models.Model):
     """A lead file imported in the background (Celery): its stored upload, progress and result."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="lead_imports")
+    # No index of its own: lead_import_campaign_idx leads with the campaign.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="lead_imports", db_index=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -801,8 +823,10 @@ class AuditEvent(models.Model):
     """Who processed which personal data, when, from where: written once, never changed."""
 
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # No index of its own: audit_actor_recent_idx leads with the actor.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
