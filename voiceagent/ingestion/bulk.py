@@ -391,14 +391,25 @@ def lock_instances(model, *, column, values, order_by, related=None):
     ORM's timestamptz loader cost more than the rest of locking a batch's leads and calls.
     Elsewhere: the ORM.
     """
+    return lock_instances_later(
+        model, column=column, values=values, order_by=order_by, related=related
+    )()
+
+
+def lock_instances_later(model, *, column, values, order_by, related=None):
+    """lock_instances, the statement sent now and the instances built when the function it
+    returns is called: inside pipelined(), the locks of several tables are taken in one round
+    trip, in the order they were asked for (elsewhere, or outside a pipeline, the rows are
+    read before this returns)."""
     values = list(values)
     if not values:
-        return []
+        return list
     if not _is_postgres():
         locked = model.objects.select_for_update(of=("self",), no_key=True).filter(
             **{f"{column}__in": values}
         )
-        return list((locked.select_related(related) if related else locked).order_by(order_by))
+        objs = list((locked.select_related(related) if related else locked).order_by(order_by))
+        return lambda: objs
     quote = connection.ops.quote_name
     parts = [_part(model, "t")]
     join = ""
@@ -410,15 +421,18 @@ def lock_instances(model, *, column, values, order_by, related=None):
             f"ON r.{quote(key.target_field.column)} = t.{quote(key.column)}"
         )
     where = model._meta.get_field(column)
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(part.columns for part in parts)} "
-            f"FROM {quote(model._meta.db_table)} t {join} "
-            f"WHERE t.{quote(where.column)} = ANY(%s::{where.db_type(connection)}[]) "
-            f"ORDER BY t.{quote(model._meta.get_field(order_by).column)} FOR NO KEY UPDATE OF t",
-            [values],
-        )
-        rows = cursor.fetchall()
+    pending = started(
+        f"SELECT {', '.join(part.columns for part in parts)} "
+        f"FROM {quote(model._meta.db_table)} t {join} "
+        f"WHERE t.{quote(where.column)} = ANY(%s::{where.db_type(connection)}[]) "
+        f"ORDER BY t.{quote(model._meta.get_field(order_by).column)} FOR NO KEY UPDATE OF t",
+        [values],
+    )
+    return lambda: _built(parts, pending.fetchall())
+
+
+def _built(parts, rows):
+    """Instances of the rows read by lock_instances_later, each related row's instance shared."""
     objs, related_built = [], {}
     for row in rows:
         obj = parts[0].build(row, 0)

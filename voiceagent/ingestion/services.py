@@ -80,7 +80,7 @@ from voiceagent.ingestion.bulk import (
     copy_rows,
     insert_rows,
     insert_values,
-    lock_instances,
+    lock_instances_later,
     pipelined,
     read_rows,
     read_rows_by_pairs,
@@ -448,13 +448,23 @@ def _apply(fresh, *, duplicates, received_at, unchecked):
     reads nor references the log, so the log's rows hold up nothing it waits for."""
     if not fresh:  # every event a duplicate: only a run that read the log finds none new
         return IngestResult(accepted=0, duplicates=duplicates)
-    # Before any lock of a lead or call: a rollup rebuild of these campaigns waits for this batch
-    # or it for the rebuild, never both (analytics/rollups/locks.py).
-    lock_campaigns_for_writing({event.campaign_id for event in fresh})
-    leads = _lock_leads({event.lead_id for event in unchecked or fresh})
+    # Three locks in one round trip, taken in this order. The campaigns' before any lead or
+    # call: a rollup rebuild of these campaigns waits for this batch or it for the rebuild,
+    # never both (analytics/rollups/locks.py). Then the leads, then the calls (ingestion takes
+    # them in this order; voiceagent/campaigns/locks.py).
+    first_event = {}
+    for event in fresh:
+        first_event.setdefault(event.call_sid, event)
+    with pipelined():
+        lock_campaigns_for_writing({event.campaign_id for event in fresh})
+        leads_locked = _lock_leads_later({event.lead_id for event in unchecked or fresh})
+        calls_locked = lock_instances_later(
+            CallSession, column="call_sid", values=first_event, order_by="call_sid"
+        )
+    leads = leads_locked()
     if unchecked:
         _check_references(unchecked, {pk: lead.campaign_id for pk, lead in leads.items()})
-    calls, new_sids = _lock_or_start_calls(fresh, leads, received_at=received_at)
+    calls, new_sids = _start_calls(first_event, calls_locked(), leads, received_at=received_at)
     before = {sid: _lead_relevant(call) for sid, call in calls.items() if sid not in new_sids}
     counted_before = {sid: _counted(call) for sid, call in calls.items() if sid not in new_sids}
     scored_before = {
@@ -655,25 +665,26 @@ def _log(events, *, source, received_at):
 
 
 def _lock_leads(lead_ids):
-    locked = lock_instances(Lead, column="id", values=lead_ids, order_by="id", related="campaign")
-    return {lead.pk: lead for lead in locked}
+    return _lock_leads_later(lead_ids)()
 
 
-def _lock_or_start_calls(events, leads, *, received_at):
-    """Existing calls of the batch, locked, plus unsaved new ones; and the set of new call_sids.
+def _lock_leads_later(lead_ids):
+    """{id: lead} of these leads, locked with their campaigns attached (lock_instances_later)."""
+    locked = lock_instances_later(
+        Lead, column="id", values=lead_ids, order_by="id", related="campaign"
+    )
+    return lambda: {lead.pk: lead for lead in locked()}
+
+
+def _start_calls(first_event, locked_calls, leads, *, received_at):
+    """The batch's calls: the existing ones, locked (`locked_calls`), plus unsaved new ones for
+    the other call_sids of `first_event` ({call_sid: its first event}); and the set of new
+    call_sids. InvalidEvents for a call_sid stored for another lead or campaign.
 
     Each call gets its (locked) lead and campaign attached, so that receivers of the domain
     events read call.lead and call.campaign without a query per call.
     """
-    first_event = {}
-    for event in events:
-        first_event.setdefault(event.call_sid, event)
-    calls = {
-        call.call_sid: call
-        for call in lock_instances(
-            CallSession, column="call_sid", values=first_event, order_by="call_sid"
-        )
-    }
+    calls = {call.call_sid: call for call in locked_calls}
     mismatched = [
         {
             "index": event.index,

@@ -4,11 +4,18 @@ only the rows of the pairs asked for."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import psycopg
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from tests.factories import make_call, make_campaign, make_lead, make_scheduled_call, make_turn
-from voiceagent.ingestion.bulk import lock_instances, read_rows, read_rows_by_pairs
+from voiceagent.ingestion.bulk import (
+    lock_instances,
+    lock_instances_later,
+    pipelined,
+    read_rows,
+    read_rows_by_pairs,
+)
 from voiceagent.models import (
     CallSession,
     ConversationTurn,
@@ -161,4 +168,44 @@ def test_read_rows_by_pairs_reads_the_pairs_asked_for_not_every_combination_of_t
     assert sorted(rows) == [(first.pk, 1, "P1#1"), (second.pk, 1, "P2#1"), (second.pk, 3, "P2#3")]
     assert (
         read_rows_by_pairs(ConversationTurn, ("pk",), columns=("call", "sequence"), pairs=[]) == []
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lock_instances_later_locks_two_tables_in_one_pipeline_and_builds_them_after():
+    """Ingestion sends its leads' and calls' locks together: both are held once the pipeline
+    ends (another transaction cannot take them), and the instances are built when asked for."""
+    lead = make_lead(make_campaign("North"), "Asha")
+    make_call(lead, call_sid="P1")
+    with transaction.atomic():
+        with pipelined():
+            leads_locked = lock_instances_later(
+                Lead, column="id", values=[lead.pk], order_by="id", related="campaign"
+            )
+            calls_locked = lock_instances_later(
+                CallSession, column="call_sid", values=["P1", "P9"], order_by="call_sid"
+            )
+        assert [(each.name, each.campaign.name) for each in leads_locked()] == [("Asha", "North")]
+        assert [call.call_sid for call in calls_locked()] == ["P1"]
+        assert lock_instances_later(Lead, column="id", values=[], order_by="id")() == []
+        elsewhere = (
+            ("SELECT 1 FROM voiceagent_lead WHERE id = %s FOR UPDATE NOWAIT", lead.pk),
+            ("SELECT 1 FROM voiceagent_callsession WHERE call_sid = %s FOR UPDATE NOWAIT", "P1"),
+        )
+        for sql, key in elsewhere:
+            with (
+                psycopg.connect(_server_dsn(), autocommit=True) as other,
+                pytest.raises(psycopg.errors.LockNotAvailable),
+            ):
+                other.execute(sql, [key])
+
+
+def _server_dsn():
+    settings = connection.settings_dict
+    return psycopg.conninfo.make_conninfo(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
     )
