@@ -160,6 +160,27 @@ class LivePusher:
             self._ensure_thread()
         self.wake.set()
 
+    def quiesce(self, timeout=10):
+        """Drop what is pending or held back by the throttle and wait for a flush under way,
+        until none is left (a flush that was under way may hold its counts back again, with a
+        timer of its own): afterwards the pusher reads nothing until something is submitted.
+        True once quiet, False when `timeout` seconds went by first. A test's database is
+        flushed after it (tests/conftest.py): a flush's read of the counts racing the TRUNCATE
+        of every table deadlocked."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                self.pending.clear()
+                self.counters_due.clear()
+                timer, self.counters_timer = self.counters_timer, None
+            if timer is not None:
+                timer.cancel()
+            if not self.idle.wait(timeout=max(0, deadline - time.monotonic())):
+                return False
+            with self.lock:
+                if not (self.pending or self.counters_due or self.counters_timer):
+                    return True
+
     def _ensure_thread(self):
         # First use in this process (or in a forked child), or the thread is gone: start one,
         # so that no failure silences the live updates of a process until it restarts.

@@ -20,19 +20,12 @@ def _live_pusher_quiet_before_teardown():
     """The live pusher's flushes read counts on a connection of their own, after any commit that
     changed calls. Left to run into the teardown of a transactional test, one read tables in
     another order than the test database's flush (one TRUNCATE of every table) locks them: a
-    deadlock, an error at teardown. What is pending is dropped, a held-back push's timer
-    stopped, and a flush under way waited for, before the database is flushed (this fixture's
-    teardown runs before pytest-django's, whose fixtures are set up before it)."""
+    deadlock, an error at teardown. The pusher is quiesced first (this fixture's teardown runs
+    before pytest-django's, whose fixtures are set up before it)."""
     yield
     from analytics.live import pusher
 
-    with pusher.lock:
-        pusher.pending.clear()
-        pusher.counters_due.clear()
-        timer, pusher.counters_timer = pusher.counters_timer, None
-    if timer is not None:
-        timer.cancel()
-    assert pusher.idle.wait(timeout=10), "the live pusher's flush did not end"
+    assert pusher.quiesce(timeout=10), "the live pusher's flush did not end"
 
 
 @pytest.fixture

@@ -192,3 +192,34 @@ def test_sequence_numbers_in_contexts_of_their_own_share_the_processs_redis_clie
     assert len({id(client) for client in clients}) == 1
     assert clients[0].get(live.cache.make_and_validate_key("live:seq:campaign.454545")) is not None
     clients[0].delete(live.cache.make_and_validate_key("live:seq:campaign.454545"))
+
+
+@pytest.mark.django_db
+def test_quiesce_also_stops_counts_that_a_flush_under_way_holds_back_meanwhile(team):
+    """A flush that took its work before quiesce() cleared it may hold its counts back with a
+    timer of its own while quiesce waits for it: quiesce stops that timer too."""
+    from django.core.cache import cache
+
+    pusher = live.LivePusher()
+    taken, release = threading.Event(), threading.Event()
+    messages = pusher.messages
+
+    def held_up_messages(pending, counters_due, **kwargs):
+        taken.set()
+        release.wait(timeout=5)
+        return messages(pending, counters_due, **kwargs)
+
+    pusher.messages = held_up_messages
+    cache.set("live:counters-throttle", 1, 30)  # the flush will hold its counts back
+    try:
+        pusher.submit_counters([team.campaign.pk])
+        assert taken.wait(timeout=5)  # the flush has taken the counts
+        threading.Timer(0.2, release.set).start()
+
+        assert pusher.quiesce(timeout=5)
+
+        assert (pusher.counters_timer, pusher.counters_due, pusher.pending) == (None, set(), {})
+        assert pusher.idle.is_set()
+    finally:
+        release.set()
+        cache.delete("live:counters-throttle")
