@@ -874,9 +874,8 @@ def _give_new_calls_ids(calls, new_sids):
 def _retry_if_a_call_was_started_concurrently(exc):
     """_Retry when `exc` is the calls' unique call_sid refusing a new call: a concurrent batch
     created it (for another lead) first, and the batch runs again to see it. The constraint is
-    told by its name, which names the column whoever named it (PostgreSQL's
-    `<table>_call_sid_key`, Django's `<table>_call_sid_<hash>_uniq`): the transaction is
-    aborted, nothing can be read to ask."""
+    told by its name, which names the column (`call_sid_unique`, voiceagent.models): the
+    transaction is aborted, nothing can be read to ask."""
     cause = exc.__cause__
     diag = getattr(cause, "diag", None)
     column = CallSession._meta.get_field("call_sid").column

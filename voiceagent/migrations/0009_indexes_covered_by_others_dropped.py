@@ -4,7 +4,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
 # (index, table, column) of each foreign key's own index that another index of its table
 # leads with: that index serves its reads, and a row's insert (or an update of an indexed
 # column) writes every index of the table.
@@ -20,6 +19,50 @@ COVERED_INDEXES = [
 ]
 
 
+CALL_SID_UNIQUE = "call_sid_unique"
+
+
+def _call_sid_indexes(apps, schema_editor):
+    """(the calls' table, its unique constraints of call_sid, the name of Django's LIKE index)."""
+    model = apps.get_model("voiceagent", "CallSession")
+    table = model._meta.db_table
+    with schema_editor.connection.cursor() as cursor:
+        constraints = schema_editor.connection.introspection.get_constraints(cursor, table)
+    unique = [
+        name
+        for name, info in constraints.items()
+        if info["unique"] and not info["primary_key"] and info["columns"] == ["call_sid"]
+    ]
+    return table, unique, schema_editor._create_index_name(table, ["call_sid"], suffix="_like")
+
+
+def name_call_sid_unique(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    table, unique, like = _call_sid_indexes(apps, schema_editor)
+    quote = schema_editor.quote_name
+    for name in unique:
+        if name != CALL_SID_UNIQUE:
+            schema_editor.execute(
+                f"ALTER TABLE {quote(table)} RENAME CONSTRAINT {quote(name)} TO {CALL_SID_UNIQUE}"
+            )
+    schema_editor.execute(f"DROP INDEX IF EXISTS {quote(like)}")
+
+
+def unname_call_sid_unique(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    table, _, like = _call_sid_indexes(apps, schema_editor)
+    quote = schema_editor.quote_name
+    schema_editor.execute(
+        f"ALTER TABLE {quote(table)} RENAME CONSTRAINT {CALL_SID_UNIQUE} "
+        f"TO {quote(table + '_call_sid_key')}"
+    )
+    schema_editor.execute(
+        f"CREATE INDEX {quote(like)} ON {quote(table)} (call_sid varchar_pattern_ops)"
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("voiceagent", "0008_follow_up_due_indexes"),
@@ -27,16 +70,26 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # call_sid stays unique by a constraint, made before the unique index of unique=True goes
-        # (with Django's second index of the column, for LIKE 'prefix%': nothing asks that).
-        migrations.AddConstraint(
-            model_name="callsession",
-            constraint=models.UniqueConstraint(fields=("call_sid",), name="call_sid_unique"),
-        ),
-        migrations.AlterField(
-            model_name="callsession",
-            name="call_sid",
-            field=models.CharField(max_length=64),
+        # call_sid stays unique by a constraint: on PostgreSQL the unique constraint of
+        # unique=True renamed (building another unique index would lock the calls meanwhile),
+        # and Django's second index of the column, for LIKE 'prefix%', dropped (nothing asks
+        # that of a call_sid). On SQLite the column's unique index stays as it is (it has no
+        # such copy), and a table rebuilt later gets the named constraint.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddConstraint(
+                    model_name="callsession",
+                    constraint=models.UniqueConstraint(fields=("call_sid",), name=CALL_SID_UNIQUE),
+                ),
+                migrations.AlterField(
+                    model_name="callsession",
+                    name="call_sid",
+                    field=models.CharField(max_length=64),
+                ),
+            ],
+            database_operations=[
+                migrations.RunPython(name_call_sid_unique, unname_call_sid_unique, elidable=False)
+            ],
         ),
         # Dropped by name: altering db_index through Django drops the foreign key constraint and
         # adds it again, which checks every row.
