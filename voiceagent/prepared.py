@@ -16,7 +16,8 @@ longer than its run). The other aggregate reads of the rollups showed no change,
 they were.
 
 psycopg keeps a connection's last 100 statements prepared (`prepared_max`). Statements are
-prepared only on persistent connections (DB_CONN_MAX_AGE above 0: reused across requests). A
+prepared only on connections reused across requests: persistent ones (DB_CONN_MAX_AGE above 0)
+or pooled ones (DB_POOL_SIZE above 0, Django's pool). A
 connection pooler in transaction mode must pass prepared statements through, and the
 `DEALLOCATE ALL` psycopg sends after a rollback (PgBouncer 1.22+ with
 `max_prepared_statements`); `DB_PREPARED_STATEMENTS=0` turns them off (Django's cursor then).
@@ -36,11 +37,11 @@ NEVER_BY_COUNT = 2**31 - 1
 
 @contextmanager
 def prepared_cursor(using=DEFAULT_DB_ALIAS):
-    """A cursor of the `using` connection: on PostgreSQL, with persistent connections
-    (DB_CONN_MAX_AGE above 0), its `execute(sql, params)` prepares `sql` (see the module
-    docstring), and the statement shows in Django's query log and its metrics as Django's
-    cursor shows it; otherwise Django's own cursor. A connection closed after each request
-    would prepare each statement to run it once: one more round trip, nothing saved."""
+    """A cursor of the `using` connection: on PostgreSQL, with connections that outlive a
+    request (persistent or pooled: _prepares), its `execute(sql, params)` prepares `sql` (see
+    the module docstring), and the statement shows in Django's query log and its metrics as
+    Django's cursor shows it; otherwise Django's own cursor. A connection closed after each
+    request would prepare each statement to run it once: one more round trip, nothing saved."""
     connection = connections[using]
     if not _prepares(connection):
         with connection.cursor() as cursor:
@@ -129,10 +130,16 @@ def plan_generically(using=DEFAULT_DB_ALIAS):
 
 
 def _prepares(connection):
+    """On PostgreSQL, unless turned off, where connections outlive a request: persistent ones
+    (CONN_MAX_AGE) or pooled ones (DB_POOL_SIZE), whose psycopg connection keeps what it
+    prepared when it goes back to the pool."""
     return (
         connection.vendor == "postgresql"
         and settings.DATABASE_PREPARED_STATEMENTS
-        and connection.settings_dict["CONN_MAX_AGE"] != 0
+        and (
+            connection.settings_dict["CONN_MAX_AGE"] != 0
+            or bool(connection.settings_dict.get("OPTIONS", {}).get("pool"))
+        )
     )
 
 

@@ -184,6 +184,21 @@ def _database(url):
     if database["ENGINE"] == "django.db.backends.postgresql":
         database["ENGINE"] = "django_prometheus.db.backends.postgresql"
         database.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3)
+        pool_size = env_int("DB_POOL_SIZE", 0)
+        if pool_size:
+            # Django's pool (psycopg_pool): connections kept open across requests in every
+            # thread of the process, as under ASGI, where persistent connections
+            # (DB_CONN_MAX_AGE) are one per thread and closed by nobody. Not both at once.
+            if database["CONN_MAX_AGE"]:
+                raise ImproperlyConfigured(
+                    "Set DB_POOL_SIZE or DB_CONN_MAX_AGE, not both: a pooled connection "
+                    "goes back to the pool at the end of each request."
+                )
+            database["OPTIONS"]["pool"] = {
+                "min_size": 1,
+                "max_size": pool_size,
+                "timeout": env_int("DB_POOL_TIMEOUT", 10),
+            }
     elif database["ENGINE"] == "django.db.backends.sqlite3":
         database["ENGINE"] = "django_prometheus.db.backends.sqlite3"
         # WAL and a busy timeout let the web process, the worker and the simulator share a file.

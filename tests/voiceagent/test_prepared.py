@@ -1,7 +1,7 @@
 """voiceagent.prepared: ingestion's statements prepared once per connection, on PostgreSQL."""
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_campaign, make_lead
@@ -171,3 +171,36 @@ def test_generic_plans_are_asked_for_until_the_transaction_ends(conn_max_age, in
         during = mode()
 
     assert (during, mode()) == (inside, "auto")
+
+
+def test_a_pooled_connection_keeps_what_it_prepared_from_one_request_to_the_next(monkeypatch):
+    """With Django's pool (DB_POOL_SIZE), a connection goes back to the pool at the end of a
+    request, and the next request's statement runs by the name the first one prepared."""
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    options = {**connection.settings_dict["OPTIONS"], "pool": {"min_size": 1, "max_size": 1}}
+    pooled = connections["default"].__class__(
+        {**connection.settings_dict, "CONN_MAX_AGE": 0, "OPTIONS": options}, alias="pooled"
+    )
+    connections["pooled"] = pooled
+    try:
+        seen = []
+        for value in (1, 2):
+            with prepared_cursor(using="pooled") as cursor:
+                cursor.execute("SELECT %s::int + 40", [value])
+                answer = cursor.fetchone()[0]
+            with pooled.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_backend_pid(), array_agg(statement) FROM pg_prepared_statements "
+                    "WHERE NOT from_sql"
+                )
+                pid, statements = cursor.fetchone()
+            seen.append((answer, pid, statements))
+            pooled.close()  # back to the pool, as at the end of a request
+    finally:
+        pooled.close_pool()
+        del connections["pooled"]
+
+    (first, first_pid, first_prepared), (second, second_pid, second_prepared) = seen
+    assert (first, second) == (41, 42)
+    assert second_pid == first_pid  # the one pooled connection, not a new one
+    assert first_prepared == second_prepared == ["SELECT $1::int + 40"]

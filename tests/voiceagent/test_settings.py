@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.packages import our_packages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -230,3 +232,24 @@ def test_readme_configuration_table_gives_each_literal_default():
         if f"`{shown}`" not in rows.get(name, ""):
             wrong[name] = shown
     assert wrong == {}
+
+
+def test_a_pool_size_gives_postgresql_a_connection_pool_instead_of_persistent_ones(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from voiceagent import settings as project_settings
+
+    url = "postgres://postgres@127.0.0.1:5432/voiceagent"
+    monkeypatch.delenv("DB_CONN_MAX_AGE", raising=False)
+    monkeypatch.delenv("DB_POOL_TIMEOUT", raising=False)
+    monkeypatch.delenv("DB_POOL_SIZE", raising=False)
+    assert "pool" not in project_settings._database(url)["OPTIONS"]
+
+    monkeypatch.setenv("DB_POOL_SIZE", "8")
+    pooled = project_settings._database(url)
+    assert pooled["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 8, "timeout": 10}
+    assert pooled["CONN_MAX_AGE"] == 0
+
+    monkeypatch.setenv("DB_CONN_MAX_AGE", "600")
+    with pytest.raises(ImproperlyConfigured, match="Set DB_POOL_SIZE or DB_CONN_MAX_AGE"):
+        project_settings._database(url)
