@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -267,6 +268,22 @@ def build(scale, *, log=print):
     )
     _rebuild_rollups(scale, url, log)
     return url
+
+
+@contextmanager
+def throwaway_copy(scale):
+    """The DATABASE_URL of a copy of the dataset (CREATE DATABASE ... TEMPLATE: about 13 s at
+    the reference scale), dropped on the way out: what writes (ingestion) writes there, and
+    the dataset stays as built from one run to the next."""
+    name = f"{database_name(scale)}_copy"
+    with _connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_name(scale)}"')
+    try:
+        yield f"{SERVER_URL}/{name}"
+    finally:
+        with _connect() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _rollups_built(scale):

@@ -6,8 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from bench.dataset import SERVER_URL
 from bench.endpoints import ENDPOINTS, ROLLUP_ENDPOINTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +24,8 @@ def test_bench_harness_prints_one_row_per_figure_and_writes_results(tmp_path):
         "RUNS": "1",
         "BENCH_EVENTS": "1000",
         "BENCH_RESULTS": str(results),
+        # Its own tiny dataset: those of earlier harnesses took each run's ingested events.
+        "BENCH_DB_PREFIX": "voiceagent_bench_smoke",
     }
     result = subprocess.run(
         [sys.executable, "bench/run.py"],
@@ -61,6 +65,18 @@ def test_bench_harness_prints_one_row_per_figure_and_writes_results(tmp_path):
     header, rule, *rows = result.stdout.strip().splitlines()[: 2 + len(figures)]
     assert header.split()[:6] == ["figure", "scale", "ours", "baseline", "ratio", "queries"]
     assert len(rows) == len(figures)
+    # Ingestion ran on a copy of the dataset, dropped afterwards: the dataset is as built.
+    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as server:
+        left = server.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'voiceagent_bench_smoke%' "
+            "ORDER BY 1"
+        ).fetchall()
+    assert left == [("voiceagent_bench_smoke_tiny",)]
+    with psycopg.connect(f"{SERVER_URL}/voiceagent_bench_smoke_tiny") as dataset:
+        ingested = dataset.execute(
+            "SELECT count(*) FROM voiceagent_callsession WHERE call_sid LIKE 'BENCH-%'"
+        ).fetchone()
+    assert ingested == (0,)
 
 
 def test_a_dataset_whose_migrations_were_regenerated_is_not_reused():
