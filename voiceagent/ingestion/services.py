@@ -34,17 +34,18 @@ their own:
 7. after commit, one domain event per accepted non-duplicate event (voiceagent.events), all
    sent by one commit hook, and one `calls_changed` carrying them all.
 
-The order of the writes differs from the steps' order. Once the leads and calls are locked,
-the new calls get their ids (drawn from their sequence) and the new turns, objections and
-errors are told from resent ones (one read); everything else goes out in one pipeline
-(voiceagent.ingestion.bulk.pipelined), PostgreSQL working while Python does: first the reads
-the writes depend on (the stored calls of the batch's leads for the projection, the stored
-turns and objections of the calls that may count in the rollups, whether anyone subscribed to
-notifications), read only after the fold; then the new turns, objections and errors, stored
-while Python folds the events and works out the rollups' differences and the projection (5);
-then the outbox rows (6), the new calls (inserted last with their final values: what
-references them are deferred foreign keys), the existing calls' updates, the leads'
-projection and follow-ups, the scores and the rollups, each run while Python builds the next.
+The order of the writes differs from the steps' order. Once the campaigns, leads and calls are
+locked (three statements, one round trip), the new calls get their ids (drawn from their
+sequence) and the new turns, objections and errors are told from resent ones (one read);
+everything else goes out in one pipeline (voiceagent.ingestion.bulk.pipelined), PostgreSQL
+working while Python does: first the reads the writes depend on (the stored calls of the batch's
+leads for the projection, the stored turns and objections of the calls that may count in the
+rollups, whether anyone subscribed to notifications), read only after the fold; then the new
+turns, objections and errors, stored while Python folds the events and works out the rollups'
+differences and the projection (5); then the outbox rows (6), the new calls (inserted last with
+their final values: what references them are deferred foreign keys), the existing calls'
+updates, the leads' projection and follow-ups, the scores and the rollups, each run while Python
+builds the next.
 
 The number of queries per batch does not grow with its size (15 per request for new calls,
 and for a batch ending calls of an earlier one, its authentication included:
@@ -664,10 +665,6 @@ def _log(events, *, source, received_at):
         raise _AlreadyLogged() from exc
 
 
-def _lock_leads(lead_ids):
-    return _lock_leads_later(lead_ids)()
-
-
 def _lock_leads_later(lead_ids):
     """{id: lead} of these leads, locked with their campaigns attached (lock_instances_later)."""
     locked = lock_instances_later(
@@ -932,7 +929,7 @@ def _stored_details_sql():
 def reproject_leads(*, lead_ids):
     """Project these leads again from all of their calls (after a change made outside
     ingestion, such as a number taken off the DNC list); leads without calls are left as they are."""
-    leads = _lock_leads(set(lead_ids))
+    leads = _lock_leads_later(set(lead_ids))()
     called = set(
         CallSession.objects.filter(lead__in=leads.values()).values_list("lead_id", flat=True)
     )
