@@ -114,3 +114,21 @@ def test_calling_hours_must_start_before_they_end():
     )
     campaign = Campaign.objects.create(name="y")
     assert (campaign.calling_hours_start, campaign.calling_hours_end) == (time(9, 0), time(21, 0))
+
+
+@pytest.mark.parametrize("name", ["calling_hours_start", "calling_hours_end"])
+def test_the_calling_hours_defaults_pass_the_system_check_at_their_own_time_of_day(
+    name, monkeypatch
+):
+    """Django's check warns (fields.W161) about a fixed time default when it runs within ten
+    seconds of that time of day, read as UTC: `make run` at 21:00 UTC printed a warning."""
+    from datetime import UTC
+    from datetime import datetime as moment
+
+    from django.db.models import fields
+
+    field = Campaign._meta.get_field(name)
+    at_default = moment.combine(moment.now(UTC).date(), field.get_default(), tzinfo=UTC)
+    monkeypatch.setattr(fields.timezone, "now", lambda: at_default)
+
+    assert [message.id for message in field.check()] == []

@@ -88,7 +88,9 @@ class CampaignSerializer(serializers.ModelSerializer):
         # The database's campaign_calling_hours_ordered check, said as a 400 naming the fields.
         # A field left out keeps the stored value, or on a new campaign the model's default.
         start, end = (
-            attrs.get(name, getattr(self.instance, name, Campaign._meta.get_field(name).default))
+            attrs.get(
+                name, getattr(self.instance, name, Campaign._meta.get_field(name).get_default())
+            )
             for name in ("calling_hours_start", "calling_hours_end")
         )
         low, high = (
