@@ -1,5 +1,5 @@
-"""Fast bulk reads and writes for ingestion on PostgreSQL: COPY, INSERT/UPDATE from one JSON
-document, and reads and row locks by one array parameter.
+"""Fast bulk reads and writes for ingestion on PostgreSQL: INSERT/UPDATE from one JSON document,
+and reads and row locks by one array parameter, all of which a pipeline sends without waiting.
 
 Django's bulk_create quotes every value client-side and bulk_update builds one CASE per field
 and row; for 500-event batches those were most of the time spent. Array parameters (UNNEST)
@@ -11,13 +11,13 @@ in embedded mode) all of them fall back to the ORM.
 """
 
 import json
-import time
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from operator import attrgetter
 
+import orjson
 from django.db import connection, models
 
 from voiceagent.json_codec import dumps_strict
@@ -25,7 +25,8 @@ from voiceagent.prepared import prepared_cursor, started
 
 
 class JsonText(str):
-    """A value already serialised as JSON (written as is by COPY, parsed for the ORM fallback)."""
+    """A value already serialised as JSON (written as is by insert_documents, parsed for the ORM
+    fallback)."""
 
 
 def _is_postgres():
@@ -37,7 +38,7 @@ def pipelined():
     """Statements run inside are sent without waiting for each one's result (PostgreSQL's
     pipeline mode): the server runs one while Python builds the next. They still run in order,
     in the surrounding transaction; a statement whose rows are read (read_rows, lock_instances,
-    a fetch) waits for those before it, `rowcount` is -1 (unknown), COPY (copy_rows) is refused
+    a fetch) waits for those before it, `rowcount` is -1 (unknown), COPY is refused
     (NotSupportedError), and a failure is raised, as Django raises it, at the latest when the
     block ends, on whichever statement is then running. Elsewhere: statements as usual."""
     if not _is_postgres():
@@ -48,62 +49,61 @@ def pipelined():
         yield
 
 
-def copy_rows(model, fields, rows):
-    """INSERT rows (tuples of database values, in `fields` order) without returning ids.
-
-    PostgreSQL: one COPY (a unique violation still raises IntegrityError), sent as `rows` (a
-    list, or an iterator producing them) yields them: the server stores the first while the
-    iterator makes the next. Elsewhere: bulk_create. Nothing is sent for an empty list.
-    """
-    if isinstance(rows, list) and not rows:
-        return
-    concrete = [model._meta.get_field(name) for name in fields]
-    if not _is_postgres():
-        attnames = [field.attname for field in concrete]
-        model.objects.bulk_create(
-            [
-                model(
-                    **{
-                        name: json.loads(value) if isinstance(value, JsonText) else value
-                        for name, value in zip(attnames, row, strict=True)
-                    }
-                )
-                for row in rows
-            ]
-        )
-        return
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in concrete)
-    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-    started, count = time.monotonic(), 0
-    # The raw psycopg cursor bypasses Django's error translation: restore it (IntegrityError).
-    with (
-        connection.wrap_database_errors,
-        connection.cursor() as cursor,
-        cursor.cursor.copy(sql) as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    if connection.queries_logged:
-        # Bypassing the cursor wrapper also hides COPY from query counts; it is one statement.
-        connection.queries_log.append(
-            {"sql": f"{sql} ({count} rows)", "time": f"{time.monotonic() - started:.3f}"}
-        )
+def _created(model, fields, rows):
+    """The ORM's fallback of the inserts below (SQLite): bulk_create of the rows (tuples of
+    database values, in `fields` order), JsonText read back into the value it writes."""
+    attnames = [model._meta.get_field(name).attname for name in fields]
+    model.objects.bulk_create(
+        [
+            model(
+                **{
+                    name: json.loads(value) if isinstance(value, JsonText) else value
+                    for name, value in zip(attnames, row, strict=True)
+                }
+            )
+            for row in rows
+        ]
+    )
 
 
 def insert_values(model, fields, rows):
-    """INSERT rows (tuples of database values, in `fields` order, as copy_rows takes them)
-    without returning ids, in one statement that a pipeline sends without waiting (COPY cannot
-    run in one): the rows as one JSON document on PostgreSQL. Elsewhere: copy_rows. Nothing is
-    sent for no rows."""
+    """INSERT rows (tuples of database values, in `fields` order) without returning ids, in one
+    statement that a pipeline sends without waiting: the rows as one JSON document on
+    PostgreSQL. Elsewhere: bulk_create. Nothing is sent for no rows."""
     if not rows:
         return
     if not _is_postgres():
-        copy_rows(model, fields, rows)
+        _created(model, fields, rows)
         return
     concrete = [model._meta.get_field(name) for name in fields]
     with prepared_cursor() as cursor:
         cursor.execute(_insert_sql(model, concrete), [_records(rows, concrete, tuple)])
+
+
+def insert_documents(model, fields, rows):
+    """insert_values for rows whose JSON fields hold JsonText (documents checked already, as
+    schema.storable_json checks an event) and whose other values are text, integers, booleans,
+    aware datetimes or None: the event log's. The documents go into the statement's document as
+    they are, not read and written again, and orjson writes the rest itself (datetimes in RFC
+    3339): a fifth of what insert_values takes for a 500-event batch's log. Not for floats:
+    orjson writes NaN as null, where dumps_strict refuses it."""
+    if not rows:
+        return
+    if not _is_postgres():
+        _created(model, fields, rows)
+        return
+    concrete = [model._meta.get_field(name) for name in fields]
+    columns = [field.column for field in concrete]
+    documents = [i for i, field in enumerate(concrete) if isinstance(field, models.JSONField)]
+    records = []
+    for row in rows:
+        values = list(row)
+        for index in documents:
+            if values[index] is not None:
+                values[index] = orjson.Fragment(str.__str__(values[index]))
+        records.append(dict(zip(columns, values, strict=True)))
+    with prepared_cursor() as cursor:
+        cursor.execute(_insert_sql(model, concrete), [orjson.dumps(records).decode()])
 
 
 def _insert_sql(model, fields):
@@ -117,23 +117,30 @@ def _insert_sql(model, fields):
     )
 
 
-def reserve_ids(model, count):
-    """`count` new primary keys of `model` drawn from its sequence (PostgreSQL), for rows
-    inserted later in the transaction with insert_rows(..., with_ids=True): rows referencing
-    them (deferred foreign keys) can be written first. None elsewhere (SQLite: ids come from
-    the insert itself)."""
+def reserve_ids_for_missing_later(model, *, column, values):
+    """New primary keys of `model` drawn from its sequence (PostgreSQL), one for each of
+    `values` that no row holds in `column` when the statement runs: for rows inserted later in
+    the transaction with insert_rows(..., with_ids=True), so that rows referencing them
+    (deferred foreign keys) can be written first. The statement is sent now and its ids, in
+    ascending order, read when the function it returns is called: inside pipelined(), with the
+    locks of the rows that exist, in the same round trip. A row another transaction stores
+    after the locks were taken makes the ids one fewer than the values the locks did not find.
+    Elsewhere, the function returns None (SQLite: ids come from the insert itself)."""
     if not _is_postgres():
-        return None
-    if not count:
-        return []
+        return lambda: None
+    values = sorted(values)
+    if not values:
+        return list
     quote = connection.ops.quote_name
-    table, column = model._meta.db_table, model._meta.pk.column
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [quote(table), column, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    table, key = model._meta.db_table, model._meta.get_field(column)
+    pending = started(
+        f"SELECT nextval(pg_get_serial_sequence(%s, %s)) "
+        f"FROM unnest(%s::{key.db_type(connection)}[]) AS wanted (value) "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {quote(table)} t "
+        f"WHERE t.{quote(key.column)} = wanted.value)",
+        [quote(table), model._meta.pk.column, values],
+    )
+    return lambda: [row[0] for row in pending.fetchall()]
 
 
 def _json_value(field, value):
@@ -497,41 +504,53 @@ def _field_converter(converter, expression):
 
 def read_rows_by_pairs(model, fields, *, columns, pairs):
     """Rows (tuples in `fields` order) of `model` whose two `columns` hold one of `pairs`; the
-    second column a number (a call's turn sequence, say).
+    second column a number (a call's turn sequence, say). The first column may name one across
+    a relation, as `fields` may in read_rows ("call__call_sid").
 
     PostgreSQL: one range of the second column per value of the first (`unnest` of three array
     parameters), then only the pairs asked for: an index range scan per value instead of a probe
     per pair (a batch's turns of one call are consecutive numbers, stored ones mostly below
     them). Elsewhere: values_list on each column's values, then only the pairs asked for.
     """
+    return read_rows_by_pairs_later(model, fields, columns=columns, pairs=pairs)()
+
+
+def read_rows_by_pairs_later(model, fields, *, columns, pairs):
+    """read_rows_by_pairs, the statement sent now and its rows read when the function it
+    returns is called: inside pipelined(), PostgreSQL runs it while Python goes on (elsewhere,
+    or outside a pipeline, it is read before this returns)."""
     pairs = set(pairs)
     if not pairs:
-        return []
+        return list
     if not _is_postgres():
         firsts, seconds = zip(*pairs, strict=True)
         rows = model.objects.filter(
             **{f"{columns[0]}__in": firsts, f"{columns[1]}__in": seconds}
         ).values_list(*columns, *fields)
-    else:
-        ranges = {}
-        for first, second in pairs:
-            low, high = ranges.get(first, (second, second))
-            ranges[first] = (min(low, second), max(high, second))
-        quote = connection.ops.quote_name
-        table = quote(model._meta.db_table)
-        key, number = (model._meta.get_field(name) for name in columns)
-        selected = [
-            model._meta.pk if name == "pk" else model._meta.get_field(name)
-            for name in (*columns, *fields)
-        ]
-        with prepared_cursor() as cursor:
-            cursor.execute(
-                f"SELECT {', '.join(f'{table}.{quote(field.column)}' for field in selected)} "
-                f"FROM {table} JOIN unnest(%s::{key.db_type(connection)}[], "
-                f"%s::{number.db_type(connection)}[], %s::{number.db_type(connection)}[]) "
-                f"AS wanted (value, low, high) ON {table}.{quote(key.column)} = wanted.value "
-                f"AND {table}.{quote(number.column)} BETWEEN wanted.low AND wanted.high",
-                [list(ranges), *(list(bounds) for bounds in zip(*ranges.values(), strict=True))],
-            )
-            rows = cursor.fetchall()
-    return [row[2:] for row in rows if row[:2] in pairs]
+        found = [row[2:] for row in rows if row[:2] in pairs]
+        return lambda: found
+    ranges = {}
+    for first, second in pairs:
+        low, high = ranges.get(first, (second, second))
+        ranges[first] = (min(low, second), max(high, second))
+    pending = started(
+        _pairs_statement(model, tuple(fields), tuple(columns)),
+        [list(ranges), *(list(bounds) for bounds in zip(*ranges.values(), strict=True))],
+    )
+    return lambda: [row[2:] for row in pending.fetchall() if row[:2] in pairs]
+
+
+@lru_cache(maxsize=16)
+def _pairs_statement(model, fields, columns):
+    quote = connection.ops.quote_name
+    joins = {}
+    selected = [_column_of(model, name, joins) for name in (*columns, *fields)]
+    (key_alias, key), (number_alias, number) = selected[:2]
+    return (
+        f"SELECT {', '.join(f'{alias}.{quote(field.column)}' for alias, field in selected)} "
+        f"FROM {quote(model._meta.db_table)} t {' '.join(joins.values())} "
+        f"JOIN unnest(%s::{key.db_type(connection)}[], %s::{number.db_type(connection)}[], "
+        f"%s::{number.db_type(connection)}[]) AS wanted (value, low, high) "
+        f"ON {key_alias}.{quote(key.column)} = wanted.value "
+        f"AND {number_alias}.{quote(number.column)} BETWEEN wanted.low AND wanted.high"
+    )

@@ -3,19 +3,18 @@
 `ingest_events(*, events, source)` is what the API, the Exotel webhook, the simulator, replay and
 the tests call. A batch is applied in one transaction, and any bad event rejects it whole
 (nothing stored: the transaction rolls back). A batch bad only by its references (an unknown
-lead, a lead of another campaign) is refused after its log rows were copied and its leads and
+lead, a lead of another campaign) is refused after its log rows were stored and its leads and
 campaigns locked, for the time of that rollback: the price of checking them without a read of
 their own:
 
 1. idempotency: an event_id seen before with the same payload is a duplicate (counted, nothing
    changes); with a different payload it is a conflict (ConflictingEvents, nothing stored);
 2. every new event is logged in CallEvent (the audit log replay reads), in the same pass that
-   checks the events (voiceagent.ingestion.schema), so that PostgreSQL stores the first rows
-   while Python checks the rest; the leads and campaigns they name are checked from the leads
-   step 3 locks (no read of its own). A batch is first logged without reading the log: the
-   unique event_id refuses an event logged before (or by a concurrent batch), and the
-   transaction runs again, reading the logged events first to tell duplicates from conflicts.
-   Resent events are the exception, so most batches save that read;
+   checks the events (voiceagent.ingestion.schema): each LOG_ROWS_PER_STATEMENT events checked
+   are sent to PostgreSQL, which stores them while Python checks the next; the leads and
+   campaigns they name are checked from the leads step 3 locks (no read of its own). The log
+   is read for the batch's event_ids beside the locks; the unique event_id refuses an event a
+   concurrent batch logged after that read, and the transaction runs again;
 3. the batch's leads are locked (SELECT ... FOR NO KEY UPDATE, in id order), then its calls (in
    call_sid order); a call is created by the first of its events to arrive, whatever its type.
    Locking the lead first serialises every writer of one lead's calls, so concurrent web workers
@@ -34,24 +33,30 @@ their own:
 7. after commit, one domain event per accepted non-duplicate event (voiceagent.events), all
    sent by one commit hook, and one `calls_changed` carrying them all.
 
-The order of the writes differs from the steps' order. Once the campaigns, leads and calls are
-locked (three statements, one round trip), the new calls get their ids (drawn from their
-sequence) and the new turns, objections and errors are told from resent ones (one read);
-everything else goes out in one pipeline (voiceagent.ingestion.bulk.pipelined), PostgreSQL
-working while Python does: first the reads the writes depend on (the stored calls of the batch's
-leads for the projection, the stored turns and objections of the calls that may count in the
-rollups, whether anyone subscribed to notifications), read only after the fold; then the new
-turns, objections and errors, stored while Python folds the events and works out the rollups'
-differences and the projection (5); then the outbox rows (6), the new calls (inserted last with
-their final values: what references them are deferred foreign keys), the existing calls'
-updates, the leads' projection and follow-ups, the scores and the rollups, each run while Python
-builds the next.
+The order of the statements differs from the steps' order: a batch is one pipeline
+(voiceagent.ingestion.bulk.pipelined), PostgreSQL working while Python does, and nothing is
+waited for but what Python needs next. First, before the events are checked, what they name
+(_BatchKeys, from the raw events) is locked and read (_Reads): the log's rows of their event_ids,
+the campaigns' rollup locks, the leads, the calls, ids for the new calls (drawn from their
+sequence), the stored turns the batch sends again, the stored calls of its leads (the
+projection), the stored turns and objections of its calls that may count in the rollups (ended,
+or ending now), whether anyone subscribed to notifications of its campaigns. PostgreSQL takes
+and reads them while Python checks the events, then stores the log's rows while Python checks
+the rest. Then the new turns, objections and errors, stored while Python folds the events and
+works out the rollups' differences and the projection (5); then the outbox rows (6), the new
+calls (inserted last with their final values: what references them are deferred foreign keys),
+the existing calls' updates, the leads' projection and follow-ups, the scores and the rollups,
+each run while Python builds the next. A batch whose checked events name something the raw ones
+did not give (a Python caller's int subclass, say) runs again, locking by the checked events.
 
-The number of queries per batch does not grow with its size (15 per request for new calls,
-and for a batch ending calls of an earlier one, its authentication included:
-tests/voiceagent/ingestion/test_batch_queries.py; one more on connections that prepare
-statements, which ask for generic plans: voiceagent.prepared.plan_generically); fewer when
-nothing changed what a lead's score reads.
+The locks come before the log: a batch that only resends events waits for a rollup rebuild of
+its campaigns, if one runs, before it is answered. The rebuild neither reads nor references the
+log.
+
+The number of queries per batch does not grow with its size but for the log's rows, one
+statement per LOG_ROWS_PER_STATEMENT events (tests/voiceagent/ingestion/test_batch_queries.py;
+one more on connections that prepare statements, which ask for generic plans:
+voiceagent.prepared.plan_generically); fewer when nothing changed what a lead's score reads.
 """
 
 import gc
@@ -66,6 +71,7 @@ from functools import cache
 from operator import attrgetter, itemgetter
 
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -78,18 +84,25 @@ from voiceagent.events import announcing, publish_call_changes
 from voiceagent.ingestion import call_state
 from voiceagent.ingestion.bulk import (
     JsonText,
-    copy_rows,
+    insert_documents,
     insert_rows,
     insert_values,
     lock_instances_later,
     pipelined,
     read_rows,
-    read_rows_by_pairs,
+    read_rows_by_pairs_later,
     read_rows_later,
-    reserve_ids,
+    reserve_ids_for_missing_later,
     update_rows,
 )
-from voiceagent.ingestion.schema import MAX_BATCH_EVENTS, EventType, clean_event
+from voiceagent.ingestion.schema import (
+    BIGINT_MAX,
+    MAX_BATCH_EVENTS,
+    MAX_CALL_SID_LENGTH,
+    MAX_EVENT_ID_LENGTH,
+    EventType,
+    clean_event,
+)
 from voiceagent.models import (
     ENDED_STATUSES,
     FINISHED_STATUSES,
@@ -201,22 +214,24 @@ class _Validation:
     The events are taken in event_id order (the log's rows too: two batches sharing event_ids
     then wait on each other instead of deadlocking). Afterwards `cleaned` holds the valid events
     in batch order, `problems` what is wrong, and `fresh`, `duplicates` and `conflicts` what
-    _split_duplicates gives without a log to read.
+    _split_duplicates gives with the payloads `logged()` gives (read once, when the first event
+    is checked: sent before the checks, in the same pipeline).
     """
 
-    def __init__(self, events, *, source, received_at):
+    def __init__(self, events, *, source, received_at, logged):
         self.events, self.source, self.received_at = events, source, received_at
+        self.logged = logged
         self.cleaned, self.problems, self.fresh, self.duplicates, self.conflicts = [], [], [], 0, []
 
     def log_rows(self):
-        seen = {}
+        seen, logged = {}, self.logged()
         for index in sorted(range(len(self.events)), key=lambda i: _event_id_key(self.events[i])):
             event, problems = clean_event(self.events[index], index, source=self.source)
             if problems:
                 self.problems.extend(problems)
                 continue
             self.cleaned.append(event)
-            repeated = _repeated(event, {}, seen)
+            repeated = _repeated(event, logged, seen)
             if repeated is _DUPLICATE:
                 self.duplicates += 1
             elif repeated is not None:
@@ -351,38 +366,24 @@ _collector_switch = threading.Lock()
 
 def _ingest(events, *, source, received_at):
     events = _event_list(events)
-    validation, read_log_first, attempt = None, False, 1
+    validation, attempt = None, 1
     while attempt <= MAX_TRANSACTION_ATTEMPTS:
         try:
             with transaction.atomic():
-                if validation is None:
-                    validation = _validate_and_log(events, source=source, received_at=received_at)
-                    # Their leads and campaigns are checked once the leads are locked.
-                    fresh, duplicates = validation.fresh, validation.duplicates
-                    unchecked = validation.cleaned
-                else:
-                    fresh, duplicates = _log_again(
-                        validation.cleaned,
-                        source=source,
-                        received_at=received_at,
-                        read_log_first=read_log_first,
-                    )
-                    unchecked = []
-                return _apply(
-                    fresh, duplicates=duplicates, received_at=received_at, unchecked=unchecked
-                )
+                return _run(events, validation, source=source, received_at=received_at)
         except _Malformed as exc:
-            # Out of the rolled-back transaction (a refused COPY aborts it): the well-formed
+            # Out of the rolled-back transaction (a refused row aborts it): the well-formed
             # events' references are read too, so that every bad event is named at once.
             problems = exc.validation.problems + _reference_problems(exc.validation.cleaned)
             raise InvalidEvents(sorted(problems, key=itemgetter("index"))) from None
+        except _Relock as exc:
+            # Keys the events gave only once checked (_BatchKeys): locked from them this time.
+            validation = exc.validation
+            continue
         except _AlreadyLogged as exc:
+            # A concurrent batch logged one of its events after this one read the log: run
+            # again, reading it.
             validation = validation or exc.validation
-            if not read_log_first:
-                # A resent event, the usual reason: run again reading the log, an attempt not
-                # spent on a race.
-                read_log_first = True
-                continue
             logger.info("ingestion lost a race (attempt %s); retrying", attempt)
         except _Retry:
             logger.info("ingestion lost a race (attempt %s); retrying", attempt)
@@ -394,18 +395,203 @@ def _ingest(events, *, source, received_at):
     raise OperationalError("ingestion could not complete after repeated concurrent conflicts")
 
 
-def _validate_and_log(events, *, source, received_at):
+def _run(events, validation, *, source, received_at):
+    """One attempt at the batch, in the caller's transaction and in one pipeline: the locks and
+    the reads the writes depend on are sent first, so that PostgreSQL takes and reads them
+    while Python checks the events (first attempt: `validation` None) and then while the log's
+    rows are stored; the rest is _apply's."""
+    try:
+        with pipelined():
+            if validation is None:
+                keys = _BatchKeys.of_raw(events)
+            else:
+                keys = _BatchKeys.of(validation.cleaned)
+            reads = _Reads.sent(keys)
+            if validation is None:
+                validation = _validate_and_log(
+                    events, source=source, received_at=received_at, logged=reads.logged
+                )
+                if not keys.covers(_BatchKeys.of(validation.cleaned)):
+                    raise _Relock(validation)
+                # Their leads and campaigns are checked once the leads are locked.
+                fresh, duplicates = validation.fresh, validation.duplicates
+                unchecked = validation.cleaned
+            else:
+                fresh, duplicates = _log_again(
+                    validation.cleaned, reads.logged(), source=source, received_at=received_at
+                )
+                unchecked = []
+            return _apply(
+                fresh, duplicates=duplicates, received_at=received_at, unchecked=unchecked,
+                reads=reads,
+            )  # fmt: skip
+    except IntegrityError as exc:
+        if _names_constraint(exc, CallEvent, "event_id"):
+            # An event of the batch was logged before (or by a concurrent batch, first): the
+            # pipeline's statements after its row did not run.
+            raise _AlreadyLogged(validation) from exc
+        if _names_constraint(exc, CallSession, "call_sid"):
+            # A concurrent batch created one of its calls (for another lead) first: the batch
+            # runs again to see it.
+            raise _Retry() from exc
+        raise
+
+
+class _Relock(Exception):
+    """The checked events name a lead, campaign or call the raw ones did not give
+    (_BatchKeys.of_raw): run again, locking and reading by the checked events."""
+
+    def __init__(self, validation):
+        super().__init__()
+        self.validation = validation
+
+
+@dataclass
+class _BatchKeys:
+    """What the locks and the reads sent before the events are checked need of them."""
+
+    event_ids: set
+    campaigns: set
+    leads: set
+    call_sids: set
+    ending: set  # call_sids of events that may end their call (call_state.ENDING_TYPES)
+    turns: set  # (call_sid, sequence) of turn events
+
+    @classmethod
+    def of(cls, events):
+        """Of checked events (schema.Event)."""
+        return cls(
+            event_ids={event.event_id for event in events},
+            campaigns={event.campaign_id for event in events},
+            leads={event.lead_id for event in events},
+            call_sids={event.call_sid for event in events},
+            ending={e.call_sid for e in events if e.type in call_state.ENDING_TYPES},
+            turns={(e.call_sid, e.data["sequence"]) for e in events if e.type == EventType.TURN},
+        )
+
+    @classmethod
+    def of_raw(cls, events):
+        """Of raw events, before they are checked: the values of the types clean_event keeps
+        as they are (a batch with other values is refused, or its keys are taken again from
+        the checked events: covers)."""
+        keys = cls(
+            event_ids=set(), campaigns=set(), leads=set(), call_sids=set(), ending=set(),
+            turns=set(),
+        )  # fmt: skip
+        for raw in events:
+            if not isinstance(raw, dict):
+                continue
+            event_id = raw.get("event_id")
+            if type(event_id) is str and 0 < len(event_id) <= MAX_EVENT_ID_LENGTH:
+                keys.event_ids.add(event_id)
+            campaign, lead, sid = raw.get("campaign_id"), raw.get("lead_id"), raw.get("call_sid")
+            if type(campaign) is int and 1 <= campaign <= BIGINT_MAX:
+                keys.campaigns.add(campaign)
+            if type(lead) is int and 1 <= lead <= BIGINT_MAX:
+                keys.leads.add(lead)
+            if type(sid) is not str or not 0 < len(sid) <= MAX_CALL_SID_LENGTH:
+                continue
+            keys.call_sids.add(sid)
+            kind = raw.get("type")
+            if kind in _ENDING_TYPE_NAMES:
+                keys.ending.add(sid)
+            elif kind == EventType.TURN.value:
+                data = raw.get("data")
+                sequence = data.get("sequence") if isinstance(data, dict) else None
+                if type(sequence) is int:
+                    keys.turns.add((sid, sequence))
+        return keys
+
+    def covers(self, other):
+        return (
+            self.event_ids >= other.event_ids
+            and self.campaigns >= other.campaigns
+            and self.leads >= other.leads
+            and self.call_sids >= other.call_sids
+            and self.ending >= other.ending
+            and self.turns >= other.turns
+        )
+
+
+_ENDING_TYPE_NAMES = frozenset(event_type.value for event_type in call_state.ENDING_TYPES)
+
+
+@dataclass
+class _Reads:
+    """The locks and reads of a batch, sent (inside the pipeline) and read when asked for."""
+
+    logged: object
+    leads: object
+    calls: object
+    new_call_ids: object
+    stored_turns: object
+    stored_calls: object
+    stored_details: object
+    subscribed: object
+
+    @classmethod
+    def sent(cls, keys):
+        plan_generically()
+        # First what the checks of the events need: which of them are logged already (with
+        # their payloads, to tell a resent event from a conflicting one).
+        logged = _logged_payloads_later(keys.event_ids)
+        # Three locks, taken in this order. The campaigns' before any lead or call: a rollup
+        # rebuild of these campaigns waits for this batch or it for the rebuild, never both
+        # (analytics/rollups/locks.py). Then the leads, then the calls (ingestion takes them in
+        # this order; voiceagent/campaigns/locks.py).
+        lock_campaigns_for_writing(keys.campaigns)
+        leads = _lock_leads_later(keys.leads)
+        calls = lock_instances_later(
+            CallSession, column="call_sid", values=keys.call_sids, order_by="call_sid"
+        )
+        # Then what the writes depend on, as it stands before the batch's rows are written:
+        # ids for the new calls, the stored turns the batch sends again, the stored calls of
+        # its leads (the projection), the stored turns and objections of its calls that may
+        # count in the rollups (those ended or ending now), whether anyone subscribed to
+        # notifications of its campaigns.
+        return cls(
+            logged=logged,
+            leads=leads,
+            calls=calls,
+            new_call_ids=reserve_ids_for_missing_later(
+                CallSession, column="call_sid", values=keys.call_sids
+            ),
+            stored_turns=_stored_turns_later(keys.turns),
+            stored_calls=_stored_calls_later(keys.leads),
+            stored_details=_stored_details_later(keys.call_sids, keys.ending),
+            subscribed=outbox.subscriptions_later(keys.campaigns) if announcing() else None,
+        )
+
+
+def _names_constraint(exc, model, field_name):
+    """Whether `exc` (an IntegrityError) is a unique violation of `model`'s `field_name`, told
+    by the constraint's name, which names the column (the transaction is aborted: nothing can
+    be read to ask). False where the database does not name it (SQLite)."""
+    cause = exc.__cause__
+    diag = getattr(cause, "diag", None)
+    column = model._meta.get_field(field_name).column
+    return (
+        getattr(cause, "sqlstate", None) == UNIQUE_VIOLATION
+        and diag is not None
+        and diag.table_name == model._meta.db_table
+        and column in (diag.constraint_name or "")
+    )
+
+
+def _validate_and_log(events, *, source, received_at, logged):
     """Check the batch and log its new events in one pass (the _Validation): PostgreSQL stores
-    the log's rows while Python checks the events after them. Raises _Malformed (which _ingest
+    the log's rows while Python checks the events after them. `logged`: the function
+    _logged_payloads_later returned for the batch's event_ids. Raises _Malformed (which _ingest
     turns into InvalidEvents), InvalidEvents for a bad reference beside a conflict,
-    ConflictingEvents (within the batch) or _AlreadyLogged, all before anything else is
-    written; the log's rows go with the rolled-back transaction."""
-    validation = _Validation(events, source=source, received_at=received_at)
+    ConflictingEvents (within the batch, or with the log) or, where the database refuses a row
+    at once (SQLite; PostgreSQL's refusal is raised by a later read: _run), _AlreadyLogged,
+    all before anything else is written; the log's rows go with the rolled-back transaction."""
+    validation = _Validation(events, source=source, received_at=received_at, logged=logged)
     rows = validation.log_rows()
     try:
-        copy_rows(CallEvent, LOG_FIELDS, rows)
+        _insert_log_rows(rows)
     except IntegrityError as exc:
-        # One of these event_ids is logged already (or was, by a concurrent batch, first).
+        # A concurrent batch logged one of these event_ids after the log was read.
         refused = exc
     else:
         refused = None
@@ -413,22 +599,38 @@ def _validate_and_log(events, *, source, received_at):
         pass
     validation.raise_structure_problems()
     if refused is not None:
-        # The transaction is aborted: the references are checked on the run that reads the log.
+        # The transaction is aborted: the references are checked on the next run.
         raise _AlreadyLogged(validation) from refused
     if validation.conflicts:
-        # A bad reference is refused (400) before a conflict (409), as on the run that reads
-        # the log.
+        # A bad reference is refused (400) before a conflict (409), as on a run after the
+        # first (_log_again).
         _check_references(validation.cleaned)
     validation.raise_conflicts()
     return validation
 
 
-def _log_again(events, *, source, received_at, read_log_first):
-    """A run after the first: (new events, duplicate count), the new ones logged."""
+LOG_ROWS_PER_STATEMENT = 100
+
+
+def _insert_log_rows(rows):
+    """INSERT the log's `rows` (an iterator, maybe still checking the events after them) in
+    statements of LOG_ROWS_PER_STATEMENT rows, each sent as soon as its rows are made: inside a
+    pipeline, PostgreSQL stores the first while Python makes the next, and a refused row
+    (IntegrityError) is raised when a later result is read."""
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == LOG_ROWS_PER_STATEMENT:
+            insert_documents(CallEvent, LOG_FIELDS, chunk)
+            chunk = []
+    insert_documents(CallEvent, LOG_FIELDS, chunk)
+
+
+def _log_again(events, logged, *, source, received_at):
+    """A run after the first: (new events, duplicate count), the new ones logged; `logged`:
+    the payloads of the batch's event_ids logged already (_logged_payloads_later)."""
     _check_references(events)
-    fresh, duplicates = _split_duplicates(
-        events, _logged_payloads(events) if read_log_first else {}
-    )
+    fresh, duplicates = _split_duplicates(events, logged)
     if fresh:
         _log(fresh, source=source, received_at=received_at)
     return fresh, duplicates
@@ -439,104 +641,64 @@ def _retryable(exc):
     return sqlstate in RETRYABLE_SQLSTATES or "database is locked" in str(exc)
 
 
-def _apply(fresh, *, duplicates, received_at, unchecked):
+def _apply(fresh, *, duplicates, received_at, unchecked, reads):
     """Fold the batch's new events, already logged, into calls, leads, follow-ups, scores and
-    rollups; the `unchecked` events' leads and campaigns are checked from the locked leads
-    (InvalidEvents), instead of being read once to check and again to lock.
-
-    The log is written before the campaigns' rollup locks: a resent event is refused by the
-    log's unique event_id without waiting for a rebuild of its campaign. The rebuild neither
-    reads nor references the log, so the log's rows hold up nothing it waits for."""
+    rollups, from the locks and reads `reads` sent before (_Reads); the `unchecked` events'
+    leads and campaigns are checked from the locked leads (InvalidEvents), instead of being
+    read once to check and again to lock. Inside the pipeline: nothing is waited for but what
+    the next step needs, and PostgreSQL works while Python does."""
     if not fresh:  # every event a duplicate: only a run that read the log finds none new
         return IngestResult(accepted=0, duplicates=duplicates)
-    # Three locks in one round trip, taken in this order. The campaigns' before any lead or
-    # call: a rollup rebuild of these campaigns waits for this batch or it for the rebuild,
-    # never both (analytics/rollups/locks.py). Then the leads, then the calls (ingestion takes
-    # them in this order; voiceagent/campaigns/locks.py).
     first_event = {}
     for event in fresh:
         first_event.setdefault(event.call_sid, event)
-    with pipelined():
-        lock_campaigns_for_writing({event.campaign_id for event in fresh})
-        leads_locked = _lock_leads_later({event.lead_id for event in unchecked or fresh})
-        calls_locked = lock_instances_later(
-            CallSession, column="call_sid", values=first_event, order_by="call_sid"
-        )
-    leads = leads_locked()
+    leads = reads.leads()
     if unchecked:
         _check_references(unchecked, {pk: lead.campaign_id for pk, lead in leads.items()})
-    calls, new_sids = _start_calls(first_event, calls_locked(), leads, received_at=received_at)
-    before = {sid: _lead_relevant(call) for sid, call in calls.items() if sid not in new_sids}
-    counted_before = {sid: _counted(call) for sid, call in calls.items() if sid not in new_sids}
-    scored_before = {
-        sid: scoring.call_score_facts(call) for sid, call in calls.items() if sid not in new_sids
-    }
+    calls, new_sids = _start_calls(first_event, reads.calls(), leads, received_at=received_at)
+    unsaved = _give_new_calls_ids(calls, new_sids, reads.new_call_ids())
+    details = _details(fresh, calls, reads.stored_turns())
+    # The new turns, objections and errors, stored while Python folds the events.
+    _write_details(details)
+    old = [(sid, call) for sid, call in calls.items() if sid not in new_sids]
+    before = {sid: _lead_relevant(call) for sid, call in old}
+    counted_before = {sid: _counted(call) for sid, call in old}
+    scored_before = {sid: scoring.call_score_facts(call) for sid, call in old}
     for call in calls.values():
         call.updated_at = received_at
-    unsaved = _give_new_calls_ids(calls, new_sids)
-    details = _details(fresh, calls, new_sids)
-    may_end = {event.call_sid for event in fresh if event.type in call_state.ENDING_TYPES}
-    try:
-        # Nothing is waited for from here on but what the fold's results need (and, in the
-        # rare cases named below, more). What the writes depend on is sent first and read
-        # after the fold, as it stood before the batch's rows are written: the stored calls
-        # of the batch's leads (the projection), the stored turns and objections of its calls
-        # that may count in the rollups (those ended or ending now), whether anyone subscribed
-        # to notifications of its campaigns. Then the new turns, objections and errors, which
-        # PostgreSQL stores while Python folds the events.
-        with pipelined():
-            plan_generically()
-            stored_calls = _stored_calls_later(leads.values())
-            may_finish = [
-                call
-                for sid, call in calls.items()
-                if call.status in ENDED_STATUSES or sid in may_end
-            ]
-            stored_details = _stored_details_later(
-                [call.pk for call in may_finish if call.call_sid not in new_sids]
-            )
-            subscribed = (
-                outbox.subscriptions_later({call.campaign_id for call in may_finish})
-                if announcing()
-                else None
-            )
-            _write_details(details)
-            publications = _fold(fresh, calls, new_sids, details.new_turns)
-            counted = _counted_calls(calls, counted_before)
-            rollup_changes = _rollup_changes(calls, counted, stored_details(), details)
-            changed = [
-                call
-                for sid, call in calls.items()
-                if sid in new_sids or before[sid] != _lead_relevant(call)
-            ]
-            touched = [leads[lead_id] for lead_id in sorted({call.lead_id for call in changed})]
-            # Before the calls are written: new calls are inserted with their attempt numbers
-            # (and existing ones updated with theirs) in the calls' own statements.
-            projection = _project_leads(touched, calls, stored=stored_calls())
-            if announcing():
-                # Alert and webhook outbox rows, in this transaction (notifications/outbox.py);
-                # it reads more (after the writes above) only where someone subscribed.
-                outbox.record_call_notifications(calls=changed, subscribed=subscribed())
-            rescored = {call.lead_id for call, *_ in details.objections} | {
-                call.lead_id
-                for sid, call in calls.items()
-                if scoring.call_score_facts(call) != scored_before.get(sid, scoring.UNSCORED_CALL)
-            }
-            # Then every write, each run while Python builds the next.
-            insert_rows(CallSession, [calls[sid] for sid in unsaved], with_ids=True)
-            update_rows(
-                CallSession,
-                [call for sid, call in calls.items() if sid not in unsaved],
-                CALL_FIELDS,
-            )
-            projection.write(calls)
-            if rescored:  # after the calls and objections it reads
-                scoring.recompute_lead_scores(lead_ids=sorted(rescored), changed_only=True)
-            # Last, so that the campaign's rollup rows stay locked for the shortest time.
-            apply_calls(rollup_changes)
-    except IntegrityError as exc:
-        _retry_if_a_call_was_started_concurrently(exc)
-        raise
+    publications = _fold(fresh, calls, new_sids, details.new_turns)
+    counted = _counted_calls(calls, counted_before)
+    rollup_changes = _rollup_changes(calls, counted, reads.stored_details(), details)
+    changed = [
+        call
+        for sid, call in calls.items()
+        if sid in new_sids or before[sid] != _lead_relevant(call)
+    ]
+    touched = [leads[lead_id] for lead_id in sorted({call.lead_id for call in changed})]
+    # Before the calls are written: new calls are inserted with their attempt numbers
+    # (and existing ones updated with theirs) in the calls' own statements.
+    projection = _project_leads(touched, calls, stored=reads.stored_calls())
+    if announcing():
+        # Alert and webhook outbox rows, in this transaction (notifications/outbox.py);
+        # it reads more (after the writes above) only where someone subscribed.
+        outbox.record_call_notifications(calls=changed, subscribed=reads.subscribed())
+    rescored = {call.lead_id for call, *_ in details.objections} | {
+        call.lead_id
+        for sid, call in calls.items()
+        if scoring.call_score_facts(call) != scored_before.get(sid, scoring.UNSCORED_CALL)
+    }
+    # Then every write, each run while Python builds the next.
+    insert_rows(CallSession, [calls[sid] for sid in unsaved], with_ids=True)
+    update_rows(
+        CallSession,
+        [call for sid, call in calls.items() if sid not in unsaved],
+        CALL_FIELDS,
+    )
+    projection.write(calls)
+    if rescored:  # after the calls and objections it reads
+        scoring.recompute_lead_scores(lead_ids=sorted(rescored), changed_only=True)
+    # Last, so that the campaign's rollup rows stay locked for the shortest time.
+    apply_calls(rollup_changes)
     publish_call_changes(
         [(call, changes, changes.get("ended", False)) for call, changes in publications]
     )
@@ -588,17 +750,19 @@ def _rollup_changes(calls, counted, stored_details, details):
     return changes
 
 
-def _logged_payloads(events):
-    """{event_id: payload} of the batch's events already in the log."""
-    return {
-        event_id: json.loads(payload) if isinstance(payload, str) else payload
-        for event_id, payload in read_rows(
-            CallEvent,
-            ("event_id", "payload"),
-            column="event_id",
-            values={e.event_id for e in events},
-        )
-    }
+def _logged_payloads_later(event_ids):
+    """{event_id: payload} of these event_ids already in the log, the statement sent now and
+    read (once) when the function it returns is called."""
+    rows = read_rows_later(CallEvent, ("event_id", "payload"), column="event_id", values=event_ids)
+
+    @cache
+    def logged():
+        return {
+            event_id: json.loads(payload) if isinstance(payload, str) else payload
+            for event_id, payload in rows()
+        }
+
+    return logged
 
 
 def _split_duplicates(events, logged):
@@ -658,7 +822,7 @@ def _log(events, *, source, received_at):
         for event in sorted(events, key=attrgetter("event_id"))
     ]
     try:
-        copy_rows(CallEvent, LOG_FIELDS, rows)
+        _insert_log_rows(rows)
     except IntegrityError as exc:
         # One of these event_ids is logged already (or was, by a concurrent batch, first): run
         # again reading the log, to count it as a duplicate or refuse it as a conflict.
@@ -742,28 +906,25 @@ def _turn_content(event):
     )
 
 
-def _stored_turns(events, calls, new_sids):
-    """{(call_sid, sequence): content} of turns already stored for the batch's turn events."""
-    wanted = {
-        (calls[e.call_sid].pk, e.data["sequence"]): e.call_sid
-        for e in events
-        if e.type == EventType.TURN and e.call_sid not in new_sids
-    }
+def _stored_turns_later(pairs):
+    """{(call_sid, sequence): content} of the turns already stored among `pairs` (the batch's
+    turn events'), the statement sent now and read when the function it returns is called. By
+    call_sid: it is sent before the calls' locks are read (a call not stored gives no rows)."""
     # Only the (call, sequence) pairs of the batch (none stored, usually): every turn of the
     # calls, or their turns of any sequence in the batch, are many rows read for nothing.
-    rows = read_rows_by_pairs(
+    rows = read_rows_by_pairs_later(
         ConversationTurn,
-        ("call_id", "sequence", *TURN_CONTENT_FIELDS),
-        columns=("call", "sequence"),
-        pairs=wanted,
+        ("call__call_sid", "sequence", *TURN_CONTENT_FIELDS),
+        columns=("call__call_sid", "sequence"),
+        pairs=pairs,
     )
-    return {(wanted[row[:2]], row[1]): tuple(row[2:]) for row in rows}
+    return lambda: {row[:2]: tuple(row[2:]) for row in rows()}
 
 
-def _details(events, calls, new_sids):
-    """The batch's _Details; ConflictingEvents for a turn stored before, or earlier in the batch,
-    with other content. The calls have their ids."""
-    turns_by_key = _stored_turns(events, calls, new_sids)
+def _details(events, calls, turns_by_key):
+    """The batch's _Details; ConflictingEvents for a turn stored before (`turns_by_key`, as
+    _stored_turns_later reads them), or earlier in the batch, with other content. The calls
+    have their ids."""
     details = _Details(turns=[], objections=[], errors=[], new_turns=set())
     conflicts = []
     for event in events:
@@ -848,15 +1009,18 @@ def _is_new_turn(event, content, turns_by_key, conflicts):
     return True
 
 
-def _give_new_calls_ids(calls, new_sids):
+def _give_new_calls_ids(calls, new_sids, ids):
     """Give the batch's new calls their ids before anything referencing them is written; the
-    call_sids of those still to insert (insert_rows with_ids). PostgreSQL: ids drawn from the
-    calls' sequence, the calls inserted last with their final values (their turns and
-    follow-ups reference them by deferred foreign keys). Elsewhere: inserted now, updated with
-    the others."""
+    call_sids of those still to insert (insert_rows with_ids). PostgreSQL: `ids` drawn from the
+    calls' sequence for the call_sids not stored (bulk.reserve_ids_for_missing_later), the
+    calls inserted last with their final values (their turns and follow-ups reference them by
+    deferred foreign keys). Elsewhere (`ids` None): inserted now, updated with the others."""
     created = [calls[sid] for sid in sorted(new_sids)]
-    ids = reserve_ids(CallSession, len(created))
     if ids is not None:
+        if len(ids) != len(created):
+            # A call_sid was stored by a concurrent batch between the calls' lock and the ids
+            # (as a new call of another lead, maybe): run again to lock it.
+            raise _Retry()
         for call, pk in zip(created, ids, strict=True):
             call.pk = pk
         return set(new_sids)
@@ -866,23 +1030,6 @@ def _give_new_calls_ids(calls, new_sids):
         # The same call_sid was created by a concurrent batch for another lead: rerun to see it.
         raise _Retry() from exc
     return set()
-
-
-def _retry_if_a_call_was_started_concurrently(exc):
-    """_Retry when `exc` is the calls' unique call_sid refusing a new call: a concurrent batch
-    created it (for another lead) first, and the batch runs again to see it. The constraint is
-    told by its name, which names the column (`call_sid_unique`, voiceagent.models): the
-    transaction is aborted, nothing can be read to ask."""
-    cause = exc.__cause__
-    diag = getattr(cause, "diag", None)
-    column = CallSession._meta.get_field("call_sid").column
-    if (
-        getattr(cause, "sqlstate", None) == UNIQUE_VIOLATION
-        and diag is not None
-        and diag.table_name == CallSession._meta.db_table
-        and column in (diag.constraint_name or "")
-    ):
-        raise _Retry() from exc
 
 
 def _write_details(details):
@@ -897,32 +1044,44 @@ def _write_details(details):
     insert_values(CallError, ERROR_FIELDS, [(call.pk, *rest) for call, *rest in details.errors])
 
 
-def _stored_details_later(call_ids):
-    """rollup.stored_details(call_ids), in one statement sent now and read when the function it
-    returns is called (inside a pipeline, PostgreSQL runs it meanwhile)."""
-    if not call_ids or connection.vendor != "postgresql":
-        details = rollup.stored_details(call_ids)
+def _stored_details_later(call_sids, ending):
+    """rollup.stored_details of the stored calls among `call_sids` that may count in the
+    rollups: those ended already, or ending in this batch (`ending`: their call_sids); one
+    statement sent now and read when the function it returns is called (inside a pipeline,
+    PostgreSQL runs it meanwhile). Elsewhere read now."""
+    call_sids, ended = sorted(call_sids), sorted(ENDED_STATUSES)
+    if connection.vendor != "postgresql":
+        calls = CallSession.objects.filter(call_sid__in=call_sids).filter(
+            Q(status__in=ended) | Q(call_sid__in=ending)
+        )
+        details = rollup.stored_details(list(calls.values_list("pk", flat=True)))
         return lambda: details
-    pending = started(_stored_details_sql(), [call_ids, call_ids])
+    pending = started(_stored_details_sql(), [call_sids, ended, sorted(ending)])
     return lambda: rollup.details_from_rows(pending.fetchall())
 
 
 @cache
 def _stored_details_sql():
-    """The stored turns' rollup.TURN_FIELDS and the objections' categories of calls %s (given
-    twice, an array of ids), side by side."""
+    """The stored turns' rollup.TURN_FIELDS and the objections' categories, side by side, of
+    the calls whose call_sid is one of %s and whose status is one of %s or call_sid one of %s
+    (arrays)."""
     quote = connection.ops.quote_name
-    turns, objections = ConversationTurn._meta, Objection._meta
+    calls, turns, objections = CallSession._meta, ConversationTurn._meta, Objection._meta
     values = ", ".join(f"t.{quote(turns.get_field(name).column)}" for name in rollup.TURN_FIELDS)
     nothing = ", ".join(["NULL"] * len(rollup.TURN_FIELDS))
+    sid, status = (quote(calls.get_field(name).column) for name in ("call_sid", "status"))
+    turn_call, objection_call = (
+        quote(meta.get_field("call").column) for meta in (turns, objections)
+    )
     return (
-        f"SELECT t.{quote(turns.get_field('call').column)}, {values}, NULL "
-        f"FROM {quote(turns.db_table)} t WHERE t.{quote(turns.get_field('call').column)} "
-        f"= ANY(%s::bigint[]) UNION ALL "
-        f"SELECT o.{quote(objections.get_field('call').column)}, {nothing}, "
+        f"WITH counted AS (SELECT c.{quote(calls.pk.column)} FROM {quote(calls.db_table)} c "
+        f"WHERE c.{sid} = ANY(%s::varchar[]) "
+        f"AND (c.{status} = ANY(%s::varchar[]) OR c.{sid} = ANY(%s::varchar[]))) "
+        f"SELECT t.{turn_call}, {values}, NULL FROM {quote(turns.db_table)} t "
+        f"WHERE t.{turn_call} IN (SELECT * FROM counted) UNION ALL "
+        f"SELECT o.{objection_call}, {nothing}, "
         f"o.{quote(objections.get_field('category').column)} "
-        f"FROM {quote(objections.db_table)} o "
-        f"WHERE o.{quote(objections.get_field('call').column)} = ANY(%s::bigint[])"
+        f"FROM {quote(objections.db_table)} o WHERE o.{objection_call} IN (SELECT * FROM counted)"
     )
 
 
@@ -936,7 +1095,7 @@ def reproject_leads(*, lead_ids):
     _project_leads([leads[pk] for pk in sorted(called)], batch_calls={}).write({})
 
 
-def _stored_calls_later(leads):
+def _stored_calls_later(lead_ids):
     """What _project_leads reads of these leads, sent now (bulk.read_rows_later) and read when
     the function it returns is called: each stored call with its follow-up (if any), in one
     statement (source_call is one-to-one)."""
@@ -944,7 +1103,7 @@ def _stored_calls_later(leads):
         CallSession,
         (*_PROJECTED_FIELDS, *_FOLLOW_UP_FIELDS),
         column="lead_id",
-        values=[lead.pk for lead in leads],
+        values=sorted(lead_ids),
     )
 
 
@@ -958,7 +1117,7 @@ def _project_leads(leads, batch_calls, *, stored=None):
         return projection
     by_lead, follow_ups = defaultdict(list), {}
     if stored is None:
-        stored = _stored_calls_later(leads)()
+        stored = _stored_calls_later([lead.pk for lead in leads])()
     width = len(_PROJECTED_FIELDS)
     for row in stored:
         if row[width] is not None:

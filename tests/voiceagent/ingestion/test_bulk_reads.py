@@ -171,6 +171,21 @@ def test_read_rows_by_pairs_reads_the_pairs_asked_for_not_every_combination_of_t
     )
 
 
+def test_read_rows_by_pairs_reads_by_a_column_across_a_relation():
+    """Ingestion reads stored turns by call_sid, before the calls' locks are read."""
+    lead = make_lead(make_campaign())
+    call = make_call(lead, call_sid="P1")
+    for sequence in (1, 2):
+        make_turn(call, sequence, text=f"P1#{sequence}")
+
+    rows = read_rows_by_pairs(
+        ConversationTurn, ("call__call_sid", "sequence", "text"),
+        columns=("call__call_sid", "sequence"), pairs=[("P1", 2), ("P1", 3), ("P9", 1)],
+    )  # fmt: skip
+
+    assert rows == [("P1", 2, "P1#2")]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_lock_instances_later_locks_two_tables_in_one_pipeline_and_builds_them_after():
     """Ingestion sends its leads' and calls' locks together: both are held once the pipeline

@@ -1,9 +1,10 @@
 """voiceagent.ingestion.bulk insert_rows and update_rows: the rows the ORM would have written."""
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_call, make_campaign, make_lead
@@ -114,15 +115,17 @@ def test_insert_rows_without_ids_writes_the_rows_and_reads_nothing_back():
 
 
 def test_rows_referencing_calls_go_first_and_the_calls_follow_with_their_drawn_ids():
-    """reserve_ids draws ids from the calls' sequence; turns naming them are inserted first (a
-    deferred foreign key), the calls after them with those ids, all in one pipeline that waits
-    for nothing; the sequence goes on after the drawn ids."""
+    """reserve_ids_for_missing_later draws ids from the calls' sequence for the call_sids no
+    call holds; turns naming them are inserted first (a deferred foreign key), the calls after
+    them with those ids, all in one pipeline that waits for nothing but the ids; the sequence
+    goes on after the drawn ids."""
     from django.db import transaction
 
-    from voiceagent.ingestion.bulk import insert_values, pipelined, reserve_ids
+    from voiceagent.ingestion.bulk import insert_values, pipelined, reserve_ids_for_missing_later
     from voiceagent.models import ConversationTurn
 
     lead = make_lead(make_campaign())
+    make_call(lead, call_sid="R-stored")
     calls = [
         CallSession(call_sid=f"R{n}", campaign_id=lead.campaign_id, lead_id=lead.pk)
         for n in range(2)
@@ -130,7 +133,11 @@ def test_rows_referencing_calls_go_first_and_the_calls_follow_with_their_drawn_i
     started = datetime(2025, 1, 15, 23, 59, 59, 5, IST)
 
     with transaction.atomic():
-        ids = reserve_ids(CallSession, 2)
+        with pipelined():
+            drawn = reserve_ids_for_missing_later(
+                CallSession, column="call_sid", values=["R1", "R-stored", "R0"]
+            )
+            ids = drawn()
         for call, pk in zip(calls, ids, strict=True):
             call.pk = pk
         with CaptureQueriesContext(connection) as captured, pipelined():
@@ -150,7 +157,10 @@ def test_rows_referencing_calls_go_first_and_the_calls_follow_with_their_drawn_i
     ]
     assert ids[1] > ids[0]
     assert all(not call._state.adding for call in calls)
-    assert sorted(CallSession.objects.values_list("pk", "call_sid")) == [
+    assert len(ids) == 2  # none for the stored call_sid
+    assert sorted(
+        CallSession.objects.exclude(call_sid="R-stored").values_list("pk", "call_sid")
+    ) == [
         (ids[0], "R0"),
         (ids[1], "R1"),
     ]
@@ -208,16 +218,15 @@ def test_an_exception_inside_a_pipeline_is_the_one_raised():
     assert Lead.objects.get(pk=lead.pk).name == "Asha Rao"
 
 
-def test_copy_rows_stores_rows_while_the_iterator_still_makes_them():
-    """The log's COPY takes its rows from the validation as it goes: the server stores rows
-    given so far before the last is made (pg_stat_progress_copy, read by another connection,
-    polled: a loaded server may not have caught up yet, but without streaming it never does)."""
-    import time
-
+@pytest.mark.django_db(transaction=True)
+def test_the_logs_rows_are_stored_while_the_iterator_still_makes_them():
+    """Inside the pipeline, each LOG_ROWS_PER_STATEMENT rows go to the server as soon as they
+    are made: another transaction holding one of the first rows' event_ids makes the first
+    statement wait while the iterator is still making later rows."""
     import psycopg
 
-    from voiceagent.ingestion.bulk import JsonText, copy_rows
-    from voiceagent.ingestion.services import LOG_FIELDS
+    from voiceagent.ingestion.bulk import JsonText, pipelined
+    from voiceagent.ingestion.services import LOG_ROWS_PER_STATEMENT, _insert_log_rows
     from voiceagent.models import CallEvent
 
     at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -225,35 +234,58 @@ def test_copy_rows_stores_rows_while_the_iterator_still_makes_them():
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
-    processed = []
-
-    def stored_so_far(other):
-        row = other.execute(
-            "SELECT tuples_processed FROM pg_stat_progress_copy WHERE pid = %s", [pid]
-        ).fetchone()
-        return 0 if row is None else row[0]
+    other = psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"], user=settings["USER"],
+        password=settings["PASSWORD"], dbname=settings["NAME"],
+    )  # fmt: skip
+    other.execute(
+        "INSERT INTO voiceagent_callevent (event_id, type, call_sid, occurred_at, payload, "
+        "source, received_at) VALUES ('S-0050', 'call.queued', 'S', now(), '{}', 'api', now())"
+    )
+    waited = []
 
     def rows():
-        for number in range(3000):
-            if number == 2500:
-                with psycopg.connect(
-                    host=settings["HOST"],
-                    port=settings["PORT"],
-                    user=settings["USER"],
-                    password=settings["PASSWORD"],
-                    dbname=settings["NAME"],
-                    autocommit=True,
-                ) as other:
-                    deadline = time.monotonic() + 10
-                    while (seen := stored_so_far(other)) < 1000 and time.monotonic() < deadline:
-                        time.sleep(0.01)
-                    processed.append(seen)
-            yield (f"S-{number}", "call.queued", "S", at, JsonText("{}"), "api", at)
+        for number in range(3 * LOG_ROWS_PER_STATEMENT):
+            if number == 2 * LOG_ROWS_PER_STATEMENT:
+                # The first statement waits for the other transaction's S-0050 only if sent.
+                for _ in range(50):
+                    waiting = other.execute(
+                        "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
+                        [pid],
+                    ).fetchone()[0]
+                    if waiting:
+                        break
+                    time.sleep(0.1)
+                waited.append(waiting)
+                other.rollback()
+            yield (f"S-{number:04}", "call.queued", "S", at, JsonText("{}"), "api", at)
 
-    copy_rows(CallEvent, LOG_FIELDS, rows())
+    try:
+        with transaction.atomic(), pipelined():
+            _insert_log_rows(rows())
+    finally:
+        other.rollback()
+        other.close()
 
-    [stored_before_the_last_row] = processed
-    # Without streaming the COPY has not begun when the 2,500th row is made: nothing stored.
-    assert stored_before_the_last_row >= 1000
-    assert stored_before_the_last_row <= 2500  # no more than were made
-    assert CallEvent.objects.filter(event_id__startswith="S-").count() == 3000
+    assert waited == [True]
+    assert CallEvent.objects.filter(event_id__startswith="S-").count() == 300
+
+
+def test_insert_documents_writes_json_text_as_it_is_and_datetimes_as_instants():
+    from voiceagent.ingestion.bulk import JsonText, insert_documents
+    from voiceagent.ingestion.services import LOG_FIELDS
+    from voiceagent.models import CallEvent
+
+    at = datetime(2025, 1, 15, 23, 59, 59, 5, IST)
+    payload = '{"text": "नमस्ते \\\\ \\"Asha\\"", "stt_ms": null, "nested": {"n": [1, 2.5]}}'
+    insert_documents(
+        CallEvent, LOG_FIELDS, [("D-1", "call.turn", "D", at, JsonText(payload), "api", at)]
+    )
+
+    row = CallEvent.objects.values_list("event_id", "occurred_at", "payload", "received_at").get()
+    assert row == (
+        "D-1",
+        datetime(2025, 1, 15, 18, 29, 59, 5, UTC),
+        {"text": 'नमस्ते \\ "Asha"', "stt_ms": None, "nested": {"n": [1, 2.5]}},
+        datetime(2025, 1, 15, 18, 29, 59, 5, UTC),
+    )

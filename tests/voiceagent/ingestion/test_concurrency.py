@@ -254,7 +254,7 @@ def test_only_a_refused_call_sid_reruns_the_batch():
     """A unique violation of another key of the calls (an id, say) is an error, not a race."""
     from django.db import IntegrityError
 
-    from voiceagent.ingestion.services import _Retry, _retry_if_a_call_was_started_concurrently
+    from voiceagent.ingestion.services import _names_constraint
 
     lead = make_lead(make_campaign("Keys"))
     first = CallSession.objects.create(call_sid="CA-KEY", campaign=lead.campaign, lead=lead)
@@ -267,6 +267,6 @@ def test_only_a_refused_call_sid_reruns_the_batch():
         except IntegrityError as exc:
             refused[what] = exc
 
-    with pytest.raises(_Retry):
-        _retry_if_a_call_was_started_concurrently(refused["call_sid"])
-    assert _retry_if_a_call_was_started_concurrently(refused["id"]) is None
+    assert _names_constraint(refused["call_sid"], CallSession, "call_sid") is True
+    assert _names_constraint(refused["id"], CallSession, "call_sid") is False
+    assert _names_constraint(refused["call_sid"], CallEvent, "event_id") is False

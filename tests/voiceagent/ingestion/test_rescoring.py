@@ -34,9 +34,10 @@ def test_turns_alone_leave_the_score_unread_and_unchanged(agent, team, django_as
     before = (lead.score, lead.score_reasons)
 
     turns = [e for e in events if e["type"] == "call.turn"]
-    # The lead's stored calls are read (sent before the turns are written, whether or not the
-    # call changes what its lead's projection reads); no score is.
-    with django_assert_num_queries(12) as captured:
+    # The lead's stored calls are read, with the log, the stored turns the batch might resend,
+    # and the stored details of calls that may count in the rollups (all sent with the locks,
+    # whether or not the call changes what they serve); no score is.
+    with django_assert_num_queries(16) as captured:
         response = post(agent, turns)
 
     assert response.json() == {"accepted": 6, "duplicates": 0}
@@ -65,7 +66,9 @@ def test_an_objection_alone_rescores_its_lead(agent, team, django_capture_on_com
 def test_a_new_call_only_queued_does_not_rescore(agent, team, django_assert_num_queries):
     lead = make_lead(team.campaign, "Priya Sharma")
 
-    with django_assert_num_queries(12) as captured:
+    # Sent with the locks whatever the batch holds: the log, the stored details of calls that
+    # may count in the rollups and whether anyone subscribed to notifications.
+    with django_assert_num_queries(15) as captured:
         response = post(agent, CallScript(lead, "CA3").add("call.queued", 0).events)
 
     assert response.json() == {"accepted": 1, "duplicates": 0}
