@@ -97,6 +97,7 @@ from voiceagent.ingestion.bulk import (
 )
 from voiceagent.ingestion.schema import (
     BIGINT_MAX,
+    INT_MAX,
     MAX_BATCH_EVENTS,
     MAX_CALL_SID_LENGTH,
     MAX_EVENT_ID_LENGTH,
@@ -472,8 +473,10 @@ class _BatchKeys:
     @classmethod
     def of_raw(cls, events):
         """Of raw events, before they are checked: the values of the types clean_event keeps
-        as they are (a batch with other values is refused, or its keys are taken again from
-        the checked events: covers)."""
+        as they are, and only values PostgreSQL takes in the reads' array parameters (in the
+        columns' ranges; text without NUL, encodable in UTF-8: anything else would abort the
+        pipeline before the check names it). A batch with other values is refused, or its keys
+        are taken again from the checked events (covers)."""
         keys = cls(
             event_ids=set(), campaigns=set(), leads=set(), call_sids=set(), ending=set(),
             turns=set(),
@@ -482,14 +485,14 @@ class _BatchKeys:
             if not isinstance(raw, dict):
                 continue
             event_id = raw.get("event_id")
-            if type(event_id) is str and 0 < len(event_id) <= MAX_EVENT_ID_LENGTH:
+            if _sendable(event_id, MAX_EVENT_ID_LENGTH):
                 keys.event_ids.add(event_id)
             campaign, lead, sid = raw.get("campaign_id"), raw.get("lead_id"), raw.get("call_sid")
             if type(campaign) is int and 1 <= campaign <= BIGINT_MAX:
                 keys.campaigns.add(campaign)
             if type(lead) is int and 1 <= lead <= BIGINT_MAX:
                 keys.leads.add(lead)
-            if type(sid) is not str or not 0 < len(sid) <= MAX_CALL_SID_LENGTH:
+            if not _sendable(sid, MAX_CALL_SID_LENGTH):
                 continue
             keys.call_sids.add(sid)
             kind = raw.get("type")
@@ -498,7 +501,7 @@ class _BatchKeys:
             elif kind == EventType.TURN.value:
                 data = raw.get("data")
                 sequence = data.get("sequence") if isinstance(data, dict) else None
-                if type(sequence) is int:
+                if type(sequence) is int and 0 <= sequence <= INT_MAX:
                     keys.turns.add((sid, sequence))
         return keys
 
@@ -511,6 +514,20 @@ class _BatchKeys:
             and self.ending >= other.ending
             and self.turns >= other.turns
         )
+
+
+def _sendable(text, limit):
+    """Whether `text` is a string a text column holds (at most `limit` characters, no NUL,
+    encodable in UTF-8)."""
+    if type(text) is not str or not 0 < len(text) <= limit or "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
 _ENDING_TYPE_NAMES = frozenset(event_type.value for event_type in call_state.ENDING_TYPES)

@@ -523,3 +523,43 @@ def test_ids_a_python_caller_gives_as_an_int_subclass_are_locked_once_checked(te
     assert ingest_events(events=events, source="api") == IngestResult(accepted=4, duplicates=0)
     call = CallSession.objects.get(call_sid="CR1")
     assert (call.lead_id, call.status, call.attempt_number) == (lead.pk, "no_answer", 1)
+
+
+def test_a_turn_number_past_what_the_column_holds_is_named_not_sent_to_the_database(agent, team):
+    """The stored turns are read by the raw events' numbers before the events are checked: a
+    number past the column's range is left out of that read (PostgreSQL would refuse the whole
+    statement), and the check names it."""
+    lead = make_lead(team.campaign)
+    turn = {
+        "event_id": "BIG-1", "type": "call.turn", "occurred_at": "2025-01-15T11:02:31+05:30",
+        "call_sid": "BIG", "campaign_id": team.campaign.pk, "lead_id": lead.pk,
+        "data": {"sequence": 2**40, "speaker": "agent", "text": "Hello"},
+    }  # fmt: skip
+
+    response = post(agent, [turn])
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"index": 0, "field": "data.sequence", "message": "Must be at most 2147483647."}
+    ]
+    assert CallEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "field, value", [("event_id", "NUL\x00"), ("call_sid", "surrogate-\ud800")]
+)
+def test_an_id_no_text_column_holds_is_named_not_sent_to_the_database(agent, team, field, value):
+    """The log and the calls are read by the raw events' ids before the events are checked: an
+    id PostgreSQL cannot take (NUL, a lone surrogate) is left out of those reads, and the check
+    names it."""
+    lead = make_lead(team.campaign)
+    event = {
+        "event_id": "ID-1", "type": "call.queued", "occurred_at": "2025-01-15T11:02:31+05:30",
+        "call_sid": "ID", "campaign_id": team.campaign.pk, "lead_id": lead.pk, field: value,
+    }  # fmt: skip
+
+    response = post(agent, [event])
+
+    assert response.status_code == 400
+    assert [error["index"] for error in response.json()["errors"]] == [0]
+    assert CallEvent.objects.count() == 0
