@@ -8,9 +8,10 @@ writer holding its lock is waited for and its commit is seen by the recount; a l
 for the rebuild's commit, then adds its new − old to a recount that saw its calls as they were
 before it (uncommitted). None is lost or counted twice.
 
-Where a writer takes them matters. Ingestion takes its batch's campaigns right after logging its
-events (the log, which a rebuild neither reads nor references) and before any lock of a lead or
-call: a batch waiting for a rebuild then holds nothing the rebuild may wait for (the rebuild's
+Where a writer takes them matters. Ingestion takes its batch's campaigns first, after reading
+the log (which a rebuild neither reads nor references) and before any lock of a lead or call
+or any row of the log: a batch waiting for a rebuild then holds nothing the rebuild may wait
+for (the rebuild's
 funnel insert checks its foreign key to the batch's leads, FOR KEY
 SHARE, which their FOR NO KEY UPDATE leaves alone; the row locks' own order is
 voiceagent/campaigns/locks.py). The ORM hooks lock no lead and take them just before their

@@ -37,8 +37,9 @@ def _is_postgres():
 def pipelined():
     """Statements run inside are sent without waiting for each one's result (PostgreSQL's
     pipeline mode): the server runs one while Python builds the next. They still run in order,
-    in the surrounding transaction; a statement whose rows are read (read_rows, lock_instances,
-    a fetch) waits for those before it, `rowcount` is -1 (unknown), COPY is refused
+    in the surrounding transaction; reading a statement's rows (read_rows, lock_instances, a
+    fetch) waits for every statement sent so far (psycopg reads the results in order), so
+    what is read early is sent first; `rowcount` is -1 (unknown), COPY is refused
     (NotSupportedError), and a failure is raised, as Django raises it, at the latest when the
     block ends, on whichever statement is then running. Elsewhere: statements as usual."""
     if not _is_postgres():
@@ -121,26 +122,26 @@ def reserve_ids_for_missing_later(model, *, column, values):
     """New primary keys of `model` drawn from its sequence (PostgreSQL), one for each of
     `values` that no row holds in `column` when the statement runs: for rows inserted later in
     the transaction with insert_rows(..., with_ids=True), so that rows referencing them
-    (deferred foreign keys) can be written first. The statement is sent now and its ids, in
-    ascending order, read when the function it returns is called: inside pipelined(), with the
-    locks of the rows that exist, in the same round trip. A row another transaction stores
-    after the locks were taken makes the ids one fewer than the values the locks did not find.
-    Elsewhere, the function returns None (SQLite: ids come from the insert itself)."""
+    (deferred foreign keys) can be written first. The statement is sent now and {value: id}
+    read when the function it returns is called: inside pipelined(), with the locks of the
+    rows that exist, in the same round trip (a row another transaction stores after the locks
+    were taken has no id then). Elsewhere, the function returns None (SQLite: ids come from the
+    insert itself)."""
     if not _is_postgres():
         return lambda: None
     values = sorted(values)
     if not values:
-        return list
+        return dict
     quote = connection.ops.quote_name
     table, key = model._meta.db_table, model._meta.get_field(column)
     pending = started(
-        f"SELECT nextval(pg_get_serial_sequence(%s, %s)) "
+        f"SELECT wanted.value, nextval(pg_get_serial_sequence(%s, %s)) "
         f"FROM unnest(%s::{key.db_type(connection)}[]) AS wanted (value) "
         f"WHERE NOT EXISTS (SELECT 1 FROM {quote(table)} t "
         f"WHERE t.{quote(key.column)} = wanted.value)",
         [quote(table), model._meta.pk.column, values],
     )
-    return lambda: [row[0] for row in pending.fetchall()]
+    return lambda: dict(pending.fetchall())
 
 
 def _json_value(field, value):
@@ -251,7 +252,8 @@ def insert_rows(model, objs, *, set_ids=True, with_ids=False):
     """INSERT new model instances as bulk_create does (defaults, auto_now) and set their ids
     (unless `set_ids` is false: then nothing is read back, and in a pipeline nothing waits), in
     one statement on PostgreSQL (the rows sent as one JSON document). Elsewhere: bulk_create.
-    `with_ids`: the instances have their ids already (reserve_ids), and are inserted with them.
+    `with_ids`: the instances have their ids already (reserve_ids_for_missing_later), and are
+    inserted with them.
 
     A unique violation raises IntegrityError, as bulk_create's does."""
     if not objs:

@@ -49,9 +49,10 @@ the existing calls' updates, the leads' projection and follow-ups, the scores an
 each run while Python builds the next. A batch whose checked events name something the raw ones
 did not give (a Python caller's int subclass, say) runs again, locking by the checked events.
 
-The locks come before the log: a batch that only resends events waits for a rollup rebuild of
-its campaigns, if one runs, before it is answered. The rebuild neither reads nor references the
-log.
+The locks come before the log and the checks: every batch, one that only resends events or one
+refused as invalid too, waits for the locks of its leads and calls that a concurrent batch
+holds, and for a rollup rebuild of its campaigns if one runs, before it is answered (a pipeline
+ends once each statement sent has run). The rebuild neither reads nor references the log.
 
 The number of queries per batch does not grow with its size but for the log's rows, one
 statement per LOG_ROWS_PER_STATEMENT events (tests/voiceagent/ingestion/test_batch_queries.py;
@@ -180,8 +181,9 @@ class _Retry(Exception):
 
 
 class _AlreadyLogged(_Retry):
-    """An event of the batch is in the log already: run it again, reading the log first.
-    `validation` is the batch's _Validation when this run checked the events."""
+    """A concurrent batch logged an event of the batch after this run read the log: run it
+    again (reading the log again). `validation` is the batch's _Validation when this run
+    checked the events."""
 
     def __init__(self, validation=None):
         super().__init__()
@@ -496,7 +498,7 @@ class _BatchKeys:
                 continue
             keys.call_sids.add(sid)
             kind = raw.get("type")
-            if kind in _ENDING_TYPE_NAMES:
+            if type(kind) is str and kind in _ENDING_TYPE_NAMES:
                 keys.ending.add(sid)
             elif kind == EventType.TURN.value:
                 data = raw.get("data")
@@ -550,8 +552,11 @@ class _Reads:
     def sent(cls, keys):
         plan_generically()
         # First what the checks of the events need: which of them are logged already (with
-        # their payloads, to tell a resent event from a conflicting one).
+        # their payloads, to tell a resent event from a conflicting one), read before the rest
+        # is sent: a pipeline's results are read in order, each once every statement sent
+        # before it has run, and the checks would otherwise wait for the locks.
         logged = _logged_payloads_later(keys.event_ids)
+        logged()
         # Three locks, taken in this order. The campaigns' before any lead or call: a rollup
         # rebuild of these campaigns waits for this batch or it for the rebuild, never both
         # (analytics/rollups/locks.py). Then the leads, then the calls (ingestion takes them in
@@ -601,7 +606,7 @@ def _validate_and_log(events, *, source, received_at, logged):
     _logged_payloads_later returned for the batch's event_ids. Raises _Malformed (which _ingest
     turns into InvalidEvents), InvalidEvents for a bad reference beside a conflict,
     ConflictingEvents (within the batch, or with the log) or, where the database refuses a row
-    at once (SQLite; PostgreSQL's refusal is raised by a later read: _run), _AlreadyLogged,
+    at once (SQLite; PostgreSQL's is raised by a later send or read: _run), _AlreadyLogged,
     all before anything else is written; the log's rows go with the rolled-back transaction."""
     validation = _Validation(events, source=source, received_at=received_at, logged=logged)
     rows = validation.log_rows()
@@ -633,7 +638,7 @@ def _insert_log_rows(rows):
     """INSERT the log's `rows` (an iterator, maybe still checking the events after them) in
     statements of LOG_ROWS_PER_STATEMENT rows, each sent as soon as its rows are made: inside a
     pipeline, PostgreSQL stores the first while Python makes the next, and a refused row
-    (IntegrityError) is raised when a later result is read."""
+    (IntegrityError) is raised when a later statement is sent or a later result read."""
     chunk = []
     for row in rows:
         chunk.append(row)
@@ -1029,17 +1034,18 @@ def _is_new_turn(event, content, turns_by_key, conflicts):
 def _give_new_calls_ids(calls, new_sids, ids):
     """Give the batch's new calls their ids before anything referencing them is written; the
     call_sids of those still to insert (insert_rows with_ids). PostgreSQL: `ids` drawn from the
-    calls' sequence for the call_sids not stored (bulk.reserve_ids_for_missing_later), the
-    calls inserted last with their final values (their turns and follow-ups reference them by
-    deferred foreign keys). Elsewhere (`ids` None): inserted now, updated with the others."""
+    calls' sequence for the call_sids not stored ({call_sid: id},
+    bulk.reserve_ids_for_missing_later), the calls inserted last with their final values (their
+    turns and follow-ups reference them by deferred foreign keys). Elsewhere (`ids` None):
+    inserted now, updated with the others."""
     created = [calls[sid] for sid in sorted(new_sids)]
     if ids is not None:
-        if len(ids) != len(created):
+        if not new_sids <= ids.keys():
             # A call_sid was stored by a concurrent batch between the calls' lock and the ids
             # (as a new call of another lead, maybe): run again to lock it.
             raise _Retry()
-        for call, pk in zip(created, ids, strict=True):
-            call.pk = pk
+        for call in created:
+            call.pk = ids[call.call_sid]
         return set(new_sids)
     try:
         insert_rows(CallSession, created)

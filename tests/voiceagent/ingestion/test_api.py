@@ -405,8 +405,8 @@ def test_rejected_body_is_signalled_for_the_error_counters(agent):
 
 
 def test_resent_events_with_an_unknown_lead_beside_them_are_refused_naming_the_lead(agent, lead):
-    """The log refuses the resent events before the leads are checked: the run that reads the
-    log checks them, and the batch is refused whole."""
+    """The resent events are told from the log read beside the locks; the new event's unknown
+    lead is found from the locked leads, and the batch is refused whole."""
     events = unanswered_call(lead, "CA1")
     post(agent, events)
     stranger = {**events[0], "event_id": "CA2-0", "call_sid": "CA2", "lead_id": lead.pk + 1000}
@@ -563,3 +563,21 @@ def test_an_id_no_text_column_holds_is_named_not_sent_to_the_database(agent, tea
     assert response.status_code == 400
     assert [error["index"] for error in response.json()["errors"]] == [0]
     assert CallEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("field", ["campaign_id", "lead_id"])
+def test_an_id_past_bigint_is_named_not_sent_to_the_database(agent, team, field):
+    """The locks are sent by the raw events' ids before the events are checked: an id past
+    what the column holds is left out of them, and the check names it."""
+    lead = make_lead(team.campaign)
+    event = {
+        "event_id": "BIGID-1", "type": "call.queued", "occurred_at": "2025-01-15T11:02:31+05:30",
+        "call_sid": "BIGID", "campaign_id": team.campaign.pk, "lead_id": lead.pk, field: 2**63,
+    }  # fmt: skip
+
+    response = post(agent, [event])
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"index": 0, "field": field, "message": "Must be a positive integer id."}
+    ]

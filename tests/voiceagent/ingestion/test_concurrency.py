@@ -1,6 +1,7 @@
 """Many workers posting the events of the same calls at once lose nothing, and a batch blocks
 no more than it must (real PostgreSQL)."""
 
+import json
 import random
 import threading
 
@@ -270,3 +271,38 @@ def test_only_a_refused_call_sid_reruns_the_batch():
     assert _names_constraint(refused["call_sid"], CallSession, "call_sid") is True
     assert _names_constraint(refused["id"], CallSession, "call_sid") is False
     assert _names_constraint(refused["call_sid"], CallEvent, "event_id") is False
+
+
+def test_an_event_logged_by_another_batch_after_the_log_was_read_reruns_as_a_duplicate():
+    """A batch reads the log beside its locks; an event another transaction logs after that
+    read is refused by the log's unique event_id later in the pipeline, and the batch runs
+    again: the event counts as a duplicate, the others are stored once."""
+    import psycopg
+
+    lead = make_lead(make_campaign("Late log"))
+    events = unanswered_call(lead, "CA-LATE")
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"], user=settings["USER"],
+        password=settings["PASSWORD"], dbname=settings["NAME"],
+    )  # fmt: skip
+    # The other transaction logs the second event (as a batch resending it would), uncommitted.
+    other.execute(
+        "INSERT INTO voiceagent_callevent (event_id, type, call_sid, occurred_at, payload, "
+        "source, received_at) VALUES (%s, %s, %s, %s, %s, 'api', now())",
+        [events[1]["event_id"], events[1]["type"], "CA-LATE", events[1]["occurred_at"],
+         json.dumps(events[1])],
+    )  # fmt: skip
+    results, failures = [], []
+    batch = in_thread(lambda: results.append(ingest_events(events=events)), failures)
+    try:
+        assert wait_for_a_lock_wait(waiters=[batch])  # the log's insert waits on the other's row
+        other.commit()
+        batch.join(WAIT)
+    finally:
+        other.close()
+
+    assert failures == []
+    assert [(result.accepted, result.duplicates) for result in results] == [(3, 1)]
+    assert CallEvent.objects.filter(call_sid="CA-LATE").count() == 4
+    assert CallSession.objects.get(call_sid="CA-LATE").status == "no_answer"
