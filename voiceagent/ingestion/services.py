@@ -49,10 +49,11 @@ the existing calls' updates, the leads' projection and follow-ups, the scores an
 each run while Python builds the next. A batch whose checked events name something the raw ones
 did not give (a Python caller's int subclass, say) runs again, locking by the checked events.
 
-The locks come before the log and the checks: every batch, one that only resends events or one
-refused as invalid too, waits for the locks of its leads and calls that a concurrent batch
-holds, and for a rollup rebuild of its campaigns if one runs, before it is answered (a pipeline
-ends once each statement sent has run). The rebuild neither reads nor references the log.
+The locks come before the log's rows and the checks: every batch, one refused as invalid too,
+waits for the locks of its leads and calls that a concurrent batch holds, and for a rollup
+rebuild of its campaigns if one runs, before it is answered (a pipeline ends once each statement
+sent has run); but a batch whose every event is logged already takes no lock. The rebuild
+neither reads nor references the log.
 
 The number of queries per batch does not grow with its size but for the log's rows, one
 statement per LOG_ROWS_PER_STATEMENT events (tests/voiceagent/ingestion/test_batch_queries.py;
@@ -66,7 +67,7 @@ import logging
 import threading
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
 from operator import attrgetter, itemgetter
@@ -535,6 +536,10 @@ def _sendable(text, limit):
 _ENDING_TYPE_NAMES = frozenset(event_type.value for event_type in call_state.ENDING_TYPES)
 
 
+def _nothing_locked():
+    raise AssertionError("a batch of logged events only reads what it locked")
+
+
 @dataclass
 class _Reads:
     """The locks and reads of a batch, sent (inside the pipeline) and read when asked for."""
@@ -556,7 +561,10 @@ class _Reads:
         # is sent: a pipeline's results are read in order, each once every statement sent
         # before it has run, and the checks would otherwise wait for the locks.
         logged = _logged_payloads_later(keys.event_ids)
-        logged()
+        if keys.event_ids and keys.event_ids <= logged().keys():
+            # Every event was logged before: the batch writes nothing (its events are resent or
+            # conflicting), locks nothing and so waits for no rebuild of its campaigns.
+            return cls(logged, *[_nothing_locked] * (len(fields(cls)) - 1))
         # Three locks, taken in this order. The campaigns' before any lead or call: a rollup
         # rebuild of these campaigns waits for this batch or it for the rebuild, never both
         # (analytics/rollups/locks.py). Then the leads, then the calls (ingestion takes them in
