@@ -231,14 +231,10 @@ def test_the_logs_rows_are_stored_while_the_iterator_still_makes_them():
     from voiceagent.models import CallEvent
 
     at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-    settings = connection.settings_dict
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
-    other = psycopg.connect(
-        host=settings["HOST"], port=settings["PORT"], user=settings["USER"],
-        password=settings["PASSWORD"], dbname=settings["NAME"],
-    )  # fmt: skip
+    other = psycopg.connect(**connection.get_connection_params())
     other.execute(
         "INSERT INTO voiceagent_callevent (event_id, type, call_sid, occurred_at, payload, "
         "source, received_at) VALUES ('S-0050', 'call.queued', 'S', now(), '{}', 'api', now())"

@@ -281,11 +281,7 @@ def test_an_event_logged_by_another_batch_after_the_log_was_read_reruns_as_a_dup
 
     lead = make_lead(make_campaign("Late log"))
     events = unanswered_call(lead, "CA-LATE")
-    settings = connection.settings_dict
-    other = psycopg.connect(
-        host=settings["HOST"], port=settings["PORT"], user=settings["USER"],
-        password=settings["PASSWORD"], dbname=settings["NAME"],
-    )  # fmt: skip
+    other = psycopg.connect(**connection.get_connection_params())
     # The other transaction logs the second event (as a batch resending it would), uncommitted.
     other.execute(
         "INSERT INTO voiceagent_callevent (event_id, type, call_sid, occurred_at, payload, "
