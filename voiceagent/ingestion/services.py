@@ -431,8 +431,8 @@ def _run(events, validation, *, source, received_at):
             )  # fmt: skip
     except IntegrityError as exc:
         if _names_constraint(exc, CallEvent, "event_id"):
-            # An event of the batch was logged before (or by a concurrent batch, first): the
-            # pipeline's statements after its row did not run.
+            # A concurrent batch logged one of its events after the log was read: the
+            # pipeline's statements after the refused row did not run.
             raise _AlreadyLogged(validation) from exc
         if _names_constraint(exc, CallSession, "call_sid"):
             # A concurrent batch created one of its calls (for another lead) first: the batch
