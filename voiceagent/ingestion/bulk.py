@@ -504,23 +504,19 @@ def _field_converter(converter, expression):
     return lambda value: converter(value, expression, connection)
 
 
-def read_rows_by_pairs(model, fields, *, columns, pairs):
-    """Rows (tuples in `fields` order) of `model` whose two `columns` hold one of `pairs`; the
-    second column a number (a call's turn sequence, say). The first column may name one across
-    a relation, as `fields` may in read_rows ("call__call_sid").
+def read_rows_by_pairs_later(model, fields, *, columns, pairs):
+    """The rows (tuples in `fields` order) of `model` whose two `columns` hold one of `pairs`,
+    the statement sent now and its rows read when the function it returns is called: inside
+    pipelined(), PostgreSQL runs it while Python goes on (elsewhere, or outside a pipeline,
+    it is read before this returns). The second column is a number (a call's turn sequence,
+    say); the first may name one across a relation, as `fields` may in read_rows
+    ("call__call_sid").
 
     PostgreSQL: one range of the second column per value of the first (`unnest` of three array
     parameters), then only the pairs asked for: an index range scan per value instead of a probe
     per pair (a batch's turns of one call are consecutive numbers, stored ones mostly below
     them). Elsewhere: values_list on each column's values, then only the pairs asked for.
     """
-    return read_rows_by_pairs_later(model, fields, columns=columns, pairs=pairs)()
-
-
-def read_rows_by_pairs_later(model, fields, *, columns, pairs):
-    """read_rows_by_pairs, the statement sent now and its rows read when the function it
-    returns is called: inside pipelined(), PostgreSQL runs it while Python goes on (elsewhere,
-    or outside a pipeline, it is read before this returns)."""
     pairs = set(pairs)
     if not pairs:
         return list

@@ -1,5 +1,5 @@
 """voiceagent.ingestion.bulk.read_rows and lock_instances: the rows and instances the ORM would
-read, with aware UTC datetimes, across a one-to-one or a foreign key too; read_rows_by_pairs:
+read, with aware UTC datetimes, across a one-to-one or a foreign key too; read_rows_by_pairs_later:
 only the rows of the pairs asked for."""
 
 from datetime import UTC, datetime, timedelta, timezone
@@ -14,7 +14,7 @@ from voiceagent.ingestion.bulk import (
     lock_instances_later,
     pipelined,
     read_rows,
-    read_rows_by_pairs,
+    read_rows_by_pairs_later,
 )
 from voiceagent.models import (
     CallSession,
@@ -160,14 +160,17 @@ def test_read_rows_by_pairs_reads_the_pairs_asked_for_not_every_combination_of_t
         for sequence in (1, 2, 3):
             make_turn(call, sequence, text=f"{call.call_sid}#{sequence}")
 
-    rows = read_rows_by_pairs(
+    rows = read_rows_by_pairs_later(
         ConversationTurn, ("call_id", "sequence", "text"), columns=("call", "sequence"),
         pairs=[(first.pk, 1), (second.pk, 1), (second.pk, 3), (second.pk, 4)],
-    )  # fmt: skip
+    )()  # fmt: skip
 
     assert sorted(rows) == [(first.pk, 1, "P1#1"), (second.pk, 1, "P2#1"), (second.pk, 3, "P2#3")]
     assert (
-        read_rows_by_pairs(ConversationTurn, ("pk",), columns=("call", "sequence"), pairs=[]) == []
+        read_rows_by_pairs_later(
+            ConversationTurn, ("pk",), columns=("call", "sequence"), pairs=[]
+        )()
+        == []
     )
 
 
@@ -178,10 +181,10 @@ def test_read_rows_by_pairs_reads_by_a_column_across_a_relation():
     for sequence in (1, 2):
         make_turn(call, sequence, text=f"P1#{sequence}")
 
-    rows = read_rows_by_pairs(
+    rows = read_rows_by_pairs_later(
         ConversationTurn, ("call__call_sid", "sequence", "text"),
         columns=("call__call_sid", "sequence"), pairs=[("P1", 2), ("P1", 3), ("P9", 1)],
-    )  # fmt: skip
+    )()  # fmt: skip
 
     assert rows == [("P1", 2, "P1#2")]
 
