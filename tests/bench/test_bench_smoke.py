@@ -22,6 +22,7 @@ def test_bench_harness_prints_one_row_per_figure_and_writes_results(tmp_path):
         **os.environ,
         "SCALE": "tiny",
         "RUNS": "1",
+        "BENCH_SAMPLE_SECONDS": "0",
         "BENCH_EVENTS": "1000",
         "BENCH_RESULTS": str(results),
         # Its own tiny dataset: those of earlier harnesses took each run's ingested events.
