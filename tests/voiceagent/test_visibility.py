@@ -2,9 +2,10 @@
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.forms.models import model_to_dict
 from django.http import Http404
 
-from tests.factories import make_call, make_lead
+from tests.factories import make_call, make_lead, make_manager, make_user
 from voiceagent.access import can_ingest, get_campaign_for_user, visible_campaigns
 from voiceagent.models import CallSession, Lead
 
@@ -26,6 +27,61 @@ def test_staff_see_every_campaign(team):
 @pytest.mark.django_db
 def test_anonymous_sees_nothing(team):
     assert list(visible_campaigns(AnonymousUser())) == []
+
+
+@pytest.mark.django_db
+def test_one_campaign_is_read_by_the_same_rule_as_the_list_of_visible_campaigns(team):
+    """get_campaign_for_user reads one campaign by a statement of its own: for every kind of
+    user and id it answers what visible_campaigns(user) holds, every field as the ORM reads it."""
+    team.campaign.score_weights = {"budget_fit": 3}
+    team.campaign.save()
+    inactive_staff = make_user("inactive-staff", staff=True)
+    inactive_staff.is_active = False
+    inactive_staff.save()
+    inactive_member = make_manager("inactive-member")
+    team.campaign.members.add(inactive_member)
+    inactive_member.is_active = False
+    inactive_member.save()
+    users = [
+        team.staff, team.member, team.outsider, inactive_staff, inactive_member, AnonymousUser(),
+    ]  # fmt: skip
+    missing = max(team.campaign.pk, team.other_campaign.pk) + 1
+    ids = [team.campaign.pk, team.other_campaign.pk, missing, str(team.campaign.pk), 2**63, -1]
+    for user in users:
+        for campaign_id in ids:
+            expected = visible_campaigns(user).filter(pk=int(campaign_id)).first()
+            if campaign_id == 2**63:
+                expected = None
+            if expected is None:
+                with pytest.raises(Http404):
+                    get_campaign_for_user(user, campaign_id)
+                continue
+            campaign = get_campaign_for_user(user, campaign_id)
+            assert model_to_dict(campaign) == model_to_dict(expected), (user, campaign_id)
+            assert (campaign.created_at, campaign.updated_at) == (
+                expected.created_at,
+                expected.updated_at,
+            )
+    visible = {
+        user.username: [campaign_id for campaign_id in ids[:3] if _visible(user, campaign_id)]
+        for user in users
+        if user.is_authenticated
+    }
+    assert visible == {
+        "staff": [team.campaign.pk, team.other_campaign.pk],
+        "member": [team.campaign.pk],
+        "outsider": [team.other_campaign.pk],
+        "inactive-staff": [],
+        "inactive-member": [],
+    }
+
+
+def _visible(user, campaign_id):
+    try:
+        get_campaign_for_user(user, campaign_id)
+    except Http404:
+        return False
+    return True
 
 
 @pytest.mark.django_db
