@@ -30,6 +30,10 @@ def campaign_not_found():
     return Http404("No campaign with that id.")
 
 
+# The range of a campaign's id (a bigint primary key).
+MIN_ID, MAX_ID = -(2**63), 2**63 - 1
+
+
 def get_campaign_for_user(user, campaign_id):
     """The campaign if the user may see it, else 404 (campaign_not_found).
 
@@ -56,10 +60,6 @@ def get_campaign_for_user(user, campaign_id):
     if not rows:
         raise campaign_not_found()
     return Campaign.from_db(database, [field.attname for field in fields], rows[0])
-
-
-# The range of a campaign's id (a bigint primary key).
-MIN_ID, MAX_ID = -(2**63), 2**63 - 1
 
 
 @cache
